@@ -1,0 +1,228 @@
+//! A generic, deterministic discrete-event queue.
+//!
+//! The queue knows nothing about Marketplace, UPM or admins: it orders opaque events by
+//! `(time, insertion sequence)`, so events scheduled for the same instant come out
+//! first-in-first-out, never in hash or pointer order. Scheduling into the past is refused,
+//! which keeps every model built on it causal.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::time::SimTime;
+
+/// An event could not be scheduled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("cannot schedule an event at {at:?}, before the current time {now:?}")]
+    InPast { at: SimTime, now: SimTime },
+}
+
+struct Entry<E> {
+    time: SimTime,
+    seq: u64,
+    event: E,
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.time == other.time && self.seq == other.seq
+    }
+}
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Entry<E> {
+    /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest `(time, seq)` first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+/// Pending events and the simulation clock.
+pub struct EventQueue<E> {
+    heap: BinaryHeap<Entry<E>>,
+    next_seq: u64,
+    now: SimTime,
+    processed: u64,
+    peak_pending: usize,
+}
+
+impl<E> Default for EventQueue<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> EventQueue<E> {
+    pub fn new() -> Self {
+        EventQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+            now: SimTime::ZERO,
+            processed: 0,
+            peak_pending: 0,
+        }
+    }
+
+    /// Empties the queue and sets the clock, keeping the allocation and the counters
+    /// (so one queue can be reused for many short simulations).
+    pub fn reset(&mut self, now: SimTime) {
+        self.heap.clear();
+        self.now = now;
+    }
+
+    /// The current time: the time of the last event popped, or the reset time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Schedules `event` at `at`, which must not be before [`now`](Self::now).
+    pub fn schedule(&mut self, at: SimTime, event: E) -> Result<(), ScheduleError> {
+        if at < self.now {
+            return Err(ScheduleError::InPast { at, now: self.now });
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.heap.push(Entry {
+            time: at,
+            seq,
+            event,
+        });
+        self.peak_pending = self.peak_pending.max(self.heap.len());
+        Ok(())
+    }
+
+    /// Removes the earliest event and advances the clock to its time.
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        let entry = self.heap.pop()?;
+        self.now = entry.time;
+        self.processed += 1;
+        Some((entry.time, entry.event))
+    }
+
+    /// Pops the earliest event only if it is due at or before `limit`.
+    pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
+        if self.heap.peek()?.time > limit {
+            return None;
+        }
+        self.pop()
+    }
+
+    pub fn peek_time(&self) -> Option<SimTime> {
+        self.heap.peek().map(|e| e.time)
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
+    /// Events popped since the queue was created.
+    pub fn processed(&self) -> u64 {
+        self.processed
+    }
+
+    /// The most events ever pending at once.
+    pub fn peak_pending(&self) -> usize {
+        self.peak_pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(ms: i64) -> SimTime {
+        SimTime::from_millis(ms)
+    }
+
+    #[test]
+    fn pops_in_time_order() {
+        let mut q = EventQueue::new();
+        for (time, name) in [(30, "c"), (10, "a"), (20, "b")] {
+            q.schedule(t(time), name).unwrap();
+        }
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
+        assert_eq!(order, ["a", "b", "c"]);
+        assert_eq!(q.now(), t(30));
+    }
+
+    #[test]
+    fn equal_times_are_first_in_first_out() {
+        let mut q = EventQueue::new();
+        for i in 0..100 {
+            q.schedule(t(5), i).unwrap();
+        }
+        q.schedule(t(1), -1).unwrap();
+        let order: Vec<i32> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
+        let expected: Vec<i32> = std::iter::once(-1).chain(0..100).collect();
+        assert_eq!(order, expected);
+    }
+
+    #[test]
+    fn refuses_the_past_but_accepts_now() {
+        let mut q = EventQueue::new();
+        q.schedule(t(10), 'a').unwrap();
+        q.pop();
+        assert_eq!(
+            q.schedule(t(9), 'b'),
+            Err(ScheduleError::InPast {
+                at: t(9),
+                now: t(10)
+            })
+        );
+        assert!(q.schedule(t(10), 'c').is_ok());
+    }
+
+    #[test]
+    fn pop_until_respects_the_limit() {
+        let mut q = EventQueue::new();
+        q.schedule(t(5), 1).unwrap();
+        q.schedule(t(15), 2).unwrap();
+        assert_eq!(q.pop_until(t(10)), Some((t(5), 1)));
+        assert_eq!(q.pop_until(t(10)), None);
+        assert_eq!(q.len(), 1);
+        assert_eq!(q.now(), t(5));
+    }
+
+    #[test]
+    fn reset_clears_but_keeps_counters() {
+        let mut q = EventQueue::new();
+        q.schedule(t(5), ()).unwrap();
+        q.schedule(t(6), ()).unwrap();
+        q.pop();
+        q.reset(t(0));
+        assert!(q.is_empty());
+        assert_eq!(q.now(), t(0));
+        assert_eq!(q.processed(), 1);
+        assert_eq!(q.peak_pending(), 2);
+    }
+
+    #[test]
+    fn interleaved_schedule_and_pop_stay_ordered() {
+        // A model schedules while it pops; the order must still be (time, seq).
+        let mut q = EventQueue::new();
+        q.schedule(t(0), 0u32).unwrap();
+        let mut seen = Vec::new();
+        while let Some((time, e)) = q.pop() {
+            seen.push((time, e));
+            if e < 50 {
+                q.schedule(time, e + 100).unwrap();
+                q.schedule(
+                    time + crate::time::SimDuration::from_millis((e % 3) as i64),
+                    e + 1,
+                )
+                .unwrap();
+            }
+        }
+        for w in seen.windows(2) {
+            assert!(w[0].0 <= w[1].0, "time went backwards: {w:?}");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! What an admin does with an update that needs approval.
+
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use crate::draws::Slot;
+use crate::scenario::{AdminProfile, Delay};
+use crate::time::SimDuration;
+
+/// The admin's decision for one approval episode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminResponse {
+    Approve(SimDuration),
+    Reject(SimDuration),
+    Ignore,
+}
+
+/// Uniform indices within an admin slot.
+const OUTCOME: usize = 0;
+const DELAY: usize = 1;
+
+impl AdminProfile {
+    /// The response drawn from this episode's slot: outcome from one uniform, delay by
+    /// inverse transform from another (so a changed parameter moves each admin's delay
+    /// monotonically: common random numbers across compared scenarios).
+    pub fn respond(&self, draws: Slot<'_>) -> AdminResponse {
+        let u = draws.uniform(OUTCOME);
+        if u < self.approve {
+            AdminResponse::Approve(self.delay.quantile(draws.uniform(DELAY)))
+        } else if u < self.approve + self.reject {
+            AdminResponse::Reject(self.delay.quantile(draws.uniform(DELAY)))
+        } else {
+            AdminResponse::Ignore
+        }
+    }
+}
+
+impl Delay {
+    /// The inverse CDF at `u` in (0, 1).
+    pub fn quantile(&self, u: f64) -> SimDuration {
+        match self {
+            Delay::Fixed(d) => *d,
+            Delay::Uniform(lo, hi) => *lo + (*hi - *lo).mul_f64(u),
+            Delay::Exponential { mean } => mean.mul_f64(-(1.0 - u).ln()),
+            Delay::Lognormal { median, sigma } => {
+                median.mul_f64((sigma * Normal::standard().inverse_cdf(u)).exp())
+            }
+            Delay::Empirical(table) => {
+                let (mut d0, mut p0) = (SimDuration::ZERO, 0.0);
+                for &(d1, p1) in table {
+                    if u <= p1 {
+                        let frac = if p1 > p0 { (u - p0) / (p1 - p0) } else { 1.0 };
+                        return d0 + (d1 - d0).mul_f64(frac);
+                    }
+                    (d0, p0) = (d1, p1);
+                }
+                d0
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inverse_transforms_hit_known_quantiles() {
+        let h = SimDuration::from_hours;
+        assert_eq!(Delay::Fixed(h(6)).quantile(0.3), h(6));
+        assert_eq!(Delay::Uniform(h(1), h(3)).quantile(0.5), h(2));
+        // Exponential median = mean * ln 2.
+        let median = Delay::Exponential { mean: h(10) }.quantile(0.5).as_hours();
+        assert!((median - 10.0 * 2f64.ln()).abs() < 1e-6);
+        // Lognormal median is the median parameter; the 84.13% point is median * e^sigma.
+        let ln = Delay::Lognormal {
+            median: h(48),
+            sigma: 1.0,
+        };
+        assert!((ln.quantile(0.5).as_hours() - 48.0).abs() < 1e-6);
+        assert!((ln.quantile(0.841_344_746).as_hours() - 48.0 * 1f64.exp()).abs() < 1e-3);
+        // Empirical: piecewise linear from (0, 0).
+        let emp = Delay::Empirical(vec![(h(1), 0.2), (h(24), 0.6), (h(168), 1.0)]);
+        assert_eq!(emp.quantile(0.1), SimDuration::from_minutes(30));
+        assert_eq!(emp.quantile(0.4), SimDuration::from_minutes(60 + 23 * 30));
+        assert_eq!(emp.quantile(1.0 - 1e-12).as_hours().round(), 168.0);
+    }
+
+    #[test]
+    fn quantiles_are_monotone_in_u() {
+        let delays = [
+            Delay::Uniform(SimDuration::ZERO, SimDuration::from_days(3)),
+            Delay::Exponential {
+                mean: SimDuration::from_days(2),
+            },
+            Delay::Lognormal {
+                median: SimDuration::from_days(2),
+                sigma: 1.5,
+            },
+        ];
+        for d in &delays {
+            let mut last = SimDuration::ZERO;
+            for i in 1..1000 {
+                let q = d.quantile(i as f64 / 1000.0);
+                assert!(q >= last, "{d:?}");
+                last = q;
+            }
+        }
+    }
+}

@@ -1,0 +1,487 @@
+//! One customer instance's life: polls, deliveries, notices and its admin's response.
+//!
+//! Instances do not interact, so each is simulated on its own small event queue, given
+//! its replication's publication times. This keeps one instance's pending events (a few)
+//! out of every other instance's way and lets chunks of instances run on any thread with
+//! identical results.
+
+use chrono_tz::Tz;
+
+use crate::draws::{DrawStream, Purpose};
+use crate::engine::EventQueue;
+use crate::scenario::{OnReject, Platform, Scenario};
+use crate::time::{SimDuration, SimTime};
+
+use super::admin::AdminResponse;
+use super::calendar;
+use super::marketplace::Publication;
+use super::plan::{ReleasePlan, VersionId};
+
+/// What an instance drew for itself.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Attributes {
+    pub segment: usize,
+    pub zone: usize,
+    /// Offset of its UPM polls within one poll period.
+    pub poll_phase: SimTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateCause {
+    /// Reached the instance without approval.
+    Automatic,
+    /// Applied when the admin approved.
+    Approval,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UninstallCause {
+    /// The admin rejected (with `on_reject: uninstall`, or a free -> paid change).
+    Rejected,
+}
+
+/// Something that happened to an instance, for tallies, traces and event logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Happening {
+    /// UPM showed an update needing approval and the admin was emailed.
+    Noticed {
+        release: usize,
+    },
+    /// The admin will not act on this notice.
+    Ignored {
+        release: usize,
+    },
+    Rejected {
+        release: usize,
+    },
+    Updated {
+        from: VersionId,
+        to: VersionId,
+        cause: UpdateCause,
+    },
+    Uninstalled {
+        version: VersionId,
+        cause: UninstallCause,
+    },
+}
+
+/// Receives an instance's life as it is simulated.
+pub trait Observer {
+    fn begin(
+        &mut self,
+        instance: u64,
+        attributes: &Attributes,
+        installed_at: SimTime,
+        version: VersionId,
+    );
+    fn happened(&mut self, at: SimTime, what: Happening);
+    fn end(&mut self);
+}
+
+/// Events on one instance's queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InstanceEvent {
+    /// A UPM poll that finds at least one release newly visible.
+    Poll,
+    /// A Forge automatic release arrives.
+    ForgeDelivery(usize),
+    AdminActs {
+        episode: u32,
+        approve: bool,
+    },
+}
+
+/// The scenario-wide, read-only part of the instance model, prepared once.
+pub struct InstanceModel<'a> {
+    scenario: &'a Scenario,
+    plan: &'a ReleasePlan,
+    segment_cdf: Vec<f64>,
+    zone_cdf: Vec<Vec<f64>>,
+    /// `[release][segment][zone]`: the release was deployed while a window applying to
+    /// that segment and zone was open.
+    in_window: Vec<Vec<Vec<bool>>>,
+}
+
+fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut total = 0.0;
+    weights
+        .map(|w| {
+            total += w;
+            total
+        })
+        .collect()
+}
+
+fn pick(cdf: &[f64], u: f64) -> usize {
+    cdf.iter().position(|&c| u < c).unwrap_or(cdf.len() - 1)
+}
+
+/// Per-chunk mutable state, reused across the instances of a chunk.
+pub struct Workspace {
+    seed: u64,
+    replication: u64,
+    queue: EventQueue<InstanceEvent>,
+    attributes: DrawStream,
+    delivery: Vec<Option<DrawStream>>,
+    admin: Vec<Option<DrawStream>>,
+    earliest: Vec<SimTime>,
+    polls: Vec<SimTime>,
+}
+
+impl Workspace {
+    pub fn new(seed: u64, replication: u64, releases: usize) -> Self {
+        Workspace {
+            seed,
+            replication,
+            queue: EventQueue::new(),
+            attributes: DrawStream::new(seed, replication, Purpose::InstanceAttributes),
+            delivery: (0..releases).map(|_| None).collect(),
+            admin: (0..releases).map(|_| None).collect(),
+            earliest: Vec::with_capacity(releases),
+            polls: Vec::with_capacity(releases),
+        }
+    }
+
+    fn stream(
+        streams: &mut [Option<DrawStream>],
+        k: usize,
+        seed: u64,
+        rep: u64,
+        purpose: Purpose,
+    ) -> &mut DrawStream {
+        streams[k].get_or_insert_with(|| DrawStream::new(seed, rep, purpose))
+    }
+
+    /// Events processed and the most pending at once, over every instance so far.
+    pub fn engine_counts(&self) -> (u64, usize) {
+        (self.queue.processed(), self.queue.peak_pending())
+    }
+}
+
+/// The evolving state of the instance being simulated.
+struct InstanceState {
+    installed: VersionId,
+    /// The open approval episode: its id and the release that opened it.
+    episode: Option<(u32, usize)>,
+    episodes_opened: u32,
+    /// The admin rejected with `on_reject: stay`: it keeps its version for good.
+    declined: bool,
+    uninstalled: bool,
+}
+
+impl<'a> InstanceModel<'a> {
+    pub fn new(scenario: &'a Scenario, plan: &'a ReleasePlan) -> Self {
+        let segments = &scenario.population.segments;
+        let in_window = scenario
+            .releases
+            .iter()
+            .map(|r| {
+                let instant = scenario.instant(r.at);
+                segments
+                    .iter()
+                    .map(|s| {
+                        s.zones
+                            .iter()
+                            .map(|&(zone, _)| calendar::is_open(&s.maintenance, instant, zone))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        InstanceModel {
+            scenario,
+            plan,
+            segment_cdf: cumulative(segments.iter().map(|s| s.share)),
+            zone_cdf: segments
+                .iter()
+                .map(|s| cumulative(s.zones.iter().map(|z| z.1)))
+                .collect(),
+            in_window,
+        }
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        self.scenario
+    }
+
+    pub fn plan(&self) -> &ReleasePlan {
+        self.plan
+    }
+
+    /// The time zone an instance drew.
+    pub fn zone(&self, attributes: &Attributes) -> Tz {
+        self.scenario.population.segments[attributes.segment].zones[attributes.zone].0
+    }
+
+    fn attributes(&self, instance: u64, stream: &mut DrawStream) -> Attributes {
+        let slot = stream.slot(instance);
+        let segment = pick(&self.segment_cdf, slot.uniform(0));
+        let zone = pick(&self.zone_cdf[segment], slot.uniform(1));
+        let period = self.scenario.timing.upm_poll;
+        let phase = period
+            .mul_f64(slot.uniform(2))
+            .min(period - SimDuration::from_millis(1));
+        Attributes {
+            segment,
+            zone,
+            poll_phase: SimTime::ZERO + phase,
+        }
+    }
+
+    /// Simulates instance `instance` of a replication up to the horizon.
+    pub fn simulate<O: Observer>(
+        &self,
+        publication: &Publication,
+        instance: u64,
+        work: &mut Workspace,
+        observer: &mut O,
+    ) {
+        let s = self.scenario;
+        let plan = self.plan;
+        let timing = &s.timing;
+        let attrs = self.attributes(instance, &mut work.attributes);
+        let (seed, rep) = (work.seed, work.replication);
+        let start = SimTime::ZERO;
+        observer.begin(instance, &attrs, start, 0);
+
+        // When each release can first reach this instance: publication, plus the slip if
+        // it was deployed inside one of this instance's maintenance windows.
+        work.earliest.clear();
+        for k in 0..plan.release_count() {
+            let mut earliest = publication.at[k];
+            if self.in_window[k][attrs.segment][attrs.zone] && !timing.maintenance_slip.is_zero() {
+                let p = timing.slip_probability;
+                let slips = p >= 1.0
+                    || (p > 0.0
+                        && Workspace::stream(
+                            &mut work.delivery,
+                            k,
+                            seed,
+                            rep,
+                            Purpose::Delivery(k as u32),
+                        )
+                        .slot(instance)
+                        .uniform(0)
+                            < p);
+                if slips {
+                    earliest = earliest + timing.maintenance_slip;
+                }
+            }
+            work.earliest.push(earliest);
+        }
+
+        let horizon = s.horizon_time();
+        work.queue.reset(start);
+        work.polls.clear();
+        for k in 0..plan.release_count() {
+            let automatic = !plan.needs_approval[k];
+            if s.platform == Platform::Forge && automatic {
+                let (lo, hi) = timing.forge_propagation;
+                let u = Workspace::stream(
+                    &mut work.delivery,
+                    k,
+                    seed,
+                    rep,
+                    Purpose::Delivery(k as u32),
+                )
+                .slot(instance)
+                .uniform(1);
+                let at = work.earliest[k] + lo + (hi - lo).mul_f64(u);
+                if at <= horizon {
+                    work.queue
+                        .schedule(at, InstanceEvent::ForgeDelivery(k))
+                        .expect("deliveries are after the start");
+                }
+            } else {
+                let poll = work.earliest[k].next_tick(attrs.poll_phase, timing.upm_poll);
+                if poll <= horizon && !work.polls.contains(&poll) {
+                    work.polls.push(poll);
+                }
+            }
+        }
+        work.polls.sort_unstable();
+        for &poll in &work.polls {
+            work.queue
+                .schedule(poll, InstanceEvent::Poll)
+                .expect("polls are after the start");
+        }
+
+        let mut state = InstanceState {
+            installed: 0,
+            episode: None,
+            episodes_opened: 0,
+            declined: false,
+            uninstalled: false,
+        };
+        while let Some((t, event)) = work.queue.pop_until(horizon) {
+            match event {
+                InstanceEvent::Poll => {
+                    self.on_poll(t, instance, &attrs, &mut state, work, observer)
+                }
+                InstanceEvent::ForgeDelivery(k) => {
+                    let v = plan.version_of(k);
+                    if plan.line(v) == plan.line(state.installed)
+                        && plan.is_newer(v, state.installed)
+                        && plan.covers(state.installed, v)
+                    {
+                        self.install(&mut state, t, v, UpdateCause::Automatic, observer);
+                    }
+                }
+                InstanceEvent::AdminActs { episode, approve } => self.on_admin(
+                    t,
+                    episode,
+                    approve,
+                    publication,
+                    &attrs,
+                    &mut state,
+                    observer,
+                ),
+            }
+            if state.uninstalled {
+                break;
+            }
+        }
+        observer.end();
+    }
+
+    /// The newest version (by number) whose release has reached this instance's UPM by `t`.
+    fn newest_visible(&self, earliest: &[SimTime], t: SimTime) -> Option<VersionId> {
+        let plan = self.plan;
+        (0..plan.release_count())
+            .filter(|&k| earliest[k] <= t)
+            .map(|k| plan.version_of(k))
+            .reduce(|a, b| if plan.is_newer(b, a) { b } else { a })
+    }
+
+    fn on_poll<O: Observer>(
+        &self,
+        t: SimTime,
+        instance: u64,
+        attrs: &Attributes,
+        state: &mut InstanceState,
+        work: &mut Workspace,
+        observer: &mut O,
+    ) {
+        let plan = self.plan;
+        let Some(target) = self.newest_visible(&work.earliest, t) else {
+            return;
+        };
+        if !plan.is_newer(target, state.installed) {
+            return;
+        }
+        if plan.covers(state.installed, target) {
+            // Skip-ahead: nothing new to grant. Connect applies it at this poll; Forge
+            // delivers automatic versions itself, within minutes.
+            if self.scenario.platform == Platform::Connect {
+                self.install(state, t, target, UpdateCause::Automatic, observer);
+            }
+            return;
+        }
+        if state.episode.is_some() || state.declined {
+            // Still waiting: the pending update now leads to the newest version.
+            return;
+        }
+        let release = target - 1;
+        state.episodes_opened += 1;
+        let episode = state.episodes_opened;
+        state.episode = Some((episode, release));
+        observer.happened(t, Happening::Noticed { release });
+        let (seed, rep) = (work.seed, work.replication);
+        let slot = Workspace::stream(
+            &mut work.admin,
+            release,
+            seed,
+            rep,
+            Purpose::Admin(release as u32),
+        )
+        .slot(instance);
+        let admin = &self.scenario.population.segments[attrs.segment].admin;
+        let (delay, approve) = match admin.respond(slot) {
+            AdminResponse::Approve(d) => (d, true),
+            AdminResponse::Reject(d) => (d, false),
+            AdminResponse::Ignore => {
+                observer.happened(t, Happening::Ignored { release });
+                return;
+            }
+        };
+        let at = t + delay;
+        if at <= self.scenario.horizon_time() {
+            work.queue
+                .schedule(at, InstanceEvent::AdminActs { episode, approve })
+                .expect("responses follow notices");
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_admin<O: Observer>(
+        &self,
+        t: SimTime,
+        episode: u32,
+        approve: bool,
+        publication: &Publication,
+        attrs: &Attributes,
+        state: &mut InstanceState,
+        observer: &mut O,
+    ) {
+        let Some((open, release)) = state.episode else {
+            return;
+        };
+        if open != episode {
+            return;
+        }
+        state.episode = None;
+        if approve {
+            // Approving applies the newest published version at that moment.
+            let newest = publication.newest_at(t);
+            if self.plan.is_newer(newest, state.installed) {
+                self.install(state, t, newest, UpdateCause::Approval, observer);
+            }
+            return;
+        }
+        observer.happened(t, Happening::Rejected { release });
+        let admin = &self.scenario.population.segments[attrs.segment].admin;
+        let paid = self
+            .plan
+            .is_paid_transition(state.installed, self.plan.version_of(release));
+        if paid || admin.on_reject == OnReject::Uninstall {
+            observer.happened(
+                t,
+                Happening::Uninstalled {
+                    version: state.installed,
+                    cause: UninstallCause::Rejected,
+                },
+            );
+            state.uninstalled = true;
+        } else {
+            state.declined = true;
+        }
+    }
+
+    /// Moves the instance to `to`. An open approval episode ends when the new version
+    /// already grants what its release asked for (approval, or a skip-ahead); a Forge
+    /// backport on the old line leaves it open.
+    fn install<O: Observer>(
+        &self,
+        state: &mut InstanceState,
+        t: SimTime,
+        to: VersionId,
+        cause: UpdateCause,
+        observer: &mut O,
+    ) {
+        observer.happened(
+            t,
+            Happening::Updated {
+                from: state.installed,
+                to,
+                cause,
+            },
+        );
+        state.installed = to;
+        if let Some((_, release)) = state.episode {
+            let wanted = self.plan.version_of(release);
+            if !self.plan.is_newer(wanted, to) || self.plan.covers(to, wanted) {
+                state.episode = None;
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Publication: when the Marketplace makes each release's version available.
+
+use crate::draws::{DrawStream, Purpose};
+use crate::scenario::{Platform, Scenario};
+use crate::time::{SimDuration, SimTime};
+
+use super::plan::{ReleasePlan, VersionId};
+
+/// Per replication: when each release was published, and which version was newest then.
+#[derive(Clone, Debug)]
+pub struct Publication {
+    /// Per release, non-decreasing: versions are published in release order.
+    pub at: Vec<SimTime>,
+    /// Connect: the phase of the descriptor-poll process.
+    pub descriptor_phase: Option<SimTime>,
+    /// Per release: the newest version (by number) published up to and including it.
+    newest_so_far: Vec<VersionId>,
+}
+
+fn uniform_between((lo, hi): (SimDuration, SimDuration), u: f64) -> SimDuration {
+    lo + (hi - lo).mul_f64(u)
+}
+
+impl Publication {
+    /// Draws the replication's publication times.
+    ///
+    /// Connect: one descriptor-poll process per replication with a uniform phase; a release
+    /// is published at the first poll tick at or after its deploy. Forge: after a detection
+    /// delay. A free -> paid release waits for a Marketplace review as well. Each release is
+    /// published as its own version, in order (assumption: two releases caught by one
+    /// descriptor poll are published in order at that tick).
+    pub fn draw(scenario: &Scenario, plan: &ReleasePlan, replication: u64) -> Publication {
+        let mut stream = DrawStream::new(scenario.seed, replication, Purpose::Publication);
+        let timing = &scenario.timing;
+        let descriptor_phase = (scenario.platform == Platform::Connect).then(|| {
+            let u = stream.slot(0).uniform(0);
+            SimTime::ZERO
+                + timing
+                    .descriptor_poll
+                    .mul_f64(u)
+                    .min(timing.descriptor_poll - SimDuration::from_millis(1))
+        });
+        let mut at: Vec<SimTime> = Vec::with_capacity(scenario.releases.len());
+        for (k, release) in scenario.releases.iter().enumerate() {
+            let slot = stream.slot(k as u64 + 1);
+            let detected = match descriptor_phase {
+                Some(phase) => release.at.next_tick(phase, timing.descriptor_poll),
+                None => release.at + uniform_between(timing.forge_detection, slot.uniform(0)),
+            };
+            let mut published = detected;
+            if plan.licensing[k] {
+                published = published + uniform_between(timing.licensing_review, slot.uniform(1));
+            }
+            if let Some(&previous) = at.last() {
+                published = published.max(previous);
+            }
+            at.push(published);
+        }
+        let mut newest_so_far = Vec::with_capacity(at.len());
+        let mut newest = 0;
+        for k in 0..at.len() {
+            let v = plan.version_of(k);
+            if plan.is_newer(v, newest) {
+                newest = v;
+            }
+            newest_so_far.push(newest);
+        }
+        Publication {
+            at,
+            descriptor_phase,
+            newest_so_far,
+        }
+    }
+
+    /// The newest version published at or before `t` (the initial version if none).
+    pub fn newest_at(&self, t: SimTime) -> VersionId {
+        let published = self.at.partition_point(|&p| p <= t);
+        if published == 0 {
+            0
+        } else {
+            self.newest_so_far[published - 1]
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The rollout model: Marketplace publication, UPM polls, maintenance slips, admins.
+//!
+//! It knows nothing about output formats: it produces per-replication figures and
+//! latency histograms, which `report` summarises and writes.
+
+pub mod admin;
+pub mod calendar;
+pub mod figures;
+pub mod instance;
+pub mod marketplace;
+pub mod plan;
+pub mod replication;
+pub mod tally;
+pub mod version;
+
+pub use figures::ReleaseFigures;
+pub use instance::{
+    Attributes, Happening, InstanceModel, Observer, UninstallCause, UpdateCause, Workspace,
+};
+pub use marketplace::Publication;
+pub use plan::{ReleasePlan, VersionId};
+pub use replication::ReplicationResult;

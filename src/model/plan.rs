@@ -1,0 +1,133 @@
+//! The release plan: every version a scenario will publish, derived once per scenario.
+//!
+//! Version 0 is the initial version; version `k + 1` is the one release `k` creates.
+//! The plan also answers the two questions the per-instance model asks on its hot path,
+//! as lookup tables: does a version's consent cover another's permissions (the approval
+//! gate), and is a version at least as new as a release's version (the report's "on V_k
+//! or later").
+
+use std::collections::BTreeSet;
+
+use crate::scenario::Scenario;
+
+use super::version::Version;
+
+/// Index into [`ReleasePlan::versions`].
+pub type VersionId = usize;
+
+/// What a version asks an admin to grant.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Permissions {
+    /// Scope tokens; with change kinds, each `scopes` change adds one new token.
+    pub scopes: BTreeSet<String>,
+    pub paid: bool,
+}
+
+impl Permissions {
+    /// Whether an instance that granted `self` may run `wanted` without a new approval.
+    pub fn covers(&self, wanted: &Permissions) -> bool {
+        wanted.scopes.is_subset(&self.scopes) && (self.paid || !wanted.paid)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ReleasePlan {
+    pub versions: Vec<Version>,
+    pub permissions: Vec<Permissions>,
+    /// Per release: the version it replaces.
+    pub from_version: Vec<VersionId>,
+    /// Per release: whether instances on `from_version` need an admin's approval.
+    pub needs_approval: Vec<bool>,
+    /// Per release: it moves from free to paid (Marketplace review first).
+    pub licensing: Vec<bool>,
+    covers: Vec<bool>,
+    at_least: Vec<bool>,
+    releases: usize,
+}
+
+impl ReleasePlan {
+    pub fn new(scenario: &Scenario) -> Self {
+        let mut versions = vec![scenario.initial_version];
+        let mut permissions = vec![Permissions::default()];
+        let mut from_version = Vec::new();
+        let mut licensing = Vec::new();
+        for (k, release) in scenario.releases.iter().enumerate() {
+            let previous = versions.len() - 1;
+            let mut perms = permissions[previous].clone();
+            if release.changes.scopes {
+                perms.scopes.insert(format!("scope-change-{k}"));
+            }
+            perms.paid |= release.changes.licensing;
+            versions.push(
+                scenario
+                    .numbering
+                    .next(versions[previous], &release.changes),
+            );
+            permissions.push(perms);
+            from_version.push(previous);
+            licensing.push(release.changes.licensing);
+        }
+        let n = versions.len();
+        let releases = n - 1;
+        let covers = (0..n * n)
+            .map(|i| permissions[i / n].covers(&permissions[i % n]))
+            .collect();
+        let at_least = (0..n * releases)
+            .map(|i| versions[i / releases] >= versions[i % releases + 1])
+            .collect();
+        let needs_approval = (0..releases)
+            .map(|k| !permissions[from_version[k]].covers(&permissions[k + 1]))
+            .collect();
+        ReleasePlan {
+            versions,
+            permissions,
+            from_version,
+            needs_approval,
+            licensing,
+            covers,
+            at_least,
+            releases,
+        }
+    }
+
+    pub fn release_count(&self) -> usize {
+        self.releases
+    }
+
+    pub fn version_count(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// The version release `k` creates.
+    pub fn version_of(&self, release: usize) -> VersionId {
+        release + 1
+    }
+
+    /// An instance that granted what `granted` needs may move to `target` unasked.
+    #[inline]
+    pub fn covers(&self, granted: VersionId, target: VersionId) -> bool {
+        self.covers[granted * self.versions.len() + target]
+    }
+
+    /// `version` is release `k`'s version or newer.
+    #[inline]
+    pub fn at_least(&self, version: VersionId, release: usize) -> bool {
+        self.at_least[version * self.releases + release]
+    }
+
+    /// Whether `candidate` is a newer version than `current`.
+    #[inline]
+    pub fn is_newer(&self, candidate: VersionId, current: VersionId) -> bool {
+        self.versions[candidate] > self.versions[current]
+    }
+
+    /// The major line of a version (Forge keeps several lines alive).
+    pub fn line(&self, version: VersionId) -> u32 {
+        self.versions[version].major
+    }
+
+    /// Whether the move to `target` is from free to paid (rejecting it means uninstalling).
+    pub fn is_paid_transition(&self, from: VersionId, target: VersionId) -> bool {
+        self.permissions[target].paid && !self.permissions[from].paid
+    }
+}

@@ -1,0 +1,227 @@
+//! Turns instances' lives into what the reports need, one chunk of instances at a time.
+//!
+//! For each release the tally keeps only the moments at which the count of active
+//! instances or of instances older than the release changes (a sortable key each), the
+//! version mix as differences per sample, and the latency histogram. Chunks merge by
+//! concatenation and addition, so results do not depend on how instances were split.
+
+use crate::stats::LatencyHistogram;
+use crate::time::{SimDuration, SimTime};
+
+use super::instance::{Attributes, Happening, Observer};
+use super::plan::{ReleasePlan, VersionId};
+
+/// Kinds of change to the (active, old) counts, in the low bits of a sweep key.
+pub(super) mod change {
+    pub const INSTALL_OLD: u64 = 0;
+    pub const INSTALL_NEW: u64 = 1;
+    pub const REACH: u64 = 2;
+    pub const UNINSTALL_OLD: u64 = 3;
+    pub const UNINSTALL_NEW: u64 = 4;
+    pub const BITS: u32 = 3;
+}
+
+fn key(t: SimTime, kind: u64) -> u64 {
+    ((t.as_millis() as u64) << change::BITS) | kind
+}
+
+/// Sample times for the version mix: `j * every` for `j = 0..count`.
+#[derive(Clone, Copy, Debug)]
+pub struct SampleGrid {
+    pub every: SimDuration,
+    pub count: usize,
+}
+
+impl SampleGrid {
+    pub fn new(every: SimDuration, horizon: SimDuration) -> Self {
+        SampleGrid {
+            every,
+            count: (horizon.as_millis() / every.as_millis()) as usize + 1,
+        }
+    }
+
+    /// The first sample that sees a change made at `t`, if any.
+    fn first_sample_at_or_after(&self, t: SimTime) -> Option<usize> {
+        let e = self.every.as_millis();
+        let j = ((t.as_millis() + e - 1) / e) as usize;
+        (j < self.count).then_some(j)
+    }
+}
+
+/// Accumulated outcome of a chunk of instances (and, merged, of a replication).
+#[derive(Clone, Debug)]
+pub struct Tally {
+    /// Per release: sweep keys of changes after time 0.
+    pub keys: Vec<Vec<u64>>,
+    /// Instances active at time 0, and per release those of them older than it.
+    pub active_at_start: u64,
+    pub old_at_start: Vec<u64>,
+    /// `[sample][version]` changes of the count on each version.
+    pub mix_changes: Vec<i64>,
+    pub latency: Vec<LatencyHistogram>,
+    pub instances: u64,
+}
+
+impl Tally {
+    pub fn new(releases: usize, versions: usize, grid: SampleGrid) -> Self {
+        Tally {
+            keys: vec![Vec::new(); releases],
+            active_at_start: 0,
+            old_at_start: vec![0; releases],
+            mix_changes: vec![0; grid.count * versions],
+            latency: vec![LatencyHistogram::default(); releases],
+            instances: 0,
+        }
+    }
+
+    pub fn merge(&mut self, other: Tally) {
+        for (mine, theirs) in self.keys.iter_mut().zip(other.keys) {
+            mine.extend(theirs);
+        }
+        self.active_at_start += other.active_at_start;
+        self.old_at_start
+            .iter_mut()
+            .zip(&other.old_at_start)
+            .for_each(|(a, b)| *a += b);
+        self.mix_changes
+            .iter_mut()
+            .zip(&other.mix_changes)
+            .for_each(|(a, b)| *a += b);
+        self.latency
+            .iter_mut()
+            .zip(&other.latency)
+            .for_each(|(a, b)| a.merge(b));
+        self.instances += other.instances;
+    }
+}
+
+/// The [`Observer`] that fills a [`Tally`].
+pub struct TallyObserver<'a> {
+    plan: &'a ReleasePlan,
+    deployed: &'a [SimTime],
+    horizon: SimTime,
+    grid: SampleGrid,
+    pub tally: Tally,
+    // The instance being observed.
+    installed_at: SimTime,
+    first_version: VersionId,
+    version: VersionId,
+    reached: Vec<SimTime>,
+    uninstalled_at: SimTime,
+}
+
+impl<'a> TallyObserver<'a> {
+    pub fn new(
+        plan: &'a ReleasePlan,
+        deployed: &'a [SimTime],
+        horizon: SimTime,
+        grid: SampleGrid,
+    ) -> Self {
+        TallyObserver {
+            plan,
+            deployed,
+            horizon,
+            grid,
+            tally: Tally::new(plan.release_count(), plan.version_count(), grid),
+            installed_at: SimTime::ZERO,
+            first_version: 0,
+            version: 0,
+            reached: vec![SimTime::NEVER; plan.release_count()],
+            uninstalled_at: SimTime::NEVER,
+        }
+    }
+
+    fn mix(&mut self, t: SimTime, version: VersionId, delta: i64) {
+        if let Some(j) = self.grid.first_sample_at_or_after(t) {
+            self.tally.mix_changes[j * self.plan.version_count() + version] += delta;
+        }
+    }
+}
+
+impl Observer for TallyObserver<'_> {
+    fn begin(
+        &mut self,
+        _instance: u64,
+        _attributes: &Attributes,
+        installed_at: SimTime,
+        version: VersionId,
+    ) {
+        self.installed_at = installed_at;
+        self.first_version = version;
+        self.version = version;
+        self.uninstalled_at = SimTime::NEVER;
+        for (k, r) in self.reached.iter_mut().enumerate() {
+            *r = if self.plan.at_least(version, k) {
+                installed_at
+            } else {
+                SimTime::NEVER
+            };
+        }
+        self.mix(installed_at, version, 1);
+        self.tally.instances += 1;
+    }
+
+    fn happened(&mut self, at: SimTime, what: Happening) {
+        match what {
+            Happening::Updated { from, to, .. } => {
+                self.version = to;
+                for k in 0..self.reached.len() {
+                    if self.reached[k].is_never() && self.plan.at_least(to, k) {
+                        self.reached[k] = at;
+                    }
+                }
+                self.mix(at, from, -1);
+                self.mix(at, to, 1);
+            }
+            Happening::Uninstalled { version, .. } => {
+                self.uninstalled_at = at;
+                self.mix(at, version, -1);
+            }
+            Happening::Noticed { .. } | Happening::Ignored { .. } | Happening::Rejected { .. } => {}
+        }
+    }
+
+    fn end(&mut self) {
+        let (installed, uninstalled, horizon) =
+            (self.installed_at, self.uninstalled_at, self.horizon);
+        let from_start = installed == SimTime::ZERO;
+        if from_start {
+            self.tally.active_at_start += 1;
+        }
+        for k in 0..self.reached.len() {
+            let reached = self.reached[k];
+            let old_at_install = !self.plan.at_least(self.first_version, k);
+            let keys = &mut self.tally.keys[k];
+            match (from_start, old_at_install) {
+                (true, true) => self.tally.old_at_start[k] += 1,
+                (true, false) => {}
+                (false, true) => keys.push(key(installed, change::INSTALL_OLD)),
+                (false, false) => keys.push(key(installed, change::INSTALL_NEW)),
+            }
+            // It stops being old when it reaches the release or leaves, whichever is first.
+            let left_while_old = old_at_install && uninstalled < reached;
+            if old_at_install && !left_while_old && reached <= horizon {
+                keys.push(key(reached, change::REACH));
+            }
+            if uninstalled <= horizon {
+                keys.push(key(
+                    uninstalled,
+                    if left_while_old {
+                        change::UNINSTALL_OLD
+                    } else {
+                        change::UNINSTALL_NEW
+                    },
+                ));
+            }
+            // Latency of the instances that were present and older at the deploy.
+            let deployed = self.deployed[k];
+            if installed <= deployed && uninstalled > deployed && reached > deployed {
+                if reached <= horizon && reached <= uninstalled {
+                    self.tally.latency[k].record_event(reached.since(deployed));
+                } else {
+                    self.tally.latency[k].record_censored(uninstalled.min(horizon).since(deployed));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! App versions and the Marketplace's numbering rules.
+//!
+//! The user never types a version number for a release: the platform derives it from the
+//! kinds of change, as the Marketplace does (see `shared/seeds`).
+
+use std::fmt;
+
+/// A `MAJOR.MINOR.MICRO` version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version {
+    pub major: u32,
+    pub minor: u32,
+    pub micro: u32,
+}
+
+impl Version {
+    pub fn new(major: u32, minor: u32, micro: u32) -> Self {
+        Version {
+            major,
+            minor,
+            micro,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Version> {
+        let mut parts = text.trim().split('.');
+        let mut next = || -> Option<u32> {
+            let p = parts.next()?;
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            p.parse().ok()
+        };
+        let v = Version {
+            major: next()?,
+            minor: next()?,
+            micro: next()?,
+        };
+        parts.next().is_none().then_some(v)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.micro)
+    }
+}
+
+/// The kinds of descriptor change one release makes; several may combine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChangeSet {
+    /// A new Connect API version (Connect only).
+    pub api_version: bool,
+    /// Added or changed scopes: new permissions, so admins must approve.
+    pub scopes: bool,
+    /// Free to paid: needs Marketplace review, then each customer's approval.
+    pub licensing: bool,
+    /// Anything else in the descriptor.
+    pub other: bool,
+}
+
+impl ChangeSet {
+    /// Whether any kind in the set needs an admin's approval.
+    pub fn needs_approval(&self) -> bool {
+        self.scopes || self.licensing
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        for (on, name) in [
+            (self.api_version, "api_version"),
+            (self.scopes, "scopes"),
+            (self.licensing, "licensing"),
+            (self.other, "other"),
+        ] {
+            if on {
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
+/// Which platform's numbering rule applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumberingRule {
+    /// API version -> major (the new API version); scopes or licensing -> minor
+    /// (approval); anything else -> micro (automatic).
+    Connect,
+    /// Scopes or licensing -> major (approval); anything else -> minor (automatic).
+    Forge,
+}
+
+impl NumberingRule {
+    /// The version that follows `previous` after `changes`; the strongest rule wins.
+    pub fn next(self, previous: Version, changes: &ChangeSet) -> Version {
+        match self {
+            NumberingRule::Connect if changes.api_version => Version::new(previous.major + 1, 0, 0),
+            NumberingRule::Connect if changes.needs_approval() => {
+                Version::new(previous.major, previous.minor + 1, 0)
+            }
+            NumberingRule::Connect => {
+                Version::new(previous.major, previous.minor, previous.micro + 1)
+            }
+            NumberingRule::Forge if changes.needs_approval() => {
+                Version::new(previous.major + 1, 0, 0)
+            }
+            NumberingRule::Forge => Version::new(previous.major, previous.minor + 1, 0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+    fn kinds(list: &[&str]) -> ChangeSet {
+        let mut c = ChangeSet::default();
+        for k in list {
+            match *k {
+                "api_version" => c.api_version = true,
+                "scopes" => c.scopes = true,
+                "licensing" => c.licensing = true,
+                _ => c.other = true,
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn parses_and_prints() {
+        assert_eq!(v("1.4.2"), Version::new(1, 4, 2));
+        assert_eq!(v("1.4.2").to_string(), "1.4.2");
+        for bad in [
+            "1.4",
+            "1.4.2.1",
+            "a.b.c",
+            "1..2",
+            "",
+            "-1.0.0",
+            "1.0.0-beta",
+        ] {
+            assert!(Version::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn connect_numbering_follows_the_marketplace_page() {
+        let r = NumberingRule::Connect;
+        // Examples from the page: 1.2.3 -> 2.0.0 / 1.3.0 / 1.2.4.
+        assert_eq!(r.next(v("1.2.3"), &kinds(&["api_version"])), v("2.0.0"));
+        assert_eq!(r.next(v("1.2.3"), &kinds(&["scopes"])), v("1.3.0"));
+        assert_eq!(r.next(v("1.2.3"), &kinds(&["licensing"])), v("1.3.0"));
+        assert_eq!(r.next(v("1.2.3"), &kinds(&["other"])), v("1.2.4"));
+        // The strongest rule wins when kinds combine.
+        assert_eq!(r.next(v("1.2.3"), &kinds(&["other", "scopes"])), v("1.3.0"));
+        assert_eq!(
+            r.next(v("1.2.3"), &kinds(&["scopes", "api_version"])),
+            v("2.0.0")
+        );
+    }
+
+    #[test]
+    fn forge_numbering_follows_the_marketplace_page() {
+        let r = NumberingRule::Forge;
+        // Examples from the page: 1.2.0 -> 2.0.0 / 1.3.0.
+        assert_eq!(r.next(v("1.2.0"), &kinds(&["scopes"])), v("2.0.0"));
+        assert_eq!(r.next(v("1.2.0"), &kinds(&["licensing"])), v("2.0.0"));
+        assert_eq!(r.next(v("1.2.0"), &kinds(&["other"])), v("1.3.0"));
+        assert_eq!(
+            r.next(v("1.2.0"), &kinds(&["other", "licensing"])),
+            v("2.0.0")
+        );
+    }
+
+    #[test]
+    fn approval_is_needed_if_any_kind_needs_it() {
+        assert!(kinds(&["other", "scopes"]).needs_approval());
+        assert!(kinds(&["licensing"]).needs_approval());
+        assert!(!kinds(&["api_version", "other"]).needs_approval());
+    }
+}

@@ -1,0 +1,265 @@
+//! Reports: summaries over replications and the files a run writes.
+//!
+//! [`RunReport::build`] turns a run's per-replication figures into the public contract;
+//! each output format is one [`Exporter`] in its own file; [`output::write_atomically`]
+//! writes them so that a failed or interrupted run never leaves a half-written directory.
+//! Nothing here knows about the command line.
+
+mod json;
+mod latency_csv;
+pub mod output;
+mod table;
+mod timeseries_csv;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::montecarlo::RunOutput;
+use crate::scenario::Scenario;
+use crate::stats::{LatencyHistogram, Summary, quantile_sorted, quantile_with_censoring};
+use crate::time::SimDuration;
+
+pub use json::JsonReport;
+pub use latency_csv::LatencyCsv;
+pub use table::render_table;
+pub use timeseries_csv::TimeseriesCsv;
+
+/// The version of the `report.json` contract. Keys are only ever added.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One output format.
+pub trait Exporter {
+    /// The file name inside the output directory.
+    fn file_name(&self) -> &'static str;
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Every file a run writes, in a fixed order.
+pub fn standard_exporters() -> Vec<Box<dyn Exporter>> {
+    vec![
+        Box::new(JsonReport),
+        Box::new(TimeseriesCsv),
+        Box::new(LatencyCsv),
+    ]
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub scenario: ScenarioInfo,
+    pub releases: Vec<ReleaseReport>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub platform: &'static str,
+    pub seed: u64,
+    pub replications: u32,
+    pub instances: u64,
+    pub start: String,
+    pub horizon_hours: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReleaseReport {
+    pub index: usize,
+    pub label: String,
+    pub from_version: String,
+    pub version: String,
+    pub needs_approval: bool,
+    pub deployed_at: String,
+    pub published_after_hours: Summary,
+    /// Keyed by threshold share, in increasing order ("0.5", ..., "1").
+    pub time_to_share_hours: BTreeMap<ThresholdKey, Summary>,
+    pub coexistence_hours: Summary,
+    pub instance_latency_hours: LatencyQuantiles,
+    pub left_behind: Option<Summary>,
+    pub recommended_compat_window_hours: Option<f64>,
+}
+
+/// A threshold share as a report key: ordered by value, printed in shortest form.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ThresholdKey(pub f64);
+
+impl Eq for ThresholdKey {}
+impl PartialOrd for ThresholdKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ThresholdKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+impl Serialize for ThresholdKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// Pooled instance latency by Kaplan-Meier; a quantile is `null` when the survival
+/// curve never falls that far before the horizon.
+#[derive(Clone, Debug, Serialize)]
+pub struct LatencyQuantiles {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+    pub censored_fraction: Option<f64>,
+}
+
+/// One row of the version mix over time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MixRow {
+    pub hours: f64,
+    pub version: String,
+    pub mean_share: f64,
+    pub p5_share: f64,
+    pub p95_share: f64,
+    pub mean_instances: f64,
+}
+
+/// Everything the exporters and the table need.
+pub struct RunReport {
+    pub report: Report,
+    pub mix: Vec<MixRow>,
+    /// Per release, pooled latency (for `latency.csv`).
+    pub latency: Vec<LatencyHistogram>,
+    pub compat_window_quantile: f64,
+}
+
+fn hours(d: Option<SimDuration>) -> Option<f64> {
+    d.map(SimDuration::as_hours)
+}
+
+impl RunReport {
+    pub fn build(scenario: &Scenario, run: &RunOutput) -> RunReport {
+        let plan = &run.plan;
+        let reps = &run.replications;
+        let releases = scenario
+            .releases
+            .iter()
+            .enumerate()
+            .map(|(k, release)| {
+                let figures = || reps.iter().map(move |r| &r.releases[k]);
+                let coexistence: Vec<Option<f64>> =
+                    figures().map(|f| hours(f.coexistence)).collect();
+                let latency = &run.latency[k];
+                ReleaseReport {
+                    index: k,
+                    label: release.label.clone(),
+                    from_version: plan.versions[plan.from_version[k]].to_string(),
+                    version: plan.versions[plan.version_of(k)].to_string(),
+                    needs_approval: plan.needs_approval[k],
+                    deployed_at: scenario
+                        .instant(release.at)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    published_after_hours: Summary::of(figures().map(|f| hours(f.published_after))),
+                    time_to_share_hours: scenario
+                        .report
+                        .thresholds
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &p)| {
+                            (
+                                ThresholdKey(p),
+                                Summary::of(figures().map(|f| hours(f.time_to_share[i]))),
+                            )
+                        })
+                        .collect(),
+                    coexistence_hours: Summary::of(coexistence.iter().copied()),
+                    instance_latency_hours: LatencyQuantiles {
+                        p50: hours(latency.quantile(0.5)),
+                        p90: hours(latency.quantile(0.9)),
+                        p99: hours(latency.quantile(0.99)),
+                        max: hours(latency.max_event()).filter(|_| latency.censored_count() == 0),
+                        censored_fraction: latency.censored_fraction(),
+                    },
+                    left_behind: scenario
+                        .policy
+                        .drop_old_support_after
+                        .map(|_| Summary::of(figures().map(|f| f.left_behind.map(|n| n as f64)))),
+                    recommended_compat_window_hours: quantile_with_censoring(
+                        &coexistence,
+                        scenario.report.compat_window_quantile,
+                    ),
+                }
+            })
+            .collect();
+        RunReport {
+            report: Report {
+                schema_version: SCHEMA_VERSION,
+                tool: Tool {
+                    name: env!("CARGO_PKG_NAME"),
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+                scenario: ScenarioInfo {
+                    name: scenario.name.clone(),
+                    platform: scenario.platform.name(),
+                    seed: scenario.seed,
+                    replications: scenario.replications,
+                    instances: scenario.population.instances,
+                    start: scenario
+                        .start
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    horizon_hours: scenario.horizon.as_hours(),
+                },
+                releases,
+            },
+            mix: version_mix(scenario, run),
+            latency: run.latency.clone(),
+            compat_window_quantile: scenario.report.compat_window_quantile,
+        }
+    }
+}
+
+/// Mean and 5%/95% share of each version at each sample, over replications.
+fn version_mix(scenario: &Scenario, run: &RunOutput) -> Vec<MixRow> {
+    let versions = run.plan.version_count();
+    let samples = run
+        .replications
+        .first()
+        .map_or(0, |r| r.mix.len() / versions);
+    let mut rows = Vec::with_capacity(samples * versions);
+    let mut shares = Vec::with_capacity(run.replications.len());
+    for j in 0..samples {
+        let hours = scenario.report.sample_every.as_hours() * j as f64;
+        for v in 0..versions {
+            shares.clear();
+            let mut instances = 0.0;
+            for r in &run.replications {
+                let row = &r.mix[j * versions..(j + 1) * versions];
+                let active: u64 = row.iter().map(|&c| c as u64).sum();
+                shares.push(if active == 0 {
+                    0.0
+                } else {
+                    row[v] as f64 / active as f64
+                });
+                instances += row[v] as f64;
+            }
+            let n = shares.len() as f64;
+            let mean_share = shares.iter().sum::<f64>() / n;
+            shares.sort_by(f64::total_cmp);
+            rows.push(MixRow {
+                hours,
+                version: run.plan.versions[v].to_string(),
+                mean_share,
+                p5_share: quantile_sorted(&shares, 0.05).unwrap_or(0.0),
+                p95_share: quantile_sorted(&shares, 0.95).unwrap_or(0.0),
+                mean_instances: instances / n,
+            });
+        }
+    }
+    rows
+}

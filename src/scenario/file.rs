@@ -1,0 +1,182 @@
+//! The scenario file as written by users: JSON, unknown keys rejected.
+//!
+//! These structs mirror the public file format one to one; `validate` turns them into
+//! the typed [`Scenario`](super::Scenario). Durations are parsed here, so a malformed
+//! `"5x"` is reported with its exact field path.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::time::SimDuration;
+
+/// A duration written as text, e.g. `"30m"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DurationText(pub SimDuration);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        SimDuration::parse(&text)
+            .map(DurationText)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub platform: String,
+    pub start: String,
+    pub horizon: DurationText,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "default_replications")]
+    pub replications: u64,
+    #[serde(default = "default_initial_version")]
+    pub initial_version: String,
+    #[serde(default)]
+    pub timing: TimingFile,
+    pub population: PopulationFile,
+    #[serde(default)]
+    pub admins: BTreeMap<String, AdminFile>,
+    #[serde(default)]
+    pub maintenance: BTreeMap<String, CalendarFile>,
+    pub releases: Vec<ReleaseFile>,
+    #[serde(default)]
+    pub policy: PolicyFile,
+    #[serde(default)]
+    pub report: ReportFile,
+}
+
+fn default_replications() -> u64 {
+    100
+}
+fn default_initial_version() -> String {
+    "1.0.0".to_string()
+}
+
+/// Overrides of the platform preset's timings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingFile {
+    pub descriptor_poll: Option<DurationText>,
+    pub upm_poll: Option<DurationText>,
+    pub maintenance_slip: Option<DurationText>,
+    pub slip_probability: Option<f64>,
+    pub forge_detection: Option<[DurationText; 2]>,
+    pub forge_propagation: Option<[DurationText; 2]>,
+    pub licensing_review: Option<[DurationText; 2]>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationFile {
+    pub instances: u64,
+    pub segments: Option<Vec<SegmentFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentFile {
+    pub name: String,
+    pub share: f64,
+    pub timezones: Option<BTreeMap<String, f64>>,
+    pub admin: Option<String>,
+    pub maintenance: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminFile {
+    pub approve: f64,
+    pub reject: f64,
+    pub delay: Option<DelayFile>,
+    pub on_reject: Option<OnRejectFile>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnRejectFile {
+    Stay,
+    Uninstall,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DelayFile {
+    Fixed(DurationText),
+    Uniform([DurationText; 2]),
+    Exponential { mean: DurationText },
+    Lognormal { median: DurationText, sigma: f64 },
+    Empirical(Vec<(DurationText, f64)>),
+}
+
+/// One window or several.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum CalendarFile {
+    One(WindowFile),
+    Many(Vec<WindowFile>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowFile {
+    #[serde(default = "default_days")]
+    pub days: DaysFile,
+    pub from: String,
+    pub to: String,
+    #[serde(default = "default_zone")]
+    pub zone: String,
+}
+
+fn default_days() -> DaysFile {
+    DaysFile::Text("daily".into())
+}
+fn default_zone() -> String {
+    "site".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DaysFile {
+    Text(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseFile {
+    pub at: String,
+    #[serde(default)]
+    pub changes: Vec<ChangeKindFile>,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKindFile {
+    ApiVersion,
+    Scopes,
+    Licensing,
+    Other,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    pub drop_old_support_after: Option<DurationText>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportFile {
+    pub thresholds: Option<Vec<f64>>,
+    pub sample_every: Option<DurationText>,
+    pub coexistence_tolerance: Option<f64>,
+    pub compat_window_quantile: Option<f64>,
+}

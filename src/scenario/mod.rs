@@ -1,0 +1,247 @@
+//! Scenarios: the typed, validated description of one simulation.
+//!
+//! A scenario file is read as JSON, optional overrides are applied to the JSON value,
+//! the value is deserialised into the raw [`file`] structs (unknown keys rejected) and
+//! [`validate`] turns those into a [`Scenario`] whose every value is typed and checked.
+
+pub mod error;
+pub mod file;
+pub mod presets;
+mod validate;
+
+use std::path::Path;
+
+use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
+
+use crate::model::version::{ChangeSet, NumberingRule, Version};
+use crate::time::{SimDuration, SimTime};
+
+pub use error::{FieldError, ScenarioError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Platform {
+    Connect,
+    Forge,
+}
+
+impl Platform {
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Connect => "connect",
+            Platform::Forge => "forge",
+        }
+    }
+}
+
+/// Platform timings (a preset, possibly overridden by the scenario's `timing`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timing {
+    /// Connect: the Marketplace polls the descriptor with this period.
+    pub descriptor_poll: SimDuration,
+    /// Each instance polls the Marketplace (UPM) with this period.
+    pub upm_poll: SimDuration,
+    /// Extra delay for a release deployed inside a maintenance window.
+    pub maintenance_slip: SimDuration,
+    /// Probability that the slip applies to an instance whose window was open.
+    pub slip_probability: f64,
+    /// Forge: uniform range of the Marketplace detection delay.
+    pub forge_detection: (SimDuration, SimDuration),
+    /// Forge: uniform range of the delay from publication to an instance.
+    pub forge_propagation: (SimDuration, SimDuration),
+    /// Free -> paid: uniform range of the Marketplace review before publication.
+    pub licensing_review: (SimDuration, SimDuration),
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub platform: Platform,
+    pub numbering: NumberingRule,
+    pub start: DateTime<Utc>,
+    pub horizon: SimDuration,
+    pub seed: u64,
+    pub replications: u32,
+    pub initial_version: Version,
+    pub timing: Timing,
+    pub population: Population,
+    pub releases: Vec<ReleaseSpec>,
+    pub policy: Policy,
+    pub report: ReportSettings,
+}
+
+impl Scenario {
+    /// The end of simulated time.
+    pub fn horizon_time(&self) -> SimTime {
+        SimTime::ZERO + self.horizon
+    }
+
+    /// The calendar instant of a simulated time.
+    pub fn instant(&self, t: SimTime) -> DateTime<Utc> {
+        self.start + chrono::Duration::milliseconds(t.as_millis())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Population {
+    pub instances: u64,
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Segment {
+    pub name: String,
+    pub share: f64,
+    /// Time zones with weights normalised to sum to 1.
+    pub zones: Vec<(Tz, f64)>,
+    pub admin: AdminProfile,
+    pub maintenance: Calendar,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdminProfile {
+    pub name: String,
+    pub approve: f64,
+    pub reject: f64,
+    pub delay: Delay,
+    pub on_reject: OnReject,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnReject {
+    /// Keep the old version for good.
+    Stay,
+    Uninstall,
+}
+
+/// Response delay of an admin who acts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Delay {
+    Fixed(SimDuration),
+    Uniform(SimDuration, SimDuration),
+    Exponential {
+        mean: SimDuration,
+    },
+    Lognormal {
+        median: SimDuration,
+        sigma: f64,
+    },
+    /// A CDF table: (duration, cumulative probability), increasing, ending at 1.
+    Empirical(Vec<(SimDuration, f64)>),
+}
+
+/// Maintenance windows that apply to a segment; empty means none.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Calendar {
+    pub windows: Vec<Window>,
+}
+
+/// A recurring window: on the given weekdays, from `from` to `to` local time
+/// (`to` before `from` means the window runs past midnight).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Window {
+    /// Monday first.
+    pub days: [bool; 7],
+    pub from: NaiveTime,
+    pub to: NaiveTime,
+    pub zone: WindowZone,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WindowZone {
+    /// The instance's own time zone.
+    Site,
+    Named(Tz),
+}
+
+#[derive(Clone, Debug)]
+pub struct ReleaseSpec {
+    pub at: SimTime,
+    pub changes: ChangeSet,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// When (after each release's deploy) the vendor stops serving older versions.
+    pub drop_old_support_after: Option<SimDuration>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReportSettings {
+    pub thresholds: Vec<f64>,
+    pub sample_every: SimDuration,
+    pub coexistence_tolerance: f64,
+    pub compat_window_quantile: f64,
+}
+
+/// Values given on the command line that replace the file's.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub seed: Option<u64>,
+    pub replications: Option<u64>,
+    pub instances: Option<u64>,
+}
+
+/// Reads, overrides and validates a scenario file.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Unreadable {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path, overrides)
+}
+
+/// Parses scenario text; `file` names it in error messages.
+pub fn parse(text: &str, file: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ScenarioError::Syntax {
+            file: file.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        })?;
+    apply_overrides(&mut value, overrides);
+    let raw: file::ScenarioFile = serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        ScenarioError::Field {
+            file: file.to_path_buf(),
+            field: if field == "." {
+                "(top level)".into()
+            } else {
+                field
+            },
+            message: e.into_inner().to_string(),
+        }
+    })?;
+    validate::validate(raw).map_err(|e| ScenarioError::Field {
+        file: file.to_path_buf(),
+        field: e.field,
+        message: e.message,
+    })
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn apply_overrides(value: &mut serde_json::Value, o: &Overrides) {
+    let Some(obj) = value.as_object_mut() else {
+        return;
+    };
+    if let Some(seed) = o.seed {
+        obj.insert("seed".into(), seed.into());
+    }
+    if let Some(r) = o.replications {
+        obj.insert("replications".into(), r.into());
+    }
+    if let Some(n) = o.instances
+        && let Some(pop) = obj.get_mut("population").and_then(|p| p.as_object_mut())
+    {
+        pop.insert("instances".into(), n.into());
+    }
+}

@@ -1,0 +1,87 @@
+//! Platform presets: the timings each platform documents, with where each number comes from.
+
+use crate::model::version::NumberingRule;
+use crate::time::SimDuration;
+
+use super::Timing;
+
+/// A named set of platform timings.
+pub struct Preset {
+    pub name: &'static str,
+    pub numbering: NumberingRule,
+    pub timing: Timing,
+    pub summary: &'static str,
+    /// (parameter, value, source) rows for `rollout-sim presets` and the README.
+    pub sources: &'static [(&'static str, &'static str, &'static str)],
+}
+
+const PAGE: &str = "Marketplace page \"Upgrade and version cloud apps\" (shared/seeds)";
+
+pub fn connect() -> Preset {
+    Preset {
+        name: "connect",
+        numbering: NumberingRule::Connect,
+        timing: Timing {
+            descriptor_poll: SimDuration::from_hours(5),
+            upm_poll: SimDuration::from_hours(24),
+            maintenance_slip: SimDuration::from_hours(4),
+            slip_probability: 1.0,
+            forge_detection: (SimDuration::from_minutes(1), SimDuration::from_minutes(5)),
+            forge_propagation: (SimDuration::ZERO, SimDuration::from_minutes(5)),
+            licensing_review: (SimDuration::from_days(1), SimDuration::from_days(5)),
+        },
+        summary: "Atlassian Connect: descriptor polled every 5 h, instances poll UPM every 24 h",
+        sources: &[
+            ("descriptor_poll", "5h", PAGE),
+            ("upm_poll", "24h", PAGE),
+            ("maintenance_slip", "4h", PAGE),
+            (
+                "maintenance window",
+                "daily 01:00-03:00 site time",
+                "Atlassian developer documentation",
+            ),
+            ("slip_probability", "1", "assumption"),
+            ("licensing_review", "uniform 1d..5d", "assumption"),
+        ],
+    }
+}
+
+pub fn forge() -> Preset {
+    let connect = connect();
+    Preset {
+        name: "forge",
+        numbering: NumberingRule::Forge,
+        timing: connect.timing,
+        summary: "Atlassian Forge: detected within minutes, automatic changes reach instances within minutes",
+        sources: &[
+            (
+                "forge_detection",
+                "uniform 1m..5m",
+                "assumption (page: \"a few minutes\")",
+            ),
+            (
+                "forge_propagation",
+                "uniform 0..5m",
+                "assumption (page: \"within a few minutes\")",
+            ),
+            ("upm_poll", "24h", PAGE),
+            ("maintenance_slip", "4h", PAGE),
+            (
+                "maintenance window",
+                "daily 01:00-03:00 site time",
+                "Atlassian developer documentation",
+            ),
+            ("slip_probability", "1", "assumption"),
+            ("licensing_review", "uniform 1d..5d", "assumption"),
+        ],
+    }
+}
+
+/// Every preset, in the order `rollout-sim presets` lists them.
+pub fn all() -> Vec<Preset> {
+    vec![connect(), forge()]
+}
+
+pub fn by_name(name: &str) -> Option<Preset> {
+    all().into_iter().find(|p| p.name == name)
+}

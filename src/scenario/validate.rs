@@ -1,0 +1,638 @@
+//! Raw scenario file -> typed [`Scenario`], checking every value against what is allowed.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
+
+use super::file::{
+    AdminFile, CalendarFile, ChangeKindFile, DaysFile, DelayFile, OnRejectFile, ScenarioFile,
+    WindowFile,
+};
+use super::*;
+use crate::time::{SimDuration, SimTime};
+
+type Check<T> = Result<T, FieldError>;
+
+const SHARE_TOLERANCE: f64 = 1e-6;
+
+pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
+    if f.name.trim().is_empty() {
+        return Err(FieldError::new("name", "must not be empty"));
+    }
+    let preset = presets::by_name(&f.platform).ok_or_else(|| {
+        let names: Vec<_> = presets::all().iter().map(|p| p.name).collect();
+        FieldError::new(
+            "platform",
+            format!(
+                "unknown platform {:?}; allowed: {}",
+                f.platform,
+                names.join(", ")
+            ),
+        )
+    })?;
+    let platform = if preset.numbering == NumberingRule::Forge {
+        Platform::Forge
+    } else {
+        Platform::Connect
+    };
+    let start = DateTime::parse_from_rfc3339(&f.start)
+        .map_err(|e| {
+            FieldError::new(
+                "start",
+                format!(
+                    "{:?} is not an RFC 3339 instant ({e}), e.g. \"2026-03-02T14:00:00Z\"",
+                    f.start
+                ),
+            )
+        })?
+        .with_timezone(&Utc);
+    let horizon = f.horizon.0;
+    if horizon.is_zero() {
+        return Err(FieldError::new("horizon", "must be longer than zero"));
+    }
+    let replications = u32::try_from(f.replications)
+        .ok()
+        .filter(|&r| r > 0)
+        .ok_or_else(|| {
+            FieldError::new(
+                "replications",
+                format!("must be between 1 and {}, got {}", u32::MAX, f.replications),
+            )
+        })?;
+    let initial_version = parse_version(&f.initial_version, "initial_version", platform)?;
+    let timing = timing(preset.timing.clone(), &f.timing)?;
+    let admins = admin_profiles(&f.admins)?;
+    let calendars = calendars(&f.maintenance)?;
+    let population = population(&f.population, &admins, &calendars)?;
+    let releases = releases(&f.releases, start, horizon, platform)?;
+    let policy = Policy {
+        drop_old_support_after: f.policy.drop_old_support_after.map(|d| d.0),
+    };
+    let report = report(&f.report, horizon)?;
+    Ok(Scenario {
+        name: f.name,
+        description: f.description,
+        platform,
+        numbering: preset.numbering,
+        start,
+        horizon,
+        seed: f.seed,
+        replications,
+        initial_version,
+        timing,
+        population,
+        releases,
+        policy,
+        report,
+    })
+}
+
+fn parse_version(text: &str, field: &str, platform: Platform) -> Check<Version> {
+    let v = Version::parse(text).ok_or_else(|| {
+        FieldError::new(
+            field,
+            format!("{text:?} is not a version; expected MAJOR.MINOR.MICRO, e.g. \"1.4.2\""),
+        )
+    })?;
+    if platform == Platform::Forge && v.micro != 0 {
+        return Err(FieldError::new(
+            field,
+            format!("{text:?}: Forge versions have the form MAJOR.MINOR.0"),
+        ));
+    }
+    Ok(v)
+}
+
+fn probability(value: f64, field: &str) -> Check<f64> {
+    if !(0.0..=1.0).contains(&value) {
+        return Err(FieldError::new(
+            field,
+            format!("{value} is not a probability; allowed: 0 to 1"),
+        ));
+    }
+    Ok(value)
+}
+
+fn range(pair: &[file::DurationText; 2], field: &str) -> Check<(SimDuration, SimDuration)> {
+    let (lo, hi) = (pair[0].0, pair[1].0);
+    if lo > hi {
+        return Err(FieldError::new(
+            field,
+            format!("the lower bound {lo} is above the upper bound {hi}"),
+        ));
+    }
+    Ok((lo, hi))
+}
+
+fn positive(d: SimDuration, field: &str) -> Check<SimDuration> {
+    if d.is_zero() {
+        return Err(FieldError::new(field, "must be longer than zero"));
+    }
+    Ok(d)
+}
+
+fn timing(mut t: Timing, f: &file::TimingFile) -> Check<Timing> {
+    if let Some(d) = f.descriptor_poll {
+        t.descriptor_poll = positive(d.0, "timing.descriptor_poll")?;
+    }
+    if let Some(d) = f.upm_poll {
+        t.upm_poll = positive(d.0, "timing.upm_poll")?;
+    }
+    if let Some(d) = f.maintenance_slip {
+        t.maintenance_slip = d.0;
+    }
+    if let Some(p) = f.slip_probability {
+        t.slip_probability = probability(p, "timing.slip_probability")?;
+    }
+    if let Some(r) = &f.forge_detection {
+        t.forge_detection = range(r, "timing.forge_detection")?;
+    }
+    if let Some(r) = &f.forge_propagation {
+        t.forge_propagation = range(r, "timing.forge_propagation")?;
+    }
+    if let Some(r) = &f.licensing_review {
+        t.licensing_review = range(r, "timing.licensing_review")?;
+    }
+    Ok(t)
+}
+
+/// Built-in admin profiles, usable by name and overridable in `admins`. Every number is an
+/// assumption, documented in the README.
+pub fn builtin_admins() -> Vec<AdminProfile> {
+    let lognormal = |median_h: i64, sigma: f64| Delay::Lognormal {
+        median: SimDuration::from_hours(median_h),
+        sigma,
+    };
+    let profile = |name: &str, approve, reject, delay| AdminProfile {
+        name: name.into(),
+        approve,
+        reject,
+        delay,
+        on_reject: OnReject::Stay,
+    };
+    vec![
+        profile("default", 0.75, 0.05, lognormal(48, 1.2)),
+        profile("prompt", 0.95, 0.02, lognormal(4, 1.0)),
+        profile("casual", 0.70, 0.05, lognormal(72, 1.2)),
+        profile("careful", 0.90, 0.05, lognormal(168, 0.8)),
+    ]
+}
+
+fn admin_profiles(files: &BTreeMap<String, AdminFile>) -> Check<BTreeMap<String, AdminProfile>> {
+    let mut profiles: BTreeMap<String, AdminProfile> = builtin_admins()
+        .into_iter()
+        .map(|p| (p.name.clone(), p))
+        .collect();
+    for (name, a) in files {
+        let field = |key: &str| format!("admins.{name}.{key}");
+        let approve = probability(a.approve, &field("approve"))?;
+        let reject = probability(a.reject, &field("reject"))?;
+        if approve + reject > 1.0 + 1e-12 {
+            return Err(FieldError::new(
+                field("reject"),
+                format!(
+                    "approve + reject = {} exceeds 1; the rest (1 - approve - reject) is the share who ignore",
+                    approve + reject
+                ),
+            ));
+        }
+        let delay = match &a.delay {
+            Some(d) => delay(d, &field("delay"))?,
+            None => profiles["default"].delay.clone(),
+        };
+        let on_reject = match a.on_reject {
+            Some(OnRejectFile::Uninstall) => OnReject::Uninstall,
+            _ => OnReject::Stay,
+        };
+        profiles.insert(
+            name.clone(),
+            AdminProfile {
+                name: name.clone(),
+                approve,
+                reject,
+                delay,
+                on_reject,
+            },
+        );
+    }
+    Ok(profiles)
+}
+
+fn delay(d: &DelayFile, field: &str) -> Check<Delay> {
+    Ok(match d {
+        DelayFile::Fixed(x) => Delay::Fixed(x.0),
+        DelayFile::Uniform(pair) => {
+            let (lo, hi) = range(pair, &format!("{field}.uniform"))?;
+            Delay::Uniform(lo, hi)
+        }
+        DelayFile::Exponential { mean } => Delay::Exponential {
+            mean: positive(mean.0, &format!("{field}.exponential.mean"))?,
+        },
+        DelayFile::Lognormal { median, sigma } => {
+            if !(sigma.is_finite() && *sigma >= 0.0) {
+                return Err(FieldError::new(
+                    format!("{field}.lognormal.sigma"),
+                    format!("{sigma} is not allowed; sigma must be a finite number >= 0"),
+                ));
+            }
+            Delay::Lognormal {
+                median: positive(median.0, &format!("{field}.lognormal.median"))?,
+                sigma: *sigma,
+            }
+        }
+        DelayFile::Empirical(rows) => {
+            if rows.is_empty() {
+                return Err(FieldError::new(
+                    format!("{field}.empirical"),
+                    "needs at least one [duration, cumulative probability] row",
+                ));
+            }
+            let mut table = Vec::with_capacity(rows.len());
+            let (mut last_d, mut last_p) = (SimDuration::ZERO, 0.0);
+            for (i, (d, p)) in rows.iter().enumerate() {
+                let f = format!("{field}.empirical[{i}]");
+                if d.0 < last_d || *p < last_p || !(*p > 0.0 && *p <= 1.0) {
+                    return Err(FieldError::new(
+                        f,
+                        "rows must have increasing durations and cumulative probabilities in (0, 1]",
+                    ));
+                }
+                (last_d, last_p) = (d.0, *p);
+                table.push((d.0, *p));
+            }
+            if (last_p - 1.0).abs() > 1e-9 {
+                return Err(FieldError::new(
+                    format!("{field}.empirical[{}]", rows.len() - 1),
+                    format!("the last cumulative probability is {last_p}; it must be 1"),
+                ));
+            }
+            Delay::Empirical(table)
+        }
+    })
+}
+
+/// The platform's default maintenance window: daily 01:00 to 03:00 in the site's zone.
+pub fn platform_window() -> Calendar {
+    Calendar {
+        windows: vec![Window {
+            days: [true; 7],
+            from: NaiveTime::from_hms_opt(1, 0, 0).expect("valid time"),
+            to: NaiveTime::from_hms_opt(3, 0, 0).expect("valid time"),
+            zone: WindowZone::Site,
+        }],
+    }
+}
+
+fn calendars(files: &BTreeMap<String, CalendarFile>) -> Check<BTreeMap<String, Calendar>> {
+    let mut out = BTreeMap::from([
+        ("default".to_string(), platform_window()),
+        ("none".to_string(), Calendar::default()),
+    ]);
+    for (name, c) in files {
+        let list: Vec<(&WindowFile, String)> = match c {
+            CalendarFile::One(w) => vec![(w, format!("maintenance.{name}"))],
+            CalendarFile::Many(ws) => ws
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w, format!("maintenance.{name}[{i}]")))
+                .collect(),
+        };
+        let windows = list
+            .into_iter()
+            .map(|(w, field)| window(w, &field))
+            .collect::<Check<Vec<_>>>()?;
+        out.insert(name.clone(), Calendar { windows });
+    }
+    Ok(out)
+}
+
+fn window(w: &WindowFile, field: &str) -> Check<Window> {
+    let time = |text: &str, key: &str| {
+        NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| {
+            FieldError::new(
+                format!("{field}.{key}"),
+                format!("{text:?} is not a time of day; expected HH:MM, e.g. \"01:00\""),
+            )
+        })
+    };
+    let (from, to) = (time(&w.from, "from")?, time(&w.to, "to")?);
+    if from == to {
+        return Err(FieldError::new(
+            format!("{field}.to"),
+            "the window is empty: `to` equals `from`",
+        ));
+    }
+    let zone = match w.zone.as_str() {
+        "site" => WindowZone::Site,
+        name => WindowZone::Named(time_zone(name, &format!("{field}.zone"))?),
+    };
+    Ok(Window {
+        days: days(&w.days, &format!("{field}.days"))?,
+        from,
+        to,
+        zone,
+    })
+}
+
+const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn days(d: &DaysFile, field: &str) -> Check<[bool; 7]> {
+    let bad = |text: &str| {
+        FieldError::new(
+            field,
+            format!(
+                "{text:?} is not a set of days; allowed: \"daily\", \"weekdays\", \"weekends\", a day (\"mon\"), a range (\"mon-fri\") or a list [\"sat\", \"sun\"]"
+            ),
+        )
+    };
+    let day = |name: &str| {
+        DAY_NAMES
+            .iter()
+            .position(|d| *d == name.trim().to_ascii_lowercase())
+    };
+    let mut set = [false; 7];
+    let items: Vec<String> = match d {
+        DaysFile::Text(t) => vec![t.clone()],
+        DaysFile::List(l) => l.clone(),
+    };
+    for item in &items {
+        match item.trim().to_ascii_lowercase().as_str() {
+            "daily" => set = [true; 7],
+            "weekdays" => set[..5].iter_mut().for_each(|d| *d = true),
+            "weekends" => set[5..].iter_mut().for_each(|d| *d = true),
+            other => match other.split_once('-') {
+                Some((a, b)) => {
+                    let (a, b) = (
+                        day(a).ok_or_else(|| bad(item))?,
+                        day(b).ok_or_else(|| bad(item))?,
+                    );
+                    let mut i = a;
+                    loop {
+                        set[i] = true;
+                        if i == b {
+                            break;
+                        }
+                        i = (i + 1) % 7;
+                    }
+                }
+                None => set[day(other).ok_or_else(|| bad(item))?] = true,
+            },
+        }
+    }
+    if !set.iter().any(|&d| d) {
+        return Err(bad(&format!("{items:?}")));
+    }
+    Ok(set)
+}
+
+fn time_zone(name: &str, field: &str) -> Check<Tz> {
+    name.parse::<Tz>().map_err(|_| {
+        FieldError::new(field, format!("unknown time zone {name:?}; expected an IANA name such as \"Europe/Berlin\" or \"UTC\""))
+    })
+}
+
+fn population(
+    p: &file::PopulationFile,
+    admins: &BTreeMap<String, AdminProfile>,
+    calendars: &BTreeMap<String, Calendar>,
+) -> Check<Population> {
+    if p.instances == 0 {
+        return Err(FieldError::new(
+            "population.instances",
+            "must be at least 1",
+        ));
+    }
+    let Some(files) = &p.segments else {
+        return Ok(Population {
+            instances: p.instances,
+            segments: vec![Segment {
+                name: "all".into(),
+                share: 1.0,
+                zones: vec![(Tz::UTC, 1.0)],
+                admin: admins["default"].clone(),
+                maintenance: calendars["default"].clone(),
+            }],
+        });
+    };
+    if files.is_empty() {
+        return Err(FieldError::new(
+            "population.segments",
+            "needs at least one segment (or leave the key out)",
+        ));
+    }
+    let mut segments = Vec::with_capacity(files.len());
+    for (i, s) in files.iter().enumerate() {
+        let field = |key: &str| format!("population.segments[{i}].{key}");
+        if !(s.share.is_finite() && s.share >= 0.0 && s.share <= 1.0) {
+            return Err(FieldError::new(
+                field("share"),
+                format!("{} is not allowed; a share is between 0 and 1", s.share),
+            ));
+        }
+        let zones = match &s.timezones {
+            None => vec![(Tz::UTC, 1.0)],
+            Some(map) if map.is_empty() => {
+                return Err(FieldError::new(
+                    field("timezones"),
+                    "needs at least one time zone",
+                ));
+            }
+            Some(map) => {
+                let mut zones = Vec::with_capacity(map.len());
+                for (name, &w) in map {
+                    let zone = time_zone(name, &format!("{}.{name}", field("timezones")))?;
+                    if !(w.is_finite() && w > 0.0) {
+                        return Err(FieldError::new(
+                            format!("{}.{name}", field("timezones")),
+                            format!("weight {w} is not allowed; weights are positive numbers"),
+                        ));
+                    }
+                    zones.push((zone, w));
+                }
+                let total: f64 = zones.iter().map(|z| z.1).sum();
+                zones.iter_mut().for_each(|z| z.1 /= total);
+                zones
+            }
+        };
+        let admin_name = s.admin.as_deref().unwrap_or("default");
+        let admin = admins.get(admin_name).cloned().ok_or_else(|| {
+            FieldError::new(
+                field("admin"),
+                format!(
+                    "unknown admin profile {admin_name:?}; defined: {}",
+                    admins.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+        let cal_name = s.maintenance.as_deref().unwrap_or("default");
+        let maintenance = calendars.get(cal_name).cloned().ok_or_else(|| {
+            FieldError::new(
+                field("maintenance"),
+                format!(
+                    "unknown maintenance calendar {cal_name:?}; defined: {}",
+                    calendars.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+        segments.push(Segment {
+            name: s.name.clone(),
+            share: s.share,
+            zones,
+            admin,
+            maintenance,
+        });
+    }
+    let total: f64 = segments.iter().map(|s| s.share).sum();
+    if (total - 1.0).abs() > SHARE_TOLERANCE {
+        return Err(FieldError::new(
+            format!("population.segments[{}].share", segments.len() - 1),
+            format!("segment shares sum to {total}; they must sum to 1"),
+        ));
+    }
+    Ok(Population {
+        instances: p.instances,
+        segments,
+    })
+}
+
+fn release_time(text: &str, start: DateTime<Utc>, field: &str) -> Check<SimTime> {
+    if let Ok(d) = SimDuration::parse(text) {
+        return Ok(SimTime::ZERO + d);
+    }
+    let instant = DateTime::parse_from_rfc3339(text).map_err(|_| {
+        FieldError::new(
+            field,
+            format!(
+                "{text:?} is neither an offset from start (e.g. \"3d\") nor an RFC 3339 instant"
+            ),
+        )
+    })?;
+    let ms = (instant.with_timezone(&Utc) - start).num_milliseconds();
+    if ms < 0 {
+        return Err(FieldError::new(
+            field,
+            format!("{text} is before the scenario start {}", start.to_rfc3339()),
+        ));
+    }
+    Ok(SimTime::from_millis(ms))
+}
+
+fn releases(
+    files: &[file::ReleaseFile],
+    start: DateTime<Utc>,
+    horizon: SimDuration,
+    platform: Platform,
+) -> Check<Vec<ReleaseSpec>> {
+    if files.is_empty() {
+        return Err(FieldError::new("releases", "needs at least one release"));
+    }
+    let horizon_t = SimTime::ZERO + horizon;
+    let mut out: Vec<ReleaseSpec> = Vec::with_capacity(files.len());
+    for (i, r) in files.iter().enumerate() {
+        let field = |key: &str| format!("releases[{i}].{key}");
+        let at = release_time(&r.at, start, &field("at"))?;
+        if at > horizon_t {
+            return Err(FieldError::new(
+                field("at"),
+                format!(
+                    "{} is after the horizon ({horizon}); releases must fall inside it",
+                    r.at
+                ),
+            ));
+        }
+        if let Some(prev) = out.last()
+            && at < prev.at
+        {
+            return Err(FieldError::new(
+                field("at"),
+                "releases must be listed in deploy order (each at or after the one before)",
+            ));
+        }
+        if r.changes.is_empty() {
+            return Err(FieldError::new(
+                field("changes"),
+                "needs at least one change kind; allowed: api_version, scopes, licensing, other",
+            ));
+        }
+        let mut changes = ChangeSet::default();
+        for kind in &r.changes {
+            match kind {
+                ChangeKindFile::ApiVersion if platform == Platform::Forge => {
+                    return Err(FieldError::new(
+                        field("changes"),
+                        "api_version changes exist only on Connect",
+                    ));
+                }
+                ChangeKindFile::ApiVersion => changes.api_version = true,
+                ChangeKindFile::Scopes => changes.scopes = true,
+                ChangeKindFile::Licensing => changes.licensing = true,
+                ChangeKindFile::Other => changes.other = true,
+            }
+        }
+        let label = r.label.clone().unwrap_or_else(|| changes.names().join("+"));
+        out.push(ReleaseSpec { at, changes, label });
+    }
+    Ok(out)
+}
+
+fn report(f: &file::ReportFile, horizon: SimDuration) -> Check<ReportSettings> {
+    let thresholds = f
+        .thresholds
+        .clone()
+        .unwrap_or_else(|| vec![0.5, 0.9, 0.99, 0.999, 1.0]);
+    if thresholds.is_empty() {
+        return Err(FieldError::new(
+            "report.thresholds",
+            "needs at least one threshold",
+        ));
+    }
+    for (i, &p) in thresholds.iter().enumerate() {
+        if !(p > 0.0 && p <= 1.0) {
+            return Err(FieldError::new(
+                format!("report.thresholds[{i}]"),
+                format!("{p} is not allowed; a threshold share is in (0, 1]"),
+            ));
+        }
+        if i > 0 && p <= thresholds[i - 1] {
+            return Err(FieldError::new(
+                format!("report.thresholds[{i}]"),
+                "thresholds must be strictly increasing",
+            ));
+        }
+    }
+    let sample_every = positive(
+        f.sample_every.map_or(SimDuration::from_hours(1), |d| d.0),
+        "report.sample_every",
+    )?;
+    if horizon.as_millis() / sample_every.as_millis() > 1_000_000 {
+        return Err(FieldError::new(
+            "report.sample_every",
+            format!("{sample_every} gives more than a million samples over the horizon {horizon}"),
+        ));
+    }
+    let coexistence_tolerance = f.coexistence_tolerance.unwrap_or(0.0);
+    if !(0.0..1.0).contains(&coexistence_tolerance) {
+        return Err(FieldError::new(
+            "report.coexistence_tolerance",
+            format!(
+                "{coexistence_tolerance} is not allowed; allowed: 0 (no old instance left) up to, not including, 1"
+            ),
+        ));
+    }
+    let compat_window_quantile = f.compat_window_quantile.unwrap_or(0.95);
+    if !(compat_window_quantile > 0.0 && compat_window_quantile < 1.0) {
+        return Err(FieldError::new(
+            "report.compat_window_quantile",
+            format!(
+                "{compat_window_quantile} is not allowed; a quantile is strictly between 0 and 1"
+            ),
+        ));
+    }
+    Ok(ReportSettings {
+        thresholds,
+        sample_every,
+        coexistence_tolerance,
+        compat_window_quantile,
+    })
+}

@@ -1,0 +1,256 @@
+//! A log-linear histogram of latencies with right-censoring, and the Kaplan-Meier
+//! estimate it supports.
+//!
+//! Pooling the latency of every instance of every replication would need memory that
+//! grows with instances x replications. Counts in bins whose width is at most 1/128 of
+//! their lower edge (exact below 256 ms) keep the memory fixed, merge by addition (so
+//! the result does not depend on the order replications finish in), and bound the
+//! quantile error to 0.8% of the value.
+
+use crate::time::SimDuration;
+
+const EXACT_BELOW: u64 = 256;
+const SUB_BUCKETS: u64 = 128;
+
+fn bin_of(ms: u64) -> usize {
+    if ms < EXACT_BELOW {
+        return ms as usize;
+    }
+    let msb = 63 - ms.leading_zeros() as u64;
+    let shift = msb - 7;
+    let sub = ms >> shift;
+    (EXACT_BELOW + (shift - 1) * SUB_BUCKETS + (sub - SUB_BUCKETS)) as usize
+}
+
+/// `[lo, hi)` of a bin, in milliseconds.
+fn bin_bounds(bin: usize) -> (u64, u64) {
+    let b = bin as u64;
+    if b < EXACT_BELOW {
+        return (b, b + 1);
+    }
+    let j = b - EXACT_BELOW;
+    let shift = j / SUB_BUCKETS + 1;
+    let sub = j % SUB_BUCKETS + SUB_BUCKETS;
+    (sub << shift, (sub + 1) << shift)
+}
+
+/// Latencies (events) and censoring times, binned.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LatencyHistogram {
+    events: Vec<u64>,
+    censored: Vec<u64>,
+    max_event: Option<SimDuration>,
+}
+
+/// One step of a Kaplan-Meier curve.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SurvivalPoint {
+    /// The upper edge of the bin: the survival holds just after this time.
+    pub at: SimDuration,
+    /// Estimated fraction still waiting.
+    pub survival: f64,
+    /// 95% pointwise band (Greenwood's variance on the log-log scale).
+    pub lower: f64,
+    pub upper: f64,
+    pub at_risk: u64,
+}
+
+fn bump(counts: &mut Vec<u64>, bin: usize, by: u64) {
+    if counts.len() <= bin {
+        counts.resize(bin + 1, 0);
+    }
+    counts[bin] += by;
+}
+
+impl LatencyHistogram {
+    pub fn record_event(&mut self, latency: SimDuration) {
+        bump(
+            &mut self.events,
+            bin_of(latency.as_millis().max(0) as u64),
+            1,
+        );
+        self.max_event = self.max_event.max(Some(latency));
+    }
+
+    /// The instance was still waiting (or left) after `observed_for`.
+    pub fn record_censored(&mut self, observed_for: SimDuration) {
+        bump(
+            &mut self.censored,
+            bin_of(observed_for.as_millis().max(0) as u64),
+            1,
+        );
+    }
+
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        for (mine, theirs) in [
+            (&mut self.events, &other.events),
+            (&mut self.censored, &other.censored),
+        ] {
+            if mine.len() < theirs.len() {
+                mine.resize(theirs.len(), 0);
+            }
+            mine.iter_mut().zip(theirs).for_each(|(m, t)| *m += t);
+        }
+        self.max_event = self.max_event.max(other.max_event);
+    }
+
+    pub fn event_count(&self) -> u64 {
+        self.events.iter().sum()
+    }
+
+    pub fn censored_count(&self) -> u64 {
+        self.censored.iter().sum()
+    }
+
+    /// The largest latency observed, exactly.
+    pub fn max_event(&self) -> Option<SimDuration> {
+        self.max_event
+    }
+
+    /// Fraction of instances whose latency was censored.
+    pub fn censored_fraction(&self) -> Option<f64> {
+        let total = self.event_count() + self.censored_count();
+        (total > 0).then(|| self.censored_count() as f64 / total as f64)
+    }
+
+    /// The Kaplan-Meier curve, one point per bin with events. Within a bin, events
+    /// are taken before censorings (the usual convention for ties).
+    pub fn survival_curve(&self) -> Vec<SurvivalPoint> {
+        let mut at_risk = self.event_count() + self.censored_count();
+        let mut survival = 1.0;
+        let mut greenwood = 0.0;
+        let mut out = Vec::new();
+        for bin in 0..self.events.len().max(self.censored.len()) {
+            let d = self.events.get(bin).copied().unwrap_or(0);
+            let c = self.censored.get(bin).copied().unwrap_or(0);
+            if d > 0 && at_risk > 0 {
+                let n = at_risk as f64;
+                survival *= 1.0 - d as f64 / n;
+                if at_risk > d {
+                    greenwood += d as f64 / (n * (n - d as f64));
+                }
+                let (lower, upper) = log_log_band(survival, greenwood);
+                out.push(SurvivalPoint {
+                    at: SimDuration::from_millis(bin_bounds(bin).1 as i64),
+                    survival,
+                    lower,
+                    upper,
+                    at_risk,
+                });
+            }
+            at_risk -= d + c;
+        }
+        out
+    }
+
+    /// The latency by which a fraction `q` of instances had updated, by Kaplan-Meier,
+    /// interpolated within its bin; `None` when the curve never falls that far (the
+    /// quantile lies beyond the censoring).
+    pub fn quantile(&self, q: f64) -> Option<SimDuration> {
+        let mut at_risk = self.event_count() + self.censored_count();
+        let mut survival = 1.0;
+        for bin in 0..self.events.len().max(self.censored.len()) {
+            let d = self.events.get(bin).copied().unwrap_or(0);
+            let c = self.censored.get(bin).copied().unwrap_or(0);
+            if d > 0 && at_risk > 0 {
+                let after = survival * (1.0 - d as f64 / at_risk as f64);
+                if 1.0 - after >= q - 1e-12 {
+                    let (lo, hi) = bin_bounds(bin);
+                    let frac = ((q - (1.0 - survival)) / (survival - after)).clamp(0.0, 1.0);
+                    let value = lo as f64 + frac * (hi - lo) as f64;
+                    let capped = self
+                        .max_event
+                        .map_or(value, |m| value.min(m.as_millis_f64()));
+                    return Some(SimDuration::from_millis_f64(capped));
+                }
+                survival = after;
+            }
+            at_risk -= d + c;
+        }
+        None
+    }
+}
+
+/// Kolmogorov's log(-log S) transform keeps the band inside [0, 1].
+fn log_log_band(survival: f64, greenwood: f64) -> (f64, f64) {
+    if survival <= 0.0 || survival >= 1.0 {
+        return (survival, survival);
+    }
+    let ln_s = survival.ln();
+    let se = (greenwood / (ln_s * ln_s)).sqrt();
+    let lower = survival.powf((1.959964 * se).exp());
+    let upper = survival.powf((-1.959964 * se).exp());
+    (lower, upper)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_tile_the_line_without_gaps() {
+        let mut expected_lo = 0;
+        for bin in 0..3000 {
+            let (lo, hi) = bin_bounds(bin);
+            assert_eq!(lo, expected_lo, "bin {bin}");
+            assert!(hi > lo);
+            assert_eq!(bin_of(lo), bin);
+            assert_eq!(bin_of(hi - 1), bin);
+            if lo >= EXACT_BELOW {
+                assert!((hi - lo) as f64 <= lo as f64 / 128.0 + 1e-9);
+            }
+            expected_lo = hi;
+        }
+    }
+
+    #[test]
+    fn without_censoring_quantiles_are_the_empirical_ones() {
+        let mut h = LatencyHistogram::default();
+        for ms in 1..=100 {
+            h.record_event(SimDuration::from_millis(ms));
+        }
+        // exact 1 ms bins below 256 ms: the 50% point is reached inside the bin of 50 ms
+        let q50 = h.quantile(0.5).unwrap().as_millis();
+        assert!((50..=51).contains(&q50), "{q50}");
+        assert_eq!(h.quantile(1.0).unwrap().as_millis(), 100);
+        assert_eq!(h.censored_fraction(), Some(0.0));
+    }
+
+    #[test]
+    fn kaplan_meier_handles_censoring() {
+        // Classic example: events at 1,2,3 with censoring at 2 (after the event) and 4.
+        let mut h = LatencyHistogram::default();
+        for ms in [1, 2, 3] {
+            h.record_event(SimDuration::from_millis(ms));
+        }
+        h.record_censored(SimDuration::from_millis(2));
+        h.record_censored(SimDuration::from_millis(4));
+        let curve = h.survival_curve();
+        // S(1) = 4/5, S(2) = 4/5*3/4 = 3/5, S(3) = 3/5*(1-1/2) = 3/10
+        let s: Vec<f64> = curve.iter().map(|p| p.survival).collect();
+        for (got, want) in s.iter().zip([0.8, 0.6, 0.3]) {
+            assert!((got - want).abs() < 1e-12, "{s:?}");
+        }
+        assert!(
+            curve
+                .iter()
+                .all(|p| p.lower <= p.survival && p.survival <= p.upper)
+        );
+        assert!(h.quantile(0.8).is_none(), "S never falls below 0.3");
+        assert_eq!(h.censored_fraction(), Some(0.4));
+    }
+
+    #[test]
+    fn merging_is_order_independent() {
+        let mut a = LatencyHistogram::default();
+        let mut b = LatencyHistogram::default();
+        a.record_event(SimDuration::from_hours(3));
+        b.record_event(SimDuration::from_millis(7));
+        b.record_censored(SimDuration::from_days(9));
+        let mut ab = a.clone();
+        ab.merge(&b);
+        let mut ba = b.clone();
+        ba.merge(&a);
+        assert_eq!(ab, ba);
+    }
+}

@@ -1,0 +1,277 @@
+//! Simulated time: integer milliseconds since the scenario start.
+//!
+//! Two types keep instants and spans apart so that no bare number of unknown unit
+//! travels through the model. Conversion to hours happens only at report time.
+
+use std::fmt;
+use std::ops::{Add, Sub};
+
+const MS_PER_SECOND: i64 = 1_000;
+const MS_PER_MINUTE: i64 = 60 * MS_PER_SECOND;
+const MS_PER_HOUR: i64 = 60 * MS_PER_MINUTE;
+const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
+const MS_PER_WEEK: i64 = 7 * MS_PER_DAY;
+
+/// A span of simulated time, in whole milliseconds. Never negative once validated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(i64);
+
+/// An instant of simulated time: milliseconds since the scenario `start`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(i64);
+
+impl SimDuration {
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    pub const fn from_millis(ms: i64) -> Self {
+        SimDuration(ms)
+    }
+    pub const fn from_secs(s: i64) -> Self {
+        SimDuration(s * MS_PER_SECOND)
+    }
+    pub const fn from_minutes(m: i64) -> Self {
+        SimDuration(m * MS_PER_MINUTE)
+    }
+    pub const fn from_hours(h: i64) -> Self {
+        SimDuration(h * MS_PER_HOUR)
+    }
+    pub const fn from_days(d: i64) -> Self {
+        SimDuration(d * MS_PER_DAY)
+    }
+    /// Rounds a real number of milliseconds (from a continuous distribution) to the grid.
+    pub fn from_millis_f64(ms: f64) -> Self {
+        SimDuration(ms.round().clamp(0.0, i64::MAX as f64 / 4.0) as i64)
+    }
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+    pub fn as_millis_f64(self) -> f64 {
+        self.0 as f64
+    }
+    pub fn as_hours(self) -> f64 {
+        self.0 as f64 / MS_PER_HOUR as f64
+    }
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+    /// `self * factor`, rounded to the millisecond grid.
+    pub fn mul_f64(self, factor: f64) -> Self {
+        SimDuration::from_millis_f64(self.0 as f64 * factor)
+    }
+
+    /// Parses `"90s"`, `"30m"`, `"5h"`, `"2d"`, `"1w"`, `"250ms"`, decimals such as `"1.5h"`
+    /// and sums such as `"1d12h"`.
+    pub fn parse(text: &str) -> Result<Self, DurationParseError> {
+        let err = || DurationParseError(text.to_string());
+        let s = text.trim();
+        if s.is_empty() {
+            return Err(err());
+        }
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        let mut total: f64 = 0.0;
+        while i < bytes.len() {
+            let num_start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                i += 1;
+            }
+            let number: f64 = s[num_start..i].parse().map_err(|_| err())?;
+            let unit_start = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            let unit_ms = match &s[unit_start..i] {
+                "ms" => 1,
+                "s" => MS_PER_SECOND,
+                "m" | "min" => MS_PER_MINUTE,
+                "h" => MS_PER_HOUR,
+                "d" => MS_PER_DAY,
+                "w" => MS_PER_WEEK,
+                _ => return Err(err()),
+            };
+            total += number * unit_ms as f64;
+        }
+        if !total.is_finite() || total > 1.0e15 {
+            return Err(err());
+        }
+        Ok(SimDuration(total.round() as i64))
+    }
+}
+
+/// The text was not a duration such as `"30m"`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "malformed duration {0:?}: expected a number followed by a unit (ms, s, m, h, d, w), e.g. \"90s\", \"30m\", \"5h\", \"2d\", \"1w\" or \"1d12h\""
+)]
+pub struct DurationParseError(pub String);
+
+impl fmt::Display for SimDuration {
+    /// The largest whole unit that represents the span exactly, e.g. `5h`, `90s`, `1d12h`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        if rest == 0 {
+            return write!(f, "0h");
+        }
+        for (unit, ms) in [
+            ("d", MS_PER_DAY),
+            ("h", MS_PER_HOUR),
+            ("m", MS_PER_MINUTE),
+            ("s", MS_PER_SECOND),
+            ("ms", 1),
+        ] {
+            if rest >= ms {
+                write!(f, "{}{}", rest / ms, unit)?;
+                rest %= ms;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+    /// "Did not happen": later than any horizon.
+    pub const NEVER: SimTime = SimTime(i64::MAX);
+
+    pub const fn from_millis(ms: i64) -> Self {
+        SimTime(ms)
+    }
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+    pub fn is_never(self) -> bool {
+        self == SimTime::NEVER
+    }
+    /// Time elapsed since `earlier` (saturating at zero).
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration((self.0 - earlier.0).max(0))
+    }
+    /// Hours since the scenario start.
+    pub fn as_hours(self) -> f64 {
+        self.0 as f64 / MS_PER_HOUR as f64
+    }
+    /// The first tick of the grid `phase + j * period` (j >= 0) at or after `self`.
+    /// Used for every periodic process: descriptor polls, UPM polls, samples.
+    pub fn next_tick(self, phase: SimTime, period: SimDuration) -> SimTime {
+        if self.0 <= phase.0 {
+            return phase;
+        }
+        let p = period.0;
+        let steps = (self.0 - phase.0 + p - 1) / p;
+        SimTime(phase.0 + steps * p)
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn add(self, d: SimDuration) -> SimTime {
+        if self.is_never() {
+            return self;
+        }
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+
+impl Sub<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn sub(self, d: SimDuration) -> SimTime {
+        SimTime(self.0 - d.0)
+    }
+}
+
+impl Add for SimDuration {
+    type Output = SimDuration;
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0 + d.0)
+    }
+}
+
+impl Sub for SimDuration {
+    type Output = SimDuration;
+    fn sub(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0 - d.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_unit_and_sums() {
+        assert_eq!(
+            SimDuration::parse("90s").unwrap(),
+            SimDuration::from_secs(90)
+        );
+        assert_eq!(
+            SimDuration::parse("30m").unwrap(),
+            SimDuration::from_minutes(30)
+        );
+        assert_eq!(
+            SimDuration::parse("5h").unwrap(),
+            SimDuration::from_hours(5)
+        );
+        assert_eq!(SimDuration::parse("2d").unwrap(), SimDuration::from_days(2));
+        assert_eq!(SimDuration::parse("1w").unwrap(), SimDuration::from_days(7));
+        assert_eq!(
+            SimDuration::parse("250ms").unwrap(),
+            SimDuration::from_millis(250)
+        );
+        assert_eq!(
+            SimDuration::parse("1.5h").unwrap(),
+            SimDuration::from_minutes(90)
+        );
+        assert_eq!(
+            SimDuration::parse("1d12h").unwrap(),
+            SimDuration::from_hours(36)
+        );
+        assert_eq!(SimDuration::parse("0h").unwrap(), SimDuration::ZERO);
+    }
+
+    #[test]
+    fn rejects_malformed_durations() {
+        for bad in ["", "5", "h", "5x", "-5h", "5 h", "1.2.3h", "5hh"] {
+            assert!(
+                SimDuration::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn displays_in_largest_exact_units() {
+        assert_eq!(SimDuration::from_hours(36).to_string(), "1d12h");
+        assert_eq!(SimDuration::from_secs(90).to_string(), "1m30s");
+        assert_eq!(SimDuration::ZERO.to_string(), "0h");
+    }
+
+    #[test]
+    fn next_tick_is_first_grid_point_at_or_after() {
+        let phase = SimTime::from_millis(3);
+        let period = SimDuration::from_millis(10);
+        assert_eq!(
+            SimTime::from_millis(0).next_tick(phase, period).as_millis(),
+            3
+        );
+        assert_eq!(
+            SimTime::from_millis(3).next_tick(phase, period).as_millis(),
+            3
+        );
+        assert_eq!(
+            SimTime::from_millis(4).next_tick(phase, period).as_millis(),
+            13
+        );
+        assert_eq!(
+            SimTime::from_millis(13)
+                .next_tick(phase, period)
+                .as_millis(),
+            13
+        );
+        assert_eq!(
+            SimTime::from_millis(14)
+                .next_tick(phase, period)
+                .as_millis(),
+            23
+        );
+    }
+}
