@@ -23,6 +23,22 @@ pub struct RunOutput {
     pub timings: PhaseTimings,
 }
 
+impl RunOutput {
+    /// Combines the outputs of shards of one run (disjoint replication ranges) into the
+    /// output the unsplit run would have produced.
+    pub fn merge(mut self, other: RunOutput) -> RunOutput {
+        self.replications.extend(other.replications);
+        self.replications.sort_by_key(|r| r.index);
+        self.latency
+            .iter_mut()
+            .zip(&other.latency)
+            .for_each(|(a, b)| a.merge(b));
+        self.timings.setup += other.timings.setup;
+        self.timings.simulation += other.timings.simulation;
+        self
+    }
+}
+
 /// Wall time per phase of a run.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PhaseTimings {

@@ -9,6 +9,7 @@ pub mod figures;
 pub mod instance;
 pub mod marketplace;
 pub mod plan;
+pub mod record;
 pub mod replication;
 pub mod tally;
 pub mod version;
@@ -19,4 +20,5 @@ pub use instance::{
 };
 pub use marketplace::Publication;
 pub use plan::{ReleasePlan, VersionId};
+pub use record::{Life, Recorder};
 pub use replication::ReplicationResult;

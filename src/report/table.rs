@@ -31,6 +31,15 @@ fn recommendation(r: &ReleaseReport, quantile: f64) -> String {
     }
 }
 
+/// Mean of a summary, marked when some replications were censored.
+fn mean_marked(s: &Summary) -> String {
+    match (s.mean, s.censored) {
+        (None, _) => "censored".into(),
+        (Some(m), 0) => format!("{m:.1}"),
+        (Some(m), _) => format!("{m:.1}*"),
+    }
+}
+
 pub fn render_table(report: &RunReport) -> String {
     let r = &report.report;
     let s = &r.scenario;
@@ -43,28 +52,49 @@ pub fn render_table(report: &RunReport) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{:>3}  {:<24} {:<17} {:<8} {:>10} {:>18} {:>9} {:>9}",
-        "#", "release", "version", "approval", "mean h", "95% CI (h)", "p95 h", "censored"
+        "{:>3}  {:<22} {:<16} {:<5} {:>9} {:>9} {:>10} {:>16} {:>7} {:>8} {:>11}",
+        "#",
+        "release",
+        "version",
+        "appr.",
+        "to 90%",
+        "to 99%",
+        "coexist.",
+        "95% CI",
+        "p95",
+        "censored",
+        "left behind"
     );
     for rel in &r.releases {
         let c = &rel.coexistence_hours;
-        let label: String = rel.label.chars().take(24).collect();
+        let label: String = rel.label.chars().take(22).collect();
+        let share = |key: f64| {
+            rel.time_to_share_hours
+                .iter()
+                .find(|(k, _)| (k.0 - key).abs() < 1e-12)
+                .map_or("-".into(), |(_, s)| mean_marked(s))
+        };
         let _ = writeln!(
             out,
-            "{:>3}  {:<24} {:<17} {:<8} {:>10} {:>18} {:>9} {:>9}",
+            "{:>3}  {:<22} {:<16} {:<5} {:>9} {:>9} {:>10} {:>16} {:>7} {:>8} {:>11}",
             rel.index,
             label,
             format!("{} -> {}", rel.from_version, rel.version),
             if rel.needs_approval { "yes" } else { "no" },
+            share(0.9),
+            share(0.99),
             num(c.mean),
             ci(c),
             num(c.p95),
             format!("{}/{}", c.censored, c.n + c.censored),
+            rel.left_behind.as_ref().map_or("-".into(), |l| num(l.mean)),
         );
     }
     let _ = writeln!(
         out,
-        "\n(coexistence window: hours from deploy until no active instance runs an older version)\n"
+        "\nHours after each deploy (means over replications; * = some replications censored at the horizon).\n\
+         coexist.: until no active instance runs an older version; left behind: instances still older when\n\
+         the vendor drops support (policy.drop_old_support_after).\n"
     );
     for rel in &r.releases {
         let _ = writeln!(

@@ -487,7 +487,10 @@ fn population(
     if (total - 1.0).abs() > SHARE_TOLERANCE {
         return Err(FieldError::new(
             format!("population.segments[{}].share", segments.len() - 1),
-            format!("segment shares sum to {total}; they must sum to 1"),
+            format!(
+                "segment shares sum to {}; they must sum to 1",
+                (total * 1e9).round() / 1e9
+            ),
         ));
     }
     Ok(Population {

@@ -1,0 +1,58 @@
+//! An [`Observer`] that keeps every instance's whole life, for traces, event logs and
+//! tests. Meant for small runs: memory grows with instances x events.
+
+use crate::time::SimTime;
+
+use super::instance::{Attributes, Happening, Observer};
+use super::plan::VersionId;
+
+/// One instance's attributes and everything that happened to it, in time order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Life {
+    pub instance: u64,
+    pub attributes: Attributes,
+    pub installed_at: SimTime,
+    pub first_version: VersionId,
+    pub happenings: Vec<(SimTime, Happening)>,
+}
+
+impl Life {
+    /// When the instance moved to exactly `version`, if it did.
+    pub fn updated_to(&self, version: VersionId) -> Option<SimTime> {
+        self.happenings.iter().find_map(|&(t, h)| match h {
+            Happening::Updated { to, .. } if to == version => Some(t),
+            _ => None,
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Recorder {
+    pub lives: Vec<Life>,
+}
+
+impl Observer for Recorder {
+    fn begin(
+        &mut self,
+        instance: u64,
+        attributes: &Attributes,
+        installed_at: SimTime,
+        version: VersionId,
+    ) {
+        self.lives.push(Life {
+            instance,
+            attributes: *attributes,
+            installed_at,
+            first_version: version,
+            happenings: Vec::new(),
+        });
+    }
+
+    fn happened(&mut self, at: SimTime, what: Happening) {
+        if let Some(life) = self.lives.last_mut() {
+            life.happenings.push((at, what));
+        }
+    }
+
+    fn end(&mut self) {}
+}

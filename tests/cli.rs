@@ -1,0 +1,381 @@
+//! The command line: bad input exits 2 with one clear message and writes nothing;
+//! good input prints the table and writes the reports.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use common::*;
+use predicates::prelude::*;
+use serde_json::json;
+
+fn cli() -> Command {
+    Command::cargo_bin("rollout-sim").unwrap()
+}
+
+fn with_segments() -> serde_json::Value {
+    set(
+        base("connect"),
+        "population.segments",
+        json!([
+            {"name": "a", "share": 0.5},
+            {"name": "b", "share": 0.3, "timezones": {"Europe/Berlin": 1.0}},
+            {"name": "c", "share": 0.2, "admin": "casual"}
+        ]),
+    )
+}
+
+/// Writes `text` as a scenario, runs it, and checks exit 2, the message, and no output.
+fn rejects(text: &str, expected: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("bad.json");
+    fs::write(&file, text).unwrap();
+    let out = tmp.path().join("out");
+    for args in [
+        vec!["validate", file.to_str().unwrap()],
+        vec![
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let mut pred = predicate::str::contains("bad.json").boxed();
+        for e in expected {
+            pred = pred.and(predicate::str::contains(*e)).boxed();
+        }
+        cli().args(&args).assert().code(2).stdout("").stderr(pred);
+    }
+    assert!(!out.exists(), "no output may be created");
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "nothing else written beside the scenario"
+    );
+}
+
+fn rejects_doc(doc: serde_json::Value, expected: &[&str]) {
+    rejects(&serde_json::to_string_pretty(&doc).unwrap(), expected);
+}
+
+#[test]
+fn unreadable_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing: PathBuf = tmp.path().join("nope.json");
+    cli()
+        .args(["run", missing.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.json").and(predicate::str::contains("cannot read")));
+}
+
+#[test]
+fn invalid_json_names_line_and_column() {
+    rejects(
+        "{\n  \"name\": \"x\",\n  \"platform\": connect\n}",
+        &["line 3", "column"],
+    );
+}
+
+#[test]
+fn unknown_key() {
+    rejects_doc(
+        set(base("connect"), "population.instancez", json!(5)),
+        &["population", "unknown field `instancez`"],
+    );
+    rejects_doc(
+        set(base("connect"), "colour", json!("red")),
+        &["unknown field `colour`"],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    rejects_doc(
+        set(base("connect"), "population.instances", json!("many")),
+        &["population.instances", "invalid type"],
+    );
+}
+
+#[test]
+fn shares_must_sum_to_one() {
+    let mut doc = with_segments();
+    doc["population"]["segments"][2]["share"] = json!(0.1);
+    rejects_doc(
+        doc,
+        &[
+            "population.segments[2].share",
+            "sum to 0.9",
+            "must sum to 1",
+        ],
+    );
+}
+
+#[test]
+fn probabilities_in_range_and_approve_plus_reject_at_most_one() {
+    let doc = set(
+        base("connect"),
+        "admins",
+        json!({"x": {"approve": 1.2, "reject": 0.0}}),
+    );
+    rejects_doc(doc, &["admins.x.approve", "1.2", "0 to 1"]);
+    let doc = set(
+        base("connect"),
+        "admins",
+        json!({"x": {"approve": 0.7, "reject": 0.5}}),
+    );
+    rejects_doc(doc, &["admins.x.reject", "exceeds 1"]);
+    rejects_doc(
+        set(base("connect"), "timing.slip_probability", json!(-0.1)),
+        &["timing.slip_probability"],
+    );
+}
+
+#[test]
+fn unknown_time_zone() {
+    let mut doc = with_segments();
+    doc["population"]["segments"][1]["timezones"] = json!({"Europe/Atlantis": 1.0});
+    rejects_doc(
+        doc,
+        &[
+            "population.segments[1].timezones.Europe/Atlantis",
+            "unknown time zone",
+        ],
+    );
+}
+
+#[test]
+fn malformed_duration_and_version() {
+    rejects_doc(
+        set(base("connect"), "horizon", json!("10 days")),
+        &["horizon", "malformed duration", "\"30m\""],
+    );
+    rejects_doc(
+        set(base("connect"), "timing.upm_poll", json!("5x")),
+        &["timing.upm_poll", "malformed duration"],
+    );
+    rejects_doc(
+        set(base("connect"), "initial_version", json!("1.4")),
+        &["initial_version", "MAJOR.MINOR.MICRO"],
+    );
+}
+
+#[test]
+fn release_after_the_horizon() {
+    rejects_doc(
+        set(
+            base("connect"),
+            "releases",
+            json!([{"at": "11d", "changes": ["other"]}]),
+        ),
+        &["releases[0].at", "after the horizon"],
+    );
+}
+
+#[test]
+fn zero_instances_or_replications() {
+    rejects_doc(
+        set(base("connect"), "population.instances", json!(0)),
+        &["population.instances", "at least 1"],
+    );
+    rejects_doc(
+        set(base("connect"), "replications", json!(0)),
+        &["replications", "between 1"],
+    );
+}
+
+#[test]
+fn other_checks_name_their_field() {
+    rejects_doc(
+        set(base("connect"), "platform", json!("heroku")),
+        &["platform", "allowed: connect, forge"],
+    );
+    rejects_doc(
+        set(
+            base("forge"),
+            "releases",
+            json!([{"at": "1h", "changes": ["api_version"]}]),
+        ),
+        &["releases[0].changes", "only on Connect"],
+    );
+    let mut doc = with_segments();
+    doc["population"]["segments"][0]["admin"] = json!("nobody");
+    rejects_doc(
+        doc,
+        &["population.segments[0].admin", "unknown admin profile"],
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    cli().args(["run"]).assert().code(2);
+    cli()
+        .args(["run", "x.json", "--threads", "0"])
+        .assert()
+        .code(2);
+    cli().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn a_failed_write_leaves_the_old_output_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("report.json"), "previous").unwrap();
+    // The parent of the staging directory is read-only: nothing can be written.
+    let readonly = tmp.path().join("ro");
+    fs::create_dir(&readonly).unwrap();
+    let target = readonly.join("out");
+    let mut perms = fs::metadata(&readonly).unwrap().permissions();
+    perms.set_readonly(true);
+    fs::set_permissions(&readonly, perms).unwrap();
+    let is_root = fs::write(readonly.join("probe"), "").is_ok();
+    if !is_root {
+        cli()
+            .args([
+                "run",
+                "scenarios/forge-minor.json",
+                "--replications",
+                "2",
+                "--out",
+                target.to_str().unwrap(),
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("cannot write the reports"));
+        assert!(!target.exists());
+    }
+    // A successful run replaces the old output whole.
+    cli()
+        .args([
+            "run",
+            "scenarios/forge-minor.json",
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    assert!(
+        fs::read_to_string(out.join("report.json"))
+            .unwrap()
+            .contains("\"schema_version\": 1")
+    );
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        2,
+        "no staging directory left behind"
+    );
+}
+
+#[test]
+fn run_prints_the_table_and_writes_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    cli()
+        .args([
+            "run",
+            "scenarios/connect-scope-change.json",
+            "--replications",
+            "20",
+            "--instances",
+            "2000",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("1.4.2 -> 1.4.3")
+                .and(predicate::str::contains("keep serving 1.4.2 for"))
+                .and(predicate::str::contains("censored")),
+        );
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["scenario"]["replications"], 20);
+    assert_eq!(report["scenario"]["instances"], 2000);
+    let rel = &report["releases"][1];
+    for key in [
+        "index",
+        "label",
+        "from_version",
+        "version",
+        "needs_approval",
+        "deployed_at",
+        "published_after_hours",
+        "time_to_share_hours",
+        "coexistence_hours",
+        "instance_latency_hours",
+        "left_behind",
+        "recommended_compat_window_hours",
+    ] {
+        assert!(rel.get(key).is_some(), "missing {key}");
+    }
+    let keys: Vec<&String> = rel["time_to_share_hours"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(keys, ["0.5", "0.9", "0.99", "0.999", "1"]);
+    for key in [
+        "n", "censored", "mean", "std", "ci95", "min", "p5", "p50", "p95", "max",
+    ] {
+        assert!(
+            rel["coexistence_hours"].get(key).is_some(),
+            "STAT lacks {key}"
+        );
+    }
+    let ts = fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert!(ts.starts_with(
+        "hours,version,mean_share,p5_share,p95_share,mean_instances\n0,1.4.2,1,1,1,2000\n"
+    ));
+    let lat = fs::read_to_string(out.join("latency.csv")).unwrap();
+    assert!(lat.lines().next().unwrap().contains("beyond_horizon"));
+}
+
+#[test]
+fn json_format_prints_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("j");
+    let assert = cli()
+        .args([
+            "run",
+            "scenarios/forge-minor.json",
+            "--replications",
+            "3",
+            "--format",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let printed = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert_eq!(
+        printed,
+        fs::read_to_string(out.join("report.json")).unwrap()
+    );
+}
+
+#[test]
+fn every_shipped_scenario_validates_and_has_a_description() {
+    for entry in fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        cli()
+            .args(["validate", path.to_str().unwrap()])
+            .assert()
+            .success();
+        let doc: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(
+            doc["description"].as_str().is_some_and(|d| d.len() > 20),
+            "{} needs a description",
+            path.display()
+        );
+    }
+    assert!(Path::new("scenarios/connect-micro.json").exists());
+}

@@ -1,0 +1,88 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use rollout_sim::model::{InstanceModel, Life, Publication, Recorder, ReleasePlan, Workspace};
+use rollout_sim::montecarlo::{self, RunOutput};
+use rollout_sim::scenario::{self, Overrides, Scenario};
+use serde_json::{Value, json};
+
+/// A minimal valid scenario to patch in tests.
+pub fn base(platform: &str) -> Value {
+    json!({
+        "name": "test",
+        "platform": platform,
+        "start": "2026-03-02T14:00:00Z",
+        "horizon": "10d",
+        "seed": 42,
+        "replications": 20,
+        "initial_version": "1.4.0",
+        "population": {"instances": 200},
+        "releases": [{"at": "0h", "changes": ["other"]}]
+    })
+}
+
+/// Sets `value` at a dotted path such as `timing.maintenance_slip`.
+pub fn set(mut doc: Value, path: &str, value: Value) -> Value {
+    let mut cur = &mut doc;
+    let parts: Vec<&str> = path.split('.').collect();
+    for p in &parts[..parts.len() - 1] {
+        cur = cur
+            .as_object_mut()
+            .unwrap()
+            .entry(p.to_string())
+            .or_insert_with(|| json!({}));
+    }
+    cur.as_object_mut()
+        .unwrap()
+        .insert(parts[parts.len() - 1].to_string(), value);
+    doc
+}
+
+pub fn scenario(doc: &Value) -> Scenario {
+    scenario::parse(
+        &doc.to_string(),
+        Path::new("test.json"),
+        &Overrides::default(),
+    )
+    .expect("valid test scenario")
+}
+
+pub fn run(doc: &Value) -> (Scenario, RunOutput) {
+    let s = scenario(doc);
+    let out = montecarlo::run(&s, &());
+    (s, out)
+}
+
+/// Every instance's life in one replication, with its publication times.
+pub fn lives(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
+    let plan = ReleasePlan::new(s);
+    let model = InstanceModel::new(s, &plan);
+    let publication = Publication::draw(s, &plan, replication);
+    let mut work = Workspace::new(s.seed, replication, plan.release_count());
+    let mut rec = Recorder::default();
+    for i in 0..s.population.instances {
+        model.simulate(&publication, i, &mut work, &mut rec);
+    }
+    (publication, rec.lives)
+}
+
+/// Kolmogorov-Smirnov distance between a sample and a CDF.
+pub fn ks_distance(mut sample: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
+    sample.sort_by(f64::total_cmp);
+    let n = sample.len() as f64;
+    sample
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let f = cdf(x);
+            (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The KS critical value at significance 0.001 (asymptotic, c(alpha) = 1.949).
+pub fn ks_critical_001(n: usize) -> f64 {
+    1.949 / (n as f64).sqrt()
+}
