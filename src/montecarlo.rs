@@ -46,6 +46,43 @@ pub struct PhaseTimings {
     pub simulation: Duration,
 }
 
+/// Bytes of memory a run of `scenario` needs with `threads` replications in flight, at
+/// most: the per-instance sweep keys of the replications being simulated (up to two per
+/// instance and release), the chunk tallies, and the version mix kept per replication.
+pub fn memory_estimate(scenario: &Scenario, threads: usize) -> u64 {
+    let instances = scenario.population.instances;
+    let releases = scenario.releases.len() as u64;
+    let versions = releases + 1;
+    let samples = replication::sample_grid(scenario).count as u64;
+    let chunks = instances.div_ceil(replication::CHUNK_INSTANCES);
+    let in_flight = (threads as u64).min(scenario.replications as u64).max(1);
+    let per_replication = instances * releases * 16 + chunks * samples * versions * 8;
+    let kept = scenario.replications as u64 * (samples * versions * 4 + releases * 256);
+    const BASELINE: u64 = 32 << 20;
+    in_flight * per_replication + kept + BASELINE
+}
+
+/// Engine and phase figures of a run, for `run --stats`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EngineCounts {
+    pub events: u64,
+    pub peak_pending: usize,
+}
+
+impl RunOutput {
+    pub fn engine_counts(&self) -> EngineCounts {
+        EngineCounts {
+            events: self.replications.iter().map(|r| r.events).sum(),
+            peak_pending: self
+                .replications
+                .iter()
+                .map(|r| r.peak_pending)
+                .max()
+                .unwrap_or(0),
+        }
+    }
+}
+
 /// Called once per finished replication (from any thread).
 pub trait Progress: Sync {
     fn replication_done(&self);

@@ -379,3 +379,53 @@ fn every_shipped_scenario_validates_and_has_a_description() {
     }
     assert!(Path::new("scenarios/connect-micro.json").exists());
 }
+
+#[test]
+fn stats_reports_engine_and_phase_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    cli()
+        .args([
+            "run",
+            "scenarios/connect-micro.json",
+            "--replications",
+            "4",
+            "--quiet",
+            "--stats",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(
+            predicate::str::contains("events processed")
+                .and(predicate::str::contains("events per second"))
+                .and(predicate::str::contains("peak pending events"))
+                .and(predicate::str::contains("setup").and(predicate::str::contains("aggregation")))
+                .and(predicate::str::contains("peak memory")),
+        );
+}
+
+#[test]
+fn too_many_instances_is_refused_up_front_with_the_estimate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("m");
+    cli()
+        .args([
+            "run",
+            "scenarios/bench-1m.json",
+            "--instances",
+            "100000000000",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("needs about")
+                .and(predicate::str::contains("GiB"))
+                .and(predicate::str::contains("lower --instances")),
+        );
+    assert!(!out.exists());
+}

@@ -57,6 +57,10 @@ pub struct RunArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Print engine and phase statistics (events, events per second, peak pending
+    /// events, wall time per phase, peak memory) on stderr.
+    #[arg(long)]
+    pub stats: bool,
     /// Print nothing on stdout or stderr unless there is an error.
     #[arg(long, short)]
     pub quiet: bool,

@@ -4,10 +4,12 @@
 //! for usage errors too).
 
 mod args;
+mod stats;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -91,13 +93,24 @@ fn run(args: &RunArgs) -> Result<()> {
         pool = pool.num_threads(n.get());
     }
     let pool = pool.build().context("cannot start worker threads")?;
+    stats::check_memory(&scenario, pool.current_num_threads())?;
     let progress = Bar(bar);
     let output = pool.install(|| montecarlo::run(&scenario, &progress));
     progress.0.finish_and_clear();
 
+    let aggregation_started = Instant::now();
     let report = RunReport::build(&scenario, &output);
+    let aggregation = aggregation_started.elapsed();
+    let output_started = Instant::now();
     output::write_atomically(&out_dir, &report, &report::standard_exporters())
         .context("cannot write the reports")?;
+    if args.stats {
+        let phases = stats::Phases {
+            aggregation,
+            output: output_started.elapsed(),
+        };
+        eprint!("{}", stats::render(&output, &scenario, &phases));
+    }
     if !args.quiet {
         match args.format {
             Format::Table => {

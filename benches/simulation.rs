@@ -1,0 +1,57 @@
+//! The model: one replication at 1e4, 1e5 and 1e6 instances (`scenarios/bench-1m.json`,
+//! one thread), and the replications workload (`scenarios/bench-replications.json`, two
+//! threads).
+
+use std::path::Path;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rollout_sim::model::{InstanceModel, ReleasePlan, replication};
+use rollout_sim::montecarlo;
+use rollout_sim::scenario::{self, Overrides};
+
+fn one_replication(c: &mut Criterion) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("one_replication");
+    group.sample_size(10);
+    for instances in [10_000u64, 100_000, 1_000_000] {
+        let overrides = Overrides {
+            instances: Some(instances),
+            ..Overrides::default()
+        };
+        let s = scenario::load(Path::new("scenarios/bench-1m.json"), &overrides).unwrap();
+        let plan = ReleasePlan::new(&s);
+        let model = InstanceModel::new(&s, &plan);
+        group.throughput(Throughput::Elements(instances));
+        group.bench_with_input(
+            BenchmarkId::from_parameter(instances),
+            &instances,
+            |b, _| b.iter(|| pool.install(|| replication::run(&model, 0))),
+        );
+    }
+    group.finish();
+}
+
+fn replications(c: &mut Criterion) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let s = scenario::load(
+        Path::new("scenarios/bench-replications.json"),
+        &Overrides::default(),
+    )
+    .unwrap();
+    let mut group = c.benchmark_group("replications");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(s.replications as u64));
+    group.bench_function("10k_instances_x_1000", |b| {
+        b.iter(|| pool.install(|| montecarlo::run(&s, &())))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, one_replication, replications);
+criterion_main!(benches);

@@ -1,0 +1,80 @@
+//! `run --stats` and the memory check made before a run starts.
+
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+
+use crate::montecarlo::{self, RunOutput};
+use crate::scenario::Scenario;
+
+/// A value of `/proc/meminfo` or `/proc/self/status`, in bytes (Linux only).
+fn proc_kb(file: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    let kb: u64 = line[key.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
+}
+
+/// Refuses, before any work, a run that would not fit in the memory available.
+pub fn check_memory(scenario: &Scenario, threads: usize) -> Result<()> {
+    let needed = montecarlo::memory_estimate(scenario, threads);
+    if let Some(available) = proc_kb("/proc/meminfo", "MemAvailable:") {
+        if needed > available {
+            bail!(
+                "{} instances x {} releases with {} replications in flight needs about {:.1} GiB of memory, \
+                 but {:.1} GiB is available; lower --instances or --threads",
+                scenario.population.instances,
+                scenario.releases.len(),
+                threads.min(scenario.replications as usize),
+                gib(needed),
+                gib(available)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Wall time of the phases the command line sees.
+pub struct Phases {
+    pub aggregation: Duration,
+    pub output: Duration,
+}
+
+pub fn render(run: &RunOutput, scenario: &Scenario, phases: &Phases) -> String {
+    let counts = run.engine_counts();
+    let sim = run.timings.simulation.as_secs_f64();
+    let peak = proc_kb("/proc/self/status", "VmHWM:").map_or("unknown".to_string(), |b| {
+        format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64)
+    });
+    format!(
+        "stats: {} replications x {} instances\n\
+         \x20 events processed     {}\n\
+         \x20 events per second    {:.2} million (simulation phase, all threads)\n\
+         \x20 peak pending events  {} (on one instance's queue)\n\
+         \x20 wall time            setup {:.3} s, simulation {:.3} s, aggregation {:.3} s, output {:.3} s\n\
+         \x20 peak memory          {} (resident, whole process)\n",
+        scenario.replications,
+        scenario.population.instances,
+        counts.events,
+        if sim > 0.0 {
+            counts.events as f64 / sim / 1e6
+        } else {
+            0.0
+        },
+        counts.peak_pending,
+        run.timings.setup.as_secs_f64(),
+        sim,
+        phases.aggregation.as_secs_f64(),
+        phases.output.as_secs_f64(),
+        peak,
+    )
+}
