@@ -27,18 +27,18 @@ fn gib(bytes: u64) -> f64 {
 /// Refuses, before any work, a run that would not fit in the memory available.
 pub fn check_memory(scenario: &Scenario, threads: usize) -> Result<()> {
     let needed = montecarlo::memory_estimate(scenario, threads);
-    if let Some(available) = proc_kb("/proc/meminfo", "MemAvailable:") {
-        if needed > available {
-            bail!(
-                "{} instances x {} releases with {} replications in flight needs about {:.1} GiB of memory, \
+    if let Some(available) = proc_kb("/proc/meminfo", "MemAvailable:")
+        && needed > available
+    {
+        bail!(
+            "{} instances x {} releases with {} replications in flight needs about {:.1} GiB of memory, \
                  but {:.1} GiB is available; lower --instances or --threads",
-                scenario.population.instances,
-                scenario.releases.len(),
-                threads.min(scenario.replications as usize),
-                gib(needed),
-                gib(available)
-            );
-        }
+            scenario.population.instances,
+            scenario.releases.len(),
+            threads.min(scenario.replications as usize),
+            gib(needed),
+            gib(available)
+        );
     }
     Ok(())
 }
