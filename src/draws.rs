@@ -23,8 +23,8 @@ pub enum Purpose {
     Publication,
     /// Per instance, for release `k`: maintenance-slip coin and Forge propagation delay.
     Delivery(u32),
-    /// Per instance, for the approval episode opened by release `k`: outcome, response
-    /// delay, reminder responses.
+    /// Per instance, for its `n`-th approval request: outcome, response delay, reminder
+    /// responses.
     Admin(u32),
     /// Per new install (churn): arrival attributes.
     Arrival,

@@ -9,11 +9,13 @@
 //! - [`time`], [`engine`], [`draws`], [`stats`]: generic building blocks;
 //! - [`scenario`]: the validated input;
 //! - [`model`]: the platform and the people, producing per-replication figures;
-//! - [`montecarlo`]: replications in parallel;
+//! - [`montecarlo`]: replications in parallel, precision mode;
+//! - [`compare`], [`sweep`]: decisions: paired policy comparison, parameter grids;
 //! - [`report`]: summaries and output formats;
 //! - [`cli`]: the command line.
 
 pub mod cli;
+pub mod compare;
 pub mod draws;
 pub mod engine;
 pub mod model;
@@ -21,4 +23,5 @@ pub mod montecarlo;
 pub mod report;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;
 pub mod time;

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::model::replication::{self, LatencyByRelease};
-use crate::model::{InstanceModel, ReleasePlan, ReplicationResult};
+use crate::model::{FigureRef, InstanceModel, ReleasePlan, ReplicationResult};
 use crate::scenario::Scenario;
-use crate::stats::LatencyHistogram;
+use crate::stats::{LatencyHistogram, Summary};
 
 /// Everything a run produced, ready for the reports.
 pub struct RunOutput {
@@ -136,5 +136,72 @@ pub fn run_range(
         replications,
         latency,
         timings: PhaseTimings { setup, simulation },
+    }
+}
+
+/// Stop adding replications when the 95% CI half-width of `figure` is at most
+/// `half_width` (hours, or instances for `left_behind`), or at `max_replications`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PrecisionTarget {
+    pub figure: FigureRef,
+    pub half_width: f64,
+    /// Replications added per step after the scenario's own `replications`.
+    pub batch: u64,
+    pub max_replications: u64,
+}
+
+/// How a precision run ended.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PrecisionOutcome {
+    pub figure: String,
+    pub target_half_width: f64,
+    pub achieved_half_width: Option<f64>,
+    pub replications: u64,
+    pub met: bool,
+}
+
+impl RunOutput {
+    /// The figure's value in every replication (`None`: censored).
+    pub fn figure_values(&self, figure: FigureRef) -> Vec<Option<f64>> {
+        self.replications
+            .iter()
+            .map(|r| r.releases[figure.release].get(figure.figure))
+            .collect()
+    }
+}
+
+/// The 95% CI half-width of the mean of the observed values (`None` below two).
+pub fn ci_half_width(values: &[Option<f64>]) -> Option<f64> {
+    Summary::of(values.iter().copied())
+        .ci95
+        .map(|[lo, hi]| (hi - lo) / 2.0)
+}
+
+/// Runs the scenario's replications, then adds batches until the target is met. The
+/// batches are fixed ranges of replication indices, so the same seed always stops at
+/// the same point.
+pub fn run_to_precision(
+    scenario: &Scenario,
+    target: &PrecisionTarget,
+    progress: &dyn Progress,
+) -> (RunOutput, PrecisionOutcome) {
+    let mut end = (scenario.replications as u64).min(target.max_replications);
+    let mut output = run_range(scenario, 0..end, progress);
+    loop {
+        let achieved = ci_half_width(&output.figure_values(target.figure));
+        let met = achieved.is_some_and(|h| h <= target.half_width);
+        if met || end >= target.max_replications {
+            let outcome = PrecisionOutcome {
+                figure: target.figure.name(&scenario.report.thresholds),
+                target_half_width: target.half_width,
+                achieved_half_width: achieved,
+                replications: end,
+                met,
+            };
+            return (output, outcome);
+        }
+        let next = (end + target.batch.max(1)).min(target.max_replications);
+        output = output.merge(run_range(scenario, end..next, progress));
+        end = next;
     }
 }

@@ -77,7 +77,7 @@ fn repeated_runs_are_identical() {
 }
 
 fn render_all(s: &rollout_sim::scenario::Scenario, out: &montecarlo::RunOutput) -> Vec<String> {
-    let report = RunReport::build(s, out);
+    let report = RunReport::build(s, out, None);
     standard_exporters()
         .iter()
         .map(|e| output::render(e.as_ref(), &report).unwrap())

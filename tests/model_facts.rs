@@ -49,10 +49,8 @@ fn fact1_connect_without_slip_within_29h() {
     }
 }
 
-/// Fact 2 closed forms: latency A + B with A ~ U(0, 5h) shared per replication and
-/// B ~ U(0, 24h) per instance; coexistence A + max of N draws of B.
-const A: f64 = 5.0;
-const B: f64 = 24.0;
+// Fact 2 closed forms: latency A + B with A ~ U(0, 5h) shared per replication and
+// B ~ U(0, 24h) per instance; coexistence A + max of N draws of B (see common).
 
 fn trapezoid_cdf(x: f64) -> f64 {
     if x <= 0.0 {
@@ -66,22 +64,6 @@ fn trapezoid_cdf(x: f64) -> f64 {
     } else {
         1.0
     }
-}
-
-/// P(A + max_N B <= x) = (1/A) * integral over a in [0, A] of min(1, (x - a)/B)^N.
-fn coexistence_cdf(x: f64, n: i32) -> f64 {
-    let m = (n + 1) as f64;
-    let lo = (x - B).clamp(0.0, A); // below lo, the max is surely <= x - a
-    let hi = x.clamp(0.0, A);
-    // integral_{lo}^{hi} ((x-a)/B)^N da = B/(N+1) * [((x-lo)/B)^(N+1) - ((x-hi)/B)^(N+1)]
-    let part = B / m * (((x - lo) / B).powf(m) - ((x - hi) / B).powf(m));
-    ((lo + part) / A).clamp(0.0, 1.0)
-}
-
-fn connect_no_windows(instances: u64, replications: u64) -> serde_json::Value {
-    let doc = set(base("connect"), "timing.maintenance_slip", json!("0h"));
-    let doc = set(doc, "population.instances", json!(instances));
-    set(doc, "replications", json!(replications))
 }
 
 #[test]
@@ -252,7 +234,7 @@ fn fact4_partial_approval_is_censored_at_the_horizon() {
         // 80% approve: the 50% share is reached
         assert!(r.releases[0].time_to_share[0].is_some());
     }
-    let report = rollout_sim::report::RunReport::build(&s, &out);
+    let report = rollout_sim::report::RunReport::build(&s, &out, None);
     let rel = &report.report.releases[0];
     assert_eq!(rel.coexistence_hours.n, 0);
     assert_eq!(rel.coexistence_hours.censored, s.replications as u64);

@@ -18,6 +18,11 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a scenario and write its reports.
     Run(RunArgs),
+    /// Compare release policies: scenarios that share seed and population, paired
+    /// replication by replication (common random numbers).
+    Compare(CompareArgs),
+    /// Run a grid over scenario values addressed by JSON path.
+    Sweep(SweepArgs),
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (JSON).
@@ -35,17 +40,13 @@ pub enum Format {
     Json,
 }
 
+/// Options shared by every command that simulates.
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {
-    /// The scenario file (JSON).
-    pub scenario: PathBuf,
-    /// Output directory [default: output/<scenario name>].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+pub struct SimOptions {
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Override the number of replications.
+    /// Override the number of replications (with --precision: the first batch).
     #[arg(long)]
     pub replications: Option<u64>,
     /// Override the number of instances.
@@ -54,6 +55,35 @@ pub struct RunArgs {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     pub threads: Option<NonZeroUsize>,
+    /// Add replications until the 95% CI half-width of --precision-figure is at most
+    /// this: a duration such as 0.5h (a number of instances for left_behind).
+    #[arg(long, value_name = "HALF_WIDTH")]
+    pub precision: Option<String>,
+    /// The figure --precision watches: coexistence, share:P, published or left_behind,
+    /// optionally @K for release K [default: coexistence of the last release].
+    #[arg(long, value_name = "FIGURE", requires = "precision")]
+    pub precision_figure: Option<String>,
+    /// Replications added per step in precision mode.
+    #[arg(long, default_value_t = 100, requires = "precision")]
+    pub precision_batch: u64,
+    /// The most replications precision mode may run.
+    #[arg(long, default_value_t = 10_000, requires = "precision")]
+    pub max_replications: u64,
+    /// Print nothing on stdout or stderr unless there is an error.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (JSON).
+    pub scenario: PathBuf,
+    /// Output directory [default: output/<scenario name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Set a scenario value by JSON path, e.g. --set admins.casual.approve=0.7 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub settings: Vec<String>,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -61,7 +91,35 @@ pub struct RunArgs {
     /// events, wall time per phase, peak memory) on stderr.
     #[arg(long)]
     pub stats: bool,
-    /// Print nothing on stdout or stderr unless there is an error.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub sim: SimOptions,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The baseline scenario, then one or more alternatives.
+    #[arg(num_args = 2.., required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// Output directory [default: output/compare-<baseline>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimOptions,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// The scenario file (JSON).
+    pub scenario: PathBuf,
+    /// An axis of the grid: PATH=V1,V2,... (repeatable; the first varies slowest).
+    #[arg(long = "set", value_name = "PATH=V1,V2")]
+    pub axes: Vec<String>,
+    /// A sweep file with the axes: {"axes": [{"path": ..., "values": [...]}]}.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Output directory [default: output/sweep-<scenario name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimOptions,
 }

@@ -4,21 +4,25 @@
 //! for usage errors too).
 
 mod args;
+mod compare;
+mod run;
 mod stats;
+mod sweep;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-pub use args::{Cli, Command, Format, RunArgs};
+pub use args::{Cli, Command, CompareArgs, Format, RunArgs, SimOptions, SweepArgs};
 
-use crate::montecarlo::{self, Progress};
-use crate::report::{self, JsonReport, RunReport, output};
-use crate::scenario::{self, Overrides, presets};
+use crate::model::FigureRef;
+use crate::montecarlo::{PrecisionTarget, Progress};
+use crate::scenario::setting::parse_value;
+use crate::scenario::{self, Overrides, Scenario, Setting, presets};
+use crate::time::SimDuration;
 
 /// Exit code for bad input, usage errors and failures to write output.
 pub const EXIT_ERROR: u8 = 2;
@@ -26,7 +30,9 @@ pub const EXIT_ERROR: u8 = 2;
 /// Runs a parsed command line and returns the process exit code.
 pub fn execute(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Run(args) => run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Compare(args) => compare::compare(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
         Command::Validate { scenario } => validate(&scenario),
         Command::Presets => {
             print!("{}", presets_text());
@@ -42,7 +48,7 @@ pub fn execute(cli: Cli) -> ExitCode {
     }
 }
 
-fn validate(path: &std::path::Path) -> Result<()> {
+fn validate(path: &Path) -> Result<()> {
     let s = scenario::load(path, &Overrides::default())?;
     println!(
         "{}: ok ({} on {}, {} instances, {} releases, {} replications)",
@@ -56,7 +62,81 @@ fn validate(path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// The overrides the shared options and `--set PATH=VALUE` flags ask for.
+fn overrides(sim: &SimOptions, settings: &[String]) -> Result<Overrides> {
+    let settings = settings
+        .iter()
+        .map(|s| {
+            let (path, value) = s
+                .split_once('=')
+                .ok_or_else(|| anyhow!("--set {s:?}: expected PATH=VALUE"))?;
+            Ok(Setting::new(path.trim(), parse_value(value)))
+        })
+        .collect::<Result<_>>()?;
+    Ok(Overrides {
+        seed: sim.seed,
+        replications: sim.replications,
+        instances: sim.instances,
+        settings,
+    })
+}
+
+/// The precision target, if `--precision` was given, resolved against a scenario.
+fn precision_target(sim: &SimOptions, scenario: &Scenario) -> Result<Option<PrecisionTarget>> {
+    let Some(text) = &sim.precision else {
+        return Ok(None);
+    };
+    let figure = match &sim.precision_figure {
+        Some(f) => FigureRef::parse(f, &scenario.report.thresholds, scenario.releases.len())
+            .map_err(|e| anyhow!("--precision-figure {e}"))?,
+        None => FigureRef::last_coexistence(scenario.releases.len()),
+    };
+    let half_width = match figure.figure {
+        crate::model::Figure::LeftBehind => text.parse::<f64>().ok().filter(|v| *v > 0.0),
+        _ => SimDuration::parse(text).ok().filter(|d| !d.is_zero()).map(SimDuration::as_hours),
+    }
+    .ok_or_else(|| anyhow!("--precision {text:?}: expected a positive duration such as 0.5h (a number of instances for left_behind)"))?;
+    Ok(Some(PrecisionTarget {
+        figure,
+        half_width,
+        batch: sim.precision_batch,
+        max_replications: sim.max_replications,
+    }))
+}
+
+/// A thread pool of the requested size, checked against the memory a run needs.
+fn pool(sim: &SimOptions, scenarios: &[&Scenario]) -> Result<rayon::ThreadPool> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = sim.threads {
+        builder = builder.num_threads(n.get());
+    }
+    let pool = builder.build().context("cannot start worker threads")?;
+    for s in scenarios {
+        stats::check_memory(s, pool.current_num_threads())?;
+    }
+    Ok(pool)
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal and not `--quiet`.
 struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(sim: &SimOptions, total: u64, what: &str) -> Bar {
+        let target = if sim.quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(Some(total), target);
+        bar.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} {what} {{pos}}/{{len}} {{wide_bar}} {{elapsed}}"
+            ))
+            .expect("valid template"),
+        );
+        Bar(bar)
+    }
+}
 
 impl Progress for Bar {
     fn replication_done(&self) {
@@ -64,63 +144,10 @@ impl Progress for Bar {
     }
 }
 
-fn run(args: &RunArgs) -> Result<()> {
-    let overrides = Overrides {
-        seed: args.seed,
-        replications: args.replications,
-        instances: args.instances,
-    };
-    let scenario = scenario::load(&args.scenario, &overrides)?;
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(&scenario.name));
-
-    let bar = ProgressBar::with_draw_target(
-        Some(scenario.replications as u64),
-        if args.quiet || !std::io::stderr().is_terminal() {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} replications {pos}/{len} {wide_bar} {elapsed}")
-            .expect("valid template"),
-    );
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
-        pool = pool.num_threads(n.get());
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
     }
-    let pool = pool.build().context("cannot start worker threads")?;
-    stats::check_memory(&scenario, pool.current_num_threads())?;
-    let progress = Bar(bar);
-    let output = pool.install(|| montecarlo::run(&scenario, &progress));
-    progress.0.finish_and_clear();
-
-    let aggregation_started = Instant::now();
-    let report = RunReport::build(&scenario, &output);
-    let aggregation = aggregation_started.elapsed();
-    let output_started = Instant::now();
-    output::write_atomically(&out_dir, &report, &report::standard_exporters())
-        .context("cannot write the reports")?;
-    if args.stats {
-        let phases = stats::Phases {
-            aggregation,
-            output: output_started.elapsed(),
-        };
-        eprint!("{}", stats::render(&output, &scenario, &phases));
-    }
-    if !args.quiet {
-        match args.format {
-            Format::Table => {
-                print!("{}", report::render_table(&report));
-                println!("\nfull results: {}", out_dir.display());
-            }
-            Format::Json => print!("{}", output::render(&JsonReport, &report)?),
-        }
-    }
-    Ok(())
 }
 
 /// The text of `rollout-sim presets`.

@@ -19,6 +19,92 @@ pub struct ReleaseFigures {
     pub left_behind: Option<u64>,
 }
 
+/// One of a release's per-replication figures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Figure {
+    PublishedAfter,
+    /// Time to the threshold share with this index in `report.thresholds`.
+    TimeToShare(usize),
+    Coexistence,
+    LeftBehind,
+}
+
+/// A figure of one release, named on the command line as `coexistence`, `share:0.9`,
+/// `published` or `left_behind`, optionally followed by `@K` for release K (default:
+/// the last release).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FigureRef {
+    pub release: usize,
+    pub figure: Figure,
+}
+
+impl FigureRef {
+    /// The coexistence window of the last release: the default headline figure.
+    pub fn last_coexistence(releases: usize) -> Self {
+        FigureRef {
+            release: releases - 1,
+            figure: Figure::Coexistence,
+        }
+    }
+
+    pub fn parse(text: &str, thresholds: &[f64], releases: usize) -> Result<FigureRef, String> {
+        let (name, release) = match text.split_once('@') {
+            Some((n, k)) => (
+                n,
+                k.parse::<usize>()
+                    .map_err(|_| format!("{text:?}: release after @ must be an index"))?,
+            ),
+            None => (text, releases - 1),
+        };
+        if release >= releases {
+            return Err(format!(
+                "{text:?}: release {release} does not exist (there are {releases})"
+            ));
+        }
+        let figure = match name {
+            "coexistence" => Figure::Coexistence,
+            "published" => Figure::PublishedAfter,
+            "left_behind" => Figure::LeftBehind,
+            _ => {
+                let p: f64 = name
+                    .strip_prefix("share:")
+                    .and_then(|p| p.parse().ok())
+                    .ok_or_else(|| format!("{text:?} is not a figure; allowed: coexistence, share:P, published, left_behind, each optionally @K"))?;
+                let i = thresholds
+                    .iter()
+                    .position(|&t| (t - p).abs() < 1e-12)
+                    .ok_or_else(|| {
+                        format!("{text:?}: {p} is not one of report.thresholds {thresholds:?}")
+                    })?;
+                Figure::TimeToShare(i)
+            }
+        };
+        Ok(FigureRef { release, figure })
+    }
+
+    pub fn name(&self, thresholds: &[f64]) -> String {
+        let name = match self.figure {
+            Figure::PublishedAfter => "published".to_string(),
+            Figure::TimeToShare(i) => format!("share:{}", thresholds[i]),
+            Figure::Coexistence => "coexistence".to_string(),
+            Figure::LeftBehind => "left_behind".to_string(),
+        };
+        format!("{name}@{}", self.release)
+    }
+}
+
+impl ReleaseFigures {
+    /// The figure in hours (a count for `LeftBehind`); `None` when censored.
+    pub fn get(&self, figure: Figure) -> Option<f64> {
+        match figure {
+            Figure::PublishedAfter => self.published_after.map(SimDuration::as_hours),
+            Figure::TimeToShare(i) => self.time_to_share[i].map(SimDuration::as_hours),
+            Figure::Coexistence => self.coexistence.map(SimDuration::as_hours),
+            Figure::LeftBehind => self.left_behind.map(|n| n as f64),
+        }
+    }
+}
+
 /// What to measure for one release.
 pub struct Measure<'a> {
     pub deployed: SimTime,

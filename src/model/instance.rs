@@ -386,13 +386,15 @@ impl<'a> InstanceModel<'a> {
         let episode = state.episodes_opened;
         state.episode = Some((episode, release));
         observer.happened(t, Happening::Noticed { release });
-        let (seed, rep) = (work.seed, work.replication);
+        // Draws are keyed by the instance's n-th approval request, not by the release, so
+        // scenarios with different release lists still give each admin the same decisions.
+        let (seed, rep, ordinal) = (work.seed, work.replication, episode - 1);
         let slot = Workspace::stream(
             &mut work.admin,
-            release,
+            ordinal as usize,
             seed,
             rep,
-            Purpose::Admin(release as u32),
+            Purpose::Admin(ordinal),
         )
         .slot(instance);
         let admin = &self.scenario.population.segments[attrs.segment].admin;

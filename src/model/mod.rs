@@ -14,7 +14,7 @@ pub mod replication;
 pub mod tally;
 pub mod version;
 
-pub use figures::ReleaseFigures;
+pub use figures::{Figure, FigureRef, ReleaseFigures};
 pub use instance::{
     Attributes, Happening, InstanceModel, Observer, UninstallCause, UpdateCause, Workspace,
 };

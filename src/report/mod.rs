@@ -5,9 +5,11 @@
 //! writes them so that a failed or interrupted run never leaves a half-written directory.
 //! Nothing here knows about the command line.
 
+pub mod comparison;
 mod json;
 mod latency_csv;
 pub mod output;
+pub mod sweep_out;
 mod table;
 mod timeseries_csv;
 
@@ -16,9 +18,12 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::montecarlo::PrecisionOutcome;
 use crate::montecarlo::RunOutput;
 use crate::scenario::Scenario;
-use crate::stats::{LatencyHistogram, Summary, quantile_sorted, quantile_with_censoring};
+use crate::stats::{
+    LatencyHistogram, Summary, quantile_ci, quantile_sorted, quantile_with_censoring,
+};
 use crate::time::SimDuration;
 
 pub use json::JsonReport;
@@ -29,11 +34,11 @@ pub use timeseries_csv::TimeseriesCsv;
 /// The version of the `report.json` contract. Keys are only ever added.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// One output format.
-pub trait Exporter {
+/// One output format of a report of type `R` (a run's by default).
+pub trait Exporter<R = RunReport> {
     /// The file name inside the output directory.
     fn file_name(&self) -> &'static str;
-    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()>;
+    fn write(&self, report: &R, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// Every file a run writes, in a fixed order.
@@ -51,12 +56,23 @@ pub struct Report {
     pub tool: Tool,
     pub scenario: ScenarioInfo,
     pub releases: Vec<ReleaseReport>,
+    /// How a `--precision` run ended; `null` for a fixed number of replications.
+    pub precision: Option<PrecisionOutcome>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
+}
+
+impl Tool {
+    pub fn this() -> Self {
+        Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -85,6 +101,41 @@ pub struct ReleaseReport {
     pub instance_latency_hours: LatencyQuantiles,
     pub left_behind: Option<Summary>,
     pub recommended_compat_window_hours: Option<f64>,
+    pub recommended_compat_window: CompatWindow,
+}
+
+/// The recommended compatibility window: a quantile over replications of the
+/// coexistence window, with a distribution-free 95% CI from order statistics.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CompatWindow {
+    pub quantile: f64,
+    pub hours: Option<f64>,
+    /// `null` bounds: the lower one needs more replications, the upper one lies beyond
+    /// the horizon (censored replications).
+    pub ci95: [Option<f64>; 2],
+    /// Why `hours` is `null`, when it is.
+    pub reason: Option<String>,
+}
+
+impl CompatWindow {
+    pub fn of(coexistence: &[Option<f64>], quantile: f64) -> Self {
+        let hours = quantile_with_censoring(coexistence, quantile);
+        let (lo, hi) = quantile_ci(coexistence, quantile, 0.95);
+        let censored = coexistence.iter().filter(|v| v.is_none()).count();
+        let reason = hours.is_none().then(|| {
+            format!(
+                "{censored} of {} replications still had older instances at the horizon, more than the {:.0}% the quantile allows",
+                coexistence.len(),
+                (1.0 - quantile) * 100.0
+            )
+        });
+        CompatWindow {
+            quantile,
+            hours,
+            ci95: [lo, hi],
+            reason,
+        }
+    }
 }
 
 /// A threshold share as a report key: ordered by value, printed in shortest form.
@@ -144,7 +195,11 @@ fn hours(d: Option<SimDuration>) -> Option<f64> {
 }
 
 impl RunReport {
-    pub fn build(scenario: &Scenario, run: &RunOutput) -> RunReport {
+    pub fn build(
+        scenario: &Scenario,
+        run: &RunOutput,
+        precision: Option<PrecisionOutcome>,
+    ) -> RunReport {
         let plan = &run.plan;
         let reps = &run.replications;
         let releases = scenario
@@ -194,21 +249,22 @@ impl RunReport {
                         &coexistence,
                         scenario.report.compat_window_quantile,
                     ),
+                    recommended_compat_window: CompatWindow::of(
+                        &coexistence,
+                        scenario.report.compat_window_quantile,
+                    ),
                 }
             })
             .collect();
         RunReport {
             report: Report {
                 schema_version: SCHEMA_VERSION,
-                tool: Tool {
-                    name: env!("CARGO_PKG_NAME"),
-                    version: env!("CARGO_PKG_VERSION"),
-                },
+                tool: Tool::this(),
                 scenario: ScenarioInfo {
                     name: scenario.name.clone(),
                     platform: scenario.platform.name(),
                     seed: scenario.seed,
-                    replications: scenario.replications,
+                    replications: run.replications.len() as u32,
                     instances: scenario.population.instances,
                     start: scenario
                         .start
@@ -216,6 +272,7 @@ impl RunReport {
                     horizon_hours: scenario.horizon.as_hours(),
                 },
                 releases,
+                precision,
             },
             mix: version_mix(scenario, run),
             latency: run.latency.clone(),

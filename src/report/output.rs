@@ -4,7 +4,7 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{Exporter, RunReport};
+use super::Exporter;
 
 /// The output could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -27,10 +27,10 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 /// The files go to a staging directory beside `dir` first, which then replaces `dir` by
 /// renames: readers see the old complete output or the new complete output, never a mix,
 /// and a failure leaves `dir` as it was.
-pub fn write_atomically(
+pub fn write_atomically<R>(
     dir: &Path,
-    report: &RunReport,
-    exporters: &[Box<dyn Exporter>],
+    report: &R,
+    exporters: &[Box<dyn Exporter<R>>],
 ) -> Result<(), OutputError> {
     let parent = dir
         .parent()
@@ -79,7 +79,7 @@ fn replace_dir(staging: &Path, dir: &Path) -> Result<(), OutputError> {
 }
 
 /// Renders one exporter's output to a string (for stdout).
-pub fn render(exporter: &dyn Exporter, report: &RunReport) -> io::Result<String> {
+pub fn render<R>(exporter: &dyn Exporter<R>, report: &R) -> io::Result<String> {
     let mut buf = Vec::new();
     exporter.write(report, &mut buf)?;
     buf.flush()?;

@@ -17,16 +17,26 @@ fn ci(s: &Summary) -> String {
 /// A sentence a vendor can act on.
 fn recommendation(r: &ReleaseReport, quantile: f64) -> String {
     let pct = quantile * 100.0;
-    match r.recommended_compat_window_hours {
-        Some(h) => format!(
-            "keep serving {} for {h:.1} h after the deploy ({pct:.0}% of replications had no older instance left by then)",
-            r.from_version
-        ),
+    let w = &r.recommended_compat_window;
+    match w.hours {
+        Some(h) => {
+            let ci = match w.ci95 {
+                [Some(lo), Some(hi)] => format!("CI {lo:.1} to {hi:.1} h"),
+                [None, Some(hi)] => {
+                    format!("CI up to {hi:.1} h; more replications for a lower bound")
+                }
+                [Some(lo), None] => format!("CI from {lo:.1} h to beyond the horizon"),
+                [None, None] => "too few replications for a CI".to_string(),
+            };
+            format!(
+                "keep serving {} for {h:.1} h after the deploy ({pct:.0}% of replications; {ci})",
+                r.from_version
+            )
+        }
         None => format!(
-            "no window can be recommended: {} of {} replications still had instances older than {} at the horizon",
-            r.coexistence_hours.censored,
-            r.coexistence_hours.n + r.coexistence_hours.censored,
-            r.version
+            "no window can be recommended for {}: {}",
+            r.version,
+            w.reason.as_deref().unwrap_or("censored")
         ),
     }
 }

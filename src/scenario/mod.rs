@@ -7,6 +7,7 @@
 pub mod error;
 pub mod file;
 pub mod presets;
+pub mod setting;
 mod validate;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ use crate::model::version::{ChangeSet, NumberingRule, Version};
 use crate::time::{SimDuration, SimTime};
 
 pub use error::{FieldError, ScenarioError};
+pub use setting::Setting;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Platform {
@@ -182,6 +184,26 @@ pub struct Overrides {
     pub seed: Option<u64>,
     pub replications: Option<u64>,
     pub instances: Option<u64>,
+    /// Further values at JSON paths (a sweep's grid point), applied after the above.
+    pub settings: Vec<Setting>,
+}
+
+impl Overrides {
+    /// Every override as a setting, in the order they apply.
+    pub fn settings(&self) -> Vec<Setting> {
+        let mut out = Vec::new();
+        if let Some(seed) = self.seed {
+            out.push(Setting::new("seed", seed));
+        }
+        if let Some(r) = self.replications {
+            out.push(Setting::new("replications", r));
+        }
+        if let Some(n) = self.instances {
+            out.push(Setting::new("population.instances", n));
+        }
+        out.extend(self.settings.iter().cloned());
+        out
+    }
 }
 
 /// Reads, overrides and validates a scenario file.
@@ -202,7 +224,15 @@ pub fn parse(text: &str, file: &Path, overrides: &Overrides) -> Result<Scenario,
             column: e.column(),
             message: strip_position(&e.to_string()),
         })?;
-    apply_overrides(&mut value, overrides);
+    for setting in overrides.settings() {
+        setting
+            .apply(&mut value)
+            .map_err(|e| ScenarioError::Field {
+                file: file.to_path_buf(),
+                field: e.field,
+                message: e.message,
+            })?;
+    }
     let raw: file::ScenarioFile = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
         ScenarioError::Field {
@@ -226,22 +256,5 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
-    }
-}
-
-fn apply_overrides(value: &mut serde_json::Value, o: &Overrides) {
-    let Some(obj) = value.as_object_mut() else {
-        return;
-    };
-    if let Some(seed) = o.seed {
-        obj.insert("seed".into(), seed.into());
-    }
-    if let Some(r) = o.replications {
-        obj.insert("replications".into(), r.into());
-    }
-    if let Some(n) = o.instances
-        && let Some(pop) = obj.get_mut("population").and_then(|p| p.as_object_mut())
-    {
-        pop.insert("instances".into(), n.into());
     }
 }

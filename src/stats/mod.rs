@@ -6,7 +6,7 @@ mod histogram;
 pub use histogram::{LatencyHistogram, SurvivalPoint};
 
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 
 /// Quantile of sorted data by linear interpolation between order statistics
 /// (Hyndman and Fan type 7, the default of R and NumPy).
@@ -113,6 +113,31 @@ pub fn quantile_with_censoring(values: &[Option<f64>], q: f64) -> Option<f64> {
     Some(observed[lo] + h.fract() * (observed[hi] - observed[lo]))
 }
 
+/// A distribution-free confidence interval for the q-quantile from order statistics.
+///
+/// With `B ~ Binomial(n, q)`, the interval `[X_(l), X_(u)]` covers the true quantile with
+/// probability `P(l <= B < u) >= confidence` (for continuous data). Censored values sort
+/// above every observed one: a bound that lands on one is `None` (beyond the horizon),
+/// as is a lower bound when `n` is too small to have one.
+pub fn quantile_ci(values: &[Option<f64>], q: f64, confidence: f64) -> (Option<f64>, Option<f64>) {
+    let n = values.len() as u64;
+    let mut observed: Vec<f64> = values.iter().flatten().copied().collect();
+    observed.sort_by(f64::total_cmp);
+    if n == 0 {
+        return (None, None);
+    }
+    let alpha = 1.0 - confidence;
+    let Ok(b) = Binomial::new(q, n) else {
+        return (None, None);
+    };
+    // l: the largest order (1-based) with P(B <= l - 1) <= alpha/2.
+    let l = (1..=n).take_while(|&l| b.cdf(l - 1) <= alpha / 2.0).last();
+    // u: the smallest order with P(B <= u - 1) >= 1 - alpha/2.
+    let u = (1..=n).find(|&u| b.cdf(u - 1) >= 1.0 - alpha / 2.0);
+    let order = |k: u64| observed.get(k as usize - 1).copied();
+    (l.and_then(order), u.and_then(order))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +176,17 @@ mod tests {
         let one = Summary::of([Some(4.0)]);
         assert_eq!(one.mean, Some(4.0));
         assert!(one.std.is_none() && one.ci95.is_none());
+    }
+
+    #[test]
+    fn order_statistic_interval_for_the_median_of_20() {
+        // Binomial(20, 1/2): P(B <= 5) = 0.0207 <= 0.025 < P(B <= 6) = 0.0577, so l = 6
+        // and by symmetry u = 15: the classic [X_(6), X_(15)].
+        let v: Vec<Option<f64>> = (1..=20).map(|i| Some(i as f64)).collect();
+        assert_eq!(quantile_ci(&v, 0.5, 0.95), (Some(6.0), Some(15.0)));
+        // Censor the top 6: the upper bound lands on a censored value.
+        let c: Vec<Option<f64>> = (1..=20).map(|i| (i <= 14).then_some(i as f64)).collect();
+        assert_eq!(quantile_ci(&c, 0.5, 0.95), (Some(6.0), None));
     }
 
     #[test]

@@ -86,3 +86,38 @@ pub fn ks_distance(mut sample: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
 pub fn ks_critical_001(n: usize) -> f64 {
     1.949 / (n as f64).sqrt()
 }
+
+/// Fact 2: the publication delay A ~ U(0, 5 h) and the poll wait B ~ U(0, 24 h).
+pub const A: f64 = 5.0;
+pub const B: f64 = 24.0;
+
+/// P(A + max of N draws of B <= x) = (1/A) * integral over a in [0, A] of min(1, (x - a)/B)^N.
+pub fn coexistence_cdf(x: f64, n: i32) -> f64 {
+    let m = (n + 1) as f64;
+    let lo = (x - B).clamp(0.0, A); // below lo, the max is surely <= x - a
+    let hi = x.clamp(0.0, A);
+    // integral_{lo}^{hi} ((x-a)/B)^N da = B/(N+1) * [((x-lo)/B)^(N+1) - ((x-hi)/B)^(N+1)]
+    let part = B / m * (((x - lo) / B).powf(m) - ((x - hi) / B).powf(m));
+    ((lo + part) / A).clamp(0.0, 1.0)
+}
+
+/// The q-quantile of the coexistence window, by bisection on its CDF.
+pub fn coexistence_quantile(q: f64, n: i32) -> f64 {
+    let (mut lo, mut hi) = (0.0, A + B);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if coexistence_cdf(mid, n) < q {
+            lo = mid
+        } else {
+            hi = mid
+        }
+    }
+    (lo + hi) / 2.0
+}
+
+/// Connect, one automatic release at start, no maintenance slip.
+pub fn connect_no_windows(instances: u64, replications: u64) -> Value {
+    let doc = set(base("connect"), "timing.maintenance_slip", json!("0h"));
+    let doc = set(doc, "population.instances", json!(instances));
+    set(doc, "replications", json!(replications))
+}

@@ -1,0 +1,156 @@
+//! `sweep.json` and `sweep.csv`: one row per grid point.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::json::{cell, write_pretty};
+use super::{Exporter, RunReport, SCHEMA_VERSION, ThresholdKey, Tool};
+use crate::montecarlo::PrecisionOutcome;
+use crate::stats::Summary;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepReport {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub scenario: String,
+    pub axes: Vec<String>,
+    pub points: Vec<SweepPoint>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepPoint {
+    pub index: usize,
+    /// The value of each axis at this point, in axis order.
+    pub settings: Vec<(String, Value)>,
+    pub replications: u32,
+    pub releases: Vec<SweepRelease>,
+    pub precision: Option<PrecisionOutcome>,
+}
+
+/// The headline figures of one release at one grid point (the same `STAT`s as `report.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepRelease {
+    pub index: usize,
+    pub label: String,
+    pub version: String,
+    pub time_to_share_hours: BTreeMap<ThresholdKey, Summary>,
+    pub coexistence_hours: Summary,
+    pub left_behind: Option<Summary>,
+    pub recommended_compat_window_hours: Option<f64>,
+}
+
+impl SweepPoint {
+    pub fn new(index: usize, settings: Vec<(String, Value)>, run: &RunReport) -> Self {
+        SweepPoint {
+            index,
+            settings,
+            replications: run.report.scenario.replications,
+            precision: run.report.precision.clone(),
+            releases: run
+                .report
+                .releases
+                .iter()
+                .map(|r| SweepRelease {
+                    index: r.index,
+                    label: r.label.clone(),
+                    version: r.version.clone(),
+                    time_to_share_hours: r.time_to_share_hours.clone(),
+                    coexistence_hours: r.coexistence_hours.clone(),
+                    left_behind: r.left_behind.clone(),
+                    recommended_compat_window_hours: r.recommended_compat_window_hours,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl SweepReport {
+    pub fn new(scenario: String, axes: Vec<String>, points: Vec<SweepPoint>) -> Self {
+        SweepReport {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::this(),
+            scenario,
+            axes,
+            points,
+        }
+    }
+}
+
+pub struct SweepJson;
+
+impl Exporter<SweepReport> for SweepJson {
+    fn file_name(&self) -> &'static str {
+        "sweep.json"
+    }
+    fn write(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
+        write_pretty(report, out)
+    }
+}
+
+pub struct SweepCsv;
+
+fn stat_cells(s: &Summary) -> [String; 5] {
+    [
+        cell(s.mean),
+        cell(s.ci95.map(|c| c[0])),
+        cell(s.ci95.map(|c| c[1])),
+        s.n.to_string(),
+        s.censored.to_string(),
+    ]
+}
+
+impl Exporter<SweepReport> for SweepCsv {
+    fn file_name(&self) -> &'static str {
+        "sweep.csv"
+    }
+    /// Wide: one row per grid point; for each release and figure, mean, CI bounds, the
+    /// observed and the censored count.
+    fn write(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        let Some(first) = report.points.first() else {
+            return w.flush();
+        };
+        let mut header: Vec<String> = vec!["point".into()];
+        header.extend(report.axes.iter().cloned());
+        header.push("replications".into());
+        for r in &first.releases {
+            let mut figure = |name: String| {
+                for part in ["mean", "ci_lo", "ci_hi", "n", "censored"] {
+                    header.push(format!("r{}.{name}.{part}", r.index));
+                }
+            };
+            for p in r.time_to_share_hours.keys() {
+                figure(format!("time_to_share[{}]", p.0));
+            }
+            figure("coexistence".into());
+            if r.left_behind.is_some() {
+                figure("left_behind".into());
+            }
+            header.push(format!("r{}.recommended_compat_window", r.index));
+        }
+        w.write_record(&header)?;
+        for point in &report.points {
+            let mut row: Vec<String> = vec![point.index.to_string()];
+            row.extend(point.settings.iter().map(|(_, v)| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }));
+            row.push(point.replications.to_string());
+            for r in &point.releases {
+                for s in r.time_to_share_hours.values() {
+                    row.extend(stat_cells(s));
+                }
+                row.extend(stat_cells(&r.coexistence_hours));
+                if let Some(l) = &r.left_behind {
+                    row.extend(stat_cells(l));
+                }
+                row.push(cell(r.recommended_compat_window_hours));
+            }
+            w.write_record(&row)?;
+        }
+        w.flush()
+    }
+}

@@ -1,0 +1,107 @@
+//! Parameter sweeps: a grid over any scenario values addressed by JSON path.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::scenario::setting::parse_value;
+use crate::scenario::{FieldError, Setting};
+
+/// One axis of the grid: a path and the values it takes.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Axis {
+    pub path: String,
+    pub values: Vec<Value>,
+}
+
+impl Axis {
+    /// `PATH=V1,V2,...`; each value is JSON if it parses as JSON, else text.
+    pub fn parse(text: &str) -> Result<Axis, String> {
+        let (path, values) = text.split_once('=').ok_or_else(|| {
+            format!("{text:?}: expected PATH=V1,V2,... such as admins.casual.approve=0.5,0.7")
+        })?;
+        let values: Vec<Value> = values
+            .split(',')
+            .filter(|v| !v.trim().is_empty())
+            .map(parse_value)
+            .collect();
+        if path.trim().is_empty() || values.is_empty() {
+            return Err(format!(
+                "{text:?}: expected PATH=V1,V2,... with at least one value"
+            ));
+        }
+        Ok(Axis {
+            path: path.trim().to_string(),
+            values,
+        })
+    }
+}
+
+/// A sweep file: `{"axes": [{"path": "timing.upm_poll", "values": ["12h", "24h"]}]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepFile {
+    pub axes: Vec<Axis>,
+}
+
+pub fn load_sweep_file(path: &Path) -> Result<Vec<Axis>, FieldError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| FieldError::new("(file)", format!("cannot read: {e}")))?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let file: SweepFile = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| FieldError::new(e.path().to_string(), e.inner().to_string()))?;
+    if file.axes.iter().any(|a| a.values.is_empty()) || file.axes.is_empty() {
+        return Err(FieldError::new(
+            "axes",
+            "needs at least one axis, each with at least one value",
+        ));
+    }
+    Ok(file.axes)
+}
+
+/// Every combination of axis values, the first axis varying slowest: a stable order.
+pub fn grid(axes: &[Axis]) -> Vec<Vec<Setting>> {
+    let mut points: Vec<Vec<Setting>> = vec![Vec::new()];
+    for axis in axes {
+        points = points
+            .into_iter()
+            .flat_map(|point| {
+                axis.values.iter().map(move |v| {
+                    let mut p = point.clone();
+                    p.push(Setting::new(axis.path.clone(), v.clone()));
+                    p
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn grid_is_the_cartesian_product_in_stable_order() {
+        let axes = [
+            Axis::parse("a=1,2").unwrap(),
+            Axis::parse("b.c=12h,24h,36h").unwrap(),
+        ];
+        let g = grid(&axes);
+        assert_eq!(g.len(), 6);
+        assert_eq!(g[0], vec![Setting::new("a", 1), Setting::new("b.c", "12h")]);
+        assert_eq!(g[1], vec![Setting::new("a", 1), Setting::new("b.c", "24h")]);
+        assert_eq!(g[5], vec![Setting::new("a", 2), Setting::new("b.c", "36h")]);
+    }
+
+    #[test]
+    fn axes_parse_values_as_json_or_text() {
+        let a = Axis::parse("admins.casual.approve=0.5,0.7").unwrap();
+        assert_eq!(a.values, vec![json!(0.5), json!(0.7)]);
+        assert!(Axis::parse("novalues=").is_err());
+        assert!(Axis::parse("noequals").is_err());
+    }
+}
