@@ -6,31 +6,55 @@ use crate::draws::Slot;
 use crate::scenario::{AdminProfile, Delay};
 use crate::time::SimDuration;
 
-/// The admin's decision for one approval episode.
+/// What an admin will do about one approval request, decided when it is first shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AdminResponse {
-    Approve(SimDuration),
-    Reject(SimDuration),
-    Ignore,
+pub struct AdminPlan {
+    pub approve: bool,
+    /// When the admin was prompted to act: at the notice (zero) or at a reminder.
+    pub prompted_after: SimDuration,
+    /// The reminder that prompted the response, if one did.
+    pub reminder: Option<usize>,
+    /// Response delay after the prompt (working time, when the admin has working hours).
+    pub delay: SimDuration,
 }
 
-/// Uniform indices within an admin slot.
+/// Uniform indices within an admin slot: the first response, then two per reminder.
 const OUTCOME: usize = 0;
 const DELAY: usize = 1;
+const FIRST_REMINDER: usize = 2;
 
 impl AdminProfile {
-    /// The response drawn from this episode's slot: outcome from one uniform, delay by
-    /// inverse transform from another (so a changed parameter moves each admin's delay
-    /// monotonically: common random numbers across compared scenarios).
-    pub fn respond(&self, draws: Slot<'_>) -> AdminResponse {
+    /// The plan drawn from this request's slot, or `None` when the admin never acts.
+    ///
+    /// The outcome comes from one uniform and the delay by inverse transform from another
+    /// (so a changed parameter moves each admin's delay monotonically: common random
+    /// numbers across compared scenarios). An admin who ignores the notice responds to
+    /// reminder `j` with probability `reminder_response`, approving or rejecting in the
+    /// profile's proportion, after a fresh delay; admins who already decided to act are
+    /// not moved by reminders.
+    pub fn plan(&self, draws: Slot<'_>) -> Option<AdminPlan> {
         let u = draws.uniform(OUTCOME);
-        if u < self.approve {
-            AdminResponse::Approve(self.delay.quantile(draws.uniform(DELAY)))
-        } else if u < self.approve + self.reject {
-            AdminResponse::Reject(self.delay.quantile(draws.uniform(DELAY)))
-        } else {
-            AdminResponse::Ignore
+        if u < self.approve + self.reject {
+            return Some(AdminPlan {
+                approve: u < self.approve,
+                prompted_after: SimDuration::ZERO,
+                reminder: None,
+                delay: self.delay.quantile(draws.uniform(DELAY)),
+            });
         }
+        let acting = self.approve + self.reject;
+        self.reminders.iter().enumerate().find_map(|(j, &offset)| {
+            let coin = draws.uniform(FIRST_REMINDER + 2 * j);
+            (coin < self.reminder_response).then(|| AdminPlan {
+                // Rescaled, the coin is a fresh uniform for the approve/reject choice.
+                approve: acting == 0.0 || coin / self.reminder_response < self.approve / acting,
+                prompted_after: offset,
+                reminder: Some(j),
+                delay: self
+                    .delay
+                    .quantile(draws.uniform(FIRST_REMINDER + 2 * j + 1)),
+            })
+        })
     }
 }
 

@@ -1,9 +1,56 @@
 //! Maintenance windows on the calendar, in the site's or a named time zone.
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
-use crate::scenario::{Calendar, WindowZone};
+use crate::scenario::{Calendar, WindowZone, WorkingHours};
+use crate::time::SimDuration;
+
+/// The instant a local wall-clock time names. In a daylight-saving gap (a time that does
+/// not exist) the clock has jumped forward: take the first instant after the gap; in an
+/// overlap take the earlier instant.
+fn local_instant(zone: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let mut naive = date.and_time(time);
+    for _ in 0..4 {
+        if let Some(t) = zone.from_local_datetime(&naive).earliest() {
+            return t.with_timezone(&Utc);
+        }
+        naive += chrono::Duration::minutes(30);
+    }
+    Utc.from_utc_datetime(&date.and_time(time))
+}
+
+/// The instant at which `work` of working time has passed after `start`, counting only
+/// the admin's working hours in `zone` and skipping `holidays` (local dates). With zero
+/// work this is the first working moment at or after `start`.
+pub fn after_working_time(
+    start: DateTime<Utc>,
+    work: SimDuration,
+    hours: &WorkingHours,
+    holidays: &[NaiveDate],
+    zone: Tz,
+) -> DateTime<Utc> {
+    let mut remaining = chrono::Duration::milliseconds(work.as_millis());
+    let mut date = start.with_timezone(&zone).date_naive();
+    // Ten years of days is far beyond any horizon; the loop always returns sooner.
+    for _ in 0..3660 {
+        let weekday = date.weekday().num_days_from_monday() as usize;
+        if hours.days[weekday] && !holidays.contains(&date) {
+            let open = local_instant(zone, date, hours.from);
+            let close = local_instant(zone, date, hours.to);
+            let begin = open.max(start);
+            if begin < close {
+                let available = close - begin;
+                if remaining <= available {
+                    return begin + remaining;
+                }
+                remaining -= available;
+            }
+        }
+        date = date.succ_opt().expect("dates within range");
+    }
+    start + remaining
+}
 
 /// Whether any window of `calendar` is open at `instant` for a site in `site_zone`.
 pub fn is_open(calendar: &Calendar, instant: DateTime<Utc>, site_zone: Tz) -> bool {
@@ -57,6 +104,84 @@ mod tests {
         assert!(!is_open(&cal, utc("2026-07-01T01:30:00Z"), berlin));
         // The end is exclusive.
         assert!(!is_open(&cal, utc("2026-03-02T03:00:00Z"), Tz::UTC));
+    }
+
+    fn office() -> WorkingHours {
+        let mut days = [false; 7];
+        days[..5].iter_mut().for_each(|d| *d = true);
+        WorkingHours {
+            days,
+            from: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            to: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn working_time_skips_nights_weekends_and_holidays() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        // Friday 2026-03-06 16:00 CET (15:00 UTC), 2 h of work: 1 h on Friday, 1 h on Monday.
+        let done = after_working_time(
+            utc("2026-03-06T15:00:00Z"),
+            SimDuration::from_hours(2),
+            &office(),
+            &[],
+            berlin,
+        );
+        assert_eq!(
+            done.with_timezone(&berlin).to_string(),
+            "2026-03-09 10:00:00 CET"
+        );
+        // With Monday a holiday, Tuesday 10:00.
+        let holiday = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        let done = after_working_time(
+            utc("2026-03-06T15:00:00Z"),
+            SimDuration::from_hours(2),
+            &office(),
+            &[holiday],
+            berlin,
+        );
+        assert_eq!(
+            done.with_timezone(&berlin).to_string(),
+            "2026-03-10 10:00:00 CET"
+        );
+        // A notice at night with no delay is acted on when work starts.
+        let done = after_working_time(
+            utc("2026-03-10T22:00:00Z"),
+            SimDuration::ZERO,
+            &office(),
+            &[],
+            berlin,
+        );
+        assert_eq!(
+            done.with_timezone(&berlin).to_string(),
+            "2026-03-11 09:00:00 CET"
+        );
+    }
+
+    #[test]
+    fn working_time_across_a_daylight_saving_change() {
+        // Berlin moves to CEST on Sunday 2026-03-29. Friday 27th 16:00 CET + 2 h of work
+        // ends on Monday 30th 10:00 CEST, which is 08:00 UTC (not 09:00).
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let done = after_working_time(
+            utc("2026-03-27T15:00:00Z"),
+            SimDuration::from_hours(2),
+            &office(),
+            &[],
+            berlin,
+        );
+        assert_eq!(
+            done.with_timezone(&berlin).to_string(),
+            "2026-03-30 10:00:00 CEST"
+        );
+        assert_eq!(done, utc("2026-03-30T08:00:00Z"));
+        // A gap: 02:30 does not exist on 29 March; it resolves to the first instant after.
+        let t = local_instant(
+            berlin,
+            NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(),
+            NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
+        );
+        assert_eq!(t, utc("2026-03-29T01:00:00Z"));
     }
 
     #[test]

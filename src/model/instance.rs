@@ -12,7 +12,6 @@ use crate::engine::EventQueue;
 use crate::scenario::{OnReject, Platform, Scenario};
 use crate::time::{SimDuration, SimTime};
 
-use super::admin::AdminResponse;
 use super::calendar;
 use super::marketplace::Publication;
 use super::plan::{ReleasePlan, VersionId};
@@ -38,6 +37,9 @@ pub enum UpdateCause {
 pub enum UninstallCause {
     /// The admin rejected (with `on_reject: uninstall`, or a free -> paid change).
     Rejected,
+    /// Free -> paid: not approved by `uninstall_unapproved_after`, removed after the
+    /// cancellation period.
+    Unapproved,
 }
 
 /// Something that happened to an instance, for tallies, traces and event logs.
@@ -47,9 +49,14 @@ pub enum Happening {
     Noticed {
         release: usize,
     },
-    /// The admin will not act on this notice.
+    /// The admin will not act on this notice (unless a reminder moves them).
     Ignored {
         release: usize,
+    },
+    /// A reminder about the open request was sent.
+    Reminded {
+        release: usize,
+        index: usize,
     },
     Rejected {
         release: usize,
@@ -89,6 +96,13 @@ enum InstanceEvent {
         episode: u32,
         approve: bool,
     },
+    /// A reminder email about an open approval request.
+    Reminder {
+        episode: u32,
+        index: usize,
+    },
+    /// Free -> paid: the deadline plus the cancellation period has passed.
+    PaidDeadline,
 }
 
 /// The scenario-wide, read-only part of the instance model, prepared once.
@@ -299,6 +313,16 @@ impl<'a> InstanceModel<'a> {
                 }
             }
         }
+        if let Some(after) = s.policy.uninstall_unapproved_after {
+            for k in (0..plan.release_count()).filter(|&k| plan.licensing[k]) {
+                let at = publication.at[k] + after + s.policy.cancellation_period;
+                if at <= horizon {
+                    work.queue
+                        .schedule(at, InstanceEvent::PaidDeadline)
+                        .expect("deadlines follow publication");
+                }
+            }
+        }
         work.polls.sort_unstable();
         for &poll in &work.polls {
             work.queue
@@ -325,6 +349,25 @@ impl<'a> InstanceModel<'a> {
                         && plan.covers(state.installed, v)
                     {
                         self.install(&mut state, t, v, UpdateCause::Automatic, observer);
+                    }
+                }
+                InstanceEvent::Reminder { episode, index } => {
+                    if let Some((open, release)) = state.episode
+                        && open == episode
+                    {
+                        observer.happened(t, Happening::Reminded { release, index });
+                    }
+                }
+                InstanceEvent::PaidDeadline => {
+                    if !plan.permissions[state.installed].paid {
+                        observer.happened(
+                            t,
+                            Happening::Uninstalled {
+                                version: state.installed,
+                                cause: UninstallCause::Unapproved,
+                            },
+                        );
+                        state.uninstalled = true;
                     }
                 }
                 InstanceEvent::AdminActs { episode, approve } => self.on_admin(
@@ -397,19 +440,54 @@ impl<'a> InstanceModel<'a> {
             Purpose::Admin(ordinal),
         )
         .slot(instance);
-        let admin = &self.scenario.population.segments[attrs.segment].admin;
-        let (delay, approve) = match admin.respond(slot) {
-            AdminResponse::Approve(d) => (d, true),
-            AdminResponse::Reject(d) => (d, false),
-            AdminResponse::Ignore => {
-                observer.happened(t, Happening::Ignored { release });
-                return;
+        let segment = &self.scenario.population.segments[attrs.segment];
+        let admin = &segment.admin;
+        let plan = admin.plan(slot);
+        let horizon = self.scenario.horizon_time();
+        if plan.is_none_or(|p| p.reminder.is_some()) {
+            observer.happened(t, Happening::Ignored { release });
+        }
+        // Reminders go out while the request is open, up to the one that moves the admin.
+        if plan.is_none_or(|p| p.reminder.is_some()) {
+            let last = plan.and_then(|p| p.reminder).unwrap_or(usize::MAX);
+            for (index, &offset) in admin
+                .reminders
+                .iter()
+                .enumerate()
+                .take_while(|(i, _)| *i <= last)
+            {
+                if t + offset <= horizon {
+                    work.queue
+                        .schedule(t + offset, InstanceEvent::Reminder { episode, index })
+                        .expect("reminders follow notices");
+                }
             }
+        }
+        let Some(plan) = plan else { return };
+        let prompted = t + plan.prompted_after;
+        let at = match &admin.working_hours {
+            Some(hours) => {
+                let zone = self.zone(attrs);
+                let done = calendar::after_working_time(
+                    self.scenario.instant(prompted),
+                    plan.delay,
+                    hours,
+                    &segment.holidays,
+                    zone,
+                );
+                SimTime::from_millis((done - self.scenario.start).num_milliseconds())
+            }
+            None => prompted + plan.delay,
         };
-        let at = t + delay;
-        if at <= self.scenario.horizon_time() {
+        if at <= horizon {
             work.queue
-                .schedule(at, InstanceEvent::AdminActs { episode, approve })
+                .schedule(
+                    at,
+                    InstanceEvent::AdminActs {
+                        episode,
+                        approve: plan.approve,
+                    },
+                )
                 .expect("responses follow notices");
         }
     }

@@ -177,7 +177,10 @@ impl Observer for TallyObserver<'_> {
                 self.uninstalled_at = at;
                 self.mix(at, version, -1);
             }
-            Happening::Noticed { .. } | Happening::Ignored { .. } | Happening::Rejected { .. } => {}
+            Happening::Noticed { .. }
+            | Happening::Ignored { .. }
+            | Happening::Reminded { .. }
+            | Happening::Rejected { .. } => {}
         }
     }
 

@@ -87,6 +87,8 @@ pub struct SegmentFile {
     pub timezones: Option<BTreeMap<String, f64>>,
     pub admin: Option<String>,
     pub maintenance: Option<String>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +98,23 @@ pub struct AdminFile {
     pub reject: f64,
     pub delay: Option<DelayFile>,
     pub on_reject: Option<OnRejectFile>,
+    pub working_hours: Option<WorkingHoursFile>,
+    #[serde(default)]
+    pub reminders: Vec<DurationText>,
+    pub reminder_response: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingHoursFile {
+    #[serde(default = "default_weekdays")]
+    pub days: DaysFile,
+    pub from: String,
+    pub to: String,
+}
+
+fn default_weekdays() -> DaysFile {
+    DaysFile::Text("mon-fri".into())
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -141,7 +160,7 @@ fn default_zone() -> String {
     "site".into()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum DaysFile {
     Text(String),
@@ -170,6 +189,8 @@ pub enum ChangeKindFile {
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
     pub drop_old_support_after: Option<DurationText>,
+    pub uninstall_unapproved_after: Option<DurationText>,
+    pub cancellation_period: Option<DurationText>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -12,7 +12,7 @@ mod validate;
 
 use std::path::Path;
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use crate::model::version::{ChangeSet, NumberingRule, Version};
@@ -99,6 +99,8 @@ pub struct Segment {
     pub zones: Vec<(Tz, f64)>,
     pub admin: AdminProfile,
     pub maintenance: Calendar,
+    /// Local dates on which admins do not work (with working hours).
+    pub holidays: Vec<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -108,6 +110,21 @@ pub struct AdminProfile {
     pub reject: f64,
     pub delay: Delay,
     pub on_reject: OnReject,
+    /// When set, delays count working time only and actions fall inside working hours.
+    pub working_hours: Option<WorkingHours>,
+    /// Offsets after the first notice at which a reminder is sent.
+    pub reminders: Vec<SimDuration>,
+    /// Probability that an admin who was ignoring the update responds to a reminder.
+    pub reminder_response: f64,
+}
+
+/// Local working hours of a site's admin, e.g. Monday to Friday 09:00 to 17:00.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkingHours {
+    /// Monday first.
+    pub days: [bool; 7],
+    pub from: NaiveTime,
+    pub to: NaiveTime,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,10 +181,15 @@ pub struct ReleaseSpec {
     pub label: String,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Policy {
     /// When (after each release's deploy) the vendor stops serving older versions.
     pub drop_old_support_after: Option<SimDuration>,
+    /// Free -> paid: how long after the paid version's publication unapproved instances
+    /// are cancelled.
+    pub uninstall_unapproved_after: Option<SimDuration>,
+    /// A cancelled instance keeps the app this long before it is removed.
+    pub cancellation_period: SimDuration,
 }
 
 #[derive(Clone, Debug)]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use super::file::{
@@ -15,6 +15,19 @@ use crate::time::{SimDuration, SimTime};
 type Check<T> = Result<T, FieldError>;
 
 const SHARE_TOLERANCE: f64 = 1e-6;
+
+/// Each reminder uses two uniforms of the admin's 16-word draw slot, after two for the
+/// first response.
+pub const MAX_REMINDERS: usize = 7;
+
+fn time_of_day(text: &str, field: &str) -> Check<NaiveTime> {
+    NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| {
+        FieldError::new(
+            field,
+            format!("{text:?} is not a time of day; expected HH:MM, e.g. \"09:00\""),
+        )
+    })
+}
 
 pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
     if f.name.trim().is_empty() {
@@ -68,6 +81,11 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
     let releases = releases(&f.releases, start, horizon, platform)?;
     let policy = Policy {
         drop_old_support_after: f.policy.drop_old_support_after.map(|d| d.0),
+        uninstall_unapproved_after: f.policy.uninstall_unapproved_after.map(|d| d.0),
+        cancellation_period: f
+            .policy
+            .cancellation_period
+            .map_or(SimDuration::from_days(30), |d| d.0),
     };
     let report = report(&f.report, horizon)?;
     Ok(Scenario {
@@ -170,6 +188,9 @@ pub fn builtin_admins() -> Vec<AdminProfile> {
         reject,
         delay,
         on_reject: OnReject::Stay,
+        working_hours: None,
+        reminders: Vec::new(),
+        reminder_response: 0.0,
     };
     vec![
         profile("default", 0.75, 0.05, lognormal(48, 1.2)),
@@ -205,6 +226,53 @@ fn admin_profiles(files: &BTreeMap<String, AdminFile>) -> Check<BTreeMap<String,
             Some(OnRejectFile::Uninstall) => OnReject::Uninstall,
             _ => OnReject::Stay,
         };
+        let working_hours = match &a.working_hours {
+            Some(w) => {
+                let field = field("working_hours");
+                let (from, to) = (
+                    time_of_day(&w.from, &format!("{field}.from"))?,
+                    time_of_day(&w.to, &format!("{field}.to"))?,
+                );
+                if from >= to {
+                    return Err(FieldError::new(
+                        format!("{field}.to"),
+                        "working hours must end after they start on the same day",
+                    ));
+                }
+                Some(WorkingHours {
+                    days: days(&w.days, &format!("{field}.days"))?,
+                    from,
+                    to,
+                })
+            }
+            None => None,
+        };
+        let reminders: Vec<SimDuration> = a.reminders.iter().map(|d| d.0).collect();
+        if reminders.len() > MAX_REMINDERS {
+            return Err(FieldError::new(
+                field("reminders"),
+                format!(
+                    "at most {MAX_REMINDERS} reminders are modelled, got {}",
+                    reminders.len()
+                ),
+            ));
+        }
+        if reminders.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(FieldError::new(
+                field("reminders"),
+                "reminder offsets must be strictly increasing",
+            ));
+        }
+        let reminder_response = probability(
+            a.reminder_response.unwrap_or(0.0),
+            &field("reminder_response"),
+        )?;
+        if !reminders.is_empty() && a.reminder_response.is_none() {
+            return Err(FieldError::new(
+                field("reminder_response"),
+                "is required with reminders: the probability that an ignoring admin responds to each",
+            ));
+        }
         profiles.insert(
             name.clone(),
             AdminProfile {
@@ -213,6 +281,9 @@ fn admin_profiles(files: &BTreeMap<String, AdminFile>) -> Check<BTreeMap<String,
                 reject,
                 delay,
                 on_reject,
+                working_hours,
+                reminders,
+                reminder_response,
             },
         );
     }
@@ -308,14 +379,7 @@ fn calendars(files: &BTreeMap<String, CalendarFile>) -> Check<BTreeMap<String, C
 }
 
 fn window(w: &WindowFile, field: &str) -> Check<Window> {
-    let time = |text: &str, key: &str| {
-        NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| {
-            FieldError::new(
-                format!("{field}.{key}"),
-                format!("{text:?} is not a time of day; expected HH:MM, e.g. \"01:00\""),
-            )
-        })
-    };
+    let time = |text: &str, key: &str| time_of_day(text, &format!("{field}.{key}"));
     let (from, to) = (time(&w.from, "from")?, time(&w.to, "to")?);
     if from == to {
         return Err(FieldError::new(
@@ -412,6 +476,7 @@ fn population(
                 zones: vec![(Tz::UTC, 1.0)],
                 admin: admins["default"].clone(),
                 maintenance: calendars["default"].clone(),
+                holidays: Vec::new(),
             }],
         });
     };
@@ -475,7 +540,21 @@ fn population(
                 ),
             )
         })?;
+        let holidays = s
+            .holidays
+            .iter()
+            .enumerate()
+            .map(|(j, d)| {
+                NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    FieldError::new(
+                        format!("{}[{j}]", field("holidays")),
+                        format!("{d:?} is not a date; expected YYYY-MM-DD"),
+                    )
+                })
+            })
+            .collect::<Check<Vec<_>>>()?;
         segments.push(Segment {
+            holidays,
             name: s.name.clone(),
             share: s.share,
             zones,
