@@ -23,6 +23,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run a grid over scenario values addressed by JSON path.
     Sweep(SweepArgs),
+    /// Why did this instance wait? Print one instance's timeline.
+    Trace(TraceArgs),
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (JSON).
@@ -91,6 +93,10 @@ pub struct RunArgs {
     /// events, wall time per phase, peak memory) on stderr.
     #[arg(long)]
     pub stats: bool,
+    /// Write every event of every instance as JSON Lines to this file (small runs only:
+    /// at most a million instance lives).
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimOptions,
 }
@@ -122,4 +128,32 @@ pub struct SweepArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimOptions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// A timeline with local times and the rule behind each event.
+    Text,
+    /// The event records, one JSON object per line (as `run --events` writes them).
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// The scenario file (JSON).
+    pub scenario: PathBuf,
+    /// The instance to trace (0-based).
+    #[arg(long)]
+    pub instance: u64,
+    /// The replication (0-based).
+    #[arg(long, default_value_t = 0)]
+    pub replication: u64,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Set a scenario value by JSON path (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub settings: Vec<String>,
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
 }

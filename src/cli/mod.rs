@@ -8,6 +8,7 @@ mod compare;
 mod run;
 mod stats;
 mod sweep;
+mod trace;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -16,7 +17,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-pub use args::{Cli, Command, CompareArgs, Format, RunArgs, SimOptions, SweepArgs};
+pub use args::{
+    Cli, Command, CompareArgs, Format, RunArgs, SimOptions, SweepArgs, TraceArgs, TraceFormat,
+};
 
 use crate::model::FigureRef;
 use crate::montecarlo::{PrecisionTarget, Progress};
@@ -33,6 +36,7 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Trace(args) => trace::trace(&args),
         Command::Validate { scenario } => validate(&scenario),
         Command::Presets => {
             print!("{}", presets_text());
@@ -64,7 +68,16 @@ fn validate(path: &Path) -> Result<()> {
 
 /// The overrides the shared options and `--set PATH=VALUE` flags ask for.
 fn overrides(sim: &SimOptions, settings: &[String]) -> Result<Overrides> {
-    let settings = settings
+    Ok(Overrides {
+        seed: sim.seed,
+        replications: sim.replications,
+        instances: sim.instances,
+        settings: parse_settings(settings)?,
+    })
+}
+
+fn parse_settings(settings: &[String]) -> Result<Vec<Setting>> {
+    settings
         .iter()
         .map(|s| {
             let (path, value) = s
@@ -72,13 +85,7 @@ fn overrides(sim: &SimOptions, settings: &[String]) -> Result<Overrides> {
                 .ok_or_else(|| anyhow!("--set {s:?}: expected PATH=VALUE"))?;
             Ok(Setting::new(path.trim(), parse_value(value)))
         })
-        .collect::<Result<_>>()?;
-    Ok(Overrides {
-        seed: sim.seed,
-        replications: sim.replications,
-        instances: sim.instances,
-        settings,
-    })
+        .collect()
 }
 
 /// The precision target, if `--precision` was given, resolved against a scenario.

@@ -49,6 +49,12 @@ pub enum Happening {
     Noticed {
         release: usize,
     },
+    /// A release reached the instance: at a UPM poll, or (Forge, automatic) by delivery.
+    /// `slipped`: it was deployed inside one of the instance's maintenance windows.
+    Visible {
+        release: usize,
+        slipped: bool,
+    },
     /// The admin will not act on this notice (unless a reminder moves them).
     Ignored {
         release: usize,
@@ -139,6 +145,8 @@ pub struct Workspace {
     delivery: Vec<Option<DrawStream>>,
     admin: Vec<Option<DrawStream>>,
     earliest: Vec<SimTime>,
+    /// Per release: it has reached this instance (announced to the observer).
+    seen: Vec<bool>,
     polls: Vec<SimTime>,
 }
 
@@ -152,6 +160,7 @@ impl Workspace {
             delivery: (0..releases).map(|_| None).collect(),
             admin: (0..releases).map(|_| None).collect(),
             earliest: Vec::with_capacity(releases),
+            seen: Vec::with_capacity(releases),
             polls: Vec::with_capacity(releases),
         }
     }
@@ -261,6 +270,7 @@ impl<'a> InstanceModel<'a> {
         // When each release can first reach this instance: publication, plus the slip if
         // it was deployed inside one of this instance's maintenance windows.
         work.earliest.clear();
+        work.seen.clear();
         for k in 0..plan.release_count() {
             let mut earliest = publication.at[k];
             if self.in_window[k][attrs.segment][attrs.zone] && !timing.maintenance_slip.is_zero() {
@@ -282,14 +292,14 @@ impl<'a> InstanceModel<'a> {
                 }
             }
             work.earliest.push(earliest);
+            work.seen.push(false);
         }
 
         let horizon = s.horizon_time();
         work.queue.reset(start);
         work.polls.clear();
         for k in 0..plan.release_count() {
-            let automatic = !plan.needs_approval[k];
-            if s.platform == Platform::Forge && automatic {
+            if self.delivered_by_forge(k) {
                 let (lo, hi) = timing.forge_propagation;
                 let u = Workspace::stream(
                     &mut work.delivery,
@@ -340,9 +350,30 @@ impl<'a> InstanceModel<'a> {
         while let Some((t, event)) = work.queue.pop_until(horizon) {
             match event {
                 InstanceEvent::Poll => {
+                    for k in 0..plan.release_count() {
+                        if !work.seen[k] && work.earliest[k] <= t && !self.delivered_by_forge(k) {
+                            work.seen[k] = true;
+                            let slipped = work.earliest[k] > publication.at[k];
+                            observer.happened(
+                                t,
+                                Happening::Visible {
+                                    release: k,
+                                    slipped,
+                                },
+                            );
+                        }
+                    }
                     self.on_poll(t, instance, &attrs, &mut state, work, observer)
                 }
                 InstanceEvent::ForgeDelivery(k) => {
+                    let slipped = work.earliest[k] > publication.at[k];
+                    observer.happened(
+                        t,
+                        Happening::Visible {
+                            release: k,
+                            slipped,
+                        },
+                    );
                     let v = plan.version_of(k);
                     if plan.line(v) == plan.line(state.installed)
                         && plan.is_newer(v, state.installed)
@@ -385,6 +416,12 @@ impl<'a> InstanceModel<'a> {
             }
         }
         observer.end();
+    }
+
+    /// Forge delivers automatic releases itself, within minutes; everything else reaches
+    /// an instance at a UPM poll.
+    fn delivered_by_forge(&self, release: usize) -> bool {
+        self.scenario.platform == Platform::Forge && !self.plan.needs_approval[release]
     }
 
     /// The newest version (by number) whose release has reached this instance's UPM by `t`.

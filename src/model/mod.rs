@@ -20,5 +20,5 @@ pub use instance::{
 };
 pub use marketplace::Publication;
 pub use plan::{ReleasePlan, VersionId};
-pub use record::{Life, Recorder};
+pub use record::{Life, Recorder, record};
 pub use replication::ReplicationResult;

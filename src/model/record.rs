@@ -3,7 +3,8 @@
 
 use crate::time::SimTime;
 
-use super::instance::{Attributes, Happening, Observer};
+use super::instance::{Attributes, Happening, InstanceModel, Observer, Workspace};
+use super::marketplace::Publication;
 use super::plan::VersionId;
 
 /// One instance's attributes and everything that happened to it, in time order.
@@ -24,6 +25,22 @@ impl Life {
             _ => None,
         })
     }
+}
+
+/// Simulates `instances` of replication `replication` and keeps their whole lives.
+pub fn record(
+    model: &InstanceModel<'_>,
+    replication: u64,
+    instances: std::ops::Range<u64>,
+) -> (Publication, Vec<Life>) {
+    let (scenario, plan) = (model.scenario(), model.plan());
+    let publication = Publication::draw(scenario, plan, replication);
+    let mut work = Workspace::new(scenario.seed, replication, plan.release_count());
+    let mut recorder = Recorder::default();
+    for i in instances {
+        model.simulate(&publication, i, &mut work, &mut recorder);
+    }
+    (publication, recorder.lives)
 }
 
 #[derive(Debug, Default)]

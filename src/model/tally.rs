@@ -178,6 +178,7 @@ impl Observer for TallyObserver<'_> {
                 self.mix(at, version, -1);
             }
             Happening::Noticed { .. }
+            | Happening::Visible { .. }
             | Happening::Ignored { .. }
             | Happening::Reminded { .. }
             | Happening::Rejected { .. } => {}

@@ -6,9 +6,11 @@
 //! Nothing here knows about the command line.
 
 pub mod comparison;
+pub mod events;
 mod json;
 mod latency_csv;
 pub mod output;
+mod survival_csv;
 pub mod sweep_out;
 mod table;
 mod timeseries_csv;
@@ -28,6 +30,7 @@ use crate::time::SimDuration;
 
 pub use json::JsonReport;
 pub use latency_csv::LatencyCsv;
+pub use survival_csv::SurvivalCsv;
 pub use table::render_table;
 pub use timeseries_csv::TimeseriesCsv;
 
@@ -39,6 +42,15 @@ pub trait Exporter<R = RunReport> {
     /// The file name inside the output directory.
     fn file_name(&self) -> &'static str;
     fn write(&self, report: &R, out: &mut dyn Write) -> io::Result<()>;
+}
+
+impl<R> dyn Exporter<R> + '_ {
+    /// Writes into a byte buffer (for tests and stdout); writing to memory cannot fail.
+    pub fn to_bytes(&self, report: &R) -> Vec<u8> {
+        let mut buf = Vec::new();
+        self.write(report, &mut buf).expect("writing to memory");
+        buf
+    }
 }
 
 /// Every file a run writes, in a fixed order.
@@ -262,7 +274,7 @@ impl RunReport {
                 tool: Tool::this(),
                 scenario: ScenarioInfo {
                     name: scenario.name.clone(),
-                    platform: scenario.platform.name(),
+                    platform: scenario.preset,
                     seed: scenario.seed,
                     replications: run.replications.len() as u32,
                     instances: scenario.population.instances,

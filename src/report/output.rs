@@ -1,7 +1,7 @@
 //! Writing an output directory all at once, or not at all.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use super::Exporter;
@@ -80,8 +80,5 @@ fn replace_dir(staging: &Path, dir: &Path) -> Result<(), OutputError> {
 
 /// Renders one exporter's output to a string (for stdout).
 pub fn render<R>(exporter: &dyn Exporter<R>, report: &R) -> io::Result<String> {
-    let mut buf = Vec::new();
-    exporter.write(report, &mut buf)?;
-    buf.flush()?;
-    String::from_utf8(buf).map_err(io::Error::other)
+    String::from_utf8(exporter.to_bytes(report)).map_err(io::Error::other)
 }

@@ -60,6 +60,8 @@ pub struct Scenario {
     pub name: String,
     pub description: String,
     pub platform: Platform,
+    /// The preset named by the file's `platform` key.
+    pub preset: &'static str,
     pub numbering: NumberingRule,
     pub start: DateTime<Utc>,
     pub horizon: SimDuration,

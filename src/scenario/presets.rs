@@ -77,9 +77,62 @@ pub fn forge() -> Preset {
     }
 }
 
+/// The 2018 documentation: descriptor polled every minute, instances every 6 h, updates
+/// within 10 h. Lets users replay old behaviour.
+pub fn connect_2018() -> Preset {
+    let mut timing = connect().timing;
+    timing.descriptor_poll = SimDuration::from_minutes(1);
+    timing.upm_poll = SimDuration::from_hours(6);
+    Preset {
+        name: "connect-2018",
+        numbering: NumberingRule::Connect,
+        timing,
+        summary: "Atlassian Connect as documented in 2018: descriptor polled every minute, instances every 6 h, updates within 10 h",
+        sources: &[
+            (
+                "descriptor_poll",
+                "1m",
+                "Atlassian developer documentation, 2018",
+            ),
+            ("upm_poll", "6h", "Atlassian developer documentation, 2018"),
+            (
+                "documented bound",
+                "10h",
+                "Atlassian developer documentation, 2018",
+            ),
+            ("maintenance_slip", "4h", PAGE),
+            ("licensing_review", "uniform 1d..5d", "assumption"),
+        ],
+    }
+}
+
+/// A Connect app moved to Forge without new permissions: released progressively to
+/// installations over up to 120 h. The propagation spread applies to every automatic
+/// release of the scenario, so use it for the migration release.
+pub fn connect_to_forge() -> Preset {
+    let mut timing = forge().timing;
+    timing.forge_propagation = (SimDuration::ZERO, SimDuration::from_hours(120));
+    Preset {
+        name: "connect-to-forge",
+        numbering: NumberingRule::Forge,
+        timing,
+        summary: "A Connect app moved to Forge without new permissions, rolled out progressively over up to 120 h",
+        sources: &[
+            ("forge_detection", "uniform 1m..5m", "assumption (as forge)"),
+            (
+                "forge_propagation",
+                "uniform 0..120h",
+                "Atlassian developer documentation (\"up to 120 hours\"); uniform is an assumption",
+            ),
+            ("upm_poll", "24h", PAGE),
+            ("maintenance_slip", "4h", PAGE),
+        ],
+    }
+}
+
 /// Every preset, in the order `rollout-sim presets` lists them.
 pub fn all() -> Vec<Preset> {
-    vec![connect(), forge()]
+    vec![connect(), forge(), connect_2018(), connect_to_forge()]
 }
 
 pub fn by_name(name: &str) -> Option<Preset> {

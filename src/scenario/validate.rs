@@ -92,6 +92,7 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
         name: f.name,
         description: f.description,
         platform,
+        preset: preset.name,
         numbering: preset.numbering,
         start,
         horizon,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rollout_sim::model::{InstanceModel, Life, Publication, Recorder, ReleasePlan, Workspace};
+use rollout_sim::model::{InstanceModel, Life, Publication, ReleasePlan, record};
 use rollout_sim::montecarlo::{self, RunOutput};
 use rollout_sim::scenario::{self, Overrides, Scenario};
 use serde_json::{Value, json};
@@ -59,13 +59,7 @@ pub fn run(doc: &Value) -> (Scenario, RunOutput) {
 pub fn lives(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
     let plan = ReleasePlan::new(s);
     let model = InstanceModel::new(s, &plan);
-    let publication = Publication::draw(s, &plan, replication);
-    let mut work = Workspace::new(s.seed, replication, plan.release_count());
-    let mut rec = Recorder::default();
-    for i in 0..s.population.instances {
-        model.simulate(&publication, i, &mut work, &mut rec);
-    }
-    (publication, rec.lives)
+    record(&model, replication, 0..s.population.instances)
 }
 
 /// Kolmogorov-Smirnov distance between a sample and a CDF.

@@ -1,0 +1,43 @@
+//! `rollout-sim trace`: one instance's timeline.
+
+use anyhow::{Result, bail};
+
+use super::{TraceArgs, TraceFormat, parse_settings};
+use crate::model::{InstanceModel, ReleasePlan, record};
+use crate::report::events::{instance_records, release_records, render_trace, write_json_lines};
+use crate::scenario::{self, Overrides};
+
+pub fn trace(args: &TraceArgs) -> Result<()> {
+    let overrides = Overrides {
+        seed: args.seed,
+        settings: parse_settings(&args.settings)?,
+        ..Overrides::default()
+    };
+    let s = scenario::load(&args.scenario, &overrides)?;
+    if args.instance >= s.population.instances {
+        bail!(
+            "--instance {}: the scenario has instances 0 to {}",
+            args.instance,
+            s.population.instances - 1
+        );
+    }
+    if args.replication >= s.replications as u64 {
+        bail!(
+            "--replication {}: the scenario has replications 0 to {}",
+            args.replication,
+            s.replications - 1
+        );
+    }
+    let plan = ReleasePlan::new(&s);
+    let model = InstanceModel::new(&s, &plan);
+    let (publication, lives) = record(&model, args.replication, args.instance..args.instance + 1);
+    let life = &lives[0];
+    let mut records = release_records(&model, &publication, args.replication);
+    records.extend(instance_records(&model, args.replication, life));
+    records.sort_by(|a, b| a.hours.total_cmp(&b.hours));
+    match args.format {
+        TraceFormat::Text => print!("{}", render_trace(&model, args.replication, life, &records)),
+        TraceFormat::Json => write_json_lines(&records, &mut std::io::stdout().lock())?,
+    }
+    Ok(())
+}

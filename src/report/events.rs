@@ -1,0 +1,212 @@
+//! Event records: what `run --events` writes as JSON Lines and `trace` prints.
+//!
+//! Both build their records here from the same recorded lives, so a trace shows exactly
+//! the times the event log has for the same instance.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::model::{Happening, InstanceModel, Life, Publication, UninstallCause, UpdateCause};
+use crate::scenario::{Platform, Scenario};
+use crate::time::SimTime;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventRecord {
+    pub replication: u64,
+    /// `null` for events of the release itself (deploy, publication).
+    pub instance: Option<u64>,
+    pub hours: f64,
+    /// UTC instant.
+    pub at: String,
+    /// The site's local time, for instance events.
+    pub local: Option<String>,
+    pub event: &'static str,
+    pub release: Option<usize>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The rule that fired.
+    pub rule: String,
+}
+
+fn utc(s: &Scenario, t: SimTime) -> DateTime<Utc> {
+    s.instant(t)
+}
+
+/// Deploy and publication of every release in one replication.
+pub fn release_records(
+    model: &InstanceModel<'_>,
+    publication: &Publication,
+    replication: u64,
+) -> Vec<EventRecord> {
+    let (s, plan) = (model.scenario(), model.plan());
+    let mut out = Vec::new();
+    for (k, release) in s.releases.iter().enumerate() {
+        let version = plan.versions[plan.version_of(k)].to_string();
+        let record = |t: SimTime, event, rule: String| EventRecord {
+            replication,
+            instance: None,
+            hours: t.as_hours(),
+            at: utc(s, t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            local: None,
+            event,
+            release: Some(k),
+            from: Some(plan.versions[plan.from_version[k]].to_string()),
+            to: Some(version.clone()),
+            rule,
+        };
+        out.push(record(
+            release.at,
+            "deploy",
+            format!(
+                "vendor deploys {} ({})",
+                release.label,
+                release.changes.names().join("+")
+            ),
+        ));
+        let how = match s.platform {
+            Platform::Connect => "the first descriptor poll at or after the deploy",
+            Platform::Forge => "detected within minutes of the deploy",
+        };
+        let review = if plan.licensing[k] {
+            ", after the Marketplace review of free -> paid"
+        } else {
+            ""
+        };
+        out.push(record(
+            publication.at[k],
+            "published",
+            format!("Marketplace publishes {version}: {how}{review}"),
+        ));
+    }
+    out
+}
+
+/// Everything that happened to one instance.
+pub fn instance_records(
+    model: &InstanceModel<'_>,
+    replication: u64,
+    life: &Life,
+) -> Vec<EventRecord> {
+    let (s, plan) = (model.scenario(), model.plan());
+    let zone = model.zone(&life.attributes);
+    let v = |id: usize| plan.versions[id].to_string();
+    let admin = &s.population.segments[life.attributes.segment].admin;
+    life.happenings
+        .iter()
+        .map(|&(t, h)| {
+            let (event, release, from, to, rule) = match h {
+                Happening::Visible { release, slipped } => {
+                    let via = if model.scenario().platform == Platform::Forge && !plan.needs_approval[release] {
+                        "Forge delivers the automatic version"
+                    } else {
+                        "UPM poll (every period, at the instance's phase) finds the version"
+                    };
+                    let slip = if slipped {
+                        format!("; slipped {} (deployed inside this site's maintenance window)", s.timing.maintenance_slip)
+                    } else {
+                        String::new()
+                    };
+                    ("reached", Some(release), None, Some(v(plan.version_of(release))), format!("{via}{slip}"))
+                }
+                Happening::Noticed { release } => ("notice", Some(release), None, Some(v(plan.version_of(release))), "the update asks for new permissions: shown as available, admin emailed".into()),
+                Happening::Ignored { release } => ("ignored", Some(release), None, None, format!("admin profile {:?} draws: no response to the notice", admin.name)),
+                Happening::Reminded { release, index } => ("reminder", Some(release), None, None, format!("reminder {} of {} sent", index + 1, admin.reminders.len())),
+                Happening::Rejected { release } => ("rejected", Some(release), None, None, format!("admin rejects (on_reject: {:?})", admin.on_reject)),
+                Happening::Updated { from, to, cause } => (
+                    "updated",
+                    None,
+                    Some(v(from)),
+                    Some(v(to)),
+                    match cause {
+                        UpdateCause::Automatic => "automatic: the version asks for nothing this instance has not granted".into(),
+                        UpdateCause::Approval => "admin approves: the newest published version is applied".into(),
+                    },
+                ),
+                Happening::Uninstalled { version, cause } => (
+                    "uninstalled",
+                    None,
+                    Some(v(version)),
+                    None,
+                    match cause {
+                        UninstallCause::Rejected => "rejected with on_reject: uninstall, or a free -> paid change".into(),
+                        UninstallCause::Unapproved => "free -> paid not approved by the deadline; removed after the cancellation period".into(),
+                    },
+                ),
+            };
+            EventRecord {
+                replication,
+                instance: Some(life.instance),
+                hours: t.as_hours(),
+                at: utc(s, t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                local: Some(utc(s, t).with_timezone(&zone).format("%Y-%m-%d %H:%M:%S %Z").to_string()),
+                event,
+                release,
+                from,
+                to,
+                rule,
+            }
+        })
+        .collect()
+}
+
+/// One JSON object per line.
+pub fn write_json_lines(records: &[EventRecord], out: &mut dyn Write) -> io::Result<()> {
+    for r in records {
+        serde_json::to_writer(&mut *out, r)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// A human-readable timeline: the instance's attributes, then every event in time order.
+pub fn render_trace(
+    model: &InstanceModel<'_>,
+    replication: u64,
+    life: &Life,
+    records: &[EventRecord],
+) -> String {
+    let s = model.scenario();
+    let segment = &s.population.segments[life.attributes.segment];
+    let phase = life.attributes.poll_phase.as_hours();
+    let mut out = format!(
+        "instance {} of replication {} ({}, seed {})\n  segment {}, time zone {}, admin profile {:?}, UPM poll phase {:.2} h into every {} period\n\n",
+        life.instance,
+        replication,
+        s.name,
+        s.seed,
+        segment.name,
+        model.zone(&life.attributes),
+        segment.admin.name,
+        phase,
+        s.timing.upm_poll
+    );
+    out.push_str(&format!(
+        "{:>9}  {:<27} {:<12} {}\n",
+        "hours", "site local time", "event", "what and why"
+    ));
+    let zone = model.zone(&life.attributes);
+    for r in records {
+        let local = r.local.clone().unwrap_or_else(|| {
+            DateTime::parse_from_rfc3339(&r.at)
+                .map(|t| {
+                    t.with_timezone(&zone)
+                        .format("%Y-%m-%d %H:%M:%S %Z")
+                        .to_string()
+                })
+                .unwrap_or_default()
+        });
+        let versions = match (&r.from, &r.to) {
+            (Some(f), Some(t)) => format!("{f} -> {t}: "),
+            (None, Some(t)) => format!("{t}: "),
+            (Some(f), None) => format!("{f}: "),
+            (None, None) => String::new(),
+        };
+        out.push_str(&format!(
+            "{:>9.3}  {:<27} {:<12} {versions}{}\n",
+            r.hours, local, r.event, r.rule
+        ));
+    }
+    out
+}

@@ -1,0 +1,215 @@
+//! The whole field (issue 3): presets, Kaplan-Meier survival, traces and event logs.
+
+mod common;
+
+use std::fs;
+
+use assert_cmd::Command;
+use common::*;
+use rollout_sim::time::SimDuration;
+use serde_json::{Value, json};
+
+#[test]
+fn fact5_the_2018_preset_without_slip_delivers_within_6h_1min() {
+    let doc = set(
+        set(base("connect-2018"), "timing.maintenance_slip", json!("0h")),
+        "replications",
+        json!(100),
+    );
+    let (s, out) = run(&doc);
+    assert_eq!(s.timing.upm_poll, SimDuration::from_hours(6));
+    let mut slowest = SimDuration::ZERO;
+    for r in &out.replications {
+        let c = r.releases[0]
+            .coexistence
+            .expect("automatic: everyone updates");
+        assert!(
+            c <= SimDuration::from_hours(6) + SimDuration::from_minutes(1),
+            "{c}"
+        );
+        slowest = slowest.max(c);
+    }
+    // Inside the 10 h the 2018 documentation promised, and the bound is nearly reached.
+    assert!(slowest > SimDuration::from_hours(5) + SimDuration::from_minutes(50));
+}
+
+#[test]
+fn connect_to_forge_spreads_the_migration_over_120h() {
+    let doc = set(
+        set(base("connect-to-forge"), "horizon", json!("7d")),
+        "replications",
+        json!(30),
+    );
+    let doc = set(doc, "start", json!("2026-03-02T12:00:00Z"));
+    let (s, out) = run(&doc);
+    assert_eq!(s.preset, "connect-to-forge");
+    for r in &out.replications {
+        let c = r.releases[0].coexistence.unwrap();
+        // detection <= 5 min + uniform over 120 h: the last of 200 lands near the end.
+        assert!(c <= SimDuration::from_hours(120) + SimDuration::from_minutes(5));
+        assert!(c >= SimDuration::from_hours(110));
+    }
+}
+
+#[test]
+fn survival_matches_a_known_curve_exponential_delays_with_never_acting_admins() {
+    // Forge scope change (notice within 24 h of publication), approve 0.6, ignore 0.4,
+    // exponential response delays with mean 2 d, no slip. Latency from the deploy is
+    // L = D + W + E with D the detection delay (<= 5 min), W the wait for the poll
+    // (uniform over 24 h) and E ~ Exp(2 d) for approvers; never for the others. So
+    // S(t) = 1 - 0.6 P(W + E <= t - D), with P(W + E <= x) for x >= 24 h equal to
+    // 1 - (2 d / 24 h) (e^{-(x-24h)/2d} - e^{-x/2d}).
+    let doc = set(
+        base("forge"),
+        "releases",
+        json!([{"at": "0h", "changes": ["scopes"]}]),
+    );
+    let doc = set(
+        doc,
+        "admins",
+        json!({"default": {"approve": 0.6, "reject": 0.0, "delay": {"exponential": {"mean": "2d"}}}}),
+    );
+    let doc = set(
+        set(doc, "timing.maintenance_slip", json!("0h")),
+        "horizon",
+        json!("30d"),
+    );
+    let doc = set(
+        set(doc, "population.instances", json!(1000)),
+        "replications",
+        json!(20),
+    );
+    let (s, out) = run(&doc);
+    let report = rollout_sim::report::RunReport::build(&s, &out, None);
+    let exporter: &dyn rollout_sim::report::Exporter = &rollout_sim::report::SurvivalCsv;
+    let csv = exporter.to_bytes(&report);
+    let (mean, window) = (48.0, 24.0);
+    let survival = |t: f64| {
+        let x = t - 3.0 / 60.0; // mean detection delay
+        if x < window {
+            return f64::NAN;
+        }
+        1.0 - 0.6 * (1.0 - mean / window * ((-(x - window) / mean).exp() - (-x / mean).exp()))
+    };
+    let text = String::from_utf8(csv).unwrap();
+    let mut checked = 0;
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (hours, s_hat, lo, hi): (f64, f64, f64, f64) = (
+            f[2].parse().unwrap(),
+            f[3].parse().unwrap(),
+            f[4].parse().unwrap(),
+            f[5].parse().unwrap(),
+        );
+        let truth = survival(hours);
+        if truth.is_nan() {
+            continue;
+        }
+        // 20,000 instances: binomial sd of S is at most 0.0035; 5 sd plus the bin width.
+        assert!(
+            (s_hat - truth).abs() < 5.0 * 0.0036 + 0.004,
+            "at {hours} h: KM {s_hat}, true {truth}"
+        );
+        assert!(lo <= s_hat && s_hat <= hi);
+        checked += 1;
+    }
+    assert!(checked > 100);
+    // The curve flattens at the never-acting 40%, it does not fall to zero.
+    let last: Vec<&str> = text.lines().last().unwrap().split(',').collect();
+    let s_end: f64 = last[3].parse().unwrap();
+    assert!((s_end - 0.4).abs() < 0.02, "{s_end}");
+}
+
+#[test]
+fn a_trace_shows_the_same_times_as_the_event_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("events.jsonl");
+    let scenario = "scenarios/policy-reminders.json";
+    let small = ["--instances", "40", "--replications", "3"];
+    Command::cargo_bin("rollout-sim")
+        .unwrap()
+        .args([
+            "run",
+            scenario,
+            "--quiet",
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+            "--events",
+            events.to_str().unwrap(),
+        ])
+        .args(small)
+        .assert()
+        .success();
+    let log: Vec<Value> = fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        log.iter().any(|r| r["event"] == "reminder"),
+        "the scenario has reminders"
+    );
+    for (instance, replication) in [(0, 0), (17, 2), (39, 1)] {
+        let assert = Command::cargo_bin("rollout-sim")
+            .unwrap()
+            .args([
+                "trace",
+                scenario,
+                "--instance",
+                &instance.to_string(),
+                "--replication",
+                &replication.to_string(),
+                "--format",
+                "json",
+                "--seed",
+                "31",
+            ])
+            .assert()
+            .success();
+        let trace: Vec<Value> = String::from_utf8(assert.get_output().stdout.clone())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let from_trace: Vec<&Value> = trace
+            .iter()
+            .filter(|r| r["instance"] == json!(instance))
+            .collect();
+        let from_log: Vec<&Value> = log
+            .iter()
+            .filter(|r| r["instance"] == json!(instance) && r["replication"] == json!(replication))
+            .collect();
+        assert!(!from_log.is_empty());
+        assert_eq!(
+            from_trace, from_log,
+            "instance {instance}, replication {replication}"
+        );
+        // The trace also shows the release's deploy and publication.
+        assert!(trace.iter().any(|r| r["event"] == "published"));
+    }
+    let text = Command::cargo_bin("rollout-sim")
+        .unwrap()
+        .args(["trace", scenario, "--instance", "17", "--replication", "2"])
+        .assert()
+        .success();
+    let text = String::from_utf8(text.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("segment") && text.contains("time zone") && text.contains("poll phase"));
+}
+
+#[test]
+fn events_refuses_large_runs_up_front() {
+    let tmp = tempfile::tempdir().unwrap();
+    Command::cargo_bin("rollout-sim")
+        .unwrap()
+        .args([
+            "run",
+            "scenarios/bench-1m.json",
+            "--replications",
+            "2",
+            "--events",
+            tmp.path().join("e").to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("small runs"));
+}
