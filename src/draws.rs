@@ -26,7 +26,7 @@ pub enum Purpose {
     /// Per instance, for its `n`-th approval request: outcome, response delay, reminder
     /// responses.
     Admin(u32),
-    /// Per new install (churn): arrival attributes.
+    /// Per new install (churn): the gap before it, then its attributes.
     Arrival,
 }
 

@@ -50,7 +50,9 @@ pub struct PhaseTimings {
 /// most: the per-instance sweep keys of the replications being simulated (up to two per
 /// instance and release), the chunk tallies, and the version mix kept per replication.
 pub fn memory_estimate(scenario: &Scenario, threads: usize) -> u64 {
-    let instances = scenario.population.instances;
+    let expected_installs =
+        scenario.population.churn.installs_per_day * scenario.horizon.as_hours() / 24.0;
+    let instances = scenario.population.instances + expected_installs.ceil() as u64;
     let releases = scenario.releases.len() as u64;
     let versions = releases + 1;
     let samples = replication::sample_grid(scenario).count as u64;

@@ -213,3 +213,89 @@ fn events_refuses_large_runs_up_front() {
         .code(2)
         .stderr(predicates::str::contains("small runs"));
 }
+
+#[test]
+fn with_uninstalls_only_the_installed_count_decays_exponentially() {
+    let (n, reps, rate) = (2000.0, 20, 0.05);
+    let doc = set(
+        base("connect"),
+        "population.churn",
+        json!({"uninstall_rate_per_day": rate}),
+    );
+    let doc = set(
+        set(doc, "horizon", json!("30d")),
+        "replications",
+        json!(reps),
+    );
+    let doc = set(
+        set(doc, "population.instances", json!(n as u64)),
+        "report.sample_every",
+        json!("1d"),
+    );
+    let (s, out) = run(&doc);
+    let report = rollout_sim::report::RunReport::build(&s, &out, None);
+    let mut checked = 0;
+    for row in report.mix.iter().filter(|r| r.version == "1.4.0") {
+        let p = (-rate * row.hours / 24.0).exp();
+        // Each replication's count is Binomial(n, p); the mean of 20 has sd sqrt(n p (1-p) / 20).
+        let sd = (n * p * (1.0 - p) / reps as f64).sqrt();
+        assert!(
+            (row.mean_installed - n * p).abs() <= 4.5 * sd + 1e-9,
+            "day {}: {} vs {}",
+            row.hours / 24.0,
+            row.mean_installed,
+            n * p
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 31);
+}
+
+#[test]
+fn new_installs_take_the_newest_version_without_approval() {
+    let doc = set(
+        base("connect"),
+        "releases",
+        json!([{"at": "0h", "changes": ["scopes"]}]),
+    );
+    let doc = set(doc, "population.churn", json!({"installs_per_day": 30}));
+    let doc = set(
+        doc,
+        "admins",
+        json!({"default": {"approve": 0.5, "reject": 0.0}}),
+    );
+    let s = scenario(&doc);
+    let (publication, lives) = lives_with_arrivals(&s, 0);
+    let arrivals: Vec<_> = lives.iter().filter(|l| l.instance >= 200).collect();
+    // About 30 a day for 10 days.
+    assert!(
+        arrivals.len() > 200 && arrivals.len() < 400,
+        "{}",
+        arrivals.len()
+    );
+    let mut after_publication = 0;
+    for life in arrivals {
+        if life.installed_at >= publication.at[0] {
+            after_publication += 1;
+            assert_eq!(
+                life.first_version, 1,
+                "installed straight onto the scope version"
+            );
+            assert!(
+                !life
+                    .happenings
+                    .iter()
+                    .any(|(_, h)| matches!(h, rollout_sim::model::Happening::Noticed { .. }))
+            );
+        } else {
+            assert_eq!(life.first_version, 0);
+        }
+    }
+    assert!(after_publication > 200);
+    // Shares are over installed instances: the new installs lift the share on 1.5.0.
+    let (_, out) = run(&doc);
+    let (_, no_churn) = run(&set(doc, "population.churn", json!({})));
+    let share =
+        |o: &rollout_sim::montecarlo::RunOutput| o.replications[0].releases[0].time_to_share[0];
+    assert!(share(&out) <= share(&no_churn));
+}

@@ -3,7 +3,7 @@
 use anyhow::{Result, bail};
 
 use super::{TraceArgs, TraceFormat, parse_settings};
-use crate::model::{InstanceModel, ReleasePlan, record};
+use crate::model::{InstanceModel, ReleasePlan, member_count, record};
 use crate::report::events::{instance_records, release_records, render_trace, write_json_lines};
 use crate::scenario::{self, Overrides};
 
@@ -14,18 +14,21 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
         ..Overrides::default()
     };
     let s = scenario::load(&args.scenario, &overrides)?;
-    if args.instance >= s.population.instances {
-        bail!(
-            "--instance {}: the scenario has instances 0 to {}",
-            args.instance,
-            s.population.instances - 1
-        );
-    }
     if args.replication >= s.replications as u64 {
         bail!(
             "--replication {}: the scenario has replications 0 to {}",
             args.replication,
             s.replications - 1
+        );
+    }
+    let members = member_count(&s, args.replication);
+    if args.instance >= members {
+        bail!(
+            "--instance {}: replication {} has instances 0 to {} ({} at start, the rest new installs)",
+            args.instance,
+            args.replication,
+            members - 1,
+            s.population.instances
         );
     }
     let plan = ReleasePlan::new(&s);

@@ -7,7 +7,7 @@
 
 use chrono_tz::Tz;
 
-use crate::draws::{DrawStream, Purpose};
+use crate::draws::{DrawStream, Purpose, Slot};
 use crate::engine::EventQueue;
 use crate::scenario::{OnReject, Platform, Scenario};
 use crate::time::{SimDuration, SimTime};
@@ -40,6 +40,8 @@ pub enum UninstallCause {
     /// Free -> paid: not approved by `uninstall_unapproved_after`, removed after the
     /// cancellation period.
     Unapproved,
+    /// The customer left (churn hazard).
+    Churn,
 }
 
 /// Something that happened to an instance, for tallies, traces and event logs.
@@ -109,7 +111,21 @@ enum InstanceEvent {
     },
     /// Free -> paid: the deadline plus the cancellation period has passed.
     PaidDeadline,
+    /// The instance's lifetime (churn) has ended.
+    ChurnUninstall,
 }
+
+/// Who is simulated: one of the initial instances, or a new install (churn) arriving at
+/// `at`, the `index`-th of its replication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Member {
+    Initial(u64),
+    Arrival { index: u64, at: SimTime },
+}
+
+/// New installs read their per-release draws from slots above every initial instance's,
+/// so their draws do not depend on the size of the initial population.
+const ARRIVAL_DRAW_KEYS: u64 = 1 << 40;
 
 /// The scenario-wide, read-only part of the instance model, prepared once.
 pub struct InstanceModel<'a> {
@@ -142,6 +158,7 @@ pub struct Workspace {
     replication: u64,
     queue: EventQueue<InstanceEvent>,
     attributes: DrawStream,
+    arrivals: DrawStream,
     delivery: Vec<Option<DrawStream>>,
     admin: Vec<Option<DrawStream>>,
     earliest: Vec<SimTime>,
@@ -157,6 +174,7 @@ impl Workspace {
             replication,
             queue: EventQueue::new(),
             attributes: DrawStream::new(seed, replication, Purpose::InstanceAttributes),
+            arrivals: DrawStream::new(seed, replication, Purpose::Arrival),
             delivery: (0..releases).map(|_| None).collect(),
             admin: (0..releases).map(|_| None).collect(),
             earliest: Vec::with_capacity(releases),
@@ -236,18 +254,34 @@ impl<'a> InstanceModel<'a> {
         self.scenario.population.segments[attributes.segment].zones[attributes.zone].0
     }
 
-    fn attributes(&self, instance: u64, stream: &mut DrawStream) -> Attributes {
-        let slot = stream.slot(instance);
-        let segment = pick(&self.segment_cdf, slot.uniform(0));
-        let zone = pick(&self.zone_cdf[segment], slot.uniform(1));
+    /// Segment, zone, poll phase and (with churn) the time to uninstall, from uniforms
+    /// `first..first + 4` of a slot.
+    fn attributes(&self, slot: Slot<'_>, first: usize) -> (Attributes, Option<SimDuration>) {
+        let segment = pick(&self.segment_cdf, slot.uniform(first));
+        let zone = pick(&self.zone_cdf[segment], slot.uniform(first + 1));
         let period = self.scenario.timing.upm_poll;
         let phase = period
-            .mul_f64(slot.uniform(2))
+            .mul_f64(slot.uniform(first + 2))
             .min(period - SimDuration::from_millis(1));
-        Attributes {
-            segment,
-            zone,
-            poll_phase: SimTime::ZERO + phase,
+        let rate = self.scenario.population.churn.uninstall_rate_per_day;
+        let lifetime = (rate > 0.0).then(|| {
+            SimDuration::from_days(1).mul_f64(-(1.0 - slot.uniform(first + 3)).ln() / rate)
+        });
+        (
+            Attributes {
+                segment,
+                zone,
+                poll_phase: SimTime::ZERO + phase,
+            },
+            lifetime,
+        )
+    }
+
+    /// The observer's id of a member: initial instances first, then new installs.
+    pub fn member_id(&self, member: Member) -> u64 {
+        match member {
+            Member::Initial(i) => i,
+            Member::Arrival { index, .. } => self.scenario.population.instances + index,
         }
     }
 
@@ -255,17 +289,32 @@ impl<'a> InstanceModel<'a> {
     pub fn simulate<O: Observer>(
         &self,
         publication: &Publication,
-        instance: u64,
+        member: Member,
         work: &mut Workspace,
         observer: &mut O,
     ) {
         let s = self.scenario;
         let plan = self.plan;
         let timing = &s.timing;
-        let attrs = self.attributes(instance, &mut work.attributes);
+        // A new install draws from its own stream and takes the newest published version.
+        let (attrs, lifetime, start, first_version, instance) = match member {
+            Member::Initial(i) => {
+                let (a, l) = self.attributes(work.attributes.slot(i), 0);
+                (a, l, SimTime::ZERO, 0, i)
+            }
+            Member::Arrival { index, at } => {
+                let (a, l) = self.attributes(work.arrivals.slot(index), 1);
+                (
+                    a,
+                    l,
+                    at,
+                    publication.newest_at(at),
+                    ARRIVAL_DRAW_KEYS + index,
+                )
+            }
+        };
         let (seed, rep) = (work.seed, work.replication);
-        let start = SimTime::ZERO;
-        observer.begin(instance, &attrs, start, 0);
+        observer.begin(self.member_id(member), &attrs, start, first_version);
 
         // When each release can first reach this instance: publication, plus the slip if
         // it was deployed inside one of this instance's maintenance windows.
@@ -311,13 +360,15 @@ impl<'a> InstanceModel<'a> {
                 .slot(instance)
                 .uniform(1);
                 let at = work.earliest[k] + lo + (hi - lo).mul_f64(u);
-                if at <= horizon {
+                if at <= horizon && at >= start {
                     work.queue
                         .schedule(at, InstanceEvent::ForgeDelivery(k))
                         .expect("deliveries are after the start");
                 }
             } else {
-                let poll = work.earliest[k].next_tick(attrs.poll_phase, timing.upm_poll);
+                let poll = work.earliest[k]
+                    .max(start)
+                    .next_tick(attrs.poll_phase, timing.upm_poll);
                 if poll <= horizon && !work.polls.contains(&poll) {
                     work.polls.push(poll);
                 }
@@ -326,7 +377,7 @@ impl<'a> InstanceModel<'a> {
         if let Some(after) = s.policy.uninstall_unapproved_after {
             for k in (0..plan.release_count()).filter(|&k| plan.licensing[k]) {
                 let at = publication.at[k] + after + s.policy.cancellation_period;
-                if at <= horizon {
+                if at <= horizon && at >= start {
                     work.queue
                         .schedule(at, InstanceEvent::PaidDeadline)
                         .expect("deadlines follow publication");
@@ -340,8 +391,13 @@ impl<'a> InstanceModel<'a> {
                 .expect("polls are after the start");
         }
 
+        if let Some(uninstall_at) = lifetime.map(|l| start + l).filter(|&t| t <= horizon) {
+            work.queue
+                .schedule(uninstall_at, InstanceEvent::ChurnUninstall)
+                .expect("lifetimes are positive");
+        }
         let mut state = InstanceState {
-            installed: 0,
+            installed: first_version,
             episode: None,
             episodes_opened: 0,
             declined: false,
@@ -388,6 +444,16 @@ impl<'a> InstanceModel<'a> {
                     {
                         observer.happened(t, Happening::Reminded { release, index });
                     }
+                }
+                InstanceEvent::ChurnUninstall => {
+                    observer.happened(
+                        t,
+                        Happening::Uninstalled {
+                            version: state.installed,
+                            cause: UninstallCause::Churn,
+                        },
+                    );
+                    state.uninstalled = true;
                 }
                 InstanceEvent::PaidDeadline => {
                     if !plan.permissions[state.installed].paid {
@@ -601,4 +667,39 @@ impl<'a> InstanceModel<'a> {
             }
         }
     }
+}
+
+/// When new installs arrive in a replication: a Poisson process of `installs_per_day`,
+/// each gap drawn from the first uniform of the arrival's slot.
+pub fn arrivals(scenario: &Scenario, replication: u64) -> Vec<SimTime> {
+    let rate = scenario.population.churn.installs_per_day;
+    let mut out = Vec::new();
+    if rate <= 0.0 {
+        return out;
+    }
+    let mut stream = DrawStream::new(scenario.seed, replication, Purpose::Arrival);
+    let horizon = scenario.horizon_time();
+    let mut t = SimTime::ZERO;
+    for index in 0.. {
+        let gap =
+            SimDuration::from_days(1).mul_f64(-(1.0 - stream.slot(index).uniform(0)).ln() / rate);
+        t = t + gap;
+        if t > horizon {
+            break;
+        }
+        out.push(t);
+    }
+    out
+}
+
+/// The member with observer id `id`, given the replication's arrival times: initial
+/// instances first, then new installs in arrival order.
+pub fn member(initial: u64, arrivals: &[SimTime], id: u64) -> Option<Member> {
+    if id < initial {
+        return Some(Member::Initial(id));
+    }
+    let index = id - initial;
+    arrivals
+        .get(index as usize)
+        .map(|&at| Member::Arrival { index, at })
 }

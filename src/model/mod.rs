@@ -16,9 +16,10 @@ pub mod version;
 
 pub use figures::{Figure, FigureRef, ReleaseFigures};
 pub use instance::{
-    Attributes, Happening, InstanceModel, Observer, UninstallCause, UpdateCause, Workspace,
+    Attributes, Happening, InstanceModel, Member, Observer, UninstallCause, UpdateCause, Workspace,
+    arrivals, member,
 };
 pub use marketplace::Publication;
 pub use plan::{ReleasePlan, VersionId};
-pub use record::{Life, Recorder, record};
+pub use record::{Life, Recorder, member_count, record};
 pub use replication::ReplicationResult;

@@ -3,7 +3,9 @@
 
 use crate::time::SimTime;
 
-use super::instance::{Attributes, Happening, InstanceModel, Observer, Workspace};
+use super::instance::{
+    Attributes, Happening, InstanceModel, Observer, Workspace, arrivals, member,
+};
 use super::marketplace::Publication;
 use super::plan::VersionId;
 
@@ -27,20 +29,29 @@ impl Life {
     }
 }
 
-/// Simulates `instances` of replication `replication` and keeps their whole lives.
+/// Simulates the members with ids in `ids` (initial instances, then new installs; ids
+/// past the last member are skipped) of replication `replication`, keeping their lives.
 pub fn record(
     model: &InstanceModel<'_>,
     replication: u64,
-    instances: std::ops::Range<u64>,
+    ids: std::ops::Range<u64>,
 ) -> (Publication, Vec<Life>) {
     let (scenario, plan) = (model.scenario(), model.plan());
     let publication = Publication::draw(scenario, plan, replication);
+    let arrivals = arrivals(scenario, replication);
     let mut work = Workspace::new(scenario.seed, replication, plan.release_count());
     let mut recorder = Recorder::default();
-    for i in instances {
-        model.simulate(&publication, i, &mut work, &mut recorder);
+    for id in ids {
+        if let Some(m) = member(scenario.population.instances, &arrivals, id) {
+            model.simulate(&publication, m, &mut work, &mut recorder);
+        }
     }
     (publication, recorder.lives)
+}
+
+/// How many members replication `replication` has: initial instances plus new installs.
+pub fn member_count(scenario: &crate::scenario::Scenario, replication: u64) -> u64 {
+    scenario.population.instances + arrivals(scenario, replication).len() as u64
 }
 
 #[derive(Debug, Default)]

@@ -7,7 +7,7 @@ use crate::stats::LatencyHistogram;
 use crate::time::SimTime;
 
 use super::figures::{self, Measure, ReleaseFigures};
-use super::instance::{InstanceModel, Workspace};
+use super::instance::{self, InstanceModel, Workspace};
 use super::marketplace::Publication;
 use super::tally::{SampleGrid, Tally, TallyObserver};
 
@@ -42,7 +42,9 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
     let deployed: Vec<SimTime> = scenario.releases.iter().map(|r| r.at).collect();
     let horizon = scenario.horizon_time();
     let grid = sample_grid(scenario);
-    let n = scenario.population.instances;
+    let initial = scenario.population.instances;
+    let arrivals = instance::arrivals(scenario, index);
+    let n = initial + arrivals.len() as u64;
 
     let chunks: Vec<(Tally, u64, usize)> = (0..n.div_ceil(CHUNK_INSTANCES))
         .into_par_iter()
@@ -50,8 +52,10 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
             let mut work = Workspace::new(scenario.seed, index, plan.release_count());
             let mut observer = TallyObserver::new(plan, &deployed, horizon, grid);
             let first = chunk * CHUNK_INSTANCES;
-            for instance in first..(first + CHUNK_INSTANCES).min(n) {
-                model.simulate(&publication, instance, &mut work, &mut observer);
+            for id in first..(first + CHUNK_INSTANCES).min(n) {
+                let member =
+                    instance::member(initial, &arrivals, id).expect("ids below the member count");
+                model.simulate(&publication, member, &mut work, &mut observer);
             }
             let (events, peak) = work.engine_counts();
             (observer.tally, events, peak)

@@ -132,6 +132,7 @@ pub fn instance_records(
                     match cause {
                         UninstallCause::Rejected => "rejected with on_reject: uninstall, or a free -> paid change".into(),
                         UninstallCause::Unapproved => "free -> paid not approved by the deadline; removed after the cancellation period".into(),
+                        UninstallCause::Churn => "the customer left (population.churn.uninstall_rate_per_day)".into(),
                     },
                 ),
             };

@@ -191,6 +191,8 @@ pub struct MixRow {
     pub p5_share: f64,
     pub p95_share: f64,
     pub mean_instances: f64,
+    /// Installed instances at the sample (all versions), mean over replications.
+    pub mean_installed: f64,
 }
 
 /// Everything the exporters and the table need.
@@ -307,9 +309,11 @@ fn version_mix(scenario: &Scenario, run: &RunOutput) -> Vec<MixRow> {
         for v in 0..versions {
             shares.clear();
             let mut instances = 0.0;
+            let mut installed = 0.0;
             for r in &run.replications {
                 let row = &r.mix[j * versions..(j + 1) * versions];
                 let active: u64 = row.iter().map(|&c| c as u64).sum();
+                installed += active as f64;
                 shares.push(if active == 0 {
                     0.0
                 } else {
@@ -327,6 +331,7 @@ fn version_mix(scenario: &Scenario, run: &RunOutput) -> Vec<MixRow> {
                 p5_share: quantile_sorted(&shares, 0.05).unwrap_or(0.0),
                 p95_share: quantile_sorted(&shares, 0.95).unwrap_or(0.0),
                 mean_instances: instances / n,
+                mean_installed: installed / n,
             });
         }
     }

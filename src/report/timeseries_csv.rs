@@ -20,6 +20,7 @@ impl Exporter for TimeseriesCsv {
             "p5_share",
             "p95_share",
             "mean_instances",
+            "mean_installed",
         ])?;
         for row in &report.mix {
             w.write_record([
@@ -29,6 +30,7 @@ impl Exporter for TimeseriesCsv {
                 row.p5_share.to_string(),
                 row.p95_share.to_string(),
                 row.mean_instances.to_string(),
+                row.mean_installed.to_string(),
             ])?;
         }
         w.flush()

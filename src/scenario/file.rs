@@ -77,6 +77,17 @@ pub struct TimingFile {
 pub struct PopulationFile {
     pub instances: u64,
     pub segments: Option<Vec<SegmentFile>>,
+    #[serde(default)]
+    pub churn: ChurnFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChurnFile {
+    #[serde(default)]
+    pub installs_per_day: f64,
+    #[serde(default)]
+    pub uninstall_rate_per_day: f64,
 }
 
 #[derive(Debug, Deserialize)]

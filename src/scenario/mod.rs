@@ -91,6 +91,16 @@ impl Scenario {
 pub struct Population {
     pub instances: u64,
     pub segments: Vec<Segment>,
+    pub churn: Churn,
+}
+
+/// New installs and uninstalls (assumption; off by default).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Churn {
+    /// Rate of the Poisson process of new installs.
+    pub installs_per_day: f64,
+    /// Each installed instance uninstalls with this hazard.
+    pub uninstall_rate_per_day: f64,
 }
 
 #[derive(Clone, Debug)]

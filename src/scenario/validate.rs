@@ -468,6 +468,21 @@ fn population(
             "must be at least 1",
         ));
     }
+    for (key, value) in [
+        ("installs_per_day", p.churn.installs_per_day),
+        ("uninstall_rate_per_day", p.churn.uninstall_rate_per_day),
+    ] {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(FieldError::new(
+                format!("population.churn.{key}"),
+                format!("{value} is not allowed; a rate is a number >= 0"),
+            ));
+        }
+    }
+    let churn = Churn {
+        installs_per_day: p.churn.installs_per_day,
+        uninstall_rate_per_day: p.churn.uninstall_rate_per_day,
+    };
     let Some(files) = &p.segments else {
         return Ok(Population {
             instances: p.instances,
@@ -479,6 +494,7 @@ fn population(
                 maintenance: calendars["default"].clone(),
                 holidays: Vec::new(),
             }],
+            churn,
         });
     };
     if files.is_empty() {
@@ -576,6 +592,7 @@ fn population(
     Ok(Population {
         instances: p.instances,
         segments,
+        churn,
     })
 }
 

@@ -62,6 +62,17 @@ pub fn lives(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
     record(&model, replication, 0..s.population.instances)
 }
 
+/// Every member's life in one replication, new installs (churn) included.
+pub fn lives_with_arrivals(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
+    let plan = ReleasePlan::new(s);
+    let model = InstanceModel::new(s, &plan);
+    record(
+        &model,
+        replication,
+        0..rollout_sim::model::member_count(s, replication),
+    )
+}
+
 /// Kolmogorov-Smirnov distance between a sample and a CDF.
 pub fn ks_distance(mut sample: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
     sample.sort_by(f64::total_cmp);
