@@ -48,22 +48,24 @@ pub struct ReleasePlan {
 impl ReleasePlan {
     pub fn new(scenario: &Scenario) -> Self {
         let mut versions = vec![scenario.initial_version];
-        let mut permissions = vec![Permissions::default()];
+        let mut permissions = vec![scenario.initial_permissions.clone()];
         let mut from_version = Vec::new();
         let mut licensing = Vec::new();
-        for (k, release) in scenario.releases.iter().enumerate() {
-            let previous = versions.len() - 1;
-            let mut perms = permissions[previous].clone();
-            if release.changes.scopes {
-                perms.scopes.insert(format!("scope-change-{k}"));
+        for release in &scenario.releases {
+            // A backport follows the newest version of its line; anything else the newest.
+            let previous = (0..versions.len())
+                .filter(|&v| release.line.is_none_or(|line| versions[v].major == line))
+                .max_by_key(|&v| versions[v])
+                .expect("validation checked the line exists");
+            let mut next = scenario
+                .numbering
+                .next(versions[previous], &release.changes);
+            if let Some(api) = release.api_version.filter(|_| release.changes.api_version) {
+                // Connect: "the new major version matches the API version in your descriptor".
+                next = Version::new(api.max(versions[previous].major + 1), 0, 0);
             }
-            perms.paid |= release.changes.licensing;
-            versions.push(
-                scenario
-                    .numbering
-                    .next(versions[previous], &release.changes),
-            );
-            permissions.push(perms);
+            versions.push(next);
+            permissions.push(release.permissions.clone());
             from_version.push(previous);
             licensing.push(release.changes.licensing);
         }

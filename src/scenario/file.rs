@@ -39,6 +39,10 @@ pub struct ScenarioFile {
     #[serde(default = "default_initial_version")]
     pub initial_version: String,
     #[serde(default)]
+    pub initial_scopes: Vec<String>,
+    pub initial_api_version: Option<u32>,
+    pub initial_licensing: Option<LicensingFile>,
+    #[serde(default)]
     pub timing: TimingFile,
     pub population: PopulationFile,
     #[serde(default)]
@@ -185,6 +189,19 @@ pub struct ReleaseFile {
     #[serde(default)]
     pub changes: Vec<ChangeKindFile>,
     pub label: Option<String>,
+    /// Descriptor facts instead of `changes`: the full scope set, the API version, the licensing.
+    pub scopes: Option<Vec<String>>,
+    pub api_version: Option<u32>,
+    pub licensing: Option<LicensingFile>,
+    /// Forge: an older major line this release is backported to.
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LicensingFile {
+    Free,
+    Paid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

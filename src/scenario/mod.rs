@@ -15,6 +15,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
+use crate::model::plan::Permissions;
 use crate::model::version::{ChangeSet, NumberingRule, Version};
 use crate::time::{SimDuration, SimTime};
 
@@ -68,6 +69,8 @@ pub struct Scenario {
     pub seed: u64,
     pub replications: u32,
     pub initial_version: Version,
+    /// What the initial version asks admins to grant.
+    pub initial_permissions: Permissions,
     pub timing: Timing,
     pub population: Population,
     pub releases: Vec<ReleaseSpec>,
@@ -189,8 +192,15 @@ pub enum WindowZone {
 #[derive(Clone, Debug)]
 pub struct ReleaseSpec {
     pub at: SimTime,
+    /// The kinds of change: as written, or derived from the descriptor facts.
     pub changes: ChangeSet,
     pub label: String,
+    /// What the release's version asks admins to grant.
+    pub permissions: Permissions,
+    /// Connect: the API version the descriptor states, when given as a fact.
+    pub api_version: Option<u32>,
+    /// Forge: the older major line the release is backported to.
+    pub line: Option<u32>,
 }
 
 #[derive(Clone, Debug)]

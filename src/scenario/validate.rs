@@ -10,6 +10,7 @@ use super::file::{
     WindowFile,
 };
 use super::*;
+use crate::model::plan::Permissions;
 use crate::time::{SimDuration, SimTime};
 
 type Check<T> = Result<T, FieldError>;
@@ -78,7 +79,28 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
     let admins = admin_profiles(&f.admins)?;
     let calendars = calendars(&f.maintenance)?;
     let population = population(&f.population, &admins, &calendars)?;
-    let releases = releases(&f.releases, start, horizon, platform)?;
+    let initial_permissions = Permissions {
+        scopes: f.initial_scopes.iter().cloned().collect(),
+        paid: f.initial_licensing == Some(file::LicensingFile::Paid),
+    };
+    if platform == Platform::Forge && f.initial_api_version.is_some() {
+        return Err(FieldError::new(
+            "initial_api_version",
+            "API versions exist only on Connect",
+        ));
+    }
+    let initial_facts = Facts {
+        permissions: initial_permissions.clone(),
+        api_version: f.initial_api_version.unwrap_or(initial_version.major),
+    };
+    let releases = releases(
+        &f.releases,
+        start,
+        horizon,
+        platform,
+        &initial_facts,
+        initial_version.major,
+    )?;
     let policy = Policy {
         drop_old_support_after: f.policy.drop_old_support_after.map(|d| d.0),
         uninstall_unapproved_after: f.policy.uninstall_unapproved_after.map(|d| d.0),
@@ -99,6 +121,7 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
         seed: f.seed,
         replications,
         initial_version,
+        initial_permissions,
         timing,
         population,
         releases,
@@ -618,17 +641,73 @@ fn release_time(text: &str, start: DateTime<Utc>, field: &str) -> Check<SimTime>
     Ok(SimTime::from_millis(ms))
 }
 
+/// The facts of a descriptor that decide versions and approvals.
+#[derive(Clone, Debug)]
+struct Facts {
+    permissions: Permissions,
+    api_version: u32,
+}
+
+fn release_changes(
+    r: &file::ReleaseFile,
+    platform: Platform,
+    field: &dyn Fn(&str) -> String,
+) -> Check<ChangeSet> {
+    if r.changes.is_empty() {
+        return Err(FieldError::new(
+            field("changes"),
+            "needs at least one change kind (api_version, scopes, licensing, other), or the descriptor facts scopes, api_version, licensing",
+        ));
+    }
+    let mut changes = ChangeSet::default();
+    for kind in &r.changes {
+        match kind {
+            ChangeKindFile::ApiVersion if platform == Platform::Forge => {
+                return Err(FieldError::new(
+                    field("changes"),
+                    "api_version changes exist only on Connect",
+                ));
+            }
+            ChangeKindFile::ApiVersion => changes.api_version = true,
+            ChangeKindFile::Scopes => changes.scopes = true,
+            ChangeKindFile::Licensing => changes.licensing = true,
+            ChangeKindFile::Other => changes.other = true,
+        }
+    }
+    Ok(changes)
+}
+
+/// The change kinds between two descriptors, as the Marketplace derives them: added
+/// scopes or free -> paid need approval; removed scopes, paid -> free and anything else
+/// do not.
+fn derive_changes(before: &Facts, after: &Facts) -> ChangeSet {
+    let (b, a) = (&before.permissions, &after.permissions);
+    let added = !a.scopes.is_subset(&b.scopes);
+    let removed = !b.scopes.is_subset(&a.scopes);
+    ChangeSet {
+        api_version: after.api_version != before.api_version,
+        scopes: added,
+        licensing: a.paid && !b.paid,
+        other: (removed && !added) || (b.paid && !a.paid),
+    }
+}
+
 fn releases(
     files: &[file::ReleaseFile],
     start: DateTime<Utc>,
     horizon: SimDuration,
     platform: Platform,
+    initial: &Facts,
+    initial_major: u32,
 ) -> Check<Vec<ReleaseSpec>> {
     if files.is_empty() {
         return Err(FieldError::new("releases", "needs at least one release"));
     }
     let horizon_t = SimTime::ZERO + horizon;
     let mut out: Vec<ReleaseSpec> = Vec::with_capacity(files.len());
+    let mut current = initial.clone();
+    let mut newest_major = initial_major;
+    let mut line_permissions = BTreeMap::from([(initial_major, initial.permissions.clone())]);
     for (i, r) in files.iter().enumerate() {
         let field = |key: &str| format!("releases[{i}].{key}");
         let at = release_time(&r.at, start, &field("at"))?;
@@ -649,29 +728,107 @@ fn releases(
                 "releases must be listed in deploy order (each at or after the one before)",
             ));
         }
-        if r.changes.is_empty() {
+        let stated = r.scopes.is_some() || r.api_version.is_some() || r.licensing.is_some();
+        if stated && !r.changes.is_empty() {
             return Err(FieldError::new(
                 field("changes"),
-                "needs at least one change kind; allowed: api_version, scopes, licensing, other",
+                "give either `changes` or the descriptor facts (scopes, api_version, licensing), not both",
             ));
         }
-        let mut changes = ChangeSet::default();
-        for kind in &r.changes {
-            match kind {
-                ChangeKindFile::ApiVersion if platform == Platform::Forge => {
-                    return Err(FieldError::new(
-                        field("changes"),
-                        "api_version changes exist only on Connect",
-                    ));
-                }
-                ChangeKindFile::ApiVersion => changes.api_version = true,
-                ChangeKindFile::Scopes => changes.scopes = true,
-                ChangeKindFile::Licensing => changes.licensing = true,
-                ChangeKindFile::Other => changes.other = true,
+        if let Some(line) = r.line {
+            if platform != Platform::Forge {
+                return Err(FieldError::new(
+                    field("line"),
+                    "only Forge keeps several major lines alive; Connect has one descriptor",
+                ));
             }
+            if stated {
+                return Err(FieldError::new(
+                    field("line"),
+                    "a backport is written with `changes`, not descriptor facts",
+                ));
+            }
+            if line < initial_major || line >= newest_major {
+                return Err(FieldError::new(
+                    field("line"),
+                    format!(
+                        "line {line} is not an older major line here; older lines are {initial_major} to {} (the newest line, {newest_major}, takes releases without `line`)",
+                        newest_major.saturating_sub(1)
+                    ),
+                ));
+            }
+            let changes = release_changes(r, platform, &field)?;
+            if changes.needs_approval() {
+                return Err(FieldError::new(
+                    field("changes"),
+                    "a backport cannot add permissions (that would make a new major version)",
+                ));
+            }
+            let label = r
+                .label
+                .clone()
+                .unwrap_or_else(|| format!("{} (line {line})", changes.names().join("+")));
+            out.push(ReleaseSpec {
+                at,
+                changes,
+                label,
+                permissions: line_permissions[&line].clone(),
+                api_version: None,
+                line: Some(line),
+            });
+            continue;
         }
+        let (changes, next) = if stated {
+            if platform == Platform::Forge && r.api_version.is_some() {
+                return Err(FieldError::new(
+                    field("api_version"),
+                    "API versions exist only on Connect",
+                ));
+            }
+            let mut next = current.clone();
+            if let Some(scopes) = &r.scopes {
+                next.permissions.scopes = scopes.iter().cloned().collect();
+            }
+            if let Some(api) = r.api_version {
+                next.api_version = api;
+            }
+            if let Some(l) = r.licensing {
+                next.permissions.paid = l == file::LicensingFile::Paid;
+            }
+            let changes = derive_changes(&current, &next);
+            if changes == ChangeSet::default() {
+                return Err(FieldError::new(
+                    field("scopes"),
+                    "the descriptor facts are the same as the previous release's: a deploy that changes no descriptor fact is not a release",
+                ));
+            }
+            (changes, next)
+        } else {
+            let changes = release_changes(r, platform, &field)?;
+            let mut next = current.clone();
+            if changes.scopes {
+                next.permissions.scopes.insert(format!("scope-change-{i}"));
+            }
+            next.permissions.paid |= changes.licensing;
+            if changes.api_version {
+                next.api_version += 1;
+            }
+            (changes, next)
+        };
+        if platform == Platform::Forge && changes.needs_approval() {
+            newest_major += 1;
+        }
+        line_permissions.insert(newest_major, next.permissions.clone());
         let label = r.label.clone().unwrap_or_else(|| changes.names().join("+"));
-        out.push(ReleaseSpec { at, changes, label });
+        out.push(ReleaseSpec {
+            at,
+            changes,
+            label,
+            permissions: next.permissions.clone(),
+            api_version: (stated && r.api_version.is_some()).then_some(next.api_version),
+            line: None,
+        });
+        current = next;
     }
     Ok(out)
 }
