@@ -78,7 +78,7 @@ const MAX_EVENT_LIVES: u64 = 1_000_000;
 /// Every event of every replication as JSON Lines, written to a temporary file first and
 /// renamed into place, so a failed run leaves no partial log.
 fn write_events(scenario: &crate::scenario::Scenario, path: &std::path::Path) -> Result<()> {
-    use crate::model::{InstanceModel, ReleasePlan, member_count, record};
+    use crate::model::{InstanceModel, ReleasePlan, record};
     use crate::report::events::{instance_records, release_records, write_json_lines};
     let plan = ReleasePlan::new(scenario);
     let model = InstanceModel::new(scenario, &plan);
@@ -86,9 +86,12 @@ fn write_events(scenario: &crate::scenario::Scenario, path: &std::path::Path) ->
     let file = std::fs::File::create(&tmp)?;
     let mut w = std::io::BufWriter::new(file);
     for replication in 0..scenario.replications as u64 {
-        let (publication, lives) =
-            record(&model, replication, 0..member_count(scenario, replication));
-        write_json_lines(&release_records(&model, &publication, replication), &mut w)?;
+        // Every member: ids past the last one are skipped.
+        let (ctx, lives) = record(&model, replication, 0..u64::MAX);
+        write_json_lines(
+            &release_records(&model, &ctx.publication, replication),
+            &mut w,
+        )?;
         for life in &lives {
             write_json_lines(&instance_records(&model, replication, life), &mut w)?;
         }

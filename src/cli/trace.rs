@@ -3,7 +3,7 @@
 use anyhow::{Result, bail};
 
 use super::{TraceArgs, TraceFormat, parse_settings};
-use crate::model::{InstanceModel, ReleasePlan, member_count, record};
+use crate::model::{InstanceModel, ReleasePlan, record};
 use crate::report::events::{instance_records, release_records, render_trace, write_json_lines};
 use crate::scenario::{self, Overrides};
 
@@ -21,21 +21,19 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
             s.replications - 1
         );
     }
-    let members = member_count(&s, args.replication);
-    if args.instance >= members {
+    let plan = ReleasePlan::new(&s);
+    let model = InstanceModel::new(&s, &plan);
+    let (ctx, lives) = record(&model, args.replication, args.instance..args.instance + 1);
+    let Some(life) = lives.first() else {
         bail!(
             "--instance {}: replication {} has instances 0 to {} ({} at start, the rest new installs)",
             args.instance,
             args.replication,
-            members - 1,
+            ctx.members() - 1,
             s.population.instances
         );
-    }
-    let plan = ReleasePlan::new(&s);
-    let model = InstanceModel::new(&s, &plan);
-    let (publication, lives) = record(&model, args.replication, args.instance..args.instance + 1);
-    let life = &lives[0];
-    let mut records = release_records(&model, &publication, args.replication);
+    };
+    let mut records = release_records(&model, &ctx.publication, args.replication);
     records.extend(instance_records(&model, args.replication, life));
     records.sort_by(|a, b| a.hours.total_cmp(&b.hours));
     match args.format {

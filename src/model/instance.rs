@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 use crate::draws::{DrawStream, Purpose, Slot};
 use crate::engine::EventQueue;
-use crate::scenario::{OnReject, Platform, Scenario};
+use crate::scenario::{CutoffAction, OnReject, Platform, Scenario};
 use crate::time::{SimDuration, SimTime};
 
 use super::calendar;
@@ -31,6 +31,8 @@ pub enum UpdateCause {
     Automatic,
     /// Applied when the admin approved.
     Approval,
+    /// Moved by the vendor's bulk upgrade (Forge).
+    BulkUpgrade,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +44,8 @@ pub enum UninstallCause {
     Unapproved,
     /// The customer left (churn hazard).
     Churn,
+    /// The platform cut-off removed an old version.
+    Cutoff,
 }
 
 /// Something that happened to an instance, for tallies, traces and event logs.
@@ -113,6 +117,10 @@ enum InstanceEvent {
     PaidDeadline,
     /// The instance's lifetime (churn) has ended.
     ChurnUninstall,
+    /// A vendor bulk upgrade request includes this instance.
+    BulkMove,
+    /// The platform cut-off: older versions stop working.
+    Cutoff,
 }
 
 /// Who is simulated: one of the initial instances, or a new install (churn) arriving at
@@ -286,10 +294,13 @@ impl<'a> InstanceModel<'a> {
     }
 
     /// Simulates instance `instance` of a replication up to the horizon.
+    ///
+    /// `bulk_move`: when a vendor bulk upgrade request reaches this instance, if one does.
     pub fn simulate<O: Observer>(
         &self,
         publication: &Publication,
         member: Member,
+        bulk_move: Option<SimTime>,
         work: &mut Workspace,
         observer: &mut O,
     ) {
@@ -391,6 +402,20 @@ impl<'a> InstanceModel<'a> {
                 .expect("polls are after the start");
         }
 
+        if let Some(at) = bulk_move.filter(|&t| t >= start && t <= horizon) {
+            work.queue
+                .schedule(at, InstanceEvent::BulkMove)
+                .expect("bulk moves follow the install");
+        }
+        if let Some(cutoff) = s
+            .policy
+            .cutoff
+            .filter(|c| c.action == CutoffAction::Uninstall && c.at >= start && c.at <= horizon)
+        {
+            work.queue
+                .schedule(cutoff.at, InstanceEvent::Cutoff)
+                .expect("cut-offs follow the install");
+        }
         if let Some(uninstall_at) = lifetime.map(|l| start + l).filter(|&t| t <= horizon) {
             work.queue
                 .schedule(uninstall_at, InstanceEvent::ChurnUninstall)
@@ -443,6 +468,24 @@ impl<'a> InstanceModel<'a> {
                         && open == episode
                     {
                         observer.happened(t, Happening::Reminded { release, index });
+                    }
+                }
+                InstanceEvent::BulkMove => {
+                    let target = publication.newest_at(t);
+                    if plan.line(state.installed) < plan.line(target) && !state.declined {
+                        self.install(&mut state, t, target, UpdateCause::BulkUpgrade, observer);
+                    }
+                }
+                InstanceEvent::Cutoff => {
+                    if plan.below_cutoff(state.installed) {
+                        observer.happened(
+                            t,
+                            Happening::Uninstalled {
+                                version: state.installed,
+                                cause: UninstallCause::Cutoff,
+                            },
+                        );
+                        state.uninstalled = true;
                     }
                 }
                 InstanceEvent::ChurnUninstall => {
@@ -690,16 +733,4 @@ pub fn arrivals(scenario: &Scenario, replication: u64) -> Vec<SimTime> {
         out.push(t);
     }
     out
-}
-
-/// The member with observer id `id`, given the replication's arrival times: initial
-/// instances first, then new installs in arrival order.
-pub fn member(initial: u64, arrivals: &[SimTime], id: u64) -> Option<Member> {
-    if id < initial {
-        return Some(Member::Initial(id));
-    }
-    let index = id - initial;
-    arrivals
-        .get(index as usize)
-        .map(|&at| Member::Arrival { index, at })
 }

@@ -17,9 +17,9 @@ pub mod version;
 pub use figures::{Figure, FigureRef, ReleaseFigures};
 pub use instance::{
     Attributes, Happening, InstanceModel, Member, Observer, UninstallCause, UpdateCause, Workspace,
-    arrivals, member,
+    arrivals,
 };
 pub use marketplace::Publication;
 pub use plan::{ReleasePlan, VersionId};
-pub use record::{Life, Recorder, member_count, record};
-pub use replication::ReplicationResult;
+pub use record::{Life, Recorder, record};
+pub use replication::{ReplicationContext, ReplicationResult};

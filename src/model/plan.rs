@@ -40,6 +40,8 @@ pub struct ReleasePlan {
     pub needs_approval: Vec<bool>,
     /// Per release: it moves from free to paid (Marketplace review first).
     pub licensing: Vec<bool>,
+    /// Versions older than this stop working at the cut-off, if there is one.
+    pub cutoff_below: Option<Version>,
     covers: Vec<bool>,
     at_least: Vec<bool>,
     releases: usize,
@@ -80,7 +82,12 @@ impl ReleasePlan {
         let needs_approval = (0..releases)
             .map(|k| !permissions[from_version[k]].covers(&permissions[k + 1]))
             .collect();
+        let cutoff_below = scenario.policy.cutoff.map(|c| {
+            c.below
+                .unwrap_or(*versions.iter().max().expect("at least the initial version"))
+        });
         ReleasePlan {
+            cutoff_below,
             versions,
             permissions,
             from_version,
@@ -121,6 +128,12 @@ impl ReleasePlan {
     #[inline]
     pub fn is_newer(&self, candidate: VersionId, current: VersionId) -> bool {
         self.versions[candidate] > self.versions[current]
+    }
+
+    /// Whether `version` is older than the cut-off version.
+    pub fn below_cutoff(&self, version: VersionId) -> bool {
+        self.cutoff_below
+            .is_some_and(|below| self.versions[version] < below)
     }
 
     /// The major line of a version (Forge keeps several lines alive).

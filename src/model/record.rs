@@ -3,11 +3,9 @@
 
 use crate::time::SimTime;
 
-use super::instance::{
-    Attributes, Happening, InstanceModel, Observer, Workspace, arrivals, member,
-};
-use super::marketplace::Publication;
+use super::instance::{Attributes, Happening, InstanceModel, Observer, Workspace};
 use super::plan::VersionId;
+use super::replication::ReplicationContext;
 
 /// One instance's attributes and everything that happened to it, in time order.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,23 +33,18 @@ pub fn record(
     model: &InstanceModel<'_>,
     replication: u64,
     ids: std::ops::Range<u64>,
-) -> (Publication, Vec<Life>) {
-    let (scenario, plan) = (model.scenario(), model.plan());
-    let publication = Publication::draw(scenario, plan, replication);
-    let arrivals = arrivals(scenario, replication);
-    let mut work = Workspace::new(scenario.seed, replication, plan.release_count());
+) -> (ReplicationContext, Vec<Life>) {
+    let ctx = ReplicationContext::new(model, replication);
+    let mut work = Workspace::new(
+        model.scenario().seed,
+        replication,
+        model.plan().release_count(),
+    );
     let mut recorder = Recorder::default();
-    for id in ids {
-        if let Some(m) = member(scenario.population.instances, &arrivals, id) {
-            model.simulate(&publication, m, &mut work, &mut recorder);
-        }
+    for id in ids.start..ids.end.min(ctx.members()) {
+        ctx.simulate(model, id, &mut work, &mut recorder);
     }
-    (publication, recorder.lives)
-}
-
-/// How many members replication `replication` has: initial instances plus new installs.
-pub fn member_count(scenario: &crate::scenario::Scenario, replication: u64) -> u64 {
-    scenario.population.instances + arrivals(scenario, replication).len() as u64
+    (ctx, recorder.lives)
 }
 
 #[derive(Debug, Default)]

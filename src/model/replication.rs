@@ -1,4 +1,5 @@
-//! One replication: publication, every instance, and the figures.
+//! One replication: its shared context (publication, new installs, vendor bulk moves),
+//! every member's life, and the figures.
 
 use rayon::prelude::*;
 
@@ -7,8 +8,9 @@ use crate::stats::LatencyHistogram;
 use crate::time::SimTime;
 
 use super::figures::{self, Measure, ReleaseFigures};
-use super::instance::{self, InstanceModel, Workspace};
+use super::instance::{self, Attributes, Happening, InstanceModel, Member, Observer, Workspace};
 use super::marketplace::Publication;
+use super::plan::{ReleasePlan, VersionId};
 use super::tally::{SampleGrid, Tally, TallyObserver};
 
 /// Instances per chunk: large enough to amortise setup, small enough to spread one big
@@ -23,6 +25,9 @@ pub struct ReplicationResult {
     pub releases: Vec<ReleaseFigures>,
     /// `[sample][version]`: instances on each version at each sample time.
     pub mix: Vec<u32>,
+    /// Instances below the cut-off version at the cut-off (`None`: no cut-off before
+    /// the horizon).
+    pub cutoff_affected: Option<u64>,
     pub events: u64,
     pub peak_pending: usize,
 }
@@ -34,33 +39,176 @@ pub fn sample_grid(scenario: &Scenario) -> SampleGrid {
     SampleGrid::new(scenario.report.sample_every, scenario.horizon)
 }
 
+/// What every member of one replication shares: publication times, the arrival times of
+/// new installs, and when a vendor bulk upgrade request reaches each member.
+pub struct ReplicationContext {
+    pub index: u64,
+    pub publication: Publication,
+    pub arrivals: Vec<SimTime>,
+    initial: u64,
+    bulk_moves: Vec<Option<SimTime>>,
+}
+
+impl ReplicationContext {
+    pub fn new(model: &InstanceModel<'_>, index: u64) -> Self {
+        let scenario = model.scenario();
+        let mut ctx = ReplicationContext {
+            index,
+            publication: Publication::draw(scenario, model.plan(), index),
+            arrivals: instance::arrivals(scenario, index),
+            initial: scenario.population.instances,
+            bulk_moves: Vec::new(),
+        };
+        ctx.bulk_moves = ctx.plan_bulk_upgrade(model);
+        ctx
+    }
+
+    /// Initial instances plus new installs.
+    pub fn members(&self) -> u64 {
+        self.initial + self.arrivals.len() as u64
+    }
+
+    /// Member `id`: initial instances first, then new installs in arrival order.
+    pub fn member(&self, id: u64) -> Option<Member> {
+        if id < self.initial {
+            return Some(Member::Initial(id));
+        }
+        let index = id - self.initial;
+        self.arrivals
+            .get(index as usize)
+            .map(|&at| Member::Arrival { index, at })
+    }
+
+    /// Simulates member `id` (nothing if there is no such member).
+    pub fn simulate<O: Observer>(
+        &self,
+        model: &InstanceModel<'_>,
+        id: u64,
+        work: &mut Workspace,
+        observer: &mut O,
+    ) {
+        if let Some(member) = self.member(id) {
+            let bulk_move = self.bulk_moves.get(id as usize).copied().flatten();
+            model.simulate(&self.publication, member, bulk_move, work, observer);
+        }
+    }
+
+    /// Runs `f` on every chunk of members in parallel and returns the results in order.
+    fn chunks<T: Send>(
+        &self,
+        model: &InstanceModel<'_>,
+        f: impl Fn(std::ops::Range<u64>, &mut Workspace) -> T + Sync,
+    ) -> Vec<T> {
+        let (scenario, n) = (model.scenario(), self.members());
+        (0..n.div_ceil(CHUNK_INSTANCES))
+            .into_par_iter()
+            .map(|chunk| {
+                let mut work =
+                    Workspace::new(scenario.seed, self.index, model.plan().release_count());
+                let first = chunk * CHUNK_INSTANCES;
+                f(first..(first + CHUNK_INSTANCES).min(n), &mut work)
+            })
+            .collect()
+    }
+
+    /// Forge bulk upgrade: the vendor lists the installations eligible at the start (on an
+    /// older major line, not having rejected the new one) in installation order and moves
+    /// them `request_size` per request, one request every `interval`.
+    fn plan_bulk_upgrade(&self, model: &InstanceModel<'_>) -> Vec<Option<SimTime>> {
+        let Some(bulk) = model.scenario().policy.bulk_upgrade else {
+            return Vec::new();
+        };
+        let plan = model.plan();
+        let newest_line = plan.line(self.publication.newest_at(bulk.at));
+        let eligible: Vec<bool> = self
+            .chunks(model, |ids, work| {
+                let mut observer = EligibleAt {
+                    plan,
+                    at: bulk.at,
+                    newest_line,
+                    version: 0,
+                    active: false,
+                    rejected: false,
+                    eligible: Vec::new(),
+                };
+                for id in ids {
+                    self.simulate(model, id, work, &mut observer);
+                }
+                observer.eligible
+            })
+            .concat();
+        let mut rank = 0u64;
+        eligible
+            .iter()
+            .map(|&e| {
+                e.then(|| {
+                    let request = rank / bulk.request_size as u64;
+                    rank += 1;
+                    bulk.at + bulk.interval.mul_f64(request as f64)
+                })
+            })
+            .collect()
+    }
+}
+
+/// Records, per member, whether a bulk upgrade starting at `at` finds it eligible.
+struct EligibleAt<'a> {
+    plan: &'a ReleasePlan,
+    at: SimTime,
+    newest_line: u32,
+    version: VersionId,
+    active: bool,
+    rejected: bool,
+    eligible: Vec<bool>,
+}
+
+impl Observer for EligibleAt<'_> {
+    fn begin(
+        &mut self,
+        _instance: u64,
+        _attributes: &Attributes,
+        installed_at: SimTime,
+        version: VersionId,
+    ) {
+        (self.version, self.active, self.rejected) = (version, installed_at <= self.at, false);
+    }
+
+    fn happened(&mut self, at: SimTime, what: Happening) {
+        if at > self.at {
+            return;
+        }
+        match what {
+            Happening::Updated { to, .. } => self.version = to,
+            Happening::Uninstalled { .. } => self.active = false,
+            Happening::Rejected { .. } => self.rejected = true,
+            _ => {}
+        }
+    }
+
+    fn end(&mut self) {
+        self.eligible
+            .push(self.active && !self.rejected && self.plan.line(self.version) < self.newest_line);
+    }
+}
+
 /// Runs replication `index` of the model's scenario.
 pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, LatencyByRelease) {
     let scenario = model.scenario();
     let plan = model.plan();
-    let publication = Publication::draw(scenario, plan, index);
+    let ctx = ReplicationContext::new(model, index);
     let deployed: Vec<SimTime> = scenario.releases.iter().map(|r| r.at).collect();
     let horizon = scenario.horizon_time();
     let grid = sample_grid(scenario);
-    let initial = scenario.population.instances;
-    let arrivals = instance::arrivals(scenario, index);
-    let n = initial + arrivals.len() as u64;
 
-    let chunks: Vec<(Tally, u64, usize)> = (0..n.div_ceil(CHUNK_INSTANCES))
-        .into_par_iter()
-        .map(|chunk| {
-            let mut work = Workspace::new(scenario.seed, index, plan.release_count());
-            let mut observer = TallyObserver::new(plan, &deployed, horizon, grid);
-            let first = chunk * CHUNK_INSTANCES;
-            for id in first..(first + CHUNK_INSTANCES).min(n) {
-                let member =
-                    instance::member(initial, &arrivals, id).expect("ids below the member count");
-                model.simulate(&publication, member, &mut work, &mut observer);
-            }
-            let (events, peak) = work.engine_counts();
-            (observer.tally, events, peak)
-        })
-        .collect();
+    let chunks = ctx.chunks(model, |ids, work| {
+        let mut observer = TallyObserver::new(plan, &deployed, horizon, grid)
+            .with_cutoff(scenario.policy.cutoff.map(|c| c.at));
+        for id in ids {
+            ctx.simulate(model, id, work, &mut observer);
+        }
+        let (events, peak) = work.engine_counts();
+        (observer.tally, events, peak)
+    });
     let mut events = 0;
     let mut peak_pending = 0;
     let mut tally: Option<Tally> = None;
@@ -78,7 +226,7 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
         .map(|k| {
             let m = Measure {
                 deployed: deployed[k],
-                published: publication.at[k],
+                published: ctx.publication.at[k],
                 drop_support_at: scenario
                     .policy
                     .drop_old_support_after
@@ -105,11 +253,17 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
             mix[sample * versions + v] = running[v] as u32;
         }
     }
+    let cutoff_affected = scenario
+        .policy
+        .cutoff
+        .filter(|c| c.at <= horizon)
+        .map(|_| tally.cutoff_affected);
     let result = ReplicationResult {
         index,
-        published: publication.at,
+        published: ctx.publication.at,
         releases,
         mix,
+        cutoff_affected,
         events,
         peak_pending,
     };

@@ -60,6 +60,8 @@ pub struct Tally {
     pub mix_changes: Vec<i64>,
     pub latency: Vec<LatencyHistogram>,
     pub instances: u64,
+    /// Active instances below the cut-off version at the cut-off.
+    pub cutoff_affected: u64,
 }
 
 impl Tally {
@@ -71,6 +73,7 @@ impl Tally {
             mix_changes: vec![0; grid.count * versions],
             latency: vec![LatencyHistogram::default(); releases],
             instances: 0,
+            cutoff_affected: 0,
         }
     }
 
@@ -92,6 +95,7 @@ impl Tally {
             .zip(&other.latency)
             .for_each(|(a, b)| a.merge(b));
         self.instances += other.instances;
+        self.cutoff_affected += other.cutoff_affected;
     }
 }
 
@@ -108,6 +112,9 @@ pub struct TallyObserver<'a> {
     version: VersionId,
     reached: Vec<SimTime>,
     uninstalled_at: SimTime,
+    /// The version the instance ran just before the cut-off, once known.
+    at_cutoff: Option<VersionId>,
+    cutoff: Option<SimTime>,
 }
 
 impl<'a> TallyObserver<'a> {
@@ -128,7 +135,15 @@ impl<'a> TallyObserver<'a> {
             version: 0,
             reached: vec![SimTime::NEVER; plan.release_count()],
             uninstalled_at: SimTime::NEVER,
+            at_cutoff: None,
+            cutoff: None,
         }
+    }
+
+    /// Count instances below `plan.cutoff_below` just before `at`.
+    pub fn with_cutoff(mut self, at: Option<SimTime>) -> Self {
+        self.cutoff = at;
+        self
     }
 
     fn mix(&mut self, t: SimTime, version: VersionId, delta: i64) {
@@ -159,9 +174,16 @@ impl Observer for TallyObserver<'_> {
         }
         self.mix(installed_at, version, 1);
         self.tally.instances += 1;
+        self.at_cutoff = None;
     }
 
     fn happened(&mut self, at: SimTime, what: Happening) {
+        if self.cutoff.is_some_and(|c| at >= c)
+            && self.at_cutoff.is_none()
+            && self.uninstalled_at.is_never()
+        {
+            self.at_cutoff = Some(self.version);
+        }
         match what {
             Happening::Updated { from, to, .. } => {
                 self.version = to;
@@ -188,6 +210,18 @@ impl Observer for TallyObserver<'_> {
     fn end(&mut self) {
         let (installed, uninstalled, horizon) =
             (self.installed_at, self.uninstalled_at, self.horizon);
+        if let Some(cutoff) = self.cutoff
+            && installed <= cutoff
+            && cutoff <= horizon
+        {
+            // Active just before the cut-off: its version then, unless it left earlier.
+            let version = self
+                .at_cutoff
+                .or((uninstalled >= cutoff).then_some(self.version));
+            if version.is_some_and(|v| self.plan.below_cutoff(v)) {
+                self.tally.cutoff_affected += 1;
+            }
+        }
         let from_start = installed == SimTime::ZERO;
         if from_start {
             self.tally.active_at_start += 1;

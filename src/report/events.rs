@@ -122,6 +122,7 @@ pub fn instance_records(
                     match cause {
                         UpdateCause::Automatic => "automatic: the version asks for nothing this instance has not granted".into(),
                         UpdateCause::Approval => "admin approves: the newest published version is applied".into(),
+                        UpdateCause::BulkUpgrade => "vendor bulk upgrade request (policy.bulk_upgrade) moves it to the newest major line".into(),
                     },
                 ),
                 Happening::Uninstalled { version, cause } => (
@@ -133,6 +134,7 @@ pub fn instance_records(
                         UninstallCause::Rejected => "rejected with on_reject: uninstall, or a free -> paid change".into(),
                         UninstallCause::Unapproved => "free -> paid not approved by the deadline; removed after the cancellation period".into(),
                         UninstallCause::Churn => "the customer left (population.churn.uninstall_rate_per_day)".into(),
+                        UninstallCause::Cutoff => "the platform cut-off: versions below it stop working (policy.cutoff_action: uninstall)".into(),
                     },
                 ),
             };

@@ -70,6 +70,18 @@ pub struct Report {
     pub releases: Vec<ReleaseReport>,
     /// How a `--precision` run ended; `null` for a fixed number of replications.
     pub precision: Option<PrecisionOutcome>,
+    /// The platform cut-off, if the scenario has one.
+    pub cutoff: Option<CutoffReport>,
+}
+
+/// Instances still below the cut-off version when it takes effect (`affected`: a `STAT`
+/// over replications, censored when the cut-off is past the horizon).
+#[derive(Clone, Debug, Serialize)]
+pub struct CutoffReport {
+    pub at_hours: f64,
+    pub below: String,
+    pub action: &'static str,
+    pub affected: Summary,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -287,6 +299,15 @@ impl RunReport {
                 },
                 releases,
                 precision,
+                cutoff: scenario.policy.cutoff.map(|c| CutoffReport {
+                    at_hours: c.at.as_hours(),
+                    below: plan.cutoff_below.map(|v| v.to_string()).unwrap_or_default(),
+                    action: match c.action {
+                        crate::scenario::CutoffAction::Broken => "broken",
+                        crate::scenario::CutoffAction::Uninstall => "uninstall",
+                    },
+                    affected: Summary::of(reps.iter().map(|r| r.cutoff_affected.map(|n| n as f64))),
+                }),
             },
             mix: version_mix(scenario, run),
             latency: run.latency.clone(),

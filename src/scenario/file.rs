@@ -219,6 +219,30 @@ pub struct PolicyFile {
     pub drop_old_support_after: Option<DurationText>,
     pub uninstall_unapproved_after: Option<DurationText>,
     pub cancellation_period: Option<DurationText>,
+    pub bulk_upgrade: Option<BulkUpgradeFile>,
+    pub cutoff_at: Option<String>,
+    pub cutoff_below: Option<String>,
+    pub cutoff_action: Option<CutoffActionFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkUpgradeFile {
+    pub at: String,
+    #[serde(default = "default_request_size")]
+    pub request_size: u32,
+    pub requests_per_hour: f64,
+}
+
+fn default_request_size() -> u32 {
+    500
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CutoffActionFile {
+    Broken,
+    Uninstall,
 }
 
 #[derive(Debug, Default, Deserialize)]

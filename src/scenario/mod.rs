@@ -212,6 +212,35 @@ pub struct Policy {
     pub uninstall_unapproved_after: Option<SimDuration>,
     /// A cancelled instance keeps the app this long before it is removed.
     pub cancellation_period: SimDuration,
+    /// Forge: the vendor moves installations on older major lines to the newest one.
+    pub bulk_upgrade: Option<BulkUpgrade>,
+    /// A date after which versions below a version stop working.
+    pub cutoff: Option<Cutoff>,
+}
+
+/// A Forge bulk upgrade: starting `at`, requests of at most `request_size` installations,
+/// `interval` apart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BulkUpgrade {
+    pub at: SimTime,
+    pub request_size: u32,
+    pub interval: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cutoff {
+    pub at: SimTime,
+    /// Versions older than this stop working; `None`: the last release's version.
+    pub below: Option<Version>,
+    pub action: CutoffAction,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutoffAction {
+    /// The instances stay installed but broken: the report counts them.
+    Broken,
+    /// The instances uninstall at the cut-off.
+    Uninstall,
 }
 
 #[derive(Clone, Debug)]

@@ -108,6 +108,8 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
             .policy
             .cancellation_period
             .map_or(SimDuration::from_days(30), |d| d.0),
+        bulk_upgrade: bulk_upgrade(&f.policy, start, platform)?,
+        cutoff: cutoff(&f.policy, start, platform)?,
     };
     let report = report(&f.report, horizon)?;
     Ok(Scenario {
@@ -892,4 +894,64 @@ fn report(f: &file::ReportFile, horizon: SimDuration) -> Check<ReportSettings> {
         coexistence_tolerance,
         compat_window_quantile,
     })
+}
+
+fn bulk_upgrade(
+    p: &file::PolicyFile,
+    start: DateTime<Utc>,
+    platform: Platform,
+) -> Check<Option<BulkUpgrade>> {
+    let Some(b) = &p.bulk_upgrade else {
+        return Ok(None);
+    };
+    if platform != Platform::Forge {
+        return Err(FieldError::new(
+            "policy.bulk_upgrade",
+            "bulk upgrades are a Forge lever",
+        ));
+    }
+    if !(1..=500).contains(&b.request_size) {
+        return Err(FieldError::new(
+            "policy.bulk_upgrade.request_size",
+            format!(
+                "{} is not allowed; a request moves 1 to 500 installations",
+                b.request_size
+            ),
+        ));
+    }
+    if !(b.requests_per_hour.is_finite() && b.requests_per_hour > 0.0) {
+        return Err(FieldError::new(
+            "policy.bulk_upgrade.requests_per_hour",
+            "must be a positive number",
+        ));
+    }
+    Ok(Some(BulkUpgrade {
+        at: release_time(&b.at, start, "policy.bulk_upgrade.at")?,
+        request_size: b.request_size,
+        interval: SimDuration::from_hours(1).mul_f64(1.0 / b.requests_per_hour),
+    }))
+}
+
+fn cutoff(p: &file::PolicyFile, start: DateTime<Utc>, platform: Platform) -> Check<Option<Cutoff>> {
+    let Some(at) = &p.cutoff_at else {
+        if p.cutoff_below.is_some() || p.cutoff_action.is_some() {
+            return Err(FieldError::new(
+                "policy.cutoff_at",
+                "is required with cutoff_below or cutoff_action",
+            ));
+        }
+        return Ok(None);
+    };
+    Ok(Some(Cutoff {
+        at: release_time(at, start, "policy.cutoff_at")?,
+        below: p
+            .cutoff_below
+            .as_deref()
+            .map(|v| parse_version(v, "policy.cutoff_below", platform))
+            .transpose()?,
+        action: match p.cutoff_action {
+            Some(file::CutoffActionFile::Uninstall) => CutoffAction::Uninstall,
+            _ => CutoffAction::Broken,
+        },
+    }))
 }

@@ -59,18 +59,16 @@ pub fn run(doc: &Value) -> (Scenario, RunOutput) {
 pub fn lives(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
     let plan = ReleasePlan::new(s);
     let model = InstanceModel::new(s, &plan);
-    record(&model, replication, 0..s.population.instances)
+    let (ctx, lives) = record(&model, replication, 0..s.population.instances);
+    (ctx.publication, lives)
 }
 
 /// Every member's life in one replication, new installs (churn) included.
 pub fn lives_with_arrivals(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
     let plan = ReleasePlan::new(s);
     let model = InstanceModel::new(s, &plan);
-    record(
-        &model,
-        replication,
-        0..rollout_sim::model::member_count(s, replication),
-    )
+    let (ctx, lives) = record(&model, replication, 0..u64::MAX);
+    (ctx.publication, lives)
 }
 
 /// Kolmogorov-Smirnov distance between a sample and a CDF.
