@@ -301,23 +301,44 @@ fn new_installs_take_the_newest_version_without_approval() {
 }
 
 fn forge_major_with_bulk(bulk: Value) -> Value {
-    let doc = set(base("forge"), "releases", json!([{"at": "0h", "changes": ["scopes"]}]));
-    let doc = set(doc, "admins", json!({"default": {"approve": 0.3, "reject": 0.1, "delay": {"fixed": "1d"}}}));
-    let doc = set(set(doc, "population.instances", json!(3000)), "horizon", json!("20d"));
+    let doc = set(
+        base("forge"),
+        "releases",
+        json!([{"at": "0h", "changes": ["scopes"]}]),
+    );
+    let doc = set(
+        doc,
+        "admins",
+        json!({"default": {"approve": 0.3, "reject": 0.1, "delay": {"fixed": "1d"}}}),
+    );
+    let doc = set(
+        set(doc, "population.instances", json!(3000)),
+        "horizon",
+        json!("20d"),
+    );
     set(doc, "policy", json!({"bulk_upgrade": bulk}))
 }
 
 #[test]
 fn bulk_upgrade_moves_at_most_500_per_request_and_only_eligible_instances() {
     use rollout_sim::model::{Happening, UpdateCause};
-    let doc = forge_major_with_bulk(json!({"at": "5d", "request_size": 500, "requests_per_hour": 2}));
+    let doc =
+        forge_major_with_bulk(json!({"at": "5d", "request_size": 500, "requests_per_hour": 2}));
     let s = scenario(&doc);
     let (_, lives) = lives(&s, 0);
     let mut per_request = std::collections::BTreeMap::new();
     for life in &lives {
-        let rejected = life.happenings.iter().any(|(t, h)| matches!(h, Happening::Rejected { .. }) && t.as_hours() <= 120.0);
+        let rejected = life
+            .happenings
+            .iter()
+            .any(|(t, h)| matches!(h, Happening::Rejected { .. }) && t.as_hours() <= 120.0);
         for &(t, h) in &life.happenings {
-            if let Happening::Updated { from, to, cause: UpdateCause::BulkUpgrade } = h {
+            if let Happening::Updated {
+                from,
+                to,
+                cause: UpdateCause::BulkUpgrade,
+            } = h
+            {
                 assert_eq!((from, to), (0, 1));
                 assert!(!rejected, "an admin who rejected is not moved");
                 *per_request.entry(t).or_insert(0) += 1;
@@ -329,24 +350,45 @@ fn bulk_upgrade_moves_at_most_500_per_request_and_only_eligible_instances() {
     let sizes: Vec<u32> = per_request.values().copied().collect();
     assert!(sizes.len() >= 3, "{sizes:?}");
     assert!(sizes.iter().all(|&n| n <= 500), "{sizes:?}");
-    assert!(sizes[..sizes.len() - 1].iter().all(|&n| n == 500), "full requests first: {sizes:?}");
+    assert!(
+        sizes[..sizes.len() - 1].iter().all(|&n| n == 500),
+        "full requests first: {sizes:?}"
+    );
     let times: Vec<f64> = per_request.keys().map(|t| t.as_hours()).collect();
     for (i, t) in times.iter().enumerate() {
-        assert!((t - (120.0 + 0.5 * i as f64)).abs() < 1e-6, "request {i} at {t} h");
+        assert!(
+            (t - (120.0 + 0.5 * i as f64)).abs() < 1e-6,
+            "request {i} at {t} h"
+        );
     }
     // With the bulk upgrade, only the rejecters stay on line 1.
     let (_, out) = run(&doc);
-    let (_, without) = run(&forge_major_with_bulk(json!({"at": "19d", "request_size": 1, "requests_per_hour": 0.001})));
-    let at_10d = |o: &rollout_sim::montecarlo::RunOutput| o.replications[0].releases[0].time_to_share[0];
+    let (_, without) = run(&forge_major_with_bulk(
+        json!({"at": "19d", "request_size": 1, "requests_per_hour": 0.001}),
+    ));
+    let at_10d =
+        |o: &rollout_sim::montecarlo::RunOutput| o.replications[0].releases[0].time_to_share[0];
     assert!(at_10d(&out).unwrap() < at_10d(&without).unwrap_or(SimDuration::from_days(99)));
 }
 
 #[test]
 fn a_cutoff_counts_broken_instances_or_uninstalls_them() {
-    let doc = set(base("connect"), "releases", json!([{"at": "0h", "changes": ["scopes"]}]));
-    let doc = set(doc, "admins", json!({"default": {"approve": 0.6, "reject": 0.0, "delay": {"fixed": "1d"}}}));
+    let doc = set(
+        base("connect"),
+        "releases",
+        json!([{"at": "0h", "changes": ["scopes"]}]),
+    );
+    let doc = set(
+        doc,
+        "admins",
+        json!({"default": {"approve": 0.6, "reject": 0.0, "delay": {"fixed": "1d"}}}),
+    );
     let doc = set(set(doc, "horizon", json!("20d")), "replications", json!(10));
-    let broken = set(doc.clone(), "policy", json!({"cutoff_at": "15d", "drop_old_support_after": "15d"}));
+    let broken = set(
+        doc.clone(),
+        "policy",
+        json!({"cutoff_at": "15d", "drop_old_support_after": "15d"}),
+    );
     let (s, out) = run(&broken);
     let report = rollout_sim::report::RunReport::build(&s, &out, None);
     let cutoff = report.report.cutoff.as_ref().unwrap();
@@ -354,13 +396,25 @@ fn a_cutoff_counts_broken_instances_or_uninstalls_them() {
     for r in &out.replications {
         // Broken: the instances below 1.5.0 at the cut-off are exactly those left behind then.
         assert_eq!(r.cutoff_affected, r.releases[0].left_behind);
-        assert!(r.releases[0].coexistence.is_none(), "broken instances stay installed");
+        assert!(
+            r.releases[0].coexistence.is_none(),
+            "broken instances stay installed"
+        );
     }
-    let uninstall = set(doc, "policy", json!({"cutoff_at": "15d", "cutoff_action": "uninstall"}));
+    let uninstall = set(
+        doc,
+        "policy",
+        json!({"cutoff_at": "15d", "cutoff_action": "uninstall"}),
+    );
     let (_, out2) = run(&uninstall);
     for (r, r2) in out.replications.iter().zip(&out2.replications) {
-        assert_eq!(r.cutoff_affected, r2.cutoff_affected, "same draws, same count");
-        let c = r2.releases[0].coexistence.expect("the cut-off removes the last old instances");
+        assert_eq!(
+            r.cutoff_affected, r2.cutoff_affected,
+            "same draws, same count"
+        );
+        let c = r2.releases[0]
+            .coexistence
+            .expect("the cut-off removes the last old instances");
         assert_eq!(c, SimDuration::from_days(15));
     }
 }
