@@ -331,7 +331,7 @@ fn run_prints_the_table_and_writes_reports() {
     }
     let ts = fs::read_to_string(out.join("timeseries.csv")).unwrap();
     assert!(ts.starts_with(
-        "hours,version,mean_share,p5_share,p95_share,mean_instances,mean_installed\n0,1.4.2,1,1,1,2000,2000\n"
+        "hours,version,mean_share,p5_share,p95_share,mean_instances,mean_installed,mean_weighted_share\n0,1.4.2,1,1,1,2000,2000,1\n"
     ));
     let lat = fs::read_to_string(out.join("latency.csv")).unwrap();
     assert!(lat.lines().next().unwrap().contains("beyond_horizon"));

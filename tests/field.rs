@@ -418,3 +418,71 @@ fn a_cutoff_counts_broken_instances_or_uninstalls_them() {
         assert_eq!(c, SimDuration::from_days(15));
     }
 }
+
+#[test]
+fn shares_by_weight_follow_the_heavy_segment() {
+    // 70% small sites (weight 1) approve within an hour; 30% large sites (weight 9, so 79%
+    // of the weight) approve after 10 days. By instance half the field moves within two
+    // days; by weight only after the large sites act.
+    let doc = set(
+        base("connect"),
+        "releases",
+        json!([{"at": "0h", "changes": ["scopes"]}]),
+    );
+    let doc = set(
+        set(doc, "horizon", json!("20d")),
+        "timing.maintenance_slip",
+        json!("0h"),
+    );
+    let doc = set(
+        doc,
+        "admins",
+        json!({
+        "quick": {"approve": 1.0, "reject": 0.0, "delay": {"fixed": "1h"}},
+        "slow": {"approve": 1.0, "reject": 0.0, "delay": {"fixed": "10d"}}}),
+    );
+    let segments = |w_small: f64, w_large: f64| {
+        json!([
+        {"name": "small", "share": 0.7, "admin": "quick", "weight": w_small},
+        {"name": "large", "share": 0.3, "admin": "slow", "weight": w_large}])
+    };
+    let (s, out) = run(&set(doc.clone(), "population.segments", segments(1.0, 9.0)));
+    for r in &out.replications {
+        let f = &r.releases[0];
+        let by_instance = f.time_to_share[0].unwrap();
+        let by_weight = f.time_to_weighted_share[0].unwrap();
+        assert!(by_instance < SimDuration::from_days(2), "{by_instance}");
+        assert!(by_weight > SimDuration::from_days(10), "{by_weight}");
+    }
+    let report = rollout_sim::report::RunReport::build(&s, &out, None);
+    assert!(
+        report.report.releases[0]
+            .time_to_weighted_share_hours
+            .is_some()
+    );
+    // At the horizon everyone has moved, by weight too.
+    let last = report
+        .mix
+        .iter()
+        .rev()
+        .find(|r| r.version == "1.5.0")
+        .unwrap();
+    assert_eq!((last.mean_share, last.mean_weighted_share), (1.0, 1.0));
+    // Equal weights other than 1 give exactly the shares by instance.
+    let (_, equal) = run(&set(doc.clone(), "population.segments", segments(2.0, 2.0)));
+    for r in &equal.replications {
+        assert_eq!(
+            r.releases[0].time_to_weighted_share,
+            r.releases[0].time_to_share
+        );
+    }
+    // Without weights the report says null rather than repeating the same numbers.
+    let (s, out) = run(&set(doc, "population.segments", segments(1.0, 1.0)));
+    assert!(
+        rollout_sim::report::RunReport::build(&s, &out, None)
+            .report
+            .releases[0]
+            .time_to_weighted_share_hours
+            .is_none()
+    );
+}

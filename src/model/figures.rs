@@ -2,7 +2,7 @@
 
 use crate::time::{SimDuration, SimTime};
 
-use super::tally::change;
+use super::tally::{change, key_kind, key_segment, key_time};
 
 /// One release's figures in one replication; `None` means censored (it did not happen
 /// before the horizon), or for `left_behind` also that no drop date is set.
@@ -12,6 +12,8 @@ pub struct ReleaseFigures {
     /// Per threshold: the first time after the deploy at which the share of active
     /// instances on this release's version or later reached it.
     pub time_to_share: Vec<Option<SimDuration>>,
+    /// The same by weight (seats, revenue); empty when the scenario is unweighted.
+    pub time_to_weighted_share: Vec<Option<SimDuration>>,
     /// The first time after the deploy at which at most `tolerance` of active instances
     /// are older than this release.
     pub coexistence: Option<SimDuration>,
@@ -113,35 +115,63 @@ pub struct Measure<'a> {
     pub horizon: SimTime,
     pub thresholds: &'a [f64],
     pub tolerance: f64,
+    /// Weight units per segment (empty: unweighted).
+    pub weights: &'a [i64],
 }
 
-/// Sweeps a release's count changes in time order. `keys` are sorted in place.
+/// Whether `new` out of `total` reaches the share `p` (with a little room for rounding).
+fn reaches(new: f64, total: f64, p: f64) -> bool {
+    new >= p * total - 1e-9 * total.max(1.0)
+}
+
+/// Sweeps a release's count changes in time order. `keys` are sorted in place;
+/// `active_at_start` and `old_at_start` are per segment.
 pub fn measure(
     m: &Measure<'_>,
     keys: &mut [u64],
-    active_at_start: u64,
-    old_at_start: u64,
+    active_at_start: &[u64],
+    old_at_start: &[u64],
 ) -> ReleaseFigures {
     keys.sort_unstable();
-    let time = |k: u64| SimTime::from_millis((k >> change::BITS) as i64);
-    let (mut active, mut old) = (active_at_start as i64, old_at_start as i64);
+    let (mut active, mut old) = (
+        active_at_start.iter().sum::<u64>() as i64,
+        old_at_start.iter().sum::<u64>() as i64,
+    );
+    let weighted = !m.weights.is_empty();
+    let weigh = |counts: &[u64]| -> i128 {
+        counts
+            .iter()
+            .zip(m.weights)
+            .map(|(&c, &w)| c as i128 * w as i128)
+            .sum()
+    };
+    let (mut active_w, mut old_w) = (weigh(active_at_start), weigh(old_at_start));
     let mut time_to_share = vec![None; m.thresholds.len()];
+    let mut time_to_weighted_share = vec![None; if weighted { m.thresholds.len() } else { 0 }];
     let mut coexistence = None;
     let drop_at = m.drop_support_at.filter(|&t| t <= m.horizon);
     let mut left_behind = None;
 
-    let mut evaluate = |t: SimTime, active: i64, old: i64| {
+    let mut evaluate = |t: SimTime, active: i64, old: i64, active_w: i128, old_w: i128| {
         let since = t.since(m.deployed);
-        let new = active - old;
         for (slot, &p) in time_to_share.iter_mut().zip(m.thresholds) {
-            if slot.is_none() && new >= (p * active as f64 - 1e-9).ceil() as i64 {
+            if slot.is_none() && reaches((active - old) as f64, active as f64, p) {
+                *slot = Some(since);
+            }
+        }
+        for (slot, &p) in time_to_weighted_share.iter_mut().zip(m.thresholds) {
+            if slot.is_none() && reaches((active_w - old_w) as f64, active_w as f64, p) {
                 *slot = Some(since);
             }
         }
         if coexistence.is_none() && old <= (m.tolerance * active as f64 + 1e-9).floor() as i64 {
             coexistence = Some(since);
         }
-        time_to_share.iter().all(Option::is_some) && coexistence.is_some()
+        time_to_share
+            .iter()
+            .chain(&time_to_weighted_share)
+            .all(Option::is_some)
+            && coexistence.is_some()
     };
 
     let mut i = 0;
@@ -149,12 +179,11 @@ pub fn measure(
     let mut at = m.deployed;
     while i <= keys.len() {
         // Apply every change up to `at`, then look at the state.
-        while i < keys.len() && time(keys[i]) <= at {
-            if left_behind.is_none() && drop_at.is_some_and(|d| time(keys[i]) > d) {
+        while i < keys.len() && key_time(keys[i]) <= at {
+            if left_behind.is_none() && drop_at.is_some_and(|d| key_time(keys[i]) > d) {
                 left_behind = Some(old as u64);
             }
-            let kind = keys[i] & ((1 << change::BITS) - 1);
-            let (da, dold) = match kind {
+            let (da, dold) = match key_kind(keys[i]) {
                 change::INSTALL_OLD => (1, 1),
                 change::INSTALL_NEW => (1, 0),
                 change::REACH => (0, -1),
@@ -163,15 +192,20 @@ pub fn measure(
             };
             active += da;
             old += dold;
+            if weighted {
+                let w = m.weights[key_segment(keys[i])] as i128;
+                active_w += da as i128 * w;
+                old_w += dold as i128 * w;
+            }
             i += 1;
         }
         if !done {
-            done = evaluate(at, active, old);
+            done = evaluate(at, active, old, active_w, old_w);
         }
         if (done && (drop_at.is_none() || left_behind.is_some())) || i == keys.len() {
             break;
         }
-        at = time(keys[i]);
+        at = key_time(keys[i]);
     }
     if left_behind.is_none() && drop_at.is_some() {
         left_behind = Some(old as u64);
@@ -179,6 +213,7 @@ pub fn measure(
     ReleaseFigures {
         published_after: (m.published <= m.horizon).then(|| m.published.since(m.deployed)),
         time_to_share,
+        time_to_weighted_share,
         coexistence,
         left_behind,
     }
@@ -189,7 +224,7 @@ mod tests {
     use super::*;
 
     fn k(hours: i64, kind: u64) -> u64 {
-        ((hours * 3_600_000) as u64) << change::BITS | kind
+        crate::model::tally::key(SimTime::from_millis(hours * 3_600_000), 0, kind)
     }
 
     fn measure_hours(keys: &mut [u64], active: u64, old: u64, drop: Option<i64>) -> ReleaseFigures {
@@ -200,8 +235,9 @@ mod tests {
             horizon: SimTime::from_millis(100 * 3_600_000),
             thresholds: &[0.5, 1.0],
             tolerance: 0.0,
+            weights: &[],
         };
-        measure(&m, keys, active, old)
+        measure(&m, keys, &[active], &[old])
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct ReplicationResult {
     pub releases: Vec<ReleaseFigures>,
     /// `[sample][version]`: instances on each version at each sample time.
     pub mix: Vec<u32>,
+    /// `[sample][version]`: weight units on each version (empty: unweighted).
+    pub mix_weight: Vec<i64>,
     /// Instances below the cut-off version at the cut-off (`None`: no cut-off before
     /// the horizon).
     pub cutoff_affected: Option<u64>,
@@ -199,9 +201,11 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
     let deployed: Vec<SimTime> = scenario.releases.iter().map(|r| r.at).collect();
     let horizon = scenario.horizon_time();
     let grid = sample_grid(scenario);
+    let segments = scenario.population.segments.len();
+    let weights = scenario.population.weight_units();
 
     let chunks = ctx.chunks(model, |ids, work| {
-        let mut observer = TallyObserver::new(plan, &deployed, horizon, grid)
+        let mut observer = TallyObserver::new(plan, &deployed, horizon, grid, segments, &weights)
             .with_cutoff(scenario.policy.cutoff.map(|c| c.at));
         for id in ids {
             ctx.simulate(model, id, work, &mut observer);
@@ -234,12 +238,13 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
                 horizon,
                 thresholds: &scenario.report.thresholds,
                 tolerance: scenario.report.coexistence_tolerance,
+                weights: &weights,
             };
             figures::measure(
                 &m,
                 &mut tally.keys[k],
-                tally.active_at_start,
-                tally.old_at_start[k],
+                &tally.active_at_start,
+                &tally.old_at_start[k * segments..(k + 1) * segments],
             )
         })
         .collect();
@@ -253,6 +258,12 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
             mix[sample * versions + v] = running[v] as u32;
         }
     }
+    let mut mix_weight = tally.mix_weight_changes;
+    for sample in 1..mix_weight.len() / versions.max(1) {
+        for v in 0..versions {
+            mix_weight[sample * versions + v] += mix_weight[(sample - 1) * versions + v];
+        }
+    }
     let cutoff_affected = scenario
         .policy
         .cutoff
@@ -263,6 +274,7 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
         published: ctx.publication.at,
         releases,
         mix,
+        mix_weight,
         cutoff_affected,
         events,
         peak_pending,

@@ -18,11 +18,28 @@ pub(super) mod change {
     pub const REACH: u64 = 2;
     pub const UNINSTALL_OLD: u64 = 3;
     pub const UNINSTALL_NEW: u64 = 4;
+    /// Bits of the kind; the segment takes the next 8 bits, the time the rest.
     pub const BITS: u32 = 3;
+    pub const SEGMENT_BITS: u32 = 8;
 }
 
-fn key(t: SimTime, kind: u64) -> u64 {
-    ((t.as_millis() as u64) << change::BITS) | kind
+/// A sweep key: time, then segment, then kind, so sorting orders by time.
+pub(super) fn key(t: SimTime, segment: usize, kind: u64) -> u64 {
+    ((t.as_millis() as u64) << (change::BITS + change::SEGMENT_BITS))
+        | ((segment as u64) << change::BITS)
+        | kind
+}
+
+pub(super) fn key_time(k: u64) -> SimTime {
+    SimTime::from_millis((k >> (change::BITS + change::SEGMENT_BITS)) as i64)
+}
+
+pub(super) fn key_segment(k: u64) -> usize {
+    ((k >> change::BITS) & ((1 << change::SEGMENT_BITS) - 1)) as usize
+}
+
+pub(super) fn key_kind(k: u64) -> u64 {
+    k & ((1 << change::BITS) - 1)
 }
 
 /// Sample times for the version mix: `j * every` for `j = 0..count`.
@@ -53,11 +70,14 @@ impl SampleGrid {
 pub struct Tally {
     /// Per release: sweep keys of changes after time 0.
     pub keys: Vec<Vec<u64>>,
-    /// Instances active at time 0, and per release those of them older than it.
-    pub active_at_start: u64,
+    /// Per segment: instances active at time 0; per release and segment, those of them
+    /// older than the release (`[release * segments + segment]`).
+    pub active_at_start: Vec<u64>,
     pub old_at_start: Vec<u64>,
     /// `[sample][version]` changes of the count on each version.
     pub mix_changes: Vec<i64>,
+    /// `[sample][version]` changes of the weight on each version (empty: unweighted).
+    pub mix_weight_changes: Vec<i64>,
     pub latency: Vec<LatencyHistogram>,
     pub instances: u64,
     /// Active instances below the cut-off version at the cut-off.
@@ -65,12 +85,23 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn new(releases: usize, versions: usize, grid: SampleGrid) -> Self {
+    pub fn new(
+        releases: usize,
+        versions: usize,
+        segments: usize,
+        weighted: bool,
+        grid: SampleGrid,
+    ) -> Self {
         Tally {
             keys: vec![Vec::new(); releases],
-            active_at_start: 0,
-            old_at_start: vec![0; releases],
+            active_at_start: vec![0; segments],
+            old_at_start: vec![0; releases * segments],
             mix_changes: vec![0; grid.count * versions],
+            mix_weight_changes: if weighted {
+                vec![0; grid.count * versions]
+            } else {
+                Vec::new()
+            },
             latency: vec![LatencyHistogram::default(); releases],
             instances: 0,
             cutoff_affected: 0,
@@ -81,7 +112,14 @@ impl Tally {
         for (mine, theirs) in self.keys.iter_mut().zip(other.keys) {
             mine.extend(theirs);
         }
-        self.active_at_start += other.active_at_start;
+        self.active_at_start
+            .iter_mut()
+            .zip(&other.active_at_start)
+            .for_each(|(a, b)| *a += b);
+        self.mix_weight_changes
+            .iter_mut()
+            .zip(&other.mix_weight_changes)
+            .for_each(|(a, b)| *a += b);
         self.old_at_start
             .iter_mut()
             .zip(&other.old_at_start)
@@ -102,6 +140,10 @@ impl Tally {
 /// The [`Observer`] that fills a [`Tally`].
 pub struct TallyObserver<'a> {
     plan: &'a ReleasePlan,
+    /// Weight units per segment (empty: unweighted).
+    weights: &'a [i64],
+    segments: usize,
+    segment: usize,
     deployed: &'a [SimTime],
     horizon: SimTime,
     grid: SampleGrid,
@@ -118,18 +160,30 @@ pub struct TallyObserver<'a> {
 }
 
 impl<'a> TallyObserver<'a> {
+    /// `weights`: weight units per segment, empty when unweighted.
     pub fn new(
         plan: &'a ReleasePlan,
         deployed: &'a [SimTime],
         horizon: SimTime,
         grid: SampleGrid,
+        segments: usize,
+        weights: &'a [i64],
     ) -> Self {
         TallyObserver {
             plan,
+            weights,
+            segments,
+            segment: 0,
             deployed,
             horizon,
             grid,
-            tally: Tally::new(plan.release_count(), plan.version_count(), grid),
+            tally: Tally::new(
+                plan.release_count(),
+                plan.version_count(),
+                segments,
+                !weights.is_empty(),
+                grid,
+            ),
             installed_at: SimTime::ZERO,
             first_version: 0,
             version: 0,
@@ -148,7 +202,11 @@ impl<'a> TallyObserver<'a> {
 
     fn mix(&mut self, t: SimTime, version: VersionId, delta: i64) {
         if let Some(j) = self.grid.first_sample_at_or_after(t) {
-            self.tally.mix_changes[j * self.plan.version_count() + version] += delta;
+            let at = j * self.plan.version_count() + version;
+            self.tally.mix_changes[at] += delta;
+            if let Some(w) = self.weights.get(self.segment) {
+                self.tally.mix_weight_changes[at] += delta * w;
+            }
         }
     }
 }
@@ -157,10 +215,11 @@ impl Observer for TallyObserver<'_> {
     fn begin(
         &mut self,
         _instance: u64,
-        _attributes: &Attributes,
+        attributes: &Attributes,
         installed_at: SimTime,
         version: VersionId,
     ) {
+        self.segment = attributes.segment;
         self.installed_at = installed_at;
         self.first_version = version;
         self.version = version;
@@ -224,14 +283,16 @@ impl Observer for TallyObserver<'_> {
         }
         let from_start = installed == SimTime::ZERO;
         if from_start {
-            self.tally.active_at_start += 1;
+            self.tally.active_at_start[self.segment] += 1;
         }
+        let segment = self.segment;
+        let key = |t: SimTime, kind: u64| key(t, segment, kind);
         for k in 0..self.reached.len() {
             let reached = self.reached[k];
             let old_at_install = !self.plan.at_least(self.first_version, k);
             let keys = &mut self.tally.keys[k];
             match (from_start, old_at_install) {
-                (true, true) => self.tally.old_at_start[k] += 1,
+                (true, true) => self.tally.old_at_start[k * self.segments + segment] += 1,
                 (true, false) => {}
                 (false, true) => keys.push(key(installed, change::INSTALL_OLD)),
                 (false, false) => keys.push(key(installed, change::INSTALL_NEW)),

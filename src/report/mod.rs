@@ -121,6 +121,8 @@ pub struct ReleaseReport {
     pub published_after_hours: Summary,
     /// Keyed by threshold share, in increasing order ("0.5", ..., "1").
     pub time_to_share_hours: BTreeMap<ThresholdKey, Summary>,
+    /// The same by segment weight; `null` when every segment weighs 1.
+    pub time_to_weighted_share_hours: Option<BTreeMap<ThresholdKey, Summary>>,
     pub coexistence_hours: Summary,
     pub instance_latency_hours: LatencyQuantiles,
     pub left_behind: Option<Summary>,
@@ -205,6 +207,8 @@ pub struct MixRow {
     pub mean_instances: f64,
     /// Installed instances at the sample (all versions), mean over replications.
     pub mean_installed: f64,
+    /// The version's share of the installed weight (equal to `mean_share` unweighted).
+    pub mean_weighted_share: f64,
 }
 
 /// Everything the exporters and the table need.
@@ -259,6 +263,23 @@ impl RunReport {
                             )
                         })
                         .collect(),
+                    time_to_weighted_share_hours: (!scenario.population.weight_units().is_empty())
+                        .then(|| {
+                            scenario
+                                .report
+                                .thresholds
+                                .iter()
+                                .enumerate()
+                                .map(|(i, &p)| {
+                                    (
+                                        ThresholdKey(p),
+                                        Summary::of(
+                                            figures().map(|f| hours(f.time_to_weighted_share[i])),
+                                        ),
+                                    )
+                                })
+                                .collect()
+                        }),
                     coexistence_hours: Summary::of(coexistence.iter().copied()),
                     instance_latency_hours: LatencyQuantiles {
                         p50: hours(latency.quantile(0.5)),
@@ -331,7 +352,27 @@ fn version_mix(scenario: &Scenario, run: &RunOutput) -> Vec<MixRow> {
             shares.clear();
             let mut instances = 0.0;
             let mut installed = 0.0;
+            let mut weighted_share = 0.0;
             for r in &run.replications {
+                weighted_share += match r.mix_weight.get(j * versions..(j + 1) * versions) {
+                    Some(row) => {
+                        let total: i64 = row.iter().sum();
+                        if total == 0 {
+                            0.0
+                        } else {
+                            row[v] as f64 / total as f64
+                        }
+                    }
+                    None => {
+                        let row = &r.mix[j * versions..(j + 1) * versions];
+                        let total: u64 = row.iter().map(|&c| c as u64).sum();
+                        if total == 0 {
+                            0.0
+                        } else {
+                            row[v] as f64 / total as f64
+                        }
+                    }
+                };
                 let row = &r.mix[j * versions..(j + 1) * versions];
                 let active: u64 = row.iter().map(|&c| c as u64).sum();
                 installed += active as f64;
@@ -353,6 +394,7 @@ fn version_mix(scenario: &Scenario, run: &RunOutput) -> Vec<MixRow> {
                 p95_share: quantile_sorted(&shares, 0.95).unwrap_or(0.0),
                 mean_instances: instances / n,
                 mean_installed: installed / n,
+                mean_weighted_share: weighted_share / n,
             });
         }
     }

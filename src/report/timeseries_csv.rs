@@ -21,6 +21,7 @@ impl Exporter for TimeseriesCsv {
             "p95_share",
             "mean_instances",
             "mean_installed",
+            "mean_weighted_share",
         ])?;
         for row in &report.mix {
             w.write_record([
@@ -31,6 +32,7 @@ impl Exporter for TimeseriesCsv {
                 row.p95_share.to_string(),
                 row.mean_instances.to_string(),
                 row.mean_installed.to_string(),
+                row.mean_weighted_share.to_string(),
             ])?;
         }
         w.flush()

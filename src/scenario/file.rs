@@ -104,6 +104,7 @@ pub struct SegmentFile {
     pub maintenance: Option<String>,
     #[serde(default)]
     pub holidays: Vec<String>,
+    pub weight: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -97,6 +97,23 @@ pub struct Population {
     pub churn: Churn,
 }
 
+/// Fixed-point units per unit of segment weight: weights add up exactly, in any order.
+pub const WEIGHT_UNITS: f64 = 1e6;
+
+impl Population {
+    /// Each segment's weight in fixed-point units, or empty when every weight is 1
+    /// (then shares by weight equal shares by instance and are not computed).
+    pub fn weight_units(&self) -> Vec<i64> {
+        if self.segments.iter().all(|s| s.weight == 1.0) {
+            return Vec::new();
+        }
+        self.segments
+            .iter()
+            .map(|s| (s.weight * WEIGHT_UNITS).round() as i64)
+            .collect()
+    }
+}
+
 /// New installs and uninstalls (assumption; off by default).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Churn {
@@ -116,6 +133,8 @@ pub struct Segment {
     pub maintenance: Calendar,
     /// Local dates on which admins do not work (with working hours).
     pub holidays: Vec<NaiveDate>,
+    /// What one instance of the segment counts for in weighted shares (seats, revenue).
+    pub weight: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

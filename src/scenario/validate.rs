@@ -21,6 +21,9 @@ const SHARE_TOLERANCE: f64 = 1e-6;
 /// first response.
 pub const MAX_REMINDERS: usize = 7;
 
+/// Segments are encoded in 8 bits of the report's sweep keys.
+pub const MAX_SEGMENTS: usize = 256;
+
 fn time_of_day(text: &str, field: &str) -> Check<NaiveTime> {
     NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| {
         FieldError::new(
@@ -518,6 +521,7 @@ fn population(
                 admin: admins["default"].clone(),
                 maintenance: calendars["default"].clone(),
                 holidays: Vec::new(),
+                weight: 1.0,
             }],
             churn,
         });
@@ -526,6 +530,12 @@ fn population(
         return Err(FieldError::new(
             "population.segments",
             "needs at least one segment (or leave the key out)",
+        ));
+    }
+    if files.len() > MAX_SEGMENTS {
+        return Err(FieldError::new(
+            "population.segments",
+            format!("at most {MAX_SEGMENTS} segments, got {}", files.len()),
         ));
     }
     let mut segments = Vec::with_capacity(files.len());
@@ -595,7 +605,15 @@ fn population(
                 })
             })
             .collect::<Check<Vec<_>>>()?;
+        let weight = s.weight.unwrap_or(1.0);
+        if !(weight.is_finite() && weight > 0.0 && weight <= 1e6) {
+            return Err(FieldError::new(
+                field("weight"),
+                format!("{weight} is not allowed; a weight is a number above 0 and at most 1e6"),
+            ));
+        }
         segments.push(Segment {
+            weight,
             holidays,
             name: s.name.clone(),
             share: s.share,
