@@ -123,14 +123,6 @@ impl Slot<'_> {
     pub fn uniform(&self, index: usize) -> f64 {
         ((self.0[index] >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -111,10 +111,6 @@ impl<E> EventQueue<E> {
         self.pop()
     }
 
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
-    }
-
     pub fn len(&self) -> usize {
         self.heap.len()
     }
