@@ -20,6 +20,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::model::ReleaseFigures;
 use crate::montecarlo::PrecisionOutcome;
 use crate::montecarlo::RunOutput;
 use crate::scenario::Scenario;
@@ -238,6 +239,22 @@ impl RunReport {
             .enumerate()
             .map(|(k, release)| {
                 let figures = || reps.iter().map(move |r| &r.releases[k]);
+                // One summary per threshold of a per-threshold figure.
+                let by_threshold =
+                    |figure: &dyn Fn(&ReleaseFigures) -> &Vec<Option<SimDuration>>| {
+                        scenario
+                            .report
+                            .thresholds
+                            .iter()
+                            .enumerate()
+                            .map(|(i, &p)| {
+                                (
+                                    ThresholdKey(p),
+                                    Summary::of(figures().map(|f| hours(figure(f)[i]))),
+                                )
+                            })
+                            .collect::<BTreeMap<_, _>>()
+                    };
                 let coexistence: Vec<Option<f64>> =
                     figures().map(|f| hours(f.coexistence)).collect();
                 let latency = &run.latency[k];
@@ -251,35 +268,9 @@ impl RunReport {
                         .instant(release.at)
                         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     published_after_hours: Summary::of(figures().map(|f| hours(f.published_after))),
-                    time_to_share_hours: scenario
-                        .report
-                        .thresholds
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &p)| {
-                            (
-                                ThresholdKey(p),
-                                Summary::of(figures().map(|f| hours(f.time_to_share[i]))),
-                            )
-                        })
-                        .collect(),
+                    time_to_share_hours: by_threshold(&|f: &ReleaseFigures| &f.time_to_share),
                     time_to_weighted_share_hours: (!scenario.population.weight_units().is_empty())
-                        .then(|| {
-                            scenario
-                                .report
-                                .thresholds
-                                .iter()
-                                .enumerate()
-                                .map(|(i, &p)| {
-                                    (
-                                        ThresholdKey(p),
-                                        Summary::of(
-                                            figures().map(|f| hours(f.time_to_weighted_share[i])),
-                                        ),
-                                    )
-                                })
-                                .collect()
-                        }),
+                        .then(|| by_threshold(&|f: &ReleaseFigures| &f.time_to_weighted_share)),
                     coexistence_hours: Summary::of(coexistence.iter().copied()),
                     instance_latency_hours: LatencyQuantiles {
                         p50: hours(latency.quantile(0.5)),
