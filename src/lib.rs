@@ -14,6 +14,29 @@
 //! - [`report`]: summaries and output formats;
 //! - [`cli`]: the command line.
 
+//! # Example
+//!
+//! Simulate a Connect descriptor change and ask how long old and new versions coexist:
+//!
+//! ```
+//! use std::path::Path;
+//! use rollout_sim::{montecarlo, report::RunReport, scenario};
+//!
+//! let json = r#"{
+//!     "name": "doc-example", "platform": "connect", "start": "2026-03-02T14:00:00Z",
+//!     "horizon": "3d", "seed": 1, "replications": 20, "initial_version": "1.4.2",
+//!     "population": {"instances": 500},
+//!     "releases": [{"at": "0h", "changes": ["other"]}]
+//! }"#;
+//! let s = scenario::parse(json, Path::new("example.json"), &Default::default()).unwrap();
+//! let run = montecarlo::run(&s, &());
+//! let report = RunReport::build(&s, &run, None);
+//! let window = &report.report.releases[0].coexistence_hours;
+//! // An automatic Connect change is everywhere within 33 hours, in every replication.
+//! assert_eq!(window.censored, 0);
+//! assert!(window.max.unwrap() <= 33.0);
+//! ```
+
 pub mod cli;
 pub mod compare;
 pub mod draws;

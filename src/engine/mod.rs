@@ -4,6 +4,20 @@
 //! `(time, insertion sequence)`, so events scheduled for the same instant come out
 //! first-in-first-out, never in hash or pointer order. Scheduling into the past is refused,
 //! which keeps every model built on it causal.
+//!
+//! ```
+//! use rollout_sim::engine::EventQueue;
+//! use rollout_sim::time::{SimDuration, SimTime};
+//!
+//! let mut queue = EventQueue::new();
+//! let noon = SimTime::ZERO + SimDuration::from_hours(12);
+//! queue.schedule(noon, "second").unwrap();
+//! queue.schedule(noon, "third").unwrap(); // same time: first in, first out
+//! queue.schedule(SimTime::ZERO, "first").unwrap();
+//! let order: Vec<_> = std::iter::from_fn(|| queue.pop()).map(|(_, e)| e).collect();
+//! assert_eq!(order, ["first", "second", "third"]);
+//! assert!(queue.schedule(SimTime::ZERO, "late").is_err()); // the past is refused
+//! ```
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
