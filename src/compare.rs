@@ -9,7 +9,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::model::Figure;
+use crate::model::{Figure, FigureRef};
 use crate::montecarlo::RunOutput;
 use crate::scenario::Scenario;
 use crate::stats::{Summary, t_critical_95};
@@ -160,11 +160,8 @@ pub fn compare(runs: &[(Scenario, RunOutput)]) -> Vec<ComparisonEntry> {
     for (other, run) in &runs[1..] {
         for k in 0..base.releases.len().min(other.releases.len()) {
             for (name, fa, fb) in figures(base, other) {
-                let values = |run: &RunOutput, f: Figure| -> Vec<Option<f64>> {
-                    run.replications
-                        .iter()
-                        .map(|r| r.releases[k].get(f))
-                        .collect()
+                let values = |run: &RunOutput, figure: Figure| {
+                    run.figure_values(FigureRef { release: k, figure })
                 };
                 entries.push(ComparisonEntry {
                     scenario: other.name.clone(),

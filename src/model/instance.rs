@@ -191,14 +191,20 @@ impl Workspace {
         }
     }
 
-    fn stream(
-        streams: &mut [Option<DrawStream>],
-        k: usize,
-        seed: u64,
-        rep: u64,
-        purpose: Purpose,
-    ) -> &mut DrawStream {
-        streams[k].get_or_insert_with(|| DrawStream::new(seed, rep, purpose))
+    /// Release `k`'s delivery draws (slip coin, Forge propagation) for `slot`.
+    fn delivery_slot(&mut self, k: usize, slot: u64) -> Slot<'_> {
+        let (seed, rep) = (self.seed, self.replication);
+        self.delivery[k]
+            .get_or_insert_with(|| DrawStream::new(seed, rep, Purpose::Delivery(k as u32)))
+            .slot(slot)
+    }
+
+    /// The draws of an instance's `ordinal`-th approval request, for `slot`.
+    fn admin_slot(&mut self, ordinal: u32, slot: u64) -> Slot<'_> {
+        let (seed, rep) = (self.seed, self.replication);
+        self.admin[ordinal as usize]
+            .get_or_insert_with(|| DrawStream::new(seed, rep, Purpose::Admin(ordinal)))
+            .slot(slot)
     }
 
     /// Events processed and the most pending at once, over every instance so far.
@@ -324,7 +330,6 @@ impl<'a> InstanceModel<'a> {
                 )
             }
         };
-        let (seed, rep) = (work.seed, work.replication);
         observer.begin(self.member_id(member), &attrs, start, first_version);
 
         // When each release can first reach this instance: publication, plus the slip if
@@ -335,18 +340,7 @@ impl<'a> InstanceModel<'a> {
             let mut earliest = publication.at[k];
             if self.in_window[k][attrs.segment][attrs.zone] && !timing.maintenance_slip.is_zero() {
                 let p = timing.slip_probability;
-                let slips = p >= 1.0
-                    || (p > 0.0
-                        && Workspace::stream(
-                            &mut work.delivery,
-                            k,
-                            seed,
-                            rep,
-                            Purpose::Delivery(k as u32),
-                        )
-                        .slot(instance)
-                        .uniform(0)
-                            < p);
+                let slips = p >= 1.0 || (p > 0.0 && work.delivery_slot(k, instance).uniform(0) < p);
                 if slips {
                     earliest = earliest + timing.maintenance_slip;
                 }
@@ -361,15 +355,7 @@ impl<'a> InstanceModel<'a> {
         for k in 0..plan.release_count() {
             if self.delivered_by_forge(k) {
                 let (lo, hi) = timing.forge_propagation;
-                let u = Workspace::stream(
-                    &mut work.delivery,
-                    k,
-                    seed,
-                    rep,
-                    Purpose::Delivery(k as u32),
-                )
-                .slot(instance)
-                .uniform(1);
+                let u = work.delivery_slot(k, instance).uniform(1);
                 let at = work.earliest[k] + lo + (hi - lo).mul_f64(u);
                 if at <= horizon && at >= start {
                     work.queue
@@ -577,24 +563,14 @@ impl<'a> InstanceModel<'a> {
         observer.happened(t, Happening::Noticed { release });
         // Draws are keyed by the instance's n-th approval request, not by the release, so
         // scenarios with different release lists still give each admin the same decisions.
-        let (seed, rep, ordinal) = (work.seed, work.replication, episode - 1);
-        let slot = Workspace::stream(
-            &mut work.admin,
-            ordinal as usize,
-            seed,
-            rep,
-            Purpose::Admin(ordinal),
-        )
-        .slot(instance);
+        let slot = work.admin_slot(episode - 1, instance);
         let segment = &self.scenario.population.segments[attrs.segment];
         let admin = &segment.admin;
         let plan = admin.plan(slot);
         let horizon = self.scenario.horizon_time();
-        if plan.is_none_or(|p| p.reminder.is_some()) {
-            observer.happened(t, Happening::Ignored { release });
-        }
         // Reminders go out while the request is open, up to the one that moves the admin.
         if plan.is_none_or(|p| p.reminder.is_some()) {
+            observer.happened(t, Happening::Ignored { release });
             let last = plan.and_then(|p| p.reminder).unwrap_or(usize::MAX);
             for (index, &offset) in admin
                 .reminders

@@ -50,4 +50,13 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// The same problem, attributed to `file`.
+    pub fn in_file(self, file: &std::path::Path) -> ScenarioError {
+        ScenarioError::Field {
+            file: file.to_path_buf(),
+            field: self.field,
+            message: self.message,
+        }
+    }
 }

@@ -317,13 +317,7 @@ pub fn parse(text: &str, file: &Path, overrides: &Overrides) -> Result<Scenario,
             message: strip_position(&e.to_string()),
         })?;
     for setting in overrides.settings() {
-        setting
-            .apply(&mut value)
-            .map_err(|e| ScenarioError::Field {
-                file: file.to_path_buf(),
-                field: e.field,
-                message: e.message,
-            })?;
+        setting.apply(&mut value).map_err(|e| e.in_file(file))?;
     }
     let raw: file::ScenarioFile = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
@@ -337,11 +331,7 @@ pub fn parse(text: &str, file: &Path, overrides: &Overrides) -> Result<Scenario,
             message: e.into_inner().to_string(),
         }
     })?;
-    validate::validate(raw).map_err(|e| ScenarioError::Field {
-        file: file.to_path_buf(),
-        field: e.field,
-        message: e.message,
-    })
+    validate::validate(raw).map_err(|e| e.in_file(file))
 }
 
 fn strip_position(message: &str) -> String {
