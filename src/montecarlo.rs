@@ -47,21 +47,63 @@ pub struct PhaseTimings {
 }
 
 /// Bytes of memory a run of `scenario` needs with `threads` replications in flight, at
-/// most: the per-instance sweep keys of the replications being simulated (up to two per
-/// instance and release), the chunk tallies, and the version mix kept per replication.
-pub fn memory_estimate(scenario: &Scenario, threads: usize) -> u64 {
+/// most, split by what drives each part. Computed in 128-bit saturating arithmetic so
+/// that no input, however large, wraps the estimate below the truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryEstimate {
+    /// The replications being simulated: per-instance sweep keys (up to two per instance
+    /// and release) and the chunk tallies; grows with the instances and new installs.
+    pub in_flight: u128,
+    /// The version mix kept per finished replication; grows with the replications.
+    pub kept: u128,
+    /// Expected new installs over the horizon (churn), part of `in_flight`.
+    pub expected_installs: u128,
+}
+
+impl MemoryEstimate {
+    /// Fixed cost of the process (code, thread stacks, report).
+    pub const BASELINE: u128 = 32 << 20;
+
+    pub fn total(&self) -> u128 {
+        self.in_flight
+            .saturating_add(self.kept)
+            .saturating_add(Self::BASELINE)
+    }
+}
+
+pub fn memory_estimate(scenario: &Scenario, threads: usize) -> MemoryEstimate {
     let expected_installs =
         scenario.population.churn.installs_per_day * scenario.horizon.as_hours() / 24.0;
-    let instances = scenario.population.instances + expected_installs.ceil() as u64;
-    let releases = scenario.releases.len() as u64;
+    // A float this large saturates the cast: still far above any memory.
+    let expected_installs = expected_installs.ceil().max(0.0) as u128;
+    let instances = u128::from(scenario.population.instances).saturating_add(expected_installs);
+    let releases = scenario.releases.len() as u128;
     let versions = releases + 1;
-    let samples = replication::sample_grid(scenario).count as u64;
-    let chunks = instances.div_ceil(replication::CHUNK_INSTANCES);
-    let in_flight = (threads as u64).min(scenario.replications as u64).max(1);
-    let per_replication = instances * releases * 16 + chunks * samples * versions * 8;
-    let kept = scenario.replications as u64 * (samples * versions * 4 + releases * 256);
-    const BASELINE: u64 = 32 << 20;
-    in_flight * per_replication + kept + BASELINE
+    let samples = replication::sample_grid(scenario).count as u128;
+    let chunks = instances.div_ceil(u128::from(replication::CHUNK_INSTANCES));
+    let in_flight = (threads as u128)
+        .min(u128::from(scenario.replications))
+        .max(1);
+    let per_replication = instances
+        .saturating_mul(releases)
+        .saturating_mul(16)
+        .saturating_add(
+            chunks
+                .saturating_mul(samples)
+                .saturating_mul(versions)
+                .saturating_mul(8),
+        );
+    let kept = u128::from(scenario.replications).saturating_mul(
+        samples
+            .saturating_mul(versions)
+            .saturating_mul(4)
+            .saturating_add(releases.saturating_mul(256)),
+    );
+    MemoryEstimate {
+        in_flight: in_flight.saturating_mul(per_replication),
+        kept,
+        expected_installs,
+    }
 }
 
 /// Engine and phase figures of a run, for `run --stats`.

@@ -47,8 +47,8 @@ pub struct SweepFile {
 }
 
 pub fn load_sweep_file(path: &Path) -> Result<Vec<Axis>, FieldError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| FieldError::new("(file)", format!("cannot read: {e}")))?;
+    let text = crate::scenario::input::read_bounded(path)
+        .map_err(|e| FieldError::new("(file)", format!("{e:#}")))?;
     let mut de = serde_json::Deserializer::from_str(&text);
     let file: SweepFile = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| FieldError::new(e.path().to_string(), e.inner().to_string()))?;

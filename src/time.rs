@@ -27,16 +27,16 @@ impl SimDuration {
         SimDuration(ms)
     }
     pub const fn from_secs(s: i64) -> Self {
-        SimDuration(s * MS_PER_SECOND)
+        SimDuration(s.saturating_mul(MS_PER_SECOND))
     }
     pub const fn from_minutes(m: i64) -> Self {
-        SimDuration(m * MS_PER_MINUTE)
+        SimDuration(m.saturating_mul(MS_PER_MINUTE))
     }
     pub const fn from_hours(h: i64) -> Self {
-        SimDuration(h * MS_PER_HOUR)
+        SimDuration(h.saturating_mul(MS_PER_HOUR))
     }
     pub const fn from_days(d: i64) -> Self {
-        SimDuration(d * MS_PER_DAY)
+        SimDuration(d.saturating_mul(MS_PER_DAY))
     }
     /// Rounds a real number of milliseconds (from a continuous distribution) to the grid.
     pub fn from_millis_f64(ms: f64) -> Self {
@@ -62,7 +62,7 @@ impl SimDuration {
     /// Parses `"90s"`, `"30m"`, `"5h"`, `"2d"`, `"1w"`, `"250ms"`, decimals such as `"1.5h"`
     /// and sums such as `"1d12h"`.
     pub fn parse(text: &str) -> Result<Self, DurationParseError> {
-        let err = || DurationParseError(text.to_string());
+        let err = || DurationParseError::Malformed(text.to_string());
         let s = text.trim();
         if s.is_empty() {
             return Err(err());
@@ -91,19 +91,27 @@ impl SimDuration {
             };
             total += number * unit_ms as f64;
         }
-        if !total.is_finite() || total > 1.0e15 {
-            return Err(err());
+        if !total.is_finite() || total > MAX_DURATION_MS {
+            return Err(DurationParseError::TooLong(text.to_string()));
         }
         Ok(SimDuration(total.round() as i64))
     }
 }
 
+/// The longest duration a scenario may write: 10^15 ms, about 31,700 years, far beyond
+/// any horizon and far inside the clock's range, so sums of durations cannot overflow.
+const MAX_DURATION_MS: f64 = 1.0e15;
+
 /// The text was not a duration such as `"30m"`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error(
-    "malformed duration {0:?}: expected a number followed by a unit (ms, s, m, h, d, w), e.g. \"90s\", \"30m\", \"5h\", \"2d\", \"1w\" or \"1d12h\""
-)]
-pub struct DurationParseError(pub String);
+pub enum DurationParseError {
+    #[error(
+        "malformed duration {0:?}: expected a number followed by a unit (ms, s, m, h, d, w), e.g. \"90s\", \"30m\", \"5h\", \"2d\", \"1w\" or \"1d12h\""
+    )]
+    Malformed(String),
+    #[error("duration {0:?} is too long: at most 1000000000000000ms (about 31,700 years)")]
+    TooLong(String),
+}
 
 impl fmt::Display for SimDuration {
     /// The largest whole unit that represents the span exactly, e.g. `5h`, `90s`, `1d12h`.
@@ -156,9 +164,14 @@ impl SimTime {
         if self.0 <= phase.0 {
             return phase;
         }
-        let p = period.0;
-        let steps = (self.0 - phase.0 + p - 1) / p;
-        SimTime(phase.0 + steps * p)
+        let p = period.0.max(1);
+        // Checked: a tick beyond the clock's range never comes.
+        (self.0 - phase.0)
+            .checked_add(p - 1)
+            .map(|gap| gap / p)
+            .and_then(|steps| steps.checked_mul(p))
+            .and_then(|offset| phase.0.checked_add(offset))
+            .map_or(SimTime::NEVER, SimTime)
     }
 }
 
@@ -175,21 +188,23 @@ impl Add<SimDuration> for SimTime {
 impl Sub<SimDuration> for SimTime {
     type Output = SimTime;
     fn sub(self, d: SimDuration) -> SimTime {
-        SimTime(self.0 - d.0)
+        SimTime(self.0.saturating_sub(d.0))
     }
 }
 
+/// Saturating: a span too long for the clock is as good as "never within the horizon".
 impl Add for SimDuration {
     type Output = SimDuration;
     fn add(self, d: SimDuration) -> SimDuration {
-        SimDuration(self.0 + d.0)
+        SimDuration(self.0.saturating_add(d.0))
     }
 }
 
+/// Saturating at zero: spans are never negative.
 impl Sub for SimDuration {
     type Output = SimDuration;
     fn sub(self, d: SimDuration) -> SimDuration {
-        SimDuration(self.0 - d.0)
+        SimDuration(self.0.saturating_sub(d.0).max(0))
     }
 }
 
@@ -236,6 +251,32 @@ mod tests {
                 "{bad:?} should be rejected"
             );
         }
+    }
+
+    #[test]
+    fn arithmetic_saturates_instead_of_overflowing() {
+        let huge = SimDuration::from_millis(i64::MAX);
+        assert_eq!((huge + huge).as_millis(), i64::MAX);
+        assert_eq!(SimDuration::ZERO - huge, SimDuration::ZERO);
+        assert_eq!(
+            SimTime::from_millis(5) + huge,
+            SimTime::from_millis(i64::MAX)
+        );
+        assert_eq!(SimTime::ZERO - huge, SimTime::from_millis(i64::MIN + 1));
+        assert_eq!(SimDuration::from_days(i64::MAX).as_millis(), i64::MAX);
+        assert!(SimDuration::from_millis_f64(f64::INFINITY).as_millis() >= i64::MAX / 4);
+        assert_eq!(SimDuration::from_millis_f64(f64::NAN), SimDuration::ZERO);
+        // A tick past the end of the clock never comes.
+        let late = SimTime::from_millis(i64::MAX - 3);
+        assert!(
+            late.next_tick(SimTime::ZERO, SimDuration::from_hours(24))
+                .is_never()
+        );
+        assert!(
+            SimTime::from_millis(i64::MAX - 10)
+                .next_tick(SimTime::ZERO, huge)
+                .is_never()
+        );
     }
 
     #[test]

@@ -43,6 +43,21 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// The files the README's "Reports" section documents, one `### `name`` heading each.
+fn documented_run_files() -> Vec<String> {
+    let readme = fs::read_to_string("README.md").unwrap();
+    let start = readme.find("\n## Reports").expect("a Reports section");
+    let section = &readme[start + 1..];
+    let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 3);
+    let files: Vec<String> = section[..end]
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `")?.strip_suffix('`'))
+        .map(str::to_string)
+        .collect();
+    assert!(files.len() >= 4, "{files:?}");
+    files
+}
+
 #[test]
 fn outputs_are_identical_for_1_2_and_4_threads() {
     let tmp = tempfile::tempdir().unwrap();
@@ -62,7 +77,14 @@ fn outputs_are_identical_for_1_2_and_4_threads() {
             files(&out)
         })
         .collect();
-    assert_eq!(outs[0].len(), 3);
+    let names: Vec<&str> = outs[0].iter().map(|(n, _)| n.as_str()).collect();
+    let mut expected = documented_run_files();
+    expected.push(".rollout-sim-manifest.json".into());
+    expected.sort();
+    assert_eq!(
+        names, expected,
+        "a run writes exactly the files the README documents"
+    );
     assert_eq!(outs[0], outs[1]);
     assert_eq!(outs[0], outs[2]);
 }

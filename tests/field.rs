@@ -123,7 +123,7 @@ fn survival_matches_a_known_curve_exponential_delays_with_never_acting_admins() 
 #[test]
 fn a_trace_shows_the_same_times_as_the_event_log() {
     let tmp = tempfile::tempdir().unwrap();
-    let events = tmp.path().join("events.jsonl");
+    let events = tmp.path().join("o").join("events.jsonl");
     let scenario = "scenarios/policy-reminders.json";
     let small = ["--instances", "40", "--replications", "3"];
     Command::cargo_bin("rollout-sim")
@@ -135,7 +135,6 @@ fn a_trace_shows_the_same_times_as_the_event_log() {
             "--out",
             tmp.path().join("o").to_str().unwrap(),
             "--events",
-            events.to_str().unwrap(),
         ])
         .args(small)
         .assert()
@@ -207,6 +206,7 @@ fn events_refuses_large_runs_up_front() {
             "--replications",
             "2",
             "--events",
+            "--out",
             tmp.path().join("e").to_str().unwrap(),
         ])
         .assert()

@@ -45,8 +45,8 @@ pub enum Format {
 /// Options shared by every command that simulates.
 #[derive(Debug, clap::Args)]
 pub struct SimOptions {
-    /// Override the scenario's seed.
-    #[arg(long)]
+    /// Override the scenario's seed (0 to 2^64-1).
+    #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Override the number of replications (with --precision: the first batch).
     #[arg(long)]
@@ -54,8 +54,8 @@ pub struct SimOptions {
     /// Override the number of instances.
     #[arg(long)]
     pub instances: Option<u64>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long)]
+    /// Worker threads, 1 to 256 [default: all cores]. Results do not depend on it.
+    #[arg(long, value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
     /// Add replications until the 95% CI half-width of --precision-figure is at most
     /// this: a duration such as 0.5h (a number of instances for left_behind).
@@ -65,11 +65,11 @@ pub struct SimOptions {
     /// optionally @K for release K [default: coexistence of the last release].
     #[arg(long, value_name = "FIGURE", requires = "precision")]
     pub precision_figure: Option<String>,
-    /// Replications added per step in precision mode.
-    #[arg(long, default_value_t = 100, requires = "precision")]
+    /// Replications added per step in precision mode (at least 1).
+    #[arg(long, default_value_t = 100, requires = "precision", value_parser = clap::value_parser!(u64).range(1..))]
     pub precision_batch: u64,
-    /// The most replications precision mode may run.
-    #[arg(long, default_value_t = 10_000, requires = "precision")]
+    /// The most replications precision mode may run (at least 1).
+    #[arg(long, default_value_t = 10_000, requires = "precision", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_replications: u64,
     /// Print nothing on stdout or stderr unless there is an error.
     #[arg(long, short)]
@@ -80,9 +80,13 @@ pub struct SimOptions {
 pub struct RunArgs {
     /// The scenario file (JSON).
     pub scenario: PathBuf,
-    /// Output directory [default: output/<scenario name>].
+    /// Output directory [default: output/<scenario name>]. Replaced only when it is
+    /// empty or holds rollout-sim's own output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the output directory even when it holds files rollout-sim did not write.
+    #[arg(long)]
+    pub force: bool,
     /// Set a scenario value by JSON path, e.g. --set admins.casual.approve=0.7 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub settings: Vec<String>,
@@ -93,10 +97,10 @@ pub struct RunArgs {
     /// events, wall time per phase, peak memory) on stderr.
     #[arg(long)]
     pub stats: bool,
-    /// Write every event of every instance as JSON Lines to this file (small runs only:
-    /// at most a million instance lives).
-    #[arg(long, value_name = "FILE")]
-    pub events: Option<PathBuf>,
+    /// Also write every event of every instance as JSON Lines to `events.jsonl` in the
+    /// output directory (small runs only: at most a million instance lives).
+    #[arg(long)]
+    pub events: bool,
     #[command(flatten)]
     pub sim: SimOptions,
 }
@@ -109,6 +113,9 @@ pub struct CompareArgs {
     /// Output directory [default: output/compare-<baseline>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the output directory even when it holds files rollout-sim did not write.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub sim: SimOptions,
 }
@@ -126,6 +133,9 @@ pub struct SweepArgs {
     /// Output directory [default: output/sweep-<scenario name>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the output directory even when it holds files rollout-sim did not write.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub sim: SimOptions,
 }
@@ -148,12 +158,30 @@ pub struct TraceArgs {
     /// The replication (0-based).
     #[arg(long, default_value_t = 0)]
     pub replication: u64,
-    /// Override the scenario's seed.
-    #[arg(long)]
+    /// Override the scenario's seed (0 to 2^64-1).
+    #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Set a scenario value by JSON path (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub settings: Vec<String>,
     #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
     pub format: TraceFormat,
+}
+
+/// The most worker threads a run may ask for: past the cores, threads only add overhead,
+/// and each costs a stack; a typo such as 100000 must not spawn them before any check.
+pub const MAX_THREADS: usize = 256;
+
+fn parse_threads(text: &str) -> Result<NonZeroUsize, String> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_THREADS).contains(n))
+        .and_then(NonZeroUsize::new)
+        .ok_or_else(|| format!("{text:?} is not a thread count; allowed: 1 to {MAX_THREADS}"))
+}
+
+/// Seeds are unsigned 64-bit integers; say so rather than print clap's generic tip.
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .map_err(|_| format!("{text:?} is not a seed; seeds are whole numbers from 0 to 2^64-1 (18446744073709551615)"))
 }

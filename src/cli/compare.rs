@@ -7,10 +7,11 @@ use anyhow::{Context, Result, bail};
 use super::{Bar, CompareArgs, overrides, pool, precision_target};
 use crate::compare::compare as compare_runs;
 use crate::montecarlo::{self, PrecisionOutcome, RunOutput};
+use crate::report::Exporter;
 use crate::report::comparison::{
     ComparisonCsv, ComparisonJson, ComparisonReport, render_comparison_table,
 };
-use crate::report::{Exporter, output};
+use crate::report::output::OutputDir;
 use crate::scenario::{self, Scenario};
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
@@ -53,7 +54,15 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(format!("compare-{}", base.name)));
-    let pool = pool(&args.sim, &scenarios.iter().collect::<Vec<_>>())?;
+    let files: Vec<_> = args
+        .scenarios
+        .iter()
+        .map(|p| p.as_path())
+        .zip(&scenarios)
+        .collect();
+    let pool = pool(&args.sim, &files, &ov)?;
+    let mut out =
+        OutputDir::prepare(&out_dir, args.force).context("cannot write the comparison")?;
     let cap = targets[0].map_or(base.replications as u64, |t| t.max_replications);
     let bar = Bar::new(&args.sim, cap * scenarios.len() as u64, "replications");
 
@@ -118,12 +127,13 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     );
     let exporters: Vec<Box<dyn Exporter<ComparisonReport>>> =
         vec![Box::new(ComparisonJson), Box::new(ComparisonCsv)];
-    output::write_atomically(&out_dir, &report, &exporters)
+    out.write_reports(&report, &exporters)
         .context("cannot write the comparison")?;
+    out.publish().context("cannot write the comparison")?;
     if !args.sim.quiet {
-        print!("{}", render_comparison_table(&report));
+        out!("{}", render_comparison_table(&report));
         if let Some(p) = &report.precision {
-            println!(
+            outln!(
                 "\nprecision: {} replications, half-width {} (target {}){}",
                 p.replications,
                 p.achieved_half_width
@@ -136,7 +146,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
                 }
             );
         }
-        println!("\nfull results: {}", out_dir.display());
+        outln!("\nfull results: {}", out_dir.display());
     }
     Ok(())
 }

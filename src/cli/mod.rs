@@ -3,6 +3,21 @@
 //! Exit codes are a contract: 0 ok, 1 a check failed, 2 bad input or usage (clap uses 2
 //! for usage errors too).
 
+/// `print!` that returns the error instead of panicking (a closed pipe is common:
+/// `rollout-sim run ... | head -1`); the caller's `?` passes it up.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))?
+    };
+}
+
+/// `println!` that returns the error instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
 mod args;
 mod compare;
 mod run;
@@ -32,19 +47,27 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn execute(cli: Cli) -> ExitCode {
+    // Ctrl-C and SIGTERM remove the staging folders of unfinished output: an
+    // interrupted command leaves everything as it was.
+    let _ = ctrlc::set_handler(|| {
+        crate::report::output::remove_live_staging();
+        std::process::exit(130);
+    });
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Trace(args) => trace::trace(&args),
         Command::Validate { scenario } => validate(&scenario),
-        Command::Presets => {
-            print!("{}", presets_text());
+        Command::Presets => (|| {
+            out!("{}", presets_text());
             Ok(())
-        }
+        })(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): stop quietly, as ripgrep does.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_ERROR)
@@ -52,9 +75,24 @@ pub fn execute(cli: Cli) -> ExitCode {
     }
 }
 
+/// Writes to stdout, returning errors (a closed pipe) instead of panicking.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_fmt(args)?;
+    stdout.flush()
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn validate(path: &Path) -> Result<()> {
     let s = scenario::load(path, &Overrides::default())?;
-    println!(
+    outln!(
         "{}: ok ({} on {}, {} instances, {} releases, {} replications)",
         path.display(),
         s.name,
@@ -112,16 +150,23 @@ fn precision_target(sim: &SimOptions, scenario: &Scenario) -> Result<Option<Prec
 }
 
 /// A thread pool of the requested size, checked against the memory a run needs.
-fn pool(sim: &SimOptions, scenarios: &[&Scenario]) -> Result<rayon::ThreadPool> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = sim.threads {
-        builder = builder.num_threads(n.get());
+fn pool(
+    sim: &SimOptions,
+    scenarios: &[(&Path, &Scenario)],
+    overrides: &Overrides,
+) -> Result<rayon::ThreadPool> {
+    let threads = sim.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |n| n.get(),
+    );
+    // Checked before any thread starts.
+    for (file, s) in scenarios {
+        stats::check_memory(file, s, threads, overrides)?;
     }
-    let pool = builder.build().context("cannot start worker threads")?;
-    for s in scenarios {
-        stats::check_memory(s, pool.current_num_threads())?;
-    }
-    Ok(pool)
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start worker threads")
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal and not `--quiet`.

@@ -7,17 +7,19 @@ use anyhow::{Context, Result, bail};
 
 use super::{Bar, Format, RunArgs, overrides, pool, precision_target, stats};
 use crate::montecarlo;
-use crate::report::{self, JsonReport, RunReport, output};
+use crate::report::output::{self, OutputDir};
+use crate::report::{self, JsonReport, RunReport};
 use crate::scenario;
 
 pub fn run(args: &RunArgs) -> Result<()> {
-    let scenario = scenario::load(&args.scenario, &overrides(&args.sim, &args.settings)?)?;
+    let ov = overrides(&args.sim, &args.settings)?;
+    let scenario = scenario::load(&args.scenario, &ov)?;
     let target = precision_target(&args.sim, &scenario)?;
     let out_dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(&scenario.name));
-    if args.events.is_some() {
+    if args.events {
         let lives = scenario
             .population
             .instances
@@ -31,7 +33,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
             );
         }
     }
-    let pool = pool(&args.sim, &[&scenario])?;
+    let pool = pool(&args.sim, &[(args.scenario.as_path(), &scenario)], &ov)?;
+    // Every output path is checked, and the staging folder made, before any work.
+    let mut out = OutputDir::prepare(&out_dir, args.force).context("cannot write the reports")?;
     let total = target.map_or(scenario.replications as u64, |t| t.max_replications);
     let bar = Bar::new(&args.sim, total, "replications");
     let (output, precision) = pool.install(|| match &target {
@@ -47,12 +51,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let report = RunReport::build(&scenario, &output, precision);
     let aggregation = aggregation_started.elapsed();
     let output_started = Instant::now();
-    output::write_atomically(&out_dir, &report, &report::standard_exporters())
+    out.write_reports(&report, &report::standard_exporters())
         .context("cannot write the reports")?;
-    if let Some(path) = &args.events {
-        write_events(&scenario, path)
-            .with_context(|| format!("cannot write the event log {}", path.display()))?;
+    if args.events {
+        out.write_file("events.jsonl", |w| write_events(&scenario, w))
+            .context("cannot write the event log")?;
     }
+    out.publish().context("cannot write the reports")?;
     if args.stats {
         let phases = stats::Phases {
             aggregation,
@@ -63,10 +68,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if !args.sim.quiet {
         match args.format {
             Format::Table => {
-                print!("{}", report::render_table(&report));
-                println!("\nfull results: {}", out_dir.display());
+                out!("{}", report::render_table(&report));
+                outln!("\nfull results: {}", out_dir.display());
             }
-            Format::Json => print!("{}", output::render(&JsonReport, &report)?),
+            Format::Json => out!("{}", output::render(&JsonReport, &report)?),
         }
     }
     Ok(())
@@ -75,28 +80,22 @@ pub fn run(args: &RunArgs) -> Result<()> {
 /// The most instance lives `--events` records.
 const MAX_EVENT_LIVES: u64 = 1_000_000;
 
-/// Every event of every replication as JSON Lines, written to a temporary file first and
-/// renamed into place, so a failed run leaves no partial log.
-fn write_events(scenario: &crate::scenario::Scenario, path: &std::path::Path) -> Result<()> {
+/// Every event of every replication as JSON Lines.
+fn write_events(
+    scenario: &crate::scenario::Scenario,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     use crate::model::{InstanceModel, ReleasePlan, record};
     use crate::report::events::{instance_records, release_records, write_json_lines};
     let plan = ReleasePlan::new(scenario);
     let model = InstanceModel::new(scenario, &plan);
-    let tmp = path.with_extension("partial");
-    let file = std::fs::File::create(&tmp)?;
-    let mut w = std::io::BufWriter::new(file);
     for replication in 0..scenario.replications as u64 {
         // Every member: ids past the last one are skipped.
         let (ctx, lives) = record(&model, replication, 0..u64::MAX);
-        write_json_lines(
-            &release_records(&model, &ctx.publication, replication),
-            &mut w,
-        )?;
+        write_json_lines(&release_records(&model, &ctx.publication, replication), w)?;
         for life in &lives {
-            write_json_lines(&instance_records(&model, replication, life), &mut w)?;
+            write_json_lines(&instance_records(&model, replication, life), w)?;
         }
     }
-    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(&tmp, path)?;
     Ok(())
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use crate::montecarlo::{self, RunOutput};
-use crate::scenario::Scenario;
+use std::path::Path;
+
+use crate::scenario::{Overrides, Scenario};
 
 /// A value of `/proc/meminfo` or `/proc/self/status`, in bytes (Linux only).
 fn proc_kb(file: &str, key: &str) -> Option<u64> {
@@ -20,27 +22,60 @@ fn proc_kb(file: &str, key: &str) -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn gib(bytes: u64) -> f64 {
+fn gib(bytes: u128) -> f64 {
     bytes as f64 / (1u64 << 30) as f64
 }
 
-/// Refuses, before any work, a run that would not fit in the memory available.
-pub fn check_memory(scenario: &Scenario, threads: usize) -> Result<()> {
-    let needed = montecarlo::memory_estimate(scenario, threads);
-    if let Some(available) = proc_kb("/proc/meminfo", "MemAvailable:")
-        && needed > available
-    {
-        bail!(
-            "{} instances x {} releases with {} replications in flight needs about {:.1} GiB of memory, \
-                 but {:.1} GiB is available; lower --instances or --threads",
-            scenario.population.instances,
-            scenario.releases.len(),
-            threads.min(scenario.replications as usize),
-            gib(needed),
-            gib(available)
-        );
+/// Refuses, before any work, a run that would not fit in the memory available, naming
+/// the scenario file and the field that drives the need (and the flag, when one set it).
+pub fn check_memory(
+    file: &Path,
+    scenario: &Scenario,
+    threads: usize,
+    overrides: &Overrides,
+) -> Result<()> {
+    let estimate = montecarlo::memory_estimate(scenario, threads);
+    let needed = estimate.total();
+    let Some(available) = proc_kb("/proc/meminfo", "MemAvailable:").map(u128::from) else {
+        return Ok(());
+    };
+    if needed <= available {
+        return Ok(());
     }
-    Ok(())
+    let (field, value, flag, advice) = if estimate.kept > estimate.in_flight {
+        (
+            "replications",
+            scenario.replications.to_string(),
+            overrides.replications.map(|_| "--replications"),
+            "lower replications",
+        )
+    } else if estimate.expected_installs > u128::from(scenario.population.instances) {
+        (
+            "population.churn.installs_per_day",
+            scenario.population.churn.installs_per_day.to_string(),
+            None,
+            "lower installs_per_day or the horizon",
+        )
+    } else {
+        (
+            "population.instances",
+            scenario.population.instances.to_string(),
+            overrides.instances.map(|_| "--instances"),
+            "lower the instances or --threads",
+        )
+    };
+    let set_by = flag.map_or(String::new(), |f| format!(" (set by {f})"));
+    bail!(
+        "{}: {field}: {value}{set_by} makes the run need about {:.1} GiB of memory \
+         ({} instances x {} releases, {} replications, {} in flight), but {:.1} GiB is available; {advice}",
+        file.display(),
+        gib(needed),
+        scenario.population.instances,
+        scenario.releases.len(),
+        scenario.replications,
+        threads.min(scenario.replications as usize),
+        gib(available)
+    );
 }
 
 /// Wall time of the phases the command line sees.

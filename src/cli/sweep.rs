@@ -7,8 +7,9 @@ use rayon::prelude::*;
 
 use super::{Bar, SweepArgs, overrides, pool, precision_target};
 use crate::montecarlo;
+use crate::report::output::OutputDir;
 use crate::report::sweep_out::{SweepCsv, SweepJson, SweepPoint, SweepReport};
-use crate::report::{Exporter, RunReport, output};
+use crate::report::{Exporter, RunReport};
 use crate::scenario::{self, ScenarioError};
 use crate::sweep::{Axis, grid, load_sweep_file};
 
@@ -54,7 +55,12 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(format!("sweep-{name}")));
-    let pool = pool(&args.sim, &scenarios.iter().collect::<Vec<_>>())?;
+    let files: Vec<_> = scenarios
+        .iter()
+        .map(|s| (args.scenario.as_path(), s))
+        .collect();
+    let pool = pool(&args.sim, &files, &base)?;
+    let mut out = OutputDir::prepare(&out_dir, args.force).context("cannot write the sweep")?;
     let total: u64 = scenarios
         .iter()
         .zip(&targets)
@@ -97,10 +103,12 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     );
     let exporters: Vec<Box<dyn Exporter<SweepReport>>> =
         vec![Box::new(SweepJson), Box::new(SweepCsv)];
-    output::write_atomically(&out_dir, &report, &exporters).context("cannot write the sweep")?;
+    out.write_reports(&report, &exporters)
+        .context("cannot write the sweep")?;
+    out.publish().context("cannot write the sweep")?;
     if !args.sim.quiet {
-        print!("{}", render(&report));
-        println!("\nfull results: {}", out_dir.display());
+        out!("{}", render(&report));
+        outln!("\nfull results: {}", out_dir.display());
     }
     Ok(())
 }

@@ -37,7 +37,7 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
     records.extend(instance_records(&model, args.replication, life));
     records.sort_by(|a, b| a.hours.total_cmp(&b.hours));
     match args.format {
-        TraceFormat::Text => print!("{}", render_trace(&model, args.replication, life, &records)),
+        TraceFormat::Text => out!("{}", render_trace(&model, args.replication, life, &records)),
         TraceFormat::Json => write_json_lines(&records, &mut std::io::stdout().lock())?,
     }
     Ok(())

@@ -42,14 +42,20 @@ pub fn after_working_time(
             if begin < close {
                 let available = close - begin;
                 if remaining <= available {
-                    return begin + remaining;
+                    return begin.checked_add_signed(remaining).unwrap_or(close);
                 }
                 remaining -= available;
             }
         }
-        date = date.succ_opt().expect("dates within range");
+        match date.succ_opt() {
+            Some(next) => date = next,
+            None => break,
+        }
     }
-    start + remaining
+    // Beyond ten years: far past any horizon; the calendar's end stands for "never".
+    start
+        .checked_add_signed(remaining)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// Whether any window of `calendar` is open at `instant` for a site in `site_zone`.
@@ -114,6 +120,23 @@ mod tests {
             from: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
             to: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
         }
+    }
+
+    #[test]
+    fn a_delay_beyond_the_calendar_saturates_instead_of_panicking() {
+        let start = utc("2026-03-02T10:00:00Z");
+        let work = SimDuration::from_millis(i64::MAX / 2);
+        let done = after_working_time(start, work, &office(), &[], Tz::UTC);
+        assert_eq!(done, DateTime::<Utc>::MAX_UTC);
+        let near_end = DateTime::<Utc>::MAX_UTC - chrono::Duration::days(2);
+        let done = after_working_time(
+            near_end,
+            SimDuration::from_hours(30),
+            &office(),
+            &[],
+            Tz::UTC,
+        );
+        assert!(done >= near_end);
     }
 
     #[test]

@@ -588,6 +588,10 @@ impl<'a> InstanceModel<'a> {
         let Some(plan) = plan else { return };
         let prompted = t + plan.prompted_after;
         let at = match &admin.working_hours {
+            // Working time passes no faster than wall time: a response whose wall-clock
+            // delay already ends past the horizon never comes (and no calendar walk is
+            // asked to reach centuries ahead).
+            Some(_) if prompted + plan.delay > horizon => SimTime::NEVER,
             Some(hours) => {
                 let zone = self.zone(attrs);
                 let done = calendar::after_working_time(
@@ -597,7 +601,10 @@ impl<'a> InstanceModel<'a> {
                     &segment.holidays,
                     zone,
                 );
-                SimTime::from_millis((done - self.scenario.start).num_milliseconds())
+                SimTime::from_millis(
+                    done.signed_duration_since(self.scenario.start)
+                        .num_milliseconds(),
+                )
             }
             None => prompted + plan.delay,
         };

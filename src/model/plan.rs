@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use crate::scenario::Scenario;
 
-use super::version::Version;
+use super::version::{Bump, Version, derive_versions};
 
 /// Index into [`ReleasePlan::versions`].
 pub type VersionId = usize;
@@ -49,28 +49,23 @@ pub struct ReleasePlan {
 
 impl ReleasePlan {
     pub fn new(scenario: &Scenario) -> Self {
-        let mut versions = vec![scenario.initial_version];
-        let mut permissions = vec![scenario.initial_permissions.clone()];
-        let mut from_version = Vec::new();
-        let mut licensing = Vec::new();
-        for release in &scenario.releases {
-            // A backport follows the newest version of its line; anything else the newest.
-            let previous = (0..versions.len())
-                .filter(|&v| release.line.is_none_or(|line| versions[v].major == line))
-                .max_by_key(|&v| versions[v])
-                .expect("validation checked the line exists");
-            let mut next = scenario
-                .numbering
-                .next(versions[previous], &release.changes);
-            if let Some(api) = release.api_version.filter(|_| release.changes.api_version) {
-                // Connect: "the new major version matches the API version in your descriptor".
-                next = Version::new(api.max(versions[previous].major + 1), 0, 0);
-            }
-            versions.push(next);
-            permissions.push(release.permissions.clone());
-            from_version.push(previous);
-            licensing.push(release.changes.licensing);
-        }
+        let bumps = scenario.releases.iter().map(|r| Bump {
+            changes: r.changes,
+            api_version: r.api_version,
+            line: r.line,
+        });
+        let (versions, from_version) =
+            derive_versions(scenario.numbering, scenario.initial_version, bumps)
+                .expect("validation refused releases whose version numbers overflow");
+        let permissions: Vec<Permissions> = std::iter::once(&scenario.initial_permissions)
+            .chain(scenario.releases.iter().map(|r| &r.permissions))
+            .cloned()
+            .collect();
+        let licensing: Vec<bool> = scenario
+            .releases
+            .iter()
+            .map(|r| r.changes.licensing)
+            .collect();
         let n = versions.len();
         let releases = n - 1;
         let covers = (0..n * n)

@@ -93,26 +93,97 @@ pub enum NumberingRule {
 
 impl NumberingRule {
     /// The version that follows `previous` after `changes`; the strongest rule wins.
-    pub fn next(self, previous: Version, changes: &ChangeSet) -> Version {
+    /// `None` when a component would pass `u32::MAX` (the number cannot be written).
+    pub fn next(self, previous: Version, changes: &ChangeSet) -> Option<Version> {
+        let major = || previous.major.checked_add(1).map(|m| Version::new(m, 0, 0));
         match self {
-            NumberingRule::Connect if changes.api_version => Version::new(previous.major + 1, 0, 0),
-            NumberingRule::Connect if changes.needs_approval() => {
-                Version::new(previous.major, previous.minor + 1, 0)
-            }
-            NumberingRule::Connect => {
-                Version::new(previous.major, previous.minor, previous.micro + 1)
-            }
-            NumberingRule::Forge if changes.needs_approval() => {
-                Version::new(previous.major + 1, 0, 0)
-            }
-            NumberingRule::Forge => Version::new(previous.major, previous.minor + 1, 0),
+            NumberingRule::Connect if changes.api_version => major(),
+            NumberingRule::Connect if changes.needs_approval() => previous
+                .minor
+                .checked_add(1)
+                .map(|m| Version::new(previous.major, m, 0)),
+            NumberingRule::Connect => previous
+                .micro
+                .checked_add(1)
+                .map(|m| Version::new(previous.major, previous.minor, m)),
+            NumberingRule::Forge if changes.needs_approval() => major(),
+            NumberingRule::Forge => previous
+                .minor
+                .checked_add(1)
+                .map(|m| Version::new(previous.major, m, 0)),
         }
     }
+}
+
+/// One release as the numbering rule sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Bump {
+    pub changes: ChangeSet,
+    /// Connect: the API version the descriptor states, when given as a fact.
+    pub api_version: Option<u32>,
+    /// Forge: the older major line a backport goes to.
+    pub line: Option<u32>,
+}
+
+/// The versions a list of releases creates, in order after `initial`, and for each
+/// release the index (into `[initial, versions...]`) of the version it follows.
+///
+/// A backport follows the newest version of its line, anything else the newest version.
+/// `Err(k)` when release `k`'s version number would overflow.
+pub fn derive_versions(
+    rule: NumberingRule,
+    initial: Version,
+    bumps: impl IntoIterator<Item = Bump>,
+) -> Result<(Vec<Version>, Vec<usize>), usize> {
+    let mut versions = vec![initial];
+    let mut from = Vec::new();
+    for (k, bump) in bumps.into_iter().enumerate() {
+        let previous = (0..versions.len())
+            .filter(|&v| bump.line.is_none_or(|line| versions[v].major == line))
+            .max_by_key(|&v| versions[v])
+            .ok_or(k)?;
+        let mut next = rule.next(versions[previous], &bump.changes).ok_or(k)?;
+        if let Some(api) = bump.api_version.filter(|_| bump.changes.api_version) {
+            // Connect: "the new major version matches the API version in your descriptor".
+            next = Version::new(api.max(next.major), 0, 0);
+        }
+        versions.push(next);
+        from.push(previous);
+    }
+    Ok((versions, from))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bump_past_u32_max_is_refused_not_wrapped() {
+        let other = kinds(&["other"]);
+        let top = Version::new(1, 4, u32::MAX);
+        assert_eq!(NumberingRule::Connect.next(top, &other), None);
+        assert_eq!(
+            NumberingRule::Forge.next(Version::new(u32::MAX, 0, 0), &kinds(&["scopes"])),
+            None
+        );
+        assert_eq!(
+            NumberingRule::Forge.next(Version::new(1, u32::MAX, 0), &other),
+            None
+        );
+        let bump = Bump {
+            changes: other,
+            api_version: None,
+            line: None,
+        };
+        assert_eq!(
+            derive_versions(
+                NumberingRule::Connect,
+                Version::new(1, 4, u32::MAX - 1),
+                [bump, bump]
+            ),
+            Err(1)
+        );
+    }
 
     fn v(s: &str) -> Version {
         Version::parse(s).unwrap()
@@ -151,15 +222,21 @@ mod tests {
     fn connect_numbering_follows_the_marketplace_page() {
         let r = NumberingRule::Connect;
         // Examples from the page: 1.2.3 -> 2.0.0 / 1.3.0 / 1.2.4.
-        assert_eq!(r.next(v("1.2.3"), &kinds(&["api_version"])), v("2.0.0"));
-        assert_eq!(r.next(v("1.2.3"), &kinds(&["scopes"])), v("1.3.0"));
-        assert_eq!(r.next(v("1.2.3"), &kinds(&["licensing"])), v("1.3.0"));
-        assert_eq!(r.next(v("1.2.3"), &kinds(&["other"])), v("1.2.4"));
+        assert_eq!(
+            r.next(v("1.2.3"), &kinds(&["api_version"])),
+            Some(v("2.0.0"))
+        );
+        assert_eq!(r.next(v("1.2.3"), &kinds(&["scopes"])), Some(v("1.3.0")));
+        assert_eq!(r.next(v("1.2.3"), &kinds(&["licensing"])), Some(v("1.3.0")));
+        assert_eq!(r.next(v("1.2.3"), &kinds(&["other"])), Some(v("1.2.4")));
         // The strongest rule wins when kinds combine.
-        assert_eq!(r.next(v("1.2.3"), &kinds(&["other", "scopes"])), v("1.3.0"));
+        assert_eq!(
+            r.next(v("1.2.3"), &kinds(&["other", "scopes"])),
+            Some(v("1.3.0"))
+        );
         assert_eq!(
             r.next(v("1.2.3"), &kinds(&["scopes", "api_version"])),
-            v("2.0.0")
+            Some(v("2.0.0"))
         );
     }
 
@@ -167,12 +244,12 @@ mod tests {
     fn forge_numbering_follows_the_marketplace_page() {
         let r = NumberingRule::Forge;
         // Examples from the page: 1.2.0 -> 2.0.0 / 1.3.0.
-        assert_eq!(r.next(v("1.2.0"), &kinds(&["scopes"])), v("2.0.0"));
-        assert_eq!(r.next(v("1.2.0"), &kinds(&["licensing"])), v("2.0.0"));
-        assert_eq!(r.next(v("1.2.0"), &kinds(&["other"])), v("1.3.0"));
+        assert_eq!(r.next(v("1.2.0"), &kinds(&["scopes"])), Some(v("2.0.0")));
+        assert_eq!(r.next(v("1.2.0"), &kinds(&["licensing"])), Some(v("2.0.0")));
+        assert_eq!(r.next(v("1.2.0"), &kinds(&["other"])), Some(v("1.3.0")));
         assert_eq!(
             r.next(v("1.2.0"), &kinds(&["other", "licensing"])),
-            v("2.0.0")
+            Some(v("2.0.0"))
         );
     }
 

@@ -60,6 +60,7 @@ pub fn standard_exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(JsonReport),
         Box::new(TimeseriesCsv),
         Box::new(LatencyCsv),
+        Box::new(SurvivalCsv),
     ]
 }
 

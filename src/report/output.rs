@@ -1,84 +1,468 @@
-//! Writing an output directory all at once, or not at all.
+//! Output folders: written whole or not at all, and never at the cost of a user's files.
+//!
+//! The guarantees, which the README states to users:
+//! - a folder is replaced only when it is empty or was written by rollout-sim (it holds
+//!   the [`MANIFEST`] listing its files, and nothing else besides them); anything else is
+//!   refused before any work, unless the user forces it;
+//! - every file of a command goes into one staging folder beside the target, published
+//!   by renames under a lock on the parent folder: readers and concurrent runs see the
+//!   old complete output or a new complete output, never a mix (the last run wins);
+//! - a failure, Ctrl-C or SIGTERM removes the staging folder; staging or retired folders
+//!   left by a process that was killed outright are removed by the next run into the
+//!   same parent (only when their owner is dead and they carry the manifest).
 
 use std::fs;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::Exporter;
 
-/// The output could not be written.
+/// The file that marks a folder as rollout-sim's and lists what it wrote.
+pub const MANIFEST: &str = ".rollout-sim-manifest.json";
+
+/// The output could not be prepared or written.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {source}")]
-pub struct OutputError {
-    pub path: PathBuf,
-    #[source]
-    pub source: io::Error,
+pub enum OutputError {
+    #[error("{path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path} exists and is not a folder; choose another --out")]
+    NotAFolder { path: PathBuf },
+    #[error(
+        "{path} holds files rollout-sim did not write ({}); refusing to replace it: choose another --out, empty it, or pass --force",
+        .foreign.join(", ")
+    )]
+    Foreign { path: PathBuf, foreign: Vec<String> },
+    #[error("{path}: the output folder must have a name")]
+    Unnamed { path: PathBuf },
 }
 
 fn at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
-    move |source| OutputError {
+    move |source| OutputError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-/// Writes every exporter's file into `dir`.
-///
-/// The files go to a staging directory beside `dir` first, which then replaces `dir` by
-/// renames: readers see the old complete output or the new complete output, never a mix,
-/// and a failure leaves `dir` as it was.
-pub fn write_atomically<R>(
-    dir: &Path,
-    report: &R,
-    exporters: &[Box<dyn Exporter<R>>],
-) -> Result<(), OutputError> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(at(parent))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    let result = (|| {
-        if staging.exists() {
-            fs::remove_dir_all(&staging).map_err(at(&staging))?;
+/// Staging folders of this process, removed by the signal handler on Ctrl-C or SIGTERM.
+static LIVE_STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every staging folder this process still has; called on SIGINT and SIGTERM.
+pub fn remove_live_staging() {
+    let dirs = match LIVE_STAGING.lock() {
+        Ok(mut g) => std::mem::take(&mut *g),
+        Err(p) => std::mem::take(&mut *p.into_inner()),
+    };
+    for dir in dirs {
+        // A writer may still add a file between listing and removal: try again.
+        for _ in 0..5 {
+            if fs::remove_dir_all(&dir).is_ok() || !dir.exists() {
+                break;
+            }
         }
-        fs::create_dir(&staging).map_err(at(&staging))?;
-        for exporter in exporters {
-            let path = staging.join(exporter.file_name());
-            let file = fs::File::create(&path).map_err(at(&path))?;
-            let mut w = BufWriter::new(file);
-            exporter.write(report, &mut w).map_err(at(&path))?;
-            w.into_inner()
-                .map_err(|e| e.into_error())
-                .and_then(|f| f.sync_all())
-                .map_err(at(&path))?;
-        }
-        replace_dir(&staging, dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
     }
-    result
 }
 
-fn replace_dir(staging: &Path, dir: &Path) -> Result<(), OutputError> {
-    if !dir.exists() {
-        return fs::rename(staging, dir).map_err(at(dir));
+fn register(dir: &Path) {
+    if let Ok(mut g) = LIVE_STAGING.lock() {
+        g.push(dir.to_path_buf());
     }
-    let old = staging.with_extension("old");
-    fs::rename(dir, &old).map_err(at(dir))?;
-    if let Err(e) = fs::rename(staging, dir) {
-        let _ = fs::rename(&old, dir);
-        return Err(at(dir)(e));
+}
+
+fn unregister(dir: &Path) {
+    if let Ok(mut g) = LIVE_STAGING.lock() {
+        g.retain(|d| d != dir);
     }
-    fs::remove_dir_all(&old).map_err(at(&old))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    tool: String,
+    files: Vec<String>,
+}
+
+impl Manifest {
+    fn new(files: Vec<String>) -> Self {
+        Manifest {
+            tool: "rollout-sim".into(),
+            files,
+        }
+    }
+}
+
+fn read_manifest(dir: &Path) -> Option<Manifest> {
+    let text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
+    let m: Manifest = serde_json::from_str(&text).ok()?;
+    (m.tool == "rollout-sim").then_some(m)
+}
+
+/// What stands at `target` that rollout-sim may not replace: `Ok(())` when nothing
+/// stands there, the folder is empty, or every entry is listed in its manifest.
+pub fn check_replaceable(target: &Path, force: bool) -> Result<(), OutputError> {
+    let meta = match fs::symlink_metadata(target) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(at(target)(e)),
+    };
+    if !meta.is_dir() {
+        return Err(OutputError::NotAFolder {
+            path: target.to_path_buf(),
+        });
+    }
+    if force {
+        return Ok(());
+    }
+    let listed = read_manifest(target).map_or_else(Vec::new, |m| m.files);
+    let mut foreign: Vec<String> = fs::read_dir(target)
+        .map_err(at(target))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != MANIFEST && !listed.contains(n))
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort();
+    if foreign.len() > 5 {
+        let more = foreign.len() - 4;
+        foreign.truncate(4);
+        foreign.push(format!("and {more} more"));
+    }
+    Err(OutputError::Foreign {
+        path: target.to_path_buf(),
+        foreign,
+    })
+}
+
+/// Whether process `pid` is alive; `true` when that cannot be told (keeps the folder).
+fn alive(pid: u32) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return true;
+    }
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Removes staging and retired folders of `name` in `parent` whose process is dead.
+fn clean_stale(parent: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&format!(".{name}.")) else {
+            continue;
+        };
+        let pid = ["partial-", "old-"]
+            .iter()
+            .find_map(|p| rest.strip_prefix(p))
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let path = entry.path();
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !alive(pid)
+            && path.join(MANIFEST).is_file()
+        {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// An output folder being written: files go to a staging folder until [`publish`].
+///
+/// Dropping it unpublished removes the staging folder, so an error anywhere leaves the
+/// target as it was.
+///
+/// [`publish`]: OutputDir::publish
+pub struct OutputDir {
+    target: PathBuf,
+    parent: PathBuf,
+    staging: PathBuf,
+    force: bool,
+    files: Vec<String>,
+    /// Folders `prepare` created to hold the target, outermost first: removed again
+    /// when nothing is published.
+    created: Vec<PathBuf>,
+    published: bool,
+}
+
+impl OutputDir {
+    /// Checks that `target` may be replaced and creates the staging folder: call it
+    /// before any work, so a refusal costs nothing and touches nothing.
+    pub fn prepare(target: &Path, force: bool) -> Result<OutputDir, OutputError> {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| n != "." && n != "..")
+            .ok_or_else(|| OutputError::Unnamed {
+                path: target.to_path_buf(),
+            })?;
+        check_replaceable(target, force)?;
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let created: Vec<PathBuf> = parent
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(Path::to_path_buf)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        fs::create_dir_all(&parent).map_err(at(&parent))?;
+        clean_stale(&parent, &name);
+        let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        let dir = OutputDir {
+            target: target.to_path_buf(),
+            parent,
+            staging,
+            force,
+            files: Vec::new(),
+            created,
+            published: false,
+        };
+        if dir.staging.exists() {
+            fs::remove_dir_all(&dir.staging).map_err(at(&dir.staging))?;
+        }
+        fs::create_dir(&dir.staging).map_err(at(&dir.staging))?;
+        register(&dir.staging);
+        // The manifest goes in first: a stale staging folder is recognisably ours.
+        dir.write_manifest()?;
+        Ok(dir)
+    }
+
+    /// The folder that will be published.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    fn write_manifest(&self) -> Result<(), OutputError> {
+        let path = self.staging.join(MANIFEST);
+        let mut files = self.files.clone();
+        files.sort();
+        let text = serde_json::to_string_pretty(&Manifest::new(files))
+            .map_err(|e| at(&path)(io::Error::other(e)))?;
+        fs::write(&path, text + "\n").map_err(at(&path))
+    }
+
+    /// Writes one file into the staging folder with `write`, synced to disk.
+    pub fn write_file(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), OutputError> {
+        let path = self.staging.join(name);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(at(dir))?;
+        }
+        let file = fs::File::create(&path).map_err(at(&path))?;
+        let mut w = BufWriter::new(file);
+        write(&mut w).map_err(at(&path))?;
+        w.into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .map_err(at(&path))?;
+        let top = name.split('/').next().unwrap_or(name).to_string();
+        if !self.files.contains(&top) {
+            self.files.push(top);
+        }
+        Ok(())
+    }
+
+    /// Writes every exporter's file.
+    pub fn write_reports<R>(
+        &mut self,
+        report: &R,
+        exporters: &[Box<dyn Exporter<R>>],
+    ) -> Result<(), OutputError> {
+        for exporter in exporters {
+            self.write_file(exporter.file_name(), |w| exporter.write(report, w))?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the target with the staging folder. Under a lock on the parent folder,
+    /// the target is checked again (another process may have created it meanwhile),
+    /// moved aside, replaced, and the old folder removed.
+    pub fn publish(mut self) -> Result<(), OutputError> {
+        self.write_manifest()?;
+        let lock = fs::File::open(&self.parent).map_err(at(&self.parent))?;
+        lock.lock().map_err(at(&self.parent))?;
+        let result = self.swap();
+        let _ = lock.unlock();
+        if result.is_ok() {
+            self.published = true;
+            unregister(&self.staging);
+        }
+        result
+    }
+
+    fn swap(&self) -> Result<(), OutputError> {
+        check_replaceable(&self.target, self.force)?;
+        if !self.target.exists() {
+            return fs::rename(&self.staging, &self.target).map_err(at(&self.target));
+        }
+        let name = self
+            .target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let old = self
+            .parent
+            .join(format!(".{name}.old-{}", std::process::id()));
+        fs::rename(&self.target, &old).map_err(at(&self.target))?;
+        if let Err(e) = fs::rename(&self.staging, &self.target) {
+            let _ = fs::rename(&old, &self.target);
+            return Err(at(&self.target)(e));
+        }
+        fs::remove_dir_all(&old).map_err(at(&old))
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = fs::remove_dir_all(&self.staging);
+            unregister(&self.staging);
+            for dir in self.created.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+/// Prepares `target`, writes every exporter's file and publishes: the whole output or
+/// nothing.
+pub fn write_atomically<R>(
+    target: &Path,
+    report: &R,
+    exporters: &[Box<dyn Exporter<R>>],
+    force: bool,
+) -> Result<(), OutputError> {
+    let mut dir = OutputDir::prepare(target, force)?;
+    dir.write_reports(report, exporters)?;
+    dir.publish()
 }
 
 /// Renders one exporter's output to a string (for stdout).
 pub fn render<R>(exporter: &dyn Exporter<R>, report: &R) -> io::Result<String> {
     String::from_utf8(exporter.to_bytes(report)).map_err(io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fails;
+    impl Exporter<()> for Fails {
+        fn file_name(&self) -> &'static str {
+            "broken.csv"
+        }
+        fn write(&self, _: &(), out: &mut dyn Write) -> io::Result<()> {
+            out.write_all(b"half a row")?;
+            Err(io::Error::other("the disk is full"))
+        }
+    }
+
+    struct Fine;
+    impl Exporter<()> for Fine {
+        fn file_name(&self) -> &'static str {
+            "fine.txt"
+        }
+        fn write(&self, _: &(), out: &mut dyn Write) -> io::Result<()> {
+            out.write_all(b"ok\n")
+        }
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_output_and_no_debris() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        write_atomically(&out, &(), &[Box::new(Fine) as Box<dyn Exporter<()>>], false).unwrap();
+        let before = fs::read(out.join("fine.txt")).unwrap();
+        let exporters: Vec<Box<dyn Exporter<()>>> = vec![Box::new(Fine), Box::new(Fails)];
+        let err = write_atomically(&out, &(), &exporters, false).unwrap_err();
+        assert!(format!("{err:#}").contains("broken.csv"), "{err}");
+        assert_eq!(fs::read(out.join("fine.txt")).unwrap(), before);
+        assert_eq!(
+            entries(tmp.path()),
+            vec!["out"],
+            "no staging folder is left"
+        );
+        assert_eq!(entries(&out), vec![MANIFEST, "fine.txt"]);
+    }
+
+    #[test]
+    fn a_folder_with_foreign_files_is_refused_unless_forced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("mydocs");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("thesis.tex"), "years of work").unwrap();
+        let exporters: Vec<Box<dyn Exporter<()>>> = vec![Box::new(Fine)];
+        let err = write_atomically(&out, &(), &exporters, false).unwrap_err();
+        assert!(err.to_string().contains("thesis.tex"), "{err}");
+        assert_eq!(
+            fs::read_to_string(out.join("thesis.tex")).unwrap(),
+            "years of work"
+        );
+        assert_eq!(entries(tmp.path()), vec!["mydocs"]);
+        // A file the user added to an output folder of ours is also protected.
+        let ours = tmp.path().join("ours");
+        write_atomically(&ours, &(), &exporters, false).unwrap();
+        fs::write(ours.join("notes.md"), "mine").unwrap();
+        assert!(write_atomically(&ours, &(), &exporters, false).is_err());
+        assert!(ours.join("notes.md").exists());
+        // --force replaces it.
+        write_atomically(&out, &(), &exporters, true).unwrap();
+        assert_eq!(entries(&out), vec![MANIFEST, "fine.txt"]);
+    }
+
+    #[test]
+    fn a_file_in_the_way_is_refused_and_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("report.txt");
+        fs::write(&out, "keep me").unwrap();
+        let exporters: Vec<Box<dyn Exporter<()>>> = vec![Box::new(Fine)];
+        for force in [false, true] {
+            let err = write_atomically(&out, &(), &exporters, force).unwrap_err();
+            assert!(matches!(err, OutputError::NotAFolder { .. }));
+        }
+        assert_eq!(fs::read_to_string(&out).unwrap(), "keep me");
+        assert_eq!(entries(tmp.path()), vec!["report.txt"]);
+    }
+
+    #[test]
+    fn stale_staging_of_dead_processes_is_removed_and_live_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        // PID 0 never names a user process; u32::MAX - 1 is beyond pid_max.
+        let dead = tmp.path().join(format!(".out.partial-{}", u32::MAX - 1));
+        let dead_old = tmp.path().join(format!(".out.old-{}", u32::MAX - 1));
+        let not_ours = tmp.path().join(format!(".out.partial-{}", u32::MAX - 2));
+        for d in [&dead, &dead_old, &not_ours] {
+            fs::create_dir(d).unwrap();
+        }
+        fs::write(dead.join(MANIFEST), "{}").unwrap();
+        fs::write(dead_old.join(MANIFEST), "{}").unwrap();
+        let exporters: Vec<Box<dyn Exporter<()>>> = vec![Box::new(Fine)];
+        write_atomically(&tmp.path().join("out"), &(), &exporters, false).unwrap();
+        assert!(!dead.exists() && !dead_old.exists());
+        assert!(
+            not_ours.exists(),
+            "a folder without our manifest is never removed"
+        );
+    }
 }

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("{file}: cannot read the scenario: {source}")]
+    #[error("{file}: cannot read the scenario")]
     Unreadable {
         file: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: super::input::InputError,
     },
     #[error("{file}: invalid JSON at line {line}, column {column}: {message}")]
     Syntax {

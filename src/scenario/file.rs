@@ -6,6 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use std::fmt;
+
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::time::SimDuration;
@@ -151,11 +155,31 @@ pub enum DelayFile {
 }
 
 /// One window or several.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum CalendarFile {
     One(WindowFile),
     Many(Vec<WindowFile>),
+}
+
+/// Told apart by the JSON type, so that an error inside a window keeps its field path
+/// (an untagged enum would only say that no variant matched).
+impl<'de> Deserialize<'de> for CalendarFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CalendarFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a window {\"days\", \"from\", \"to\", \"zone\"} or a list of windows")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CalendarFile, A::Error> {
+                WindowFile::deserialize(MapAccessDeserializer::new(map)).map(CalendarFile::One)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<CalendarFile, A::Error> {
+                Vec::deserialize(SeqAccessDeserializer::new(seq)).map(CalendarFile::Many)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,11 +200,30 @@ fn default_zone() -> String {
     "site".into()
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+/// Days written as one word (`"daily"`, `"mon-fri"`) or as a list of day names.
+#[derive(Debug, Clone)]
 pub enum DaysFile {
     Text(String),
     List(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for DaysFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DaysFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("days as text such as \"daily\", \"weekdays\" or \"mon-fri\", or a list such as [\"sat\", \"sun\"]")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DaysFile, E> {
+                Ok(DaysFile::Text(v.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<DaysFile, A::Error> {
+                Vec::deserialize(SeqAccessDeserializer::new(seq)).map(DaysFile::List)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]

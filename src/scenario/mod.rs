@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod file;
+pub mod input;
 pub mod presets;
 pub mod setting;
 mod validate;
@@ -84,9 +85,17 @@ impl Scenario {
         SimTime::ZERO + self.horizon
     }
 
-    /// The calendar instant of a simulated time.
+    /// The calendar instant of a simulated time, saturating at the calendar's ends (no
+    /// instant that far out is ever within a horizon).
     pub fn instant(&self, t: SimTime) -> DateTime<Utc> {
-        self.start + chrono::Duration::milliseconds(t.as_millis())
+        let offset = chrono::Duration::milliseconds(t.as_millis());
+        self.start
+            .checked_add_signed(offset)
+            .unwrap_or(if t.as_millis() < 0 {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                DateTime::<Utc>::MAX_UTC
+            })
     }
 }
 
@@ -296,11 +305,45 @@ impl Overrides {
         out.extend(self.settings.iter().cloned());
         out
     }
+
+    /// The command-line flag that set `field` (or a value inside or around it), if any:
+    /// an error in a value the user gave on the command line must name the flag.
+    pub fn origin_of(&self, field: &str) -> Option<String> {
+        let related = |path: &str| {
+            let within = |a: &str, b: &str| {
+                a == b || (a.starts_with(b) && matches!(a.as_bytes()[b.len()], b'.' | b'['))
+            };
+            within(field, path) || within(path, field)
+        };
+        let flags = [
+            ("seed", self.seed.map(|v| format!("--seed {v}"))),
+            (
+                "replications",
+                self.replications.map(|v| format!("--replications {v}")),
+            ),
+            (
+                "population.instances",
+                self.instances.map(|v| format!("--instances {v}")),
+            ),
+        ];
+        let set = self
+            .settings
+            .iter()
+            .rev()
+            .find(|s| related(&s.path))
+            .map(|s| format!("--set {}={}", s.path, s.value));
+        set.or_else(|| {
+            flags
+                .into_iter()
+                .find(|(path, flag)| flag.is_some() && related(path))
+                .and_then(|(_, flag)| flag)
+        })
+    }
 }
 
 /// Reads, overrides and validates a scenario file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Unreadable {
+    let text = input::read_bounded(path).map_err(|source| ScenarioError::Unreadable {
         file: path.to_path_buf(),
         source,
     })?;
@@ -309,13 +352,27 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioErro
 
 /// Parses scenario text; `file` names it in error messages.
 pub fn parse(text: &str, file: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
-    let mut value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| ScenarioError::Syntax {
+    parse_unannotated(text, file, overrides).map_err(|e| with_origin(e, overrides))
+}
+
+fn parse_unannotated(
+    text: &str,
+    file: &Path,
+    overrides: &Overrides,
+) -> Result<Scenario, ScenarioError> {
+    let mut value = input::parse_json(text).map_err(|e| ScenarioError::Syntax {
+        file: file.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    if !value.is_object() {
+        return Err(ScenarioError::Field {
             file: file.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            message: strip_position(&e.to_string()),
-        })?;
+            field: "(top level)".into(),
+            message: "a scenario is a JSON object, e.g. {\"name\": ..., \"platform\": ...}".into(),
+        });
+    }
     for setting in overrides.settings() {
         setting.apply(&mut value).map_err(|e| e.in_file(file))?;
     }
@@ -332,6 +389,29 @@ pub fn parse(text: &str, file: &Path, overrides: &Overrides) -> Result<Scenario,
         }
     })?;
     validate::validate(raw).map_err(|e| e.in_file(file))
+}
+
+/// Names the command-line flag behind a field error, when a flag set that field.
+fn with_origin(e: ScenarioError, overrides: &Overrides) -> ScenarioError {
+    match e {
+        ScenarioError::Field {
+            file,
+            field,
+            message,
+        } => match overrides.origin_of(&field) {
+            Some(flag) => ScenarioError::Field {
+                message: format!("{message} (the value comes from {flag})"),
+                file,
+                field,
+            },
+            None => ScenarioError::Field {
+                file,
+                field,
+                message,
+            },
+        },
+        other => other,
+    }
 }
 
 fn strip_position(message: &str) -> String {

@@ -11,6 +11,7 @@ use super::file::{
 };
 use super::*;
 use crate::model::plan::Permissions;
+use crate::model::version::{Bump, derive_versions};
 use crate::time::{SimDuration, SimTime};
 
 type Check<T> = Result<T, FieldError>;
@@ -24,6 +25,32 @@ pub const MAX_REMINDERS: usize = 7;
 /// Segments are encoded in 8 bits of the report's sweep keys.
 pub const MAX_SEGMENTS: usize = 256;
 
+/// The longest scenario name: it becomes a folder name under `output/`.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// A scenario's name names its default output folder (`output/<name>`), so it must be a
+/// plain slug that cannot leave `output/`: letters, digits, `-`, `_` and `.`, starting
+/// with a letter or digit, at most [`MAX_NAME_LEN`] characters.
+fn check_name(name: &str) -> Check<()> {
+    let ok = name.len() <= MAX_NAME_LEN
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        "name",
+        format!(
+            "{name:?} is not allowed; a name is 1 to {MAX_NAME_LEN} of the characters A-Z a-z 0-9 - _ . starting with a letter or digit (it names the output folder output/<name>)"
+        ),
+    ))
+}
+
 fn time_of_day(text: &str, field: &str) -> Check<NaiveTime> {
     NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| {
         FieldError::new(
@@ -34,9 +61,7 @@ fn time_of_day(text: &str, field: &str) -> Check<NaiveTime> {
 }
 
 pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
-    if f.name.trim().is_empty() {
-        return Err(FieldError::new("name", "must not be empty"));
-    }
+    check_name(&f.name)?;
     let preset = presets::by_name(&f.platform).ok_or_else(|| {
         let names: Vec<_> = presets::all().iter().map(|p| p.name).collect();
         FieldError::new(
@@ -104,6 +129,20 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
         &initial_facts,
         initial_version.major,
     )?;
+    let bumps = releases.iter().map(|r| Bump {
+        changes: r.changes,
+        api_version: r.api_version,
+        line: r.line,
+    });
+    if let Err(k) = derive_versions(preset.numbering, initial_version, bumps) {
+        return Err(FieldError::new(
+            format!("releases[{k}]"),
+            format!(
+                "this release's version number would pass {} (the largest a version component may be); start from a smaller initial_version",
+                u32::MAX
+            ),
+        ));
+    }
     let policy = Policy {
         drop_old_support_after: f.policy.drop_old_support_after.map(|d| d.0),
         uninstall_unapproved_after: f.policy.uninstall_unapproved_after.map(|d| d.0),
@@ -831,12 +870,12 @@ fn releases(
             }
             next.permissions.paid |= changes.licensing;
             if changes.api_version {
-                next.api_version += 1;
+                next.api_version = next.api_version.saturating_add(1);
             }
             (changes, next)
         };
         if platform == Platform::Forge && changes.needs_approval() {
-            newest_major += 1;
+            newest_major = newest_major.saturating_add(1);
         }
         line_permissions.insert(newest_major, next.permissions.clone());
         let label = r.label.clone().unwrap_or_else(|| changes.names().join("+"));
