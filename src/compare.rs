@@ -114,12 +114,77 @@ pub fn paired(baseline: &[Option<f64>], other: &[Option<f64>]) -> PairedDifferen
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComparisonEntry {
     pub scenario: String,
+    /// The baseline's release index.
     pub release: usize,
+    /// The paired release's index in the other scenario.
+    pub other_release: usize,
     pub baseline_label: String,
     pub label: String,
     /// `time_to_share_hours[0.9]`, `coexistence_hours` or `left_behind`.
     pub figure: String,
     pub difference: PairedDifference,
+}
+
+/// How the releases of one alternative were paired with the baseline's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Pairing {
+    pub scenario: String,
+    /// `label` (equal labels written in both files) or `index` (release k with k).
+    pub by: &'static str,
+    /// (baseline release, other release).
+    pub pairs: Vec<(usize, usize)>,
+    /// Labels of the baseline's releases that have no partner.
+    pub unpaired_baseline: Vec<String>,
+    /// Labels of the other scenario's releases that have no partner.
+    pub unpaired_other: Vec<String>,
+}
+
+impl Pairing {
+    /// Pairs by label when every release of both scenarios has a written label and at
+    /// least one label is shared; otherwise by index.
+    pub fn of(base: &Scenario, other: &Scenario) -> Pairing {
+        let labelled = |s: &Scenario| s.releases.iter().all(|r| r.label_given);
+        let by_label: Vec<(usize, usize)> = base
+            .releases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                other
+                    .releases
+                    .iter()
+                    .position(|o| o.label == r.label)
+                    .map(|j| (i, j))
+            })
+            .collect();
+        let (by, pairs) = if labelled(base) && labelled(other) && !by_label.is_empty() {
+            ("label", by_label)
+        } else {
+            let n = base.releases.len().min(other.releases.len());
+            ("index", (0..n).map(|k| (k, k)).collect())
+        };
+        let unpaired = |s: &Scenario, paired: &dyn Fn(usize) -> bool| {
+            s.releases
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| !paired(*k))
+                .map(|(_, r)| r.label.clone())
+                .collect()
+        };
+        Pairing {
+            scenario: other.name.clone(),
+            by,
+            unpaired_baseline: unpaired(base, &|k| pairs.iter().any(|p| p.0 == k)),
+            unpaired_other: unpaired(other, &|k| pairs.iter().any(|p| p.1 == k)),
+            pairs,
+        }
+    }
+}
+
+/// A comparison: every paired figure, and how each alternative was paired.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub entries: Vec<ComparisonEntry>,
+    pub pairings: Vec<Pairing>,
 }
 
 /// The figures compared for a release present in both scenarios.
@@ -153,28 +218,32 @@ fn figures(baseline: &Scenario, other: &Scenario) -> Vec<(String, Figure, Figure
 }
 
 /// Compares every scenario after the first with the first (the baseline), release by
-/// release (by index) and figure by figure.
-pub fn compare(runs: &[(Scenario, RunOutput)]) -> Vec<ComparisonEntry> {
+/// release (paired as [`Pairing::of`] says) and figure by figure.
+pub fn compare(runs: &[(Scenario, RunOutput)]) -> Comparison {
     let (base, base_run) = &runs[0];
     let mut entries = Vec::new();
+    let mut pairings = Vec::new();
     for (other, run) in &runs[1..] {
-        for k in 0..base.releases.len().min(other.releases.len()) {
+        let pairing = Pairing::of(base, other);
+        for &(k, j) in &pairing.pairs {
             for (name, fa, fb) in figures(base, other) {
-                let values = |run: &RunOutput, figure: Figure| {
-                    run.figure_values(FigureRef { release: k, figure })
+                let values = |run: &RunOutput, release: usize, figure: Figure| {
+                    run.figure_values(FigureRef { release, figure })
                 };
                 entries.push(ComparisonEntry {
                     scenario: other.name.clone(),
                     release: k,
+                    other_release: j,
                     baseline_label: base.releases[k].label.clone(),
-                    label: other.releases[k].label.clone(),
+                    label: other.releases[j].label.clone(),
                     figure: name,
-                    difference: paired(&values(base_run, fa), &values(run, fb)),
+                    difference: paired(&values(base_run, k, fa), &values(run, j, fb)),
                 });
             }
         }
+        pairings.push(pairing);
     }
-    entries
+    Comparison { entries, pairings }
 }
 
 #[cfg(test)]

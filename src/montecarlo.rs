@@ -202,6 +202,9 @@ pub struct PrecisionOutcome {
     pub achieved_half_width: Option<f64>,
     pub replications: u64,
     pub met: bool,
+    /// Why the run stopped before the target without reaching it, when more
+    /// replications could not help (the figure was censored in every replication).
+    pub stopped_because: Option<String>,
 }
 
 impl RunOutput {
@@ -221,31 +224,86 @@ pub fn ci_half_width(values: &[Option<f64>]) -> Option<f64> {
         .map(|[lo, hi]| (hi - lo) / 2.0)
 }
 
-/// Runs the scenario's replications, then adds batches until the target is met. The
-/// batches are fixed ranges of replication indices, so the same seed always stops at
-/// the same point.
+/// How precise a figure is after some replications: the 95% CI half-width achieved
+/// (`None`: too few observed values), and whether it was censored in every replication.
+pub struct Precision {
+    pub half_width: Option<f64>,
+    pub never_observed: bool,
+}
+
+impl Precision {
+    /// Of one figure's per-replication values.
+    pub fn of(values: &[Option<f64>]) -> Precision {
+        Precision {
+            half_width: ci_half_width(values),
+            never_observed: values.iter().all(Option::is_none),
+        }
+    }
+}
+
+/// Runs the scenarios' replications, then adds batches (the same replication indices for
+/// every scenario, so comparisons stay paired) until `measure` says the target is met,
+/// the figure can never be estimated, or the cap is reached. The batches are fixed
+/// ranges of replication indices, so the same seed always stops at the same point.
+pub fn run_in_batches(
+    scenarios: &[Scenario],
+    target: &PrecisionTarget,
+    figure: String,
+    progress: &dyn Progress,
+    measure: impl Fn(&[RunOutput]) -> Precision,
+) -> (Vec<RunOutput>, PrecisionOutcome) {
+    let first = scenarios.first().map_or(0, |s| s.replications as u64);
+    let mut end = first.min(target.max_replications);
+    let mut outputs: Vec<RunOutput> = scenarios
+        .iter()
+        .map(|s| run_range(s, 0..end, progress))
+        .collect();
+    loop {
+        let precision = measure(&outputs);
+        let met = precision.half_width.is_some_and(|h| h <= target.half_width);
+        // Censored in every replication so far: the figure did not happen before the
+        // horizon, and more replications only confirm it (by the rule of three, it
+        // happens in fewer than 3/n of replications, with 95% confidence).
+        let stopped_because = precision.never_observed.then(|| {
+            format!(
+                "{figure} was censored in all {end} replications (it did not happen before the horizon), \
+                 so it cannot be estimated; lengthen the horizon or choose another --precision-figure"
+            )
+        });
+        if met || stopped_because.is_some() || end >= target.max_replications {
+            let outcome = PrecisionOutcome {
+                figure,
+                target_half_width: target.half_width,
+                achieved_half_width: precision.half_width,
+                replications: end,
+                met,
+                stopped_because,
+            };
+            return (outputs, outcome);
+        }
+        let next = (end + target.batch.max(1)).min(target.max_replications);
+        outputs = outputs
+            .into_iter()
+            .zip(scenarios)
+            .map(|(out, s)| out.merge(run_range(s, end..next, progress)))
+            .collect();
+        end = next;
+    }
+}
+
+/// Runs the scenario's replications, then adds batches until the target is met.
 pub fn run_to_precision(
     scenario: &Scenario,
     target: &PrecisionTarget,
     progress: &dyn Progress,
 ) -> (RunOutput, PrecisionOutcome) {
-    let mut end = (scenario.replications as u64).min(target.max_replications);
-    let mut output = run_range(scenario, 0..end, progress);
-    loop {
-        let achieved = ci_half_width(&output.figure_values(target.figure));
-        let met = achieved.is_some_and(|h| h <= target.half_width);
-        if met || end >= target.max_replications {
-            let outcome = PrecisionOutcome {
-                figure: target.figure.name(&scenario.report.thresholds),
-                target_half_width: target.half_width,
-                achieved_half_width: achieved,
-                replications: end,
-                met,
-            };
-            return (output, outcome);
-        }
-        let next = (end + target.batch.max(1)).min(target.max_replications);
-        output = output.merge(run_range(scenario, end..next, progress));
-        end = next;
-    }
+    let figure = target.figure.name(&scenario.report.thresholds);
+    let (mut outputs, outcome) = run_in_batches(
+        std::slice::from_ref(scenario),
+        target,
+        figure,
+        progress,
+        |outs| Precision::of(&outs[0].figure_values(target.figure)),
+    );
+    (outputs.remove(0), outcome)
 }

@@ -144,7 +144,7 @@ fn reminders_raise_the_approved_share_by_the_closed_form() {
 }
 
 #[test]
-fn unapproved_paid_instances_are_removed_after_the_deadline_and_cancellation() {
+fn unapproved_paid_instances_are_removed_at_the_deadline_like_rejecters() {
     let doc = set(
         base("forge"),
         "releases",
@@ -159,8 +159,9 @@ fn unapproved_paid_instances_are_removed_after_the_deadline_and_cancellation() {
     let (s, out) = run(&doc);
     for r in &out.replications {
         let f = &r.releases[0];
-        // Ignoring admins' instances keep the free version until publication + 14 d + 30 d.
-        let expected = f.published_after.unwrap() + SimDuration::from_days(14 + 30);
+        // Ignoring admins' instances keep the free version until publication + 14 d: they
+        // never paid, so no cancellation period applies (as for those who reject).
+        let expected = f.published_after.unwrap() + SimDuration::from_days(14);
         assert_eq!(f.coexistence, Some(expected));
     }
     let (_, lives) = lives(&s, 0);

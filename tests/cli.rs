@@ -378,3 +378,147 @@ fn too_many_instances_is_refused_up_front_with_the_estimate() {
         );
     assert!(!out.exists());
 }
+
+#[test]
+fn set_on_a_built_in_admin_profile_keeps_its_other_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    cli()
+        .args([
+            "run",
+            "scenarios/connect-scope-change.json",
+            "--set",
+            "admins.careful.approve=0.5",
+            "--replications",
+            "3",
+            "--instances",
+            "300",
+            "--quiet",
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let doc = set(base("connect"), "admins.careful", json!({"approve": 0.5}));
+    let careful = rollout_sim::scenario::builtin_admins()
+        .into_iter()
+        .find(|p| p.name == "careful")
+        .unwrap();
+    let parsed = rollout_sim::scenario::parse(
+        &set(
+            doc.clone(),
+            "population.segments",
+            json!([{"name": "a", "share": 1.0, "admin": "careful"}]),
+        )
+        .to_string(),
+        Path::new("t.json"),
+        &Default::default(),
+    )
+    .unwrap();
+    let got = &parsed.population.segments[0].admin;
+    assert_eq!(got.approve, 0.5);
+    assert_eq!((got.reject, &got.delay), (careful.reject, &careful.delay));
+    // A new profile must still give both probabilities.
+    rejects_doc(
+        set(base("connect"), "admins.newcomer", json!({"approve": 0.5})),
+        &["admins.newcomer.reject", "is required for the new profile"],
+    );
+}
+
+#[test]
+fn precision_on_a_figure_censored_everywhere_stops_early_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("p");
+    cli()
+        .args([
+            "run",
+            "scenarios/connect-scope-change.json",
+            "--instances",
+            "300",
+            "--replications",
+            "20",
+            "--precision",
+            "1h",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("stopped early")
+                .and(predicate::str::contains("censored in all 20 replications")),
+        );
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["precision"]["replications"], 20,
+        "no batch was added"
+    );
+    assert!(report["precision"]["stopped_because"].is_string());
+}
+
+#[test]
+fn trace_names_the_held_update_and_the_missing_permission() {
+    let held = (0..20)
+        .map(|i| {
+            let o = cli()
+                .args([
+                    "trace",
+                    "scenarios/connect-scope-change.json",
+                    "--instance",
+                    &i.to_string(),
+                ])
+                .output()
+                .unwrap();
+            String::from_utf8(o.stdout).unwrap()
+        })
+        .find(|t| t.contains("held"))
+        .expect("some of 20 instances never approve the scope");
+    assert!(held.contains("1.4.3 -> 1.5.0"), "{held}");
+    assert!(
+        held.contains("needs the new scope of release 1 that this site never granted"),
+        "{held}"
+    );
+}
+
+#[test]
+fn validate_names_the_preset_and_counts_in_words() {
+    cli()
+        .args(["validate", "scenarios/connect-field-slip.json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "on connect, 3000 instances, 1 release, 200 replications",
+        ));
+    cli()
+        .args(["validate", "scenarios/connect-2018-replay.json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("on connect-2018"));
+}
+
+#[test]
+fn table_columns_line_up_at_ten_thousand_replications() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = cli()
+        .args([
+            "run",
+            "scenarios/forge-minor.json",
+            "--replications",
+            "10000",
+            "--instances",
+            "3",
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().skip(2).take(2).collect();
+    let header = lines[0];
+    let row = lines[1];
+    assert!(row.contains("0/10000"), "{text}");
+    // Every column ends where its header ends.
+    let end = |line: &str, word: &str| line.find(word).map(|i| i + word.len());
+    let censored_end = end(header, "censored").unwrap();
+    assert_eq!(end(row, "0/10000"), Some(censored_end), "{header}\n{row}");
+}

@@ -39,7 +39,7 @@ fn a_policy_that_cannot_affect_a_release_gives_exactly_zero_difference() {
         (a.clone(), montecarlo::run(&a, &())),
         (b.clone(), montecarlo::run(&b, &())),
     ];
-    let entries = compare(&runs);
+    let entries = compare(&runs).entries;
     let release0: Vec<_> = entries.iter().filter(|e| e.release == 0).collect();
     assert!(!release0.is_empty());
     for e in release0 {
@@ -71,7 +71,7 @@ fn the_paired_ci_is_narrower_than_the_unpaired_one_on_a_shipped_pair() {
         (a.clone(), montecarlo::run(&a, &())),
         (b.clone(), montecarlo::run(&b, &())),
     ];
-    let entries = compare(&runs);
+    let entries = compare(&runs).entries;
     for e in entries
         .iter()
         .filter(|e| e.figure.starts_with("time_to_share") || e.figure == "coexistence_hours")
@@ -122,7 +122,19 @@ fn compare_cli_writes_its_files_and_refuses_unshared_seeds() {
     assert!(
         fs::read_to_string(out.join("comparison.csv"))
             .unwrap()
-            .starts_with("scenario,release,figure,")
+            .starts_with("scenario,release,other_release,figure,")
+    );
+    // Releases are paired by their labels, and the one without a partner is named.
+    let pairing = &report["pairings"][0];
+    assert_eq!(pairing["by"], "label");
+    assert_eq!(pairing["pairs"], json!([[0, 1]]));
+    assert_eq!(pairing["unpaired_other"], json!(["feature"]));
+    assert!(
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["release"] == 0 && e["other_release"] == 1 && e["label"] == "write scope")
     );
 
     let other = tmp.path().join("other-seed.json");

@@ -69,14 +69,16 @@ fn automatic_release_after_an_approval_release_reaches_only_approvers() {
 }
 
 #[test]
-fn a_second_scope_change_while_waiting_does_not_reopen_the_notice() {
-    // Two approval releases; an admin notified once acts once and gets the newest.
+fn a_second_scope_change_while_waiting_sends_a_new_notice_and_a_fresh_decision() {
+    // Two approval releases a day and a half apart; the admin approves 5 days after each
+    // notice. The second release asks for more than the first notice did: the admin is
+    // emailed again and decides afresh (the first decision no longer applies).
     let doc = set(
         base("connect"),
         "releases",
         json!([
             {"at": "0h", "changes": ["scopes"]},
-            {"at": "12h", "changes": ["scopes"]}
+            {"at": "36h", "changes": ["scopes"]}
         ]),
     );
     let doc = set(
@@ -86,16 +88,34 @@ fn a_second_scope_change_while_waiting_does_not_reopen_the_notice() {
     );
     let s = scenario(&doc);
     let (_, lives) = lives(&s, 0);
+    let mut renotified = 0;
     for life in &lives {
-        let notices = life
+        let notices: Vec<_> = life
             .happenings
             .iter()
             .filter(|(_, h)| matches!(h, Happening::Noticed { .. }))
-            .count();
-        assert_eq!(notices, 1);
-        // Approving 5 days later applies the newest published version: 1.6.0.
+            .map(|(t, _)| *t)
+            .collect();
+        assert!((1..=2).contains(&notices.len()), "{notices:?}");
+        renotified += usize::from(notices.len() == 2);
+        // Approving 5 days after the last notice applies the newest version, 1.6.0.
+        let last = *notices.last().unwrap();
+        let approved: Vec<_> = life
+            .happenings
+            .iter()
+            .filter(|(_, h)| matches!(h, Happening::Updated { .. }))
+            .map(|(t, _)| *t)
+            .collect();
         assert_eq!(updates(life), vec![(0, 2, UpdateCause::Approval)]);
+        assert_eq!(
+            approved,
+            vec![last + rollout_sim::time::SimDuration::from_days(5)]
+        );
     }
+    assert!(
+        renotified > 100,
+        "most saw the first release before the second: {renotified}"
+    );
 }
 
 #[test]
@@ -169,8 +189,9 @@ fn version_numbers_follow_each_platform_rule() {
 }
 
 #[test]
-fn descriptor_facts_adding_a_scope_needs_approval_removing_one_does_not() {
-    // read -> read+write (added: approval) -> read (removed: automatic) -> api 2 -> paid.
+fn descriptor_facts_adding_or_removing_a_scope_needs_approval_by_default() {
+    // read -> read+write (added) -> read (removed) -> api 2 -> paid. The page: "increase/
+    // changed scopes" increment the minor version and customers must approve them.
     let doc = set(base("connect"), "initial_scopes", json!(["read:jira-work"]));
     let doc = set(
         doc,
@@ -193,17 +214,17 @@ fn descriptor_facts_adding_a_scope_needs_approval_removing_one_does_not() {
         kinds,
         [
             vec!["scopes"],
-            vec!["other"],
+            vec!["scopes"],
             vec!["api_version"],
             vec!["licensing"]
         ]
     );
     let plan = rollout_sim::model::ReleasePlan::new(&s);
     let names: Vec<String> = plan.versions.iter().map(|v| v.to_string()).collect();
-    assert_eq!(names, ["1.4.0", "1.5.0", "1.5.1", "2.0.0", "2.1.0"]);
-    assert_eq!(plan.needs_approval, [true, false, false, true]);
-    // Skip-ahead: an instance that never approved 1.5.0 moves to 1.5.1 automatically,
-    // because 1.5.1 asks for nothing 1.4.0 had not been granted.
+    assert_eq!(names, ["1.4.0", "1.5.0", "1.6.0", "2.0.0", "2.1.0"]);
+    assert_eq!(plan.needs_approval, [true, true, false, true]);
+    // Skip-ahead: an instance that never approved 1.5.0 moves to 1.6.0 automatically,
+    // because 1.6.0 asks for exactly what 1.4.0 was granted.
     let (_, lives) = lives(&s, 0);
     let mut skipped = 0;
     for life in &lives {
@@ -214,6 +235,64 @@ fn descriptor_facts_adding_a_scope_needs_approval_removing_one_does_not() {
         }
     }
     assert!(skipped > 40, "about half never approve in time: {skipped}");
+
+    // The other reading, a parameter: a removal asks for nothing new, so it is an
+    // ordinary descriptor change.
+    let automatic = scenario(&set(doc, "rules", json!({"scope_removal": "automatic"})));
+    let plan = rollout_sim::model::ReleasePlan::new(&automatic);
+    let names: Vec<String> = plan.versions.iter().map(|v| v.to_string()).collect();
+    assert_eq!(names, ["1.4.0", "1.5.0", "1.5.1", "2.0.0", "2.1.0"]);
+    assert_eq!(plan.needs_approval, [true, false, false, true]);
+}
+
+#[test]
+fn forge_gate_crosses_major_lines_only_when_the_rules_say_so() {
+    // Forge 1.4.0 {read} -> 2.0.0 {read, write} (approval) -> 3.0.0 {read} (removal).
+    // Nobody approves anything. By default each new major needs consent, so the removal
+    // is a new notice; with the gate crossing lines, 3.0.0 asks for nothing 1.4.0 lacks
+    // and reaches every instance without consent at its next UPM poll (within 24 h of
+    // publication, plus the 4 h slip).
+    let doc = set(base("forge"), "initial_scopes", json!(["read"]));
+    let doc = set(
+        doc,
+        "releases",
+        json!([
+            {"at": "0h", "scopes": ["read", "write"]},
+            {"at": "2d", "scopes": ["read"]}
+        ]),
+    );
+    let doc = set(
+        doc,
+        "admins",
+        json!({"default": {"approve": 0.0, "reject": 0.0}}),
+    );
+    let s = scenario(&doc);
+    let plan = rollout_sim::model::ReleasePlan::new(&s);
+    let names: Vec<String> = plan.versions.iter().map(|v| v.to_string()).collect();
+    assert_eq!(names, ["1.4.0", "2.0.0", "3.0.0"]);
+    assert_eq!(plan.needs_approval, [true, true]);
+    let (_, lives_default) = lives(&s, 0);
+    for life in &lives_default {
+        assert!(updates(life).is_empty(), "nobody consents, nobody moves");
+        let notices = life
+            .happenings
+            .iter()
+            .filter(|(_, h)| matches!(h, Happening::Noticed { .. }))
+            .count();
+        assert_eq!(notices, 2, "the removal's new major is a new notice");
+    }
+    let crossing = scenario(&set(
+        doc,
+        "rules",
+        json!({"gate_crosses_major_lines": true}),
+    ));
+    let (publication, lives_crossing) = lives(&crossing, 0);
+    for life in &lives_crossing {
+        let u = updates(life);
+        assert_eq!(u, vec![(0, 2, UpdateCause::Automatic)]);
+        let at = life.updated_to(2).unwrap();
+        assert!(at.since(publication.at[1]) <= rollout_sim::time::SimDuration::from_hours(28));
+    }
 }
 
 #[test]

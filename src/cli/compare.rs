@@ -6,12 +6,12 @@ use anyhow::{Context, Result, bail};
 
 use super::{Bar, CompareArgs, overrides, pool, precision_target};
 use crate::compare::compare as compare_runs;
-use crate::montecarlo::{self, PrecisionOutcome, RunOutput};
-use crate::report::Exporter;
+use crate::montecarlo::{self, Precision, RunOutput};
 use crate::report::comparison::{
     ComparisonCsv, ComparisonJson, ComparisonReport, render_comparison_table,
 };
 use crate::report::output::OutputDir;
+use crate::report::{Exporter, precision_line};
 use crate::scenario::{self, Scenario};
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
@@ -66,63 +66,54 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let cap = targets[0].map_or(base.replications as u64, |t| t.max_replications);
     let bar = Bar::new(&args.sim, cap * scenarios.len() as u64, "replications");
 
-    let mut end = (base.replications as u64).min(cap);
-    let mut runs: Vec<(Scenario, RunOutput)> = pool.install(|| {
-        scenarios
-            .iter()
-            .map(|s| (s.clone(), montecarlo::run_range(s, 0..end, &bar)))
-            .collect()
-    });
-    let mut precision: Option<PrecisionOutcome> = None;
-    if let Some(t0) = targets[0] {
+    let (outputs, precision) = pool.install(|| match targets[0] {
         // Stop when the paired difference of the figure is precise enough for every
         // alternative: the question a comparison asks.
-        loop {
-            let achieved = runs[1..]
-                .iter()
-                .zip(&targets[1..])
-                .map(|((_, run), t)| {
-                    let t = t.expect("every scenario has a target");
-                    let d = crate::compare::paired(
-                        &runs[0].1.figure_values(t0.figure),
-                        &run.figure_values(t.figure),
-                    );
-                    d.ci95.map(|[lo, hi]| (hi - lo) / 2.0)
-                })
-                .try_fold(0.0f64, |acc, h| h.map(|h| acc.max(h)));
-            let met = achieved.is_some_and(|h| h <= t0.half_width);
-            if met || end >= t0.max_replications {
-                precision = Some(PrecisionOutcome {
-                    figure: format!("difference of {}", t0.figure.name(&base.report.thresholds)),
-                    target_half_width: t0.half_width,
-                    achieved_half_width: achieved,
-                    replications: end,
-                    met,
+        Some(t0) => {
+            let figure = format!("difference of {}", t0.figure.name(&base.report.thresholds));
+            let (outs, outcome) =
+                montecarlo::run_in_batches(&scenarios, &t0, figure, &bar, |outs| {
+                    let diffs: Vec<_> = outs[1..]
+                        .iter()
+                        .zip(&targets[1..])
+                        .map(|(run, t)| {
+                            let t = t.expect("every scenario has a target");
+                            crate::compare::paired(
+                                &outs[0].figure_values(t0.figure),
+                                &run.figure_values(t.figure),
+                            )
+                        })
+                        .collect();
+                    Precision {
+                        half_width: diffs
+                            .iter()
+                            .map(|d| d.ci95.map(|[lo, hi]| (hi - lo) / 2.0))
+                            .try_fold(0.0f64, |acc, h| h.map(|h| acc.max(h))),
+                        never_observed: diffs.iter().any(|d| d.pairs == 0),
+                    }
                 });
-                break;
-            }
-            let next = (end + t0.batch.max(1)).min(t0.max_replications);
-            runs = pool.install(|| {
-                runs.into_iter()
-                    .map(|(s, run)| {
-                        let more = montecarlo::run_range(&s, end..next, &bar);
-                        (s, run.merge(more))
-                    })
-                    .collect()
-            });
-            end = next;
+            (outs, Some(outcome))
         }
-    }
+        None => (
+            scenarios
+                .iter()
+                .map(|s| montecarlo::run_range(s, 0..cap, &bar))
+                .collect(),
+            None,
+        ),
+    });
+    let end = outputs.first().map_or(0, |o| o.replications.len() as u64);
+    let runs: Vec<(Scenario, RunOutput)> = scenarios.iter().cloned().zip(outputs).collect();
     drop(bar);
 
-    let entries = compare_runs(&runs);
+    let comparison = compare_runs(&runs);
     let names = scenarios.iter().map(|s| s.name.clone()).collect();
     let report = ComparisonReport::new(
         names,
         base.seed,
         end,
         base.population.instances,
-        entries,
+        comparison,
         precision,
     );
     let exporters: Vec<Box<dyn Exporter<ComparisonReport>>> =
@@ -133,18 +124,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     if !args.sim.quiet {
         out!("{}", render_comparison_table(&report));
         if let Some(p) = &report.precision {
-            outln!(
-                "\nprecision: {} replications, half-width {} (target {}){}",
-                p.replications,
-                p.achieved_half_width
-                    .map_or("n/a".into(), |h| format!("{h:.3}")),
-                p.target_half_width,
-                if p.met {
-                    ""
-                } else {
-                    ": target NOT met at --max-replications"
-                }
-            );
+            outln!("\n{}", precision_line(p));
         }
         outln!("\nfull results: {}", out_dir.display());
     }

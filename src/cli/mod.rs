@@ -92,14 +92,15 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn validate(path: &Path) -> Result<()> {
     let s = scenario::load(path, &Overrides::default())?;
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     outln!(
-        "{}: ok ({} on {}, {} instances, {} releases, {} replications)",
+        "{}: ok ({} on {}, {}, {}, {})",
         path.display(),
         s.name,
-        s.platform.name(),
-        s.population.instances,
-        s.releases.len(),
-        s.replications
+        s.preset,
+        plural(s.population.instances, "instance", "instances"),
+        plural(s.releases.len() as u64, "release", "releases"),
+        plural(u64::from(s.replications), "replication", "replications"),
     );
     Ok(())
 }

@@ -94,7 +94,10 @@ fn write_events(
         let (ctx, lives) = record(&model, replication, 0..u64::MAX);
         write_json_lines(&release_records(&model, &ctx.publication, replication), w)?;
         for life in &lives {
-            write_json_lines(&instance_records(&model, replication, life), w)?;
+            write_json_lines(
+                &instance_records(&model, &ctx.publication, replication, life),
+                w,
+            )?;
         }
     }
     Ok(())

@@ -34,7 +34,12 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
         );
     };
     let mut records = release_records(&model, &ctx.publication, args.replication);
-    records.extend(instance_records(&model, args.replication, life));
+    records.extend(instance_records(
+        &model,
+        &ctx.publication,
+        args.replication,
+        life,
+    ));
     records.sort_by(|a, b| a.hours.total_cmp(&b.hours));
     match args.format {
         TraceFormat::Text => out!("{}", render_trace(&model, args.replication, life, &records)),

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 use crate::draws::{DrawStream, Purpose, Slot};
 use crate::engine::EventQueue;
-use crate::scenario::{CutoffAction, OnReject, Platform, Scenario};
+use crate::scenario::{CutoffAction, OnReject, Platform, Scenario, SlipScope};
 use crate::time::{SimDuration, SimTime};
 
 use super::calendar;
@@ -39,8 +39,7 @@ pub enum UpdateCause {
 pub enum UninstallCause {
     /// The admin rejected (with `on_reject: uninstall`, or a free -> paid change).
     Rejected,
-    /// Free -> paid: not approved by `uninstall_unapproved_after`, removed after the
-    /// cancellation period.
+    /// Free -> paid: not approved by `uninstall_unapproved_after`, removed then.
     Unapproved,
     /// The customer left (churn hazard).
     Churn,
@@ -113,7 +112,7 @@ enum InstanceEvent {
         episode: u32,
         index: usize,
     },
-    /// Free -> paid: the deadline plus the cancellation period has passed.
+    /// Free -> paid: the approval deadline has passed.
     PaidDeadline,
     /// The instance's lifetime (churn) has ended.
     ChurnUninstall,
@@ -219,8 +218,12 @@ struct InstanceState {
     /// The open approval episode: its id and the release that opened it.
     episode: Option<(u32, usize)>,
     episodes_opened: u32,
-    /// The admin rejected with `on_reject: stay`: it keeps its version for good.
+    /// The admin rejected with `on_reject: stay`: it keeps its version until a later
+    /// update asks for something new.
     declined: bool,
+    /// The version the admin was last asked to approve: a later update that asks for
+    /// more than it did brings a new notice and a fresh decision.
+    asked: Option<VersionId>,
     uninstalled: bool,
 }
 
@@ -340,7 +343,12 @@ impl<'a> InstanceModel<'a> {
             let mut earliest = publication.at[k];
             if self.in_window[k][attrs.segment][attrs.zone] && !timing.maintenance_slip.is_zero() {
                 let p = timing.slip_probability;
-                let slips = p >= 1.0 || (p > 0.0 && work.delivery_slot(k, instance).uniform(0) < p);
+                let slips = match timing.slip_scope {
+                    SlipScope::Release => publication.field_slips[k],
+                    SlipScope::Instance => {
+                        p >= 1.0 || (p > 0.0 && work.delivery_slot(k, instance).uniform(0) < p)
+                    }
+                };
                 if slips {
                     earliest = earliest + timing.maintenance_slip;
                 }
@@ -354,7 +362,7 @@ impl<'a> InstanceModel<'a> {
         work.polls.clear();
         for k in 0..plan.release_count() {
             if self.delivered_by_forge(k) {
-                let (lo, hi) = timing.forge_propagation;
+                let (lo, hi) = timing.propagation(k);
                 let u = work.delivery_slot(k, instance).uniform(1);
                 let at = work.earliest[k] + lo + (hi - lo).mul_f64(u);
                 if at <= horizon && at >= start {
@@ -373,7 +381,7 @@ impl<'a> InstanceModel<'a> {
         }
         if let Some(after) = s.policy.uninstall_unapproved_after {
             for k in (0..plan.release_count()).filter(|&k| plan.licensing[k]) {
-                let at = publication.at[k] + after + s.policy.cancellation_period;
+                let at = publication.at[k] + after;
                 if at <= horizon && at >= start {
                     work.queue
                         .schedule(at, InstanceEvent::PaidDeadline)
@@ -412,6 +420,7 @@ impl<'a> InstanceModel<'a> {
             episode: None,
             episodes_opened: 0,
             declined: false,
+            asked: None,
             uninstalled: false,
         };
         while let Some((t, event)) = work.queue.pop_until(horizon) {
@@ -441,11 +450,10 @@ impl<'a> InstanceModel<'a> {
                             slipped,
                         },
                     );
+                    // The gate decides: it keeps other major lines out unless the rules
+                    // let it cross them.
                     let v = plan.version_of(k);
-                    if plan.line(v) == plan.line(state.installed)
-                        && plan.is_newer(v, state.installed)
-                        && plan.covers(state.installed, v)
-                    {
+                    if plan.is_newer(v, state.installed) && plan.covers(state.installed, v) {
                         self.install(&mut state, t, v, UpdateCause::Automatic, observer);
                     }
                 }
@@ -546,16 +554,23 @@ impl<'a> InstanceModel<'a> {
         }
         if plan.covers(state.installed, target) {
             // Skip-ahead: nothing new to grant. Connect applies it at this poll; Forge
-            // delivers automatic versions itself, within minutes.
-            if self.scenario.platform == Platform::Connect {
+            // delivers automatic releases itself, within minutes, and a version that
+            // needed approval from its predecessor arrives here, by the poll.
+            if !self.delivered_by_forge(target - 1) {
                 self.install(state, t, target, UpdateCause::Automatic, observer);
             }
             return;
         }
-        if state.episode.is_some() || state.declined {
+        // "We automatically send emails to the product administrator" whenever approval is
+        // needed: an update asking for more than the admin was last asked about is a new
+        // notice and a fresh decision, whatever the admin did with the last one.
+        let asks_more = state.asked.is_none_or(|asked| !plan.covers(asked, target));
+        if !asks_more && (state.episode.is_some() || state.declined) {
             // Still waiting: the pending update now leads to the newest version.
             return;
         }
+        state.asked = Some(target);
+        state.declined = false;
         let release = target - 1;
         state.episodes_opened += 1;
         let episode = state.episodes_opened;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::scenario::Scenario;
+use crate::scenario::{Platform, Scenario};
 
 use super::version::{Bump, Version, derive_versions};
 
@@ -24,9 +24,13 @@ pub struct Permissions {
 }
 
 impl Permissions {
-    /// Whether an instance that granted `self` may run `wanted` without a new approval.
-    pub fn covers(&self, wanted: &Permissions) -> bool {
-        wanted.scopes.is_subset(&self.scopes) && (self.paid || !wanted.paid)
+    /// Whether an instance that granted `self` may run `wanted` without a new approval:
+    /// `wanted` asks for no scope and no paid licence beyond `self`, and, when removals
+    /// are approved changes too (`removal_needs_approval`), drops no scope either.
+    pub fn covers(&self, wanted: &Permissions, removal_needs_approval: bool) -> bool {
+        wanted.scopes.is_subset(&self.scopes)
+            && (!removal_needs_approval || self.scopes.is_subset(&wanted.scopes))
+            && (self.paid || !wanted.paid)
     }
 }
 
@@ -68,14 +72,24 @@ impl ReleasePlan {
             .collect();
         let n = versions.len();
         let releases = n - 1;
-        let covers = (0..n * n)
-            .map(|i| permissions[i / n].covers(&permissions[i % n]))
+        let rules = scenario.rules;
+        // The consent gate: permissions, and on Forge (unless the rules let the gate cross
+        // lines) no move to a newer major line without consent.
+        let covers: Vec<bool> = (0..n * n)
+            .map(|i| {
+                let (granted, wanted) = (i / n, i % n);
+                permissions[granted]
+                    .covers(&permissions[wanted], rules.scope_removal_needs_approval)
+                    && (scenario.platform == Platform::Connect
+                        || rules.gate_crosses_major_lines
+                        || versions[wanted].major <= versions[granted].major)
+            })
             .collect();
         let at_least = (0..n * releases)
             .map(|i| versions[i / releases] >= versions[i % releases + 1])
             .collect();
         let needs_approval = (0..releases)
-            .map(|k| !permissions[from_version[k]].covers(&permissions[k + 1]))
+            .map(|k| !covers[from_version[k] * n + k + 1])
             .collect();
         let cutoff_below = scenario.policy.cutoff.map(|c| {
             c.below

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::json::{cell, write_pretty};
 use super::{Exporter, SCHEMA_VERSION, Tool};
-use crate::compare::ComparisonEntry;
+use crate::compare::{Comparison, ComparisonEntry, Pairing};
 use crate::montecarlo::PrecisionOutcome;
 
 #[derive(Clone, Debug, Serialize)]
@@ -21,6 +21,9 @@ pub struct ComparisonReport {
     pub instances: u64,
     /// Each figure of each release: the baseline, the other scenario, and `other - baseline`.
     pub entries: Vec<ComparisonEntry>,
+    /// How each alternative's releases were paired with the baseline's, and which were
+    /// left unpaired.
+    pub pairings: Vec<Pairing>,
     pub precision: Option<PrecisionOutcome>,
 }
 
@@ -30,7 +33,7 @@ impl ComparisonReport {
         seed: u64,
         replications: u64,
         instances: u64,
-        entries: Vec<ComparisonEntry>,
+        comparison: Comparison,
         precision: Option<PrecisionOutcome>,
     ) -> Self {
         ComparisonReport {
@@ -41,7 +44,8 @@ impl ComparisonReport {
             seed,
             replications,
             instances,
-            entries,
+            entries: comparison.entries,
+            pairings: comparison.pairings,
             precision,
         }
     }
@@ -69,6 +73,7 @@ impl Exporter<ComparisonReport> for ComparisonCsv {
         w.write_record([
             "scenario",
             "release",
+            "other_release",
             "figure",
             "baseline_mean",
             "other_mean",
@@ -86,6 +91,7 @@ impl Exporter<ComparisonReport> for ComparisonCsv {
             w.write_record([
                 e.scenario.clone(),
                 e.release.to_string(),
+                e.other_release.to_string(),
                 e.figure.clone(),
                 cell(d.baseline.mean),
                 cell(d.other.mean),
@@ -159,6 +165,35 @@ pub fn render_comparison_table(report: &ComparisonReport) -> String {
             unpaired,
             signif
         );
+    }
+    for p in &report.pairings {
+        let pairs: Vec<String> = p
+            .pairs
+            .iter()
+            .map(|(a, b)| format!("#{a} with #{b}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n{}: releases paired by {} ({})",
+            p.scenario,
+            p.by,
+            pairs.join(", ")
+        );
+        if !p.unpaired_baseline.is_empty() {
+            let _ = writeln!(
+                out,
+                "  unpaired in the baseline: {}",
+                p.unpaired_baseline.join(", ")
+            );
+        }
+        if !p.unpaired_other.is_empty() {
+            let _ = writeln!(
+                out,
+                "  unpaired in {}: {}",
+                p.scenario,
+                p.unpaired_other.join(", ")
+            );
+        }
     }
     let _ = writeln!(
         out,

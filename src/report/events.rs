@@ -83,12 +83,91 @@ pub fn release_records(
     out
 }
 
-/// Everything that happened to one instance.
+/// What a version asks for that `granted` does not give, in words.
+fn missing_permissions(model: &InstanceModel<'_>, granted: usize, wanted: usize) -> String {
+    let plan = model.plan();
+    let (have, want) = (&plan.permissions[granted], &plan.permissions[wanted]);
+    let mut missing: Vec<String> = want
+        .scopes
+        .difference(&have.scopes)
+        .map(|scope| match scope.strip_prefix("scope-change-") {
+            Some(k) => format!("the new scope of release {k}"),
+            None => format!("scope {scope}"),
+        })
+        .collect();
+    if want.paid && !have.paid {
+        missing.push("a paid licence".into());
+    }
+    let removed = have.scopes.difference(&want.scopes).count();
+    if missing.is_empty() && removed > 0 {
+        missing.push(format!(
+            "approval of {removed} removed scope(s) (rules.scope_removal: approval)"
+        ));
+    }
+    if missing.is_empty() && plan.line(wanted) > plan.line(granted) {
+        missing.push(format!(
+            "consent to the new major line {} (rules.gate_crosses_major_lines: false)",
+            plan.line(wanted)
+        ));
+    }
+    missing.join(", ")
+}
+
+/// Everything that happened to one instance, and at the horizon the update it was still
+/// held from, if any, with the permission the site never granted.
 pub fn instance_records(
     model: &InstanceModel<'_>,
+    publication: &Publication,
     replication: u64,
     life: &Life,
 ) -> Vec<EventRecord> {
+    let mut records = happening_records(model, replication, life);
+    let (s, plan) = (model.scenario(), model.plan());
+    let mut installed = Some(life.first_version);
+    let mut last_decision = "has not responded";
+    for &(_, h) in &life.happenings {
+        match h {
+            Happening::Updated { to, .. } => installed = Some(to),
+            Happening::Uninstalled { .. } => installed = None,
+            Happening::Rejected { .. } => last_decision = "rejected it",
+            Happening::Ignored { .. } => last_decision = "ignored the notice",
+            Happening::Noticed { .. } => last_decision = "has not responded",
+            _ => {}
+        }
+    }
+    let horizon = s.horizon_time();
+    let newest = publication.newest_at(horizon);
+    if let Some(v) = installed
+        && plan.is_newer(newest, v)
+        && !plan.covers(v, newest)
+    {
+        let zone = model.zone(&life.attributes);
+        records.push(EventRecord {
+            replication,
+            instance: Some(life.instance),
+            hours: horizon.as_hours(),
+            at: utc(s, horizon).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            local: Some(
+                utc(s, horizon)
+                    .with_timezone(&zone)
+                    .format("%Y-%m-%d %H:%M:%S %Z")
+                    .to_string(),
+            ),
+            event: "held",
+            release: Some(newest - 1),
+            from: Some(plan.versions[v].to_string()),
+            to: Some(plan.versions[newest].to_string()),
+            rule: format!(
+                "at the horizon the update is held: it needs {} that this site never granted (the admin {last_decision})",
+                missing_permissions(model, v, newest)
+            ),
+        });
+    }
+    records
+}
+
+/// One record per happening of the instance's life.
+fn happening_records(model: &InstanceModel<'_>, replication: u64, life: &Life) -> Vec<EventRecord> {
     let (s, plan) = (model.scenario(), model.plan());
     let zone = model.zone(&life.attributes);
     let v = |id: usize| plan.versions[id].to_string();
@@ -132,7 +211,7 @@ pub fn instance_records(
                     None,
                     match cause {
                         UninstallCause::Rejected => "rejected with on_reject: uninstall, or a free -> paid change".into(),
-                        UninstallCause::Unapproved => "free -> paid not approved by the deadline; removed after the cancellation period".into(),
+                        UninstallCause::Unapproved => "free -> paid not approved by the deadline (policy.uninstall_unapproved_after); removed then, as it never paid".into(),
                         UninstallCause::Churn => "the customer left (population.churn.uninstall_rate_per_day)".into(),
                         UninstallCause::Cutoff => "the platform cut-off: versions below it stop working (policy.cutoff_action: uninstall)".into(),
                     },

@@ -32,7 +32,7 @@ use crate::time::SimDuration;
 pub use json::JsonReport;
 pub use latency_csv::LatencyCsv;
 pub use survival_csv::SurvivalCsv;
-pub use table::render_table;
+pub use table::{precision_line, render_table};
 pub use timeseries_csv::TimeseriesCsv;
 
 /// The version of the `report.json` contract. Keys are only ever added.
@@ -74,6 +74,27 @@ pub struct Report {
     pub precision: Option<PrecisionOutcome>,
     /// The platform cut-off, if the scenario has one.
     pub cutoff: Option<CutoffReport>,
+    /// Things the reader must know to read the figures right (e.g. a free -> paid
+    /// release without an approval deadline can never end its coexistence).
+    pub warnings: Vec<String>,
+}
+
+/// What the reader must know to read the figures right.
+fn warnings(scenario: &Scenario) -> Vec<String> {
+    let mut out = Vec::new();
+    if scenario.policy.uninstall_unapproved_after.is_none() {
+        for (k, r) in scenario.releases.iter().enumerate() {
+            if r.changes.licensing {
+                out.push(format!(
+                    "release {k} ({}) moves from free to paid but policy.uninstall_unapproved_after is unset: \
+                     instances whose admins never approve keep the free version until the horizon, so its \
+                     coexistence cannot end (the Marketplace page says they must uninstall, but sets no date)",
+                    r.label
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Instances still below the cut-off version when it takes effect (`affected`: a `STAT`
@@ -321,6 +342,7 @@ impl RunReport {
                     },
                     affected: Summary::of(reps.iter().map(|r| r.cutoff_affected.map(|n| n as f64))),
                 }),
+                warnings: warnings(scenario),
             },
             mix: version_mix(scenario, run),
             latency: run.latency.clone(),

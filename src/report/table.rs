@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{ReleaseReport, RunReport};
+use crate::montecarlo::PrecisionOutcome;
 use crate::stats::Summary;
 
 fn num(x: Option<f64>) -> String {
@@ -41,6 +42,22 @@ fn recommendation(r: &ReleaseReport, quantile: f64) -> String {
     }
 }
 
+/// How a `--precision` run ended, in one sentence.
+pub fn precision_line(p: &PrecisionOutcome) -> String {
+    let achieved = p
+        .achieved_half_width
+        .map_or("n/a".into(), |h| format!("{h:.3}"));
+    let end = match (&p.stopped_because, p.met) {
+        (Some(why), _) => format!(": stopped early, {why}"),
+        (None, true) => String::new(),
+        (None, false) => ": target NOT met at --max-replications".into(),
+    };
+    format!(
+        "precision ({}): {} replications, half-width {achieved} (target {}){end}",
+        p.figure, p.replications, p.target_half_width
+    )
+}
+
 /// Mean of a summary, marked when some replications were censored.
 fn mean_marked(s: &Summary) -> String {
     match (s.mean, s.censored) {
@@ -60,37 +77,35 @@ pub fn render_table(report: &RunReport) -> String {
         s.name, s.platform, s.instances, s.replications, s.seed, s.horizon_hours
     );
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "{:>3}  {:<22} {:<16} {:<5} {:>9} {:>9} {:>10} {:>16} {:>7} {:>8} {:>11}",
+    let header = [
         "#",
         "release",
         "version",
         "appr.",
+        "to 50%",
         "to 90%",
         "to 99%",
         "coexist.",
         "95% CI",
         "p95",
         "censored",
-        "left behind"
-    );
+        "left behind",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     for rel in &r.releases {
         let c = &rel.coexistence_hours;
-        let label: String = rel.label.chars().take(22).collect();
         let share = |key: f64| {
             rel.time_to_share_hours
                 .iter()
                 .find(|(k, _)| (k.0 - key).abs() < 1e-12)
                 .map_or("-".into(), |(_, s)| mean_marked(s))
         };
-        let _ = writeln!(
-            out,
-            "{:>3}  {:<22} {:<16} {:<5} {:>9} {:>9} {:>10} {:>16} {:>7} {:>8} {:>11}",
-            rel.index,
-            label,
+        rows.push(vec![
+            rel.index.to_string(),
+            rel.label.chars().take(22).collect(),
             format!("{} -> {}", rel.from_version, rel.version),
-            if rel.needs_approval { "yes" } else { "no" },
+            if rel.needs_approval { "yes" } else { "no" }.into(),
+            share(0.5),
             share(0.9),
             share(0.99),
             num(c.mean),
@@ -98,7 +113,23 @@ pub fn render_table(report: &RunReport) -> String {
             num(c.p95),
             format!("{}/{}", c.censored, c.n + c.censored),
             rel.left_behind.as_ref().map_or("-".into(), |l| num(l.mean)),
-        );
+        ]);
+    }
+    // Columns as wide as their widest cell: 10,000 replications still line up.
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
+            // Text columns (release, version, approval) align left, numbers right.
+            if (1..=3).contains(&i) {
+                let _ = write!(line, "{cell:<w$}  ");
+            } else {
+                let _ = write!(line, "{cell:>w$}  ");
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let _ = writeln!(
         out,
@@ -114,6 +145,12 @@ pub fn render_table(report: &RunReport) -> String {
             rel.label,
             recommendation(rel, report.compat_window_quantile)
         );
+    }
+    if let Some(p) = &r.precision {
+        let _ = writeln!(out, "\n{}", precision_line(p));
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "\nwarning: {w}");
     }
     out
 }

@@ -48,6 +48,8 @@ pub struct ScenarioFile {
     pub initial_licensing: Option<LicensingFile>,
     #[serde(default)]
     pub timing: TimingFile,
+    #[serde(default)]
+    pub rules: RulesFile,
     pub population: PopulationFile,
     #[serde(default)]
     pub admins: BTreeMap<String, AdminFile>,
@@ -78,6 +80,32 @@ pub struct TimingFile {
     pub forge_detection: Option<[DurationText; 2]>,
     pub forge_propagation: Option<[DurationText; 2]>,
     pub licensing_review: Option<[DurationText; 2]>,
+    pub slip_scope: Option<SlipScopeFile>,
+    pub migration_spread: Option<[DurationText; 2]>,
+}
+
+/// Platform rules about permission changes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    pub scope_removal: Option<ScopeRemovalFile>,
+    pub gate_crosses_major_lines: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeRemovalFile {
+    /// A changed scope set: a version bump admins approve.
+    Approval,
+    /// An ordinary descriptor change.
+    Automatic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlipScopeFile {
+    Instance,
+    Release,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,8 +142,9 @@ pub struct SegmentFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminFile {
-    pub approve: f64,
-    pub reject: f64,
+    /// Required for a new profile; a built-in profile's own value when left out.
+    pub approve: Option<f64>,
+    pub reject: Option<f64>,
     pub delay: Option<DelayFile>,
     pub on_reject: Option<OnRejectFile>,
     pub working_hours: Option<WorkingHoursFile>,
@@ -262,7 +291,6 @@ pub enum ChangeKindFile {
 pub struct PolicyFile {
     pub drop_old_support_after: Option<DurationText>,
     pub uninstall_unapproved_after: Option<DurationText>,
-    pub cancellation_period: Option<DurationText>,
     pub bulk_upgrade: Option<BulkUpgradeFile>,
     pub cutoff_at: Option<String>,
     pub cutoff_below: Option<String>,

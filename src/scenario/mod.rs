@@ -22,6 +22,7 @@ use crate::time::{SimDuration, SimTime};
 
 pub use error::{FieldError, ScenarioError};
 pub use setting::Setting;
+pub use validate::builtin_admins;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Platform {
@@ -47,14 +48,63 @@ pub struct Timing {
     pub upm_poll: SimDuration,
     /// Extra delay for a release deployed inside a maintenance window.
     pub maintenance_slip: SimDuration,
-    /// Probability that the slip applies to an instance whose window was open.
+    /// Probability that the slip applies when the window was open.
     pub slip_probability: f64,
+    /// Whether `slip_probability` is drawn per instance or once per release.
+    pub slip_scope: SlipScope,
     /// Forge: uniform range of the Marketplace detection delay.
     pub forge_detection: (SimDuration, SimDuration),
     /// Forge: uniform range of the delay from publication to an instance.
     pub forge_propagation: (SimDuration, SimDuration),
     /// Free -> paid: uniform range of the Marketplace review before publication.
     pub licensing_review: (SimDuration, SimDuration),
+    /// A Connect app moved to Forge: the first release (the migration) reaches each
+    /// installation after a delay uniform in this range instead of `forge_propagation`.
+    pub migration_spread: Option<(SimDuration, SimDuration)>,
+}
+
+impl Timing {
+    /// The uniform range of the delay from publication to an instance for release `k`
+    /// delivered the Forge way: the migration spread for the migration release only.
+    pub fn propagation(&self, k: usize) -> (SimDuration, SimDuration) {
+        match self.migration_spread {
+            Some(spread) if k == 0 => spread,
+            _ => self.forge_propagation,
+        }
+    }
+}
+
+/// How the Marketplace treats permission changes: documented platform behaviour that
+/// has changed over time, so a parameter rather than a constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlatformRules {
+    /// A release that removes a scope is a scope change (Connect minor, Forge major) that
+    /// admins must approve, as the Marketplace page says of "increase/changed scopes";
+    /// `false`: an ordinary descriptor change (the permission-comparison reading).
+    pub scope_removal_needs_approval: bool,
+    /// Forge: a version on a newer major line reaches an instance without its admin's
+    /// consent when it asks for nothing the instance has not granted; `false` (Forge's
+    /// documentation: "a new major version won't be applied to a site until its admin
+    /// consents") keeps every move to a newer major line behind consent.
+    pub gate_crosses_major_lines: bool,
+}
+
+impl Default for PlatformRules {
+    fn default() -> Self {
+        PlatformRules {
+            scope_removal_needs_approval: true,
+            gate_crosses_major_lines: false,
+        }
+    }
+}
+
+/// Who shares one draw of the maintenance slip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlipScope {
+    /// Each instance whose window was open draws its own (default).
+    Instance,
+    /// One draw per release for the whole field (an outage-like slip).
+    Release,
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +123,7 @@ pub struct Scenario {
     /// What the initial version asks admins to grant.
     pub initial_permissions: Permissions,
     pub timing: Timing,
+    pub rules: PlatformRules,
     pub population: Population,
     pub releases: Vec<ReleaseSpec>,
     pub policy: Policy,
@@ -223,6 +274,9 @@ pub struct ReleaseSpec {
     /// The kinds of change: as written, or derived from the descriptor facts.
     pub changes: ChangeSet,
     pub label: String,
+    /// The label was written in the file (not derived from the change kinds): compare
+    /// pairs releases of two scenarios by such labels.
+    pub label_given: bool,
     /// What the release's version asks admins to grant.
     pub permissions: Permissions,
     /// Connect: the API version the descriptor states, when given as a fact.
@@ -235,11 +289,10 @@ pub struct ReleaseSpec {
 pub struct Policy {
     /// When (after each release's deploy) the vendor stops serving older versions.
     pub drop_old_support_after: Option<SimDuration>,
-    /// Free -> paid: how long after the paid version's publication unapproved instances
-    /// are cancelled.
+    /// Free -> paid: how long after the paid version's publication instances that have
+    /// not approved uninstall. They never paid, so, like admins who reject the paid
+    /// version, they are removed at once: no cancellation period applies.
     pub uninstall_unapproved_after: Option<SimDuration>,
-    /// A cancelled instance keeps the app this long before it is removed.
-    pub cancellation_period: SimDuration,
     /// Forge: the vendor moves installations on older major lines to the newest one.
     pub bulk_upgrade: Option<BulkUpgrade>,
     /// A date after which versions below a version stop working.

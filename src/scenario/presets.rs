@@ -3,7 +3,7 @@
 use crate::model::version::NumberingRule;
 use crate::time::SimDuration;
 
-use super::Timing;
+use super::{SlipScope, Timing};
 
 /// A named set of platform timings.
 pub struct Preset {
@@ -29,6 +29,8 @@ pub fn connect() -> Preset {
             forge_detection: (SimDuration::from_minutes(1), SimDuration::from_minutes(5)),
             forge_propagation: (SimDuration::ZERO, SimDuration::from_minutes(5)),
             licensing_review: (SimDuration::from_days(1), SimDuration::from_days(5)),
+            slip_scope: SlipScope::Instance,
+            migration_spread: None,
         },
         summary: "Atlassian Connect: descriptor polled every 5 h, instances poll UPM every 24 h",
         sources: &[
@@ -83,6 +85,9 @@ pub fn connect_2018() -> Preset {
     let mut timing = connect().timing;
     timing.descriptor_poll = SimDuration::from_minutes(1);
     timing.upm_poll = SimDuration::from_hours(6);
+    // The 2018 documentation names polls and a 10 h bound but no maintenance slip: its
+    // 1 min + 6 h polls fit inside 10 h only without the 4 h slip of today's page.
+    timing.maintenance_slip = SimDuration::ZERO;
     Preset {
         name: "connect-2018",
         numbering: NumberingRule::Connect,
@@ -100,18 +105,22 @@ pub fn connect_2018() -> Preset {
                 "10h",
                 "Atlassian developer documentation, 2018",
             ),
-            ("maintenance_slip", "4h", PAGE),
+            (
+                "maintenance_slip",
+                "0h",
+                "the 2018 documentation states no slip; 1m + 6h polls + 4h would exceed its 10h bound",
+            ),
             ("licensing_review", "uniform 1d..5d", "assumption"),
         ],
     }
 }
 
-/// A Connect app moved to Forge without new permissions: released progressively to
-/// installations over up to 120 h. The propagation spread applies to every automatic
-/// release of the scenario, so use it for the migration release.
+/// A Connect app moved to Forge without new permissions: the migration (the scenario's
+/// first release) is released progressively to installations over up to 120 h; later
+/// releases follow the Forge rules.
 pub fn connect_to_forge() -> Preset {
     let mut timing = forge().timing;
-    timing.forge_propagation = (SimDuration::ZERO, SimDuration::from_hours(120));
+    timing.migration_spread = Some((SimDuration::ZERO, SimDuration::from_hours(120)));
     Preset {
         name: "connect-to-forge",
         numbering: NumberingRule::Forge,
@@ -120,9 +129,14 @@ pub fn connect_to_forge() -> Preset {
         sources: &[
             ("forge_detection", "uniform 1m..5m", "assumption (as forge)"),
             (
-                "forge_propagation",
-                "uniform 0..120h",
+                "migration_spread",
+                "uniform 0..120h, first release only",
                 "Atlassian developer documentation (\"up to 120 hours\"); uniform is an assumption",
+            ),
+            (
+                "forge_propagation",
+                "uniform 0..5m, later releases",
+                "assumption (as forge)",
             ),
             ("upm_poll", "24h", PAGE),
             ("maintenance_slip", "4h", PAGE),

@@ -104,6 +104,19 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
         })?;
     let initial_version = parse_version(&f.initial_version, "initial_version", platform)?;
     let timing = timing(preset.timing.clone(), &f.timing)?;
+    if platform == Platform::Connect && f.timing.migration_spread.is_some() {
+        return Err(FieldError::new(
+            "timing.migration_spread",
+            "applies to a move from Connect to Forge: use the connect-to-forge platform",
+        ));
+    }
+    let rules = PlatformRules {
+        scope_removal_needs_approval: f
+            .rules
+            .scope_removal
+            .is_none_or(|r| r == file::ScopeRemovalFile::Approval),
+        gate_crosses_major_lines: f.rules.gate_crosses_major_lines.unwrap_or(false),
+    };
     let admins = admin_profiles(&f.admins)?;
     let calendars = calendars(&f.maintenance)?;
     let population = population(&f.population, &admins, &calendars)?;
@@ -128,6 +141,7 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
         platform,
         &initial_facts,
         initial_version.major,
+        rules,
     )?;
     let bumps = releases.iter().map(|r| Bump {
         changes: r.changes,
@@ -146,10 +160,6 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
     let policy = Policy {
         drop_old_support_after: f.policy.drop_old_support_after.map(|d| d.0),
         uninstall_unapproved_after: f.policy.uninstall_unapproved_after.map(|d| d.0),
-        cancellation_period: f
-            .policy
-            .cancellation_period
-            .map_or(SimDuration::from_days(30), |d| d.0),
         bulk_upgrade: bulk_upgrade(&f.policy, start, platform)?,
         cutoff: cutoff(&f.policy, start, platform)?,
     };
@@ -167,6 +177,7 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
         initial_version,
         initial_permissions,
         timing,
+        rules,
         population,
         releases,
         policy,
@@ -240,6 +251,15 @@ fn timing(mut t: Timing, f: &file::TimingFile) -> Check<Timing> {
     if let Some(r) = &f.licensing_review {
         t.licensing_review = range(r, "timing.licensing_review")?;
     }
+    if let Some(scope) = f.slip_scope {
+        t.slip_scope = match scope {
+            file::SlipScopeFile::Instance => SlipScope::Instance,
+            file::SlipScopeFile::Release => SlipScope::Release,
+        };
+    }
+    if let Some(r) = &f.migration_spread {
+        t.migration_spread = Some(range(r, "timing.migration_spread")?);
+    }
     Ok(t)
 }
 
@@ -275,8 +295,29 @@ fn admin_profiles(files: &BTreeMap<String, AdminFile>) -> Check<BTreeMap<String,
         .collect();
     for (name, a) in files {
         let field = |key: &str| format!("admins.{name}.{key}");
-        let approve = probability(a.approve, &field("approve"))?;
-        let reject = probability(a.reject, &field("reject"))?;
+        // A profile named like a built-in one changes only the keys it gives (so
+        // `--set admins.careful.approve=0.5` works); a new profile must give both
+        // probabilities.
+        let builtin = profiles.get(name).cloned();
+        let required = |value: Option<f64>, key: &str, inherited: Option<f64>| {
+            value.or(inherited).ok_or_else(|| {
+                FieldError::new(
+                    field(key),
+                    format!(
+                        "is required for the new profile {name:?} (the built-in profiles {} may leave it out)",
+                        builtin_admins().iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })
+        };
+        let approve = probability(
+            required(a.approve, "approve", builtin.as_ref().map(|b| b.approve))?,
+            &field("approve"),
+        )?;
+        let reject = probability(
+            required(a.reject, "reject", builtin.as_ref().map(|b| b.reject))?,
+            &field("reject"),
+        )?;
         if approve + reject > 1.0 + 1e-12 {
             return Err(FieldError::new(
                 field("reject"),
@@ -288,11 +329,16 @@ fn admin_profiles(files: &BTreeMap<String, AdminFile>) -> Check<BTreeMap<String,
         }
         let delay = match &a.delay {
             Some(d) => delay(d, &field("delay"))?,
-            None => profiles["default"].delay.clone(),
+            None => builtin
+                .as_ref()
+                .unwrap_or(&profiles["default"])
+                .delay
+                .clone(),
         };
         let on_reject = match a.on_reject {
             Some(OnRejectFile::Uninstall) => OnReject::Uninstall,
-            _ => OnReject::Stay,
+            Some(OnRejectFile::Stay) => OnReject::Stay,
+            None => builtin.as_ref().map_or(OnReject::Stay, |b| b.on_reject),
         };
         let working_hours = match &a.working_hours {
             Some(w) => {
@@ -737,17 +783,18 @@ fn release_changes(
 }
 
 /// The change kinds between two descriptors, as the Marketplace derives them: added
-/// scopes or free -> paid need approval; removed scopes, paid -> free and anything else
-/// do not.
-fn derive_changes(before: &Facts, after: &Facts) -> ChangeSet {
+/// scopes or free -> paid need approval; removed scopes count as changed scopes (and so
+/// need approval) unless the rules say otherwise; paid -> free and anything else do not.
+fn derive_changes(before: &Facts, after: &Facts, rules: PlatformRules) -> ChangeSet {
     let (b, a) = (&before.permissions, &after.permissions);
     let added = !a.scopes.is_subset(&b.scopes);
     let removed = !b.scopes.is_subset(&a.scopes);
+    let removal_is_change = removed && rules.scope_removal_needs_approval;
     ChangeSet {
         api_version: after.api_version != before.api_version,
-        scopes: added,
+        scopes: added || removal_is_change,
         licensing: a.paid && !b.paid,
-        other: (removed && !added) || (b.paid && !a.paid),
+        other: (removed && !removal_is_change && !added) || (b.paid && !a.paid),
     }
 }
 
@@ -758,6 +805,7 @@ fn releases(
     platform: Platform,
     initial: &Facts,
     initial_major: u32,
+    rules: PlatformRules,
 ) -> Check<Vec<ReleaseSpec>> {
     if files.is_empty() {
         return Err(FieldError::new("releases", "needs at least one release"));
@@ -831,6 +879,7 @@ fn releases(
                 at,
                 changes,
                 label,
+                label_given: r.label.is_some(),
                 permissions: line_permissions[&line].clone(),
                 api_version: None,
                 line: Some(line),
@@ -854,7 +903,7 @@ fn releases(
             if let Some(l) = r.licensing {
                 next.permissions.paid = l == file::LicensingFile::Paid;
             }
-            let changes = derive_changes(&current, &next);
+            let changes = derive_changes(&current, &next, rules);
             if changes == ChangeSet::default() {
                 return Err(FieldError::new(
                     field("scopes"),
@@ -883,6 +932,7 @@ fn releases(
             at,
             changes,
             label,
+            label_given: r.label.is_some(),
             permissions: next.permissions.clone(),
             api_version: (stated && r.api_version.is_some()).then_some(next.api_version),
             line: None,
