@@ -44,10 +44,26 @@ impl Purpose {
     /// How many 64-bit words each slot of this purpose owns.
     pub fn slot_len(self) -> usize {
         match self {
-            Purpose::Admin(_) => 16,
+            Purpose::Admin(_) => admin_slot::WORDS,
             _ => 8,
         }
     }
+}
+
+/// The layout of an admin's slot (one per approval request): which uniform decides what.
+/// The number of reminders a profile may have follows from it.
+pub mod admin_slot {
+    /// Words in an admin slot.
+    pub const WORDS: usize = 16;
+    /// Approve, reject or ignore.
+    pub const OUTCOME: usize = 0;
+    /// The response delay of an admin who acts on the notice.
+    pub const DELAY: usize = 1;
+    /// Reminder `j` uses `FIRST_REMINDER + 2j` (respond or not) and the word after it
+    /// (the delay).
+    pub const FIRST_REMINDER: usize = 2;
+    /// As many reminders as the slot has word pairs after the first response.
+    pub const MAX_REMINDERS: usize = (WORDS - FIRST_REMINDER) / 2;
 }
 
 /// SplitMix64: expands one seed word into well-mixed key material.

@@ -43,6 +43,7 @@ pub mod draws;
 pub mod engine;
 pub mod model;
 pub mod montecarlo;
+pub mod platform;
 pub mod report;
 pub mod scenario;
 pub mod stats;

@@ -19,9 +19,7 @@ pub struct AdminPlan {
 }
 
 /// Uniform indices within an admin slot: the first response, then two per reminder.
-const OUTCOME: usize = 0;
-const DELAY: usize = 1;
-const FIRST_REMINDER: usize = 2;
+use crate::draws::admin_slot::{DELAY, FIRST_REMINDER, OUTCOME};
 
 impl AdminProfile {
     /// The plan drawn from this request's slot, or `None` when the admin never acts.

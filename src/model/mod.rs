@@ -12,7 +12,6 @@ pub mod plan;
 pub mod record;
 pub mod replication;
 pub mod tally;
-pub mod version;
 
 pub use figures::{Figure, FigureRef, ReleaseFigures};
 pub use instance::{

@@ -6,33 +6,12 @@
 //! gate), and is a version at least as new as a release's version (the report's "on V_k
 //! or later").
 
-use std::collections::BTreeSet;
-
 use crate::scenario::{Platform, Scenario};
 
-use super::version::{Bump, Version, derive_versions};
+use crate::platform::{Bump, Permissions, Version, derive_versions};
 
 /// Index into [`ReleasePlan::versions`].
 pub type VersionId = usize;
-
-/// What a version asks an admin to grant.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Permissions {
-    /// Scope tokens; with change kinds, each `scopes` change adds one new token.
-    pub scopes: BTreeSet<String>,
-    pub paid: bool,
-}
-
-impl Permissions {
-    /// Whether an instance that granted `self` may run `wanted` without a new approval:
-    /// `wanted` asks for no scope and no paid licence beyond `self`, and, when removals
-    /// are approved changes too (`removal_needs_approval`), drops no scope either.
-    pub fn covers(&self, wanted: &Permissions, removal_needs_approval: bool) -> bool {
-        wanted.scopes.is_subset(&self.scopes)
-            && (!removal_needs_approval || self.scopes.is_subset(&wanted.scopes))
-            && (self.paid || !wanted.paid)
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct ReleasePlan {

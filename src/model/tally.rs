@@ -5,7 +5,7 @@
 //! version mix as differences per sample, and the latency histogram. Chunks merge by
 //! concatenation and addition, so results do not depend on how instances were split.
 
-use crate::stats::LatencyHistogram;
+use crate::stats::{LatencyHistogram, sweep_key};
 use crate::time::{SimDuration, SimTime};
 
 use super::instance::{Attributes, Happening, Observer};
@@ -18,28 +18,23 @@ pub(super) mod change {
     pub const REACH: u64 = 2;
     pub const UNINSTALL_OLD: u64 = 3;
     pub const UNINSTALL_NEW: u64 = 4;
-    /// Bits of the kind; the segment takes the next 8 bits, the time the rest.
-    pub const BITS: u32 = 3;
-    pub const SEGMENT_BITS: u32 = 8;
 }
 
 /// A sweep key: time, then segment, then kind, so sorting orders by time.
 pub(super) fn key(t: SimTime, segment: usize, kind: u64) -> u64 {
-    ((t.as_millis() as u64) << (change::BITS + change::SEGMENT_BITS))
-        | ((segment as u64) << change::BITS)
-        | kind
+    sweep_key::key(t.as_millis(), segment, kind)
 }
 
 pub(super) fn key_time(k: u64) -> SimTime {
-    SimTime::from_millis((k >> (change::BITS + change::SEGMENT_BITS)) as i64)
+    SimTime::from_millis(sweep_key::time(k))
 }
 
 pub(super) fn key_segment(k: u64) -> usize {
-    ((k >> change::BITS) & ((1 << change::SEGMENT_BITS) - 1)) as usize
+    sweep_key::tag(k)
 }
 
 pub(super) fn key_kind(k: u64) -> u64 {
-    k & ((1 << change::BITS) - 1)
+    sweep_key::kind(k)
 }
 
 /// Sample times for the version mix: `j * every` for `j = 0..count`.

@@ -16,13 +16,13 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
-use crate::model::plan::Permissions;
-use crate::model::version::{ChangeSet, NumberingRule, Version};
+pub use crate::platform::PlatformRules;
+use crate::platform::{ChangeSet, NumberingRule, Permissions, Version};
 use crate::time::{SimDuration, SimTime};
 
 pub use error::{FieldError, ScenarioError};
+pub use presets::builtin_admins;
 pub use setting::Setting;
-pub use validate::builtin_admins;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Platform {
@@ -70,30 +70,6 @@ impl Timing {
         match self.migration_spread {
             Some(spread) if k == 0 => spread,
             _ => self.forge_propagation,
-        }
-    }
-}
-
-/// How the Marketplace treats permission changes: documented platform behaviour that
-/// has changed over time, so a parameter rather than a constant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PlatformRules {
-    /// A release that removes a scope is a scope change (Connect minor, Forge major) that
-    /// admins must approve, as the Marketplace page says of "increase/changed scopes";
-    /// `false`: an ordinary descriptor change (the permission-comparison reading).
-    pub scope_removal_needs_approval: bool,
-    /// Forge: a version on a newer major line reaches an instance without its admin's
-    /// consent when it asks for nothing the instance has not granted; `false` (Forge's
-    /// documentation: "a new major version won't be applied to a site until its admin
-    /// consents") keeps every move to a newer major line behind consent.
-    pub gate_crosses_major_lines: bool,
-}
-
-impl Default for PlatformRules {
-    fn default() -> Self {
-        PlatformRules {
-            scope_removal_needs_approval: true,
-            gate_crosses_major_lines: false,
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Platform presets: the timings each platform documents, with where each number comes from.
 
-use crate::model::version::NumberingRule;
+use crate::platform::NumberingRule;
 use crate::time::SimDuration;
 
-use super::{SlipScope, Timing};
+use chrono::NaiveTime;
+
+use super::{AdminProfile, Calendar, Delay, OnReject, SlipScope, Timing, Window, WindowZone};
 
 /// A named set of platform timings.
 pub struct Preset {
@@ -151,4 +153,41 @@ pub fn all() -> Vec<Preset> {
 
 pub fn by_name(name: &str) -> Option<Preset> {
     all().into_iter().find(|p| p.name == name)
+}
+
+/// Built-in admin profiles, usable by name and overridable in `admins`. Every number is an
+/// assumption, documented in the README.
+pub fn builtin_admins() -> Vec<AdminProfile> {
+    let lognormal = |median_h: i64, sigma: f64| Delay::Lognormal {
+        median: SimDuration::from_hours(median_h),
+        sigma,
+    };
+    let profile = |name: &str, approve, reject, delay| AdminProfile {
+        name: name.into(),
+        approve,
+        reject,
+        delay,
+        on_reject: OnReject::Stay,
+        working_hours: None,
+        reminders: Vec::new(),
+        reminder_response: 0.0,
+    };
+    vec![
+        profile("default", 0.75, 0.05, lognormal(48, 1.2)),
+        profile("prompt", 0.95, 0.02, lognormal(4, 1.0)),
+        profile("casual", 0.70, 0.05, lognormal(72, 1.2)),
+        profile("careful", 0.90, 0.05, lognormal(168, 0.8)),
+    ]
+}
+
+/// The platform's default maintenance window: daily 01:00 to 03:00 in the site's zone.
+pub fn platform_window() -> Calendar {
+    Calendar {
+        windows: vec![Window {
+            days: [true; 7],
+            from: NaiveTime::from_hms_opt(1, 0, 0).expect("valid time"),
+            to: NaiveTime::from_hms_opt(3, 0, 0).expect("valid time"),
+            zone: WindowZone::Site,
+        }],
+    }
 }

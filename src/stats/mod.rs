@@ -2,6 +2,7 @@
 //! replications (with censoring) and latency histograms with Kaplan-Meier estimates.
 
 mod histogram;
+pub mod sweep_key;
 
 pub use histogram::{LatencyHistogram, SurvivalPoint};
 

@@ -1,0 +1,247 @@
+//! Raw scenario file -> typed [`Scenario`], checking every value against what is allowed.
+//!
+//! As ripgrep turns its low-level arguments into typed high-level ones once, each section
+//! of the file has its own module that turns its raw part into typed values and names
+//! the field of anything wrong: [`timing`], [`admins`], [`calendars`], [`population`],
+//! [`releases`], [`policy`] and [`report`]. This module checks the top-level keys and
+//! puts the sections together.
+
+mod admins;
+mod calendars;
+mod policy;
+mod population;
+mod releases;
+mod report;
+mod timing;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+
+use super::file::ScenarioFile;
+use super::*;
+use crate::platform::{Facts, Permissions};
+use crate::time::SimDuration;
+
+/// A checked value, or the field that is wrong and why.
+pub(super) type Check<T> = Result<T, FieldError>;
+
+/// The longest scenario name: it becomes a folder name under `output/`.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// A scenario's name names its default output folder (`output/<name>`), so it must be a
+/// plain slug that cannot leave `output/`: letters, digits, `-`, `_` and `.`, starting
+/// with a letter or digit, at most [`MAX_NAME_LEN`] characters.
+fn check_name(name: &str) -> Check<()> {
+    let ok = name.len() <= MAX_NAME_LEN
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        "name",
+        format!(
+            "{name:?} is not allowed; a name is 1 to {MAX_NAME_LEN} of the characters A-Z a-z 0-9 - _ . starting with a letter or digit (it names the output folder output/<name>)"
+        ),
+    ))
+}
+
+pub(super) fn time_of_day(text: &str, field: &str) -> Check<NaiveTime> {
+    NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| {
+        FieldError::new(
+            field,
+            format!("{text:?} is not a time of day; expected HH:MM, e.g. \"09:00\""),
+        )
+    })
+}
+
+pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
+    check_name(&f.name)?;
+    let preset = presets::by_name(&f.platform).ok_or_else(|| {
+        let names: Vec<_> = presets::all().iter().map(|p| p.name).collect();
+        FieldError::new(
+            "platform",
+            format!(
+                "unknown platform {:?}; allowed: {}",
+                f.platform,
+                names.join(", ")
+            ),
+        )
+    })?;
+    let platform = if preset.numbering == NumberingRule::Forge {
+        Platform::Forge
+    } else {
+        Platform::Connect
+    };
+    let start = DateTime::parse_from_rfc3339(&f.start)
+        .map_err(|e| {
+            FieldError::new(
+                "start",
+                format!(
+                    "{:?} is not an RFC 3339 instant ({e}), e.g. \"2026-03-02T14:00:00Z\"",
+                    f.start
+                ),
+            )
+        })?
+        .with_timezone(&Utc);
+    let horizon = f.horizon.0;
+    if horizon.is_zero() {
+        return Err(FieldError::new("horizon", "must be longer than zero"));
+    }
+    let replications = u32::try_from(f.replications)
+        .ok()
+        .filter(|&r| r > 0)
+        .ok_or_else(|| {
+            FieldError::new(
+                "replications",
+                format!("must be between 1 and {}, got {}", u32::MAX, f.replications),
+            )
+        })?;
+    let initial_version = parse_version(&f.initial_version, "initial_version", platform)?;
+    let timing = timing::timing(preset.timing.clone(), &f.timing, platform)?;
+    let rules = timing::rules(&f.rules);
+    let admins = admins::admin_profiles(&f.admins)?;
+    let calendars = calendars::calendars(&f.maintenance)?;
+    let population = population::population(&f.population, &admins, &calendars)?;
+    let initial_permissions = Permissions {
+        scopes: f.initial_scopes.iter().cloned().collect(),
+        paid: f.initial_licensing == Some(file::LicensingFile::Paid),
+    };
+    if platform == Platform::Forge && f.initial_api_version.is_some() {
+        return Err(FieldError::new(
+            "initial_api_version",
+            "API versions exist only on Connect",
+        ));
+    }
+    let initial_facts = Facts {
+        permissions: initial_permissions.clone(),
+        api_version: f.initial_api_version.unwrap_or(initial_version.major),
+    };
+    let releases = releases::releases(
+        &f.releases,
+        start,
+        horizon,
+        platform,
+        &initial_facts,
+        initial_version.major,
+        rules,
+    )?;
+    releases::check_version_numbers(&releases, preset.numbering, initial_version)?;
+    let policy = policy::policy(&f.policy, start, platform)?;
+    let report = report::report(&f.report, horizon)?;
+    Ok(Scenario {
+        name: f.name,
+        description: f.description,
+        platform,
+        preset: preset.name,
+        numbering: preset.numbering,
+        start,
+        horizon,
+        seed: f.seed,
+        replications,
+        initial_version,
+        initial_permissions,
+        timing,
+        rules,
+        population,
+        releases,
+        policy,
+        report,
+    })
+}
+
+fn parse_version(text: &str, field: &str, platform: Platform) -> Check<Version> {
+    let v = Version::parse(text).ok_or_else(|| {
+        FieldError::new(
+            field,
+            format!("{text:?} is not a version; expected MAJOR.MINOR.MICRO, e.g. \"1.4.2\""),
+        )
+    })?;
+    if platform == Platform::Forge && v.micro != 0 {
+        return Err(FieldError::new(
+            field,
+            format!("{text:?}: Forge versions have the form MAJOR.MINOR.0"),
+        ));
+    }
+    Ok(v)
+}
+
+pub(super) fn probability(value: f64, field: &str) -> Check<f64> {
+    if !(0.0..=1.0).contains(&value) {
+        return Err(FieldError::new(
+            field,
+            format!("{value} is not a probability; allowed: 0 to 1"),
+        ));
+    }
+    Ok(value)
+}
+
+pub(super) fn range(
+    pair: &[file::DurationText; 2],
+    field: &str,
+) -> Check<(SimDuration, SimDuration)> {
+    let (lo, hi) = (pair[0].0, pair[1].0);
+    if lo > hi {
+        return Err(FieldError::new(
+            field,
+            format!("the lower bound {lo} is above the upper bound {hi}"),
+        ));
+    }
+    Ok((lo, hi))
+}
+
+pub(super) fn positive(d: SimDuration, field: &str) -> Check<SimDuration> {
+    if d.is_zero() {
+        return Err(FieldError::new(field, "must be longer than zero"));
+    }
+    Ok(d)
+}
+
+pub(super) fn time_zone(name: &str, field: &str) -> Check<Tz> {
+    name.parse::<Tz>().map_err(|_| {
+        FieldError::new(field, format!("unknown time zone {name:?}; expected an IANA name such as \"Europe/Berlin\" or \"UTC\""))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_slugs() {
+        for ok in ["a", "connect-micro", "v1.2_x"] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", ".a", "a/b", "../x", "a b", "ä"] {
+            assert_eq!(check_name(bad).unwrap_err().field, "name", "{bad}");
+        }
+        assert!(check_name(&"x".repeat(MAX_NAME_LEN)).is_ok());
+        assert!(check_name(&"x".repeat(MAX_NAME_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn shared_checks_name_their_field() {
+        assert_eq!(probability(1.5, "p").unwrap_err().field, "p");
+        assert!(probability(0.0, "p").is_ok() && probability(1.0, "p").is_ok());
+        assert!(time_of_day("24:00", "t").is_err());
+        assert_eq!(
+            time_of_day("09:30", "t").unwrap(),
+            NaiveTime::from_hms_opt(9, 30, 0).unwrap()
+        );
+        assert!(time_zone("Mars/Olympus", "z").is_err());
+        assert!(positive(SimDuration::ZERO, "d").is_err());
+        assert_eq!(
+            parse_version("1.4.2", "v", Platform::Forge)
+                .unwrap_err()
+                .message,
+            "\"1.4.2\": Forge versions have the form MAJOR.MINOR.0"
+        );
+    }
+}
