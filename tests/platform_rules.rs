@@ -158,6 +158,18 @@ fn a_paid_move_without_a_deadline_warns_and_with_one_removes_at_once() {
     assert!(removed > 0);
 }
 
+/// Whether each release's arrival at each instance was slipped.
+fn slips(lives: &[rollout_sim::model::Life]) -> Vec<bool> {
+    lives
+        .iter()
+        .flat_map(|l| l.happenings.iter())
+        .filter_map(|(_, h)| match h {
+            Happening::Visible { slipped, .. } => Some(*slipped),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn a_field_wide_slip_is_one_draw_per_release() {
     let s = shipped("connect-field-slip", 200, 300);
@@ -168,14 +180,7 @@ fn a_field_wide_slip_is_one_draw_per_release() {
     let (mut slipped, mut clean) = (0, 0);
     for (r, rep) in out.replications.iter().enumerate() {
         let (_, lives) = lives(&s, r as u64);
-        let visible: Vec<bool> = lives
-            .iter()
-            .flat_map(|l| l.happenings.iter())
-            .filter_map(|(_, h)| match h {
-                Happening::Visible { slipped, .. } => Some(*slipped),
-                _ => None,
-            })
-            .collect();
+        let visible = slips(&lives);
         assert!(
             visible.iter().all(|&v| v == visible[0]),
             "replication {r}: mixed slips"
@@ -207,14 +212,7 @@ fn a_field_wide_slip_is_one_draw_per_release() {
         json!(300),
     ));
     let (_, lives) = lives(&s, 0);
-    let slips: Vec<bool> = lives
-        .iter()
-        .flat_map(|l| l.happenings.iter())
-        .filter_map(|(_, h)| match h {
-            Happening::Visible { slipped, .. } => Some(*slipped),
-            _ => None,
-        })
-        .collect();
+    let slips = slips(&lives);
     assert!(slips.contains(&true) && slips.contains(&false));
 }
 

@@ -60,7 +60,7 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::Trace(args) => trace::trace(&args),
         Command::Validate { scenario } => validate(&scenario),
         Command::Presets => (|| {
-            out!("{}", presets_text());
+            out!("{}", presets::describe_all());
             Ok(())
         })(),
     };
@@ -201,17 +201,4 @@ impl Drop for Bar {
     fn drop(&mut self) {
         self.0.finish_and_clear();
     }
-}
-
-/// The text of `rollout-sim presets`.
-pub fn presets_text() -> String {
-    let mut out = String::new();
-    for p in presets::all() {
-        out.push_str(&format!("{}: {}\n", p.name, p.summary));
-        for (param, value, source) in p.sources {
-            out.push_str(&format!("  {param:<20} {value:<30} {source}\n"));
-        }
-        out.push('\n');
-    }
-    out
 }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use super::{Bar, Format, RunArgs, overrides, pool, precision_target, stats};
 use crate::montecarlo;
+use crate::report::events::write_event_log;
 use crate::report::output::{self, OutputDir};
 use crate::report::{self, JsonReport, RunReport};
 use crate::scenario;
@@ -54,7 +55,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     out.write_reports(&report, &report::standard_exporters())
         .context("cannot write the reports")?;
     if args.events {
-        out.write_file("events.jsonl", |w| write_events(&scenario, w))
+        out.write_file("events.jsonl", |w| write_event_log(&scenario, w))
             .context("cannot write the event log")?;
     }
     out.publish().context("cannot write the reports")?;
@@ -79,26 +80,3 @@ pub fn run(args: &RunArgs) -> Result<()> {
 
 /// The most instance lives `--events` records.
 const MAX_EVENT_LIVES: u64 = 1_000_000;
-
-/// Every event of every replication as JSON Lines.
-fn write_events(
-    scenario: &crate::scenario::Scenario,
-    w: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    use crate::model::{InstanceModel, ReleasePlan, record};
-    use crate::report::events::{instance_records, release_records, write_json_lines};
-    let plan = ReleasePlan::new(scenario);
-    let model = InstanceModel::new(scenario, &plan);
-    for replication in 0..scenario.replications as u64 {
-        // Every member: ids past the last one are skipped.
-        let (ctx, lives) = record(&model, replication, 0..u64::MAX);
-        write_json_lines(&release_records(&model, &ctx.publication, replication), w)?;
-        for life in &lives {
-            write_json_lines(
-                &instance_records(&model, &ctx.publication, replication, life),
-                w,
-            )?;
-        }
-    }
-    Ok(())
-}

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::{Bar, SweepArgs, overrides, pool, precision_target};
 use crate::montecarlo;
 use crate::report::output::OutputDir;
-use crate::report::sweep_out::{SweepCsv, SweepJson, SweepPoint, SweepReport};
+use crate::report::sweep_out::{SweepCsv, SweepJson, SweepPoint, SweepReport, render_sweep_table};
 use crate::report::{Exporter, RunReport};
 use crate::scenario::{self, ScenarioError};
 use crate::sweep::{Axis, grid, load_sweep_file};
@@ -107,60 +107,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         .context("cannot write the sweep")?;
     out.publish().context("cannot write the sweep")?;
     if !args.sim.quiet {
-        out!("{}", render(&report));
+        out!("{}", render_sweep_table(&report));
         outln!("\nfull results: {}", out_dir.display());
     }
     Ok(())
-}
-
-fn value_text(v: &serde_json::Value) -> String {
-    v.as_str().map_or_else(|| v.to_string(), str::to_string)
-}
-
-fn mean_ci(s: &crate::stats::Summary) -> String {
-    match (s.mean, s.ci95, s.censored) {
-        (Some(m), Some([lo, hi]), 0) => format!("{m:.1} [{lo:.1}, {hi:.1}]"),
-        (Some(m), _, 0) => format!("{m:.1}"),
-        (Some(m), _, c) => format!("{m:.1} ({c} censored)"),
-        (None, _, _) => "censored".to_string(),
-    }
-}
-
-/// One line per grid point: the last release's headline figures.
-fn render(report: &SweepReport) -> String {
-    let mut out = format!(
-        "sweep of {} over {}\n",
-        report.scenario,
-        report.axes.join(" x ")
-    );
-    if let Some(last) = report.points.first().and_then(|p| p.releases.last()) {
-        out.push_str(&format!(
-            "release {} ({}); hours after deploy, mean [95% CI]\n\n",
-            last.index, last.label
-        ));
-    }
-    for p in &report.points {
-        let settings: Vec<String> = p
-            .settings
-            .iter()
-            .map(|(k, v)| format!("{k}={}", value_text(v)))
-            .collect();
-        let Some(last) = p.releases.last() else {
-            continue;
-        };
-        let mut line = format!("{:>3}  {}", p.index, settings.join(", "));
-        if let Some((share, s)) = last.time_to_share_hours.iter().next() {
-            line.push_str(&format!("  to {}%: {}", share.0 * 100.0, mean_ci(s)));
-        }
-        line.push_str(&format!(
-            "  coexistence: {}",
-            mean_ci(&last.coexistence_hours)
-        ));
-        if let Some(l) = &last.left_behind {
-            line.push_str(&format!("  left behind: {}", mean_ci(l)));
-        }
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
 }

@@ -16,9 +16,8 @@ pub mod tally;
 pub use figures::{Figure, FigureRef, ReleaseFigures};
 pub use instance::{
     Attributes, Happening, InstanceModel, Member, Observer, UninstallCause, UpdateCause, Workspace,
-    arrivals,
 };
 pub use marketplace::Publication;
 pub use plan::{ReleasePlan, VersionId};
 pub use record::{Life, Recorder, record};
-pub use replication::{ReplicationContext, ReplicationResult};
+pub use replication::{ReplicationContext, ReplicationResult, arrivals};

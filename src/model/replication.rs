@@ -3,12 +3,13 @@
 
 use rayon::prelude::*;
 
+use crate::draws::{DrawStream, Purpose};
 use crate::scenario::Scenario;
 use crate::stats::LatencyHistogram;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 
 use super::figures::{self, Measure, ReleaseFigures};
-use super::instance::{self, Attributes, Happening, InstanceModel, Member, Observer, Workspace};
+use super::instance::{Attributes, Happening, InstanceModel, Member, Observer, Workspace};
 use super::marketplace::Publication;
 use super::plan::{ReleasePlan, VersionId};
 use super::tally::{SampleGrid, Tally, TallyObserver};
@@ -57,7 +58,7 @@ impl ReplicationContext {
         let mut ctx = ReplicationContext {
             index,
             publication: Publication::draw(scenario, model.plan(), index),
-            arrivals: instance::arrivals(scenario, index),
+            arrivals: arrivals(scenario, index),
             initial: scenario.population.instances,
             bulk_moves: Vec::new(),
         };
@@ -280,4 +281,27 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
         peak_pending,
     };
     (result, tally.latency)
+}
+
+/// When new installs arrive in a replication: a Poisson process of `installs_per_day`,
+/// each gap drawn from the first uniform of the arrival's slot.
+pub fn arrivals(scenario: &Scenario, replication: u64) -> Vec<SimTime> {
+    let rate = scenario.population.churn.installs_per_day;
+    let mut out = Vec::new();
+    if rate <= 0.0 {
+        return out;
+    }
+    let mut stream = DrawStream::new(scenario.seed, replication, Purpose::Arrival);
+    let horizon = scenario.horizon_time();
+    let mut t = SimTime::ZERO;
+    for index in 0.. {
+        let gap =
+            SimDuration::from_days(1).mul_f64(-(1.0 - stream.slot(index).uniform(0)).ln() / rate);
+        t = t + gap;
+        if t > horizon {
+            break;
+        }
+        out.push(t);
+    }
+    out
 }

@@ -20,6 +20,11 @@ pub(super) mod change {
     pub const UNINSTALL_NEW: u64 = 4;
 }
 
+/// Adds `theirs` to `mine` element by element (chunks merge by addition).
+fn add<T: Copy + std::ops::AddAssign>(mine: &mut [T], theirs: &[T]) {
+    mine.iter_mut().zip(theirs).for_each(|(m, t)| *m += *t);
+}
+
 /// A sweep key: time, then segment, then kind, so sorting orders by time.
 pub(super) fn key(t: SimTime, segment: usize, kind: u64) -> u64 {
     sweep_key::key(t.as_millis(), segment, kind)
@@ -107,22 +112,10 @@ impl Tally {
         for (mine, theirs) in self.keys.iter_mut().zip(other.keys) {
             mine.extend(theirs);
         }
-        self.active_at_start
-            .iter_mut()
-            .zip(&other.active_at_start)
-            .for_each(|(a, b)| *a += b);
-        self.mix_weight_changes
-            .iter_mut()
-            .zip(&other.mix_weight_changes)
-            .for_each(|(a, b)| *a += b);
-        self.old_at_start
-            .iter_mut()
-            .zip(&other.old_at_start)
-            .for_each(|(a, b)| *a += b);
-        self.mix_changes
-            .iter_mut()
-            .zip(&other.mix_changes)
-            .for_each(|(a, b)| *a += b);
+        add(&mut self.active_at_start, &other.active_at_start);
+        add(&mut self.mix_weight_changes, &other.mix_weight_changes);
+        add(&mut self.old_at_start, &other.old_at_start);
+        add(&mut self.mix_changes, &other.mix_changes);
         self.latency
             .iter_mut()
             .zip(&other.latency)

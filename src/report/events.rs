@@ -177,7 +177,7 @@ fn happening_records(model: &InstanceModel<'_>, replication: u64, life: &Life) -
         .map(|&(t, h)| {
             let (event, release, from, to, rule) = match h {
                 Happening::Visible { release, slipped } => {
-                    let via = if model.scenario().platform == Platform::Forge && !plan.needs_approval[release] {
+                    let via = if model.delivered_by_forge(release) {
                         "Forge delivers the automatic version"
                     } else {
                         "UPM poll (every period, at the instance's phase) finds the version"
@@ -291,4 +291,27 @@ pub fn render_trace(
         ));
     }
     out
+}
+
+/// Every event of every replication as JSON Lines (`run --events`).
+///
+/// The lives are simulated again with a recording observer rather than kept from the
+/// run: the draws are counter-based, so they are the same lives, and the run itself
+/// stays free of per-instance memory; `--events` is limited to small runs.
+pub fn write_event_log(scenario: &Scenario, w: &mut dyn Write) -> io::Result<()> {
+    use crate::model::{ReleasePlan, record};
+    let plan = ReleasePlan::new(scenario);
+    let model = InstanceModel::new(scenario, &plan);
+    for replication in 0..scenario.replications as u64 {
+        // Every member: ids past the last one are skipped.
+        let (ctx, lives) = record(&model, replication, 0..u64::MAX);
+        write_json_lines(&release_records(&model, &ctx.publication, replication), w)?;
+        for life in &lives {
+            write_json_lines(
+                &instance_records(&model, &ctx.publication, replication, life),
+                w,
+            )?;
+        }
+    }
+    Ok(())
 }

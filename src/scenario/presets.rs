@@ -1,9 +1,11 @@
-//! Platform presets: the timings each platform documents, with where each number comes from.
+//! Platform presets: the timings each platform documents, with where each number comes
+//! from, and the other defaults of a scenario (built-in admin profiles, the platform's
+//! maintenance window).
+
+use chrono::NaiveTime;
 
 use crate::platform::NumberingRule;
 use crate::time::SimDuration;
-
-use chrono::NaiveTime;
 
 use super::{AdminProfile, Calendar, Delay, OnReject, SlipScope, Timing, Window, WindowZone};
 
@@ -13,11 +15,74 @@ pub struct Preset {
     pub numbering: NumberingRule,
     pub timing: Timing,
     pub summary: &'static str,
+    /// Where each value comes from; the values themselves are read from `timing`, so
+    /// the listing can never disagree with what a run uses.
+    pub sources: &'static [(Param, &'static str)],
+}
+
+/// A value a preset documents.
+#[derive(Clone, Copy, Debug)]
+pub enum Param {
+    DescriptorPoll,
+    UpmPoll,
+    MaintenanceSlip,
+    MaintenanceWindow,
+    SlipProbability,
+    ForgeDetection,
+    ForgePropagation,
+    LicensingReview,
+    MigrationSpread,
+    /// A documented figure that is not a parameter (name, value).
+    Fact(&'static str, &'static str),
+}
+
+fn range((lo, hi): (SimDuration, SimDuration)) -> String {
+    format!("uniform {lo}..{hi}")
+}
+
+impl Preset {
     /// (parameter, value, source) rows for `rollout-sim presets` and the README.
-    pub sources: &'static [(&'static str, &'static str, &'static str)],
+    pub fn rows(&self) -> Vec<(&'static str, String, &'static str)> {
+        let t = &self.timing;
+        self.sources
+            .iter()
+            .map(|&(param, source)| {
+                let (name, value) = match param {
+                    Param::DescriptorPoll => ("descriptor_poll", t.descriptor_poll.to_string()),
+                    Param::UpmPoll => ("upm_poll", t.upm_poll.to_string()),
+                    Param::MaintenanceSlip => ("maintenance_slip", t.maintenance_slip.to_string()),
+                    Param::MaintenanceWindow => {
+                        let w = &platform_window().windows[0];
+                        (
+                            "maintenance window",
+                            format!(
+                                "daily {}-{} site time",
+                                w.from.format("%H:%M"),
+                                w.to.format("%H:%M")
+                            ),
+                        )
+                    }
+                    Param::SlipProbability => ("slip_probability", t.slip_probability.to_string()),
+                    Param::ForgeDetection => ("forge_detection", range(t.forge_detection)),
+                    Param::ForgePropagation => ("forge_propagation", range(t.forge_propagation)),
+                    Param::LicensingReview => ("licensing_review", range(t.licensing_review)),
+                    Param::MigrationSpread => (
+                        "migration_spread",
+                        t.migration_spread.map_or("none".into(), |r| {
+                            format!("{}, first release only", range(r))
+                        }),
+                    ),
+                    Param::Fact(name, value) => (name, value.to_string()),
+                };
+                (name, value, source)
+            })
+            .collect()
+    }
 }
 
 const PAGE: &str = "Marketplace page \"Upgrade and version cloud apps\" (shared/seeds)";
+const DOCS: &str = "Atlassian developer documentation";
+const DOCS_2018: &str = "Atlassian developer documentation, 2018";
 
 pub fn connect() -> Preset {
     Preset {
@@ -36,47 +101,36 @@ pub fn connect() -> Preset {
         },
         summary: "Atlassian Connect: descriptor polled every 5 h, instances poll UPM every 24 h",
         sources: &[
-            ("descriptor_poll", "5h", PAGE),
-            ("upm_poll", "24h", PAGE),
-            ("maintenance_slip", "4h", PAGE),
-            (
-                "maintenance window",
-                "daily 01:00-03:00 site time",
-                "Atlassian developer documentation",
-            ),
-            ("slip_probability", "1", "assumption"),
-            ("licensing_review", "uniform 1d..5d", "assumption"),
+            (Param::DescriptorPoll, PAGE),
+            (Param::UpmPoll, PAGE),
+            (Param::MaintenanceSlip, PAGE),
+            (Param::MaintenanceWindow, DOCS),
+            (Param::SlipProbability, "assumption"),
+            (Param::LicensingReview, "assumption"),
         ],
     }
 }
 
 pub fn forge() -> Preset {
-    let connect = connect();
     Preset {
         name: "forge",
         numbering: NumberingRule::Forge,
-        timing: connect.timing,
+        timing: connect().timing,
         summary: "Atlassian Forge: detected within minutes, automatic changes reach instances within minutes",
         sources: &[
             (
-                "forge_detection",
-                "uniform 1m..5m",
+                Param::ForgeDetection,
                 "assumption (page: \"a few minutes\")",
             ),
             (
-                "forge_propagation",
-                "uniform 0..5m",
+                Param::ForgePropagation,
                 "assumption (page: \"within a few minutes\")",
             ),
-            ("upm_poll", "24h", PAGE),
-            ("maintenance_slip", "4h", PAGE),
-            (
-                "maintenance window",
-                "daily 01:00-03:00 site time",
-                "Atlassian developer documentation",
-            ),
-            ("slip_probability", "1", "assumption"),
-            ("licensing_review", "uniform 1d..5d", "assumption"),
+            (Param::UpmPoll, PAGE),
+            (Param::MaintenanceSlip, PAGE),
+            (Param::MaintenanceWindow, DOCS),
+            (Param::SlipProbability, "assumption"),
+            (Param::LicensingReview, "assumption"),
         ],
     }
 }
@@ -96,23 +150,14 @@ pub fn connect_2018() -> Preset {
         timing,
         summary: "Atlassian Connect as documented in 2018: descriptor polled every minute, instances every 6 h, updates within 10 h",
         sources: &[
+            (Param::DescriptorPoll, DOCS_2018),
+            (Param::UpmPoll, DOCS_2018),
+            (Param::Fact("documented bound", "10h"), DOCS_2018),
             (
-                "descriptor_poll",
-                "1m",
-                "Atlassian developer documentation, 2018",
-            ),
-            ("upm_poll", "6h", "Atlassian developer documentation, 2018"),
-            (
-                "documented bound",
-                "10h",
-                "Atlassian developer documentation, 2018",
-            ),
-            (
-                "maintenance_slip",
-                "0h",
+                Param::MaintenanceSlip,
                 "the 2018 documentation states no slip; 1m + 6h polls + 4h would exceed its 10h bound",
             ),
-            ("licensing_review", "uniform 1d..5d", "assumption"),
+            (Param::LicensingReview, "assumption"),
         ],
     }
 }
@@ -129,19 +174,17 @@ pub fn connect_to_forge() -> Preset {
         timing,
         summary: "A Connect app moved to Forge without new permissions, rolled out progressively over up to 120 h",
         sources: &[
-            ("forge_detection", "uniform 1m..5m", "assumption (as forge)"),
+            (Param::ForgeDetection, "assumption (as forge)"),
             (
-                "migration_spread",
-                "uniform 0..120h, first release only",
+                Param::MigrationSpread,
                 "Atlassian developer documentation (\"up to 120 hours\"); uniform is an assumption",
             ),
             (
-                "forge_propagation",
-                "uniform 0..5m, later releases",
-                "assumption (as forge)",
+                Param::ForgePropagation,
+                "assumption (as forge), later releases",
             ),
-            ("upm_poll", "24h", PAGE),
-            ("maintenance_slip", "4h", PAGE),
+            (Param::UpmPoll, PAGE),
+            (Param::MaintenanceSlip, PAGE),
         ],
     }
 }
@@ -153,6 +196,39 @@ pub fn all() -> Vec<Preset> {
 
 pub fn by_name(name: &str) -> Option<Preset> {
     all().into_iter().find(|p| p.name == name)
+}
+
+/// The text of `rollout-sim presets`: each preset with its values and their sources.
+pub fn describe_all() -> String {
+    let mut out = String::new();
+    for p in all() {
+        out.push_str(&format!("{}: {}\n", p.name, p.summary));
+        for (param, value, source) in p.rows() {
+            out.push_str(&format!("  {param:<20} {value:<36} {source}\n"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listing_shows_the_values_a_run_uses() {
+        let text = describe_all();
+        assert!(text.contains("descriptor_poll      5h"), "{text}");
+        assert!(text.contains("upm_poll             6h"), "{text}");
+        assert!(
+            text.contains("migration_spread     uniform 0h..5d, first release only"),
+            "{text}"
+        );
+        assert!(
+            text.contains("maintenance window   daily 01:00-03:00 site time"),
+            "{text}"
+        );
+    }
 }
 
 /// Built-in admin profiles, usable by name and overridable in `admins`. Every number is an

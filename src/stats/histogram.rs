@@ -113,62 +113,79 @@ impl LatencyHistogram {
         (total > 0).then(|| self.censored_count() as f64 / total as f64)
     }
 
-    /// The Kaplan-Meier curve, one point per bin with events. Within a bin, events
-    /// are taken before censorings (the usual convention for ties).
-    pub fn survival_curve(&self) -> Vec<SurvivalPoint> {
+    /// The Kaplan-Meier steps, one per bin with events, in time order. Within a bin,
+    /// events are taken before censorings (the usual convention for ties).
+    fn kaplan_meier(&self) -> Vec<KaplanMeierStep> {
         let mut at_risk = self.event_count() + self.censored_count();
         let mut survival = 1.0;
         let mut greenwood = 0.0;
-        let mut out = Vec::new();
+        let mut steps = Vec::new();
         for bin in 0..self.events.len().max(self.censored.len()) {
             let d = self.events.get(bin).copied().unwrap_or(0);
             let c = self.censored.get(bin).copied().unwrap_or(0);
             if d > 0 && at_risk > 0 {
                 let n = at_risk as f64;
+                let before = survival;
                 survival *= 1.0 - d as f64 / n;
                 if at_risk > d {
                     greenwood += d as f64 / (n * (n - d as f64));
                 }
-                let (lower, upper) = log_log_band(survival, greenwood);
-                out.push(SurvivalPoint {
-                    at: SimDuration::from_millis(bin_bounds(bin).1 as i64),
-                    survival,
-                    lower,
-                    upper,
+                steps.push(KaplanMeierStep {
+                    bin,
+                    before,
+                    after: survival,
+                    greenwood,
                     at_risk,
                 });
             }
             at_risk -= d + c;
         }
-        out
+        steps
+    }
+
+    /// The Kaplan-Meier curve, one point per bin with events, with its pointwise band.
+    pub fn survival_curve(&self) -> Vec<SurvivalPoint> {
+        self.kaplan_meier()
+            .into_iter()
+            .map(|step| {
+                let (lower, upper) = log_log_band(step.after, step.greenwood);
+                SurvivalPoint {
+                    at: SimDuration::from_millis(bin_bounds(step.bin).1 as i64),
+                    survival: step.after,
+                    lower,
+                    upper,
+                    at_risk: step.at_risk,
+                }
+            })
+            .collect()
     }
 
     /// The latency by which a fraction `q` of instances had updated, by Kaplan-Meier,
     /// interpolated within its bin; `None` when the curve never falls that far (the
     /// quantile lies beyond the censoring).
     pub fn quantile(&self, q: f64) -> Option<SimDuration> {
-        let mut at_risk = self.event_count() + self.censored_count();
-        let mut survival = 1.0;
-        for bin in 0..self.events.len().max(self.censored.len()) {
-            let d = self.events.get(bin).copied().unwrap_or(0);
-            let c = self.censored.get(bin).copied().unwrap_or(0);
-            if d > 0 && at_risk > 0 {
-                let after = survival * (1.0 - d as f64 / at_risk as f64);
-                if 1.0 - after >= q - 1e-12 {
-                    let (lo, hi) = bin_bounds(bin);
-                    let frac = ((q - (1.0 - survival)) / (survival - after)).clamp(0.0, 1.0);
-                    let value = lo as f64 + frac * (hi - lo) as f64;
-                    let capped = self
-                        .max_event
-                        .map_or(value, |m| value.min(m.as_millis_f64()));
-                    return Some(SimDuration::from_millis_f64(capped));
-                }
-                survival = after;
-            }
-            at_risk -= d + c;
-        }
-        None
+        let step = self
+            .kaplan_meier()
+            .into_iter()
+            .find(|s| 1.0 - s.after >= q - 1e-12)?;
+        let (lo, hi) = bin_bounds(step.bin);
+        let frac = ((q - (1.0 - step.before)) / (step.before - step.after)).clamp(0.0, 1.0);
+        let value = lo as f64 + frac * (hi - lo) as f64;
+        let capped = self
+            .max_event
+            .map_or(value, |m| value.min(m.as_millis_f64()));
+        Some(SimDuration::from_millis_f64(capped))
     }
+}
+
+/// One step of a Kaplan-Meier curve: the survival just before and just after the events
+/// of one bin, Greenwood's sum so far, and how many were at risk.
+struct KaplanMeierStep {
+    bin: usize,
+    before: f64,
+    after: f64,
+    greenwood: f64,
+    at_risk: u64,
 }
 
 /// Kolmogorov's log(-log S) transform keeps the band inside [0, 1].

@@ -23,20 +23,11 @@ pub fn base(platform: &str) -> Value {
     })
 }
 
-/// Sets `value` at a dotted path such as `timing.maintenance_slip`.
+/// Sets `value` at a path such as `timing.maintenance_slip` (the library's `--set`).
 pub fn set(mut doc: Value, path: &str, value: Value) -> Value {
-    let mut cur = &mut doc;
-    let parts: Vec<&str> = path.split('.').collect();
-    for p in &parts[..parts.len() - 1] {
-        cur = cur
-            .as_object_mut()
-            .unwrap()
-            .entry(p.to_string())
-            .or_insert_with(|| json!({}));
-    }
-    cur.as_object_mut()
-        .unwrap()
-        .insert(parts[parts.len() - 1].to_string(), value);
+    rollout_sim::scenario::Setting::new(path, value)
+        .apply(&mut doc)
+        .expect("a settable path");
     doc
 }
 

@@ -1,0 +1,103 @@
+//! The mutable state of a simulation: the per-chunk workspace (queue, draw streams,
+//! scratch buffers) reused across instances, the events on an instance's queue, and the
+//! state of the instance being simulated.
+
+use crate::draws::{DrawStream, Purpose, Slot};
+use crate::engine::EventQueue;
+use crate::time::SimTime;
+
+use super::super::plan::VersionId;
+
+/// Events on one instance's queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum InstanceEvent {
+    /// A UPM poll that finds at least one release newly visible.
+    Poll,
+    /// A Forge automatic release arrives.
+    ForgeDelivery(usize),
+    AdminActs {
+        episode: u32,
+        approve: bool,
+    },
+    /// A reminder email about an open approval request.
+    Reminder {
+        episode: u32,
+        index: usize,
+    },
+    /// Free -> paid: the approval deadline has passed.
+    PaidDeadline,
+    /// The instance's lifetime (churn) has ended.
+    ChurnUninstall,
+    /// A vendor bulk upgrade request includes this instance.
+    BulkMove,
+    /// The platform cut-off: older versions stop working.
+    Cutoff,
+}
+
+/// Per-chunk mutable state, reused across the instances of a chunk.
+pub struct Workspace {
+    seed: u64,
+    replication: u64,
+    pub(super) queue: EventQueue<InstanceEvent>,
+    pub(super) attributes: DrawStream,
+    pub(super) arrivals: DrawStream,
+    delivery: Vec<Option<DrawStream>>,
+    admin: Vec<Option<DrawStream>>,
+    pub(super) earliest: Vec<SimTime>,
+    /// Per release: it has reached this instance (announced to the observer).
+    pub(super) seen: Vec<bool>,
+    pub(super) polls: Vec<SimTime>,
+}
+
+impl Workspace {
+    pub fn new(seed: u64, replication: u64, releases: usize) -> Self {
+        Workspace {
+            seed,
+            replication,
+            queue: EventQueue::new(),
+            attributes: DrawStream::new(seed, replication, Purpose::InstanceAttributes),
+            arrivals: DrawStream::new(seed, replication, Purpose::Arrival),
+            delivery: (0..releases).map(|_| None).collect(),
+            admin: (0..releases).map(|_| None).collect(),
+            earliest: Vec::with_capacity(releases),
+            seen: Vec::with_capacity(releases),
+            polls: Vec::with_capacity(releases),
+        }
+    }
+
+    /// Release `k`'s delivery draws (slip coin, Forge propagation) for `slot`.
+    pub(super) fn delivery_slot(&mut self, k: usize, slot: u64) -> Slot<'_> {
+        let (seed, rep) = (self.seed, self.replication);
+        self.delivery[k]
+            .get_or_insert_with(|| DrawStream::new(seed, rep, Purpose::Delivery(k as u32)))
+            .slot(slot)
+    }
+
+    /// The draws of an instance's `ordinal`-th approval request, for `slot`.
+    pub(super) fn admin_slot(&mut self, ordinal: u32, slot: u64) -> Slot<'_> {
+        let (seed, rep) = (self.seed, self.replication);
+        self.admin[ordinal as usize]
+            .get_or_insert_with(|| DrawStream::new(seed, rep, Purpose::Admin(ordinal)))
+            .slot(slot)
+    }
+
+    /// Events processed and the most pending at once, over every instance so far.
+    pub fn engine_counts(&self) -> (u64, usize) {
+        (self.queue.processed(), self.queue.peak_pending())
+    }
+}
+
+/// The evolving state of the instance being simulated.
+pub(super) struct InstanceState {
+    pub(super) installed: VersionId,
+    /// The open approval episode: its id and the release that opened it.
+    pub(super) episode: Option<(u32, usize)>,
+    pub(super) episodes_opened: u32,
+    /// The admin rejected with `on_reject: stay`: it keeps its version until a later
+    /// update asks for something new.
+    pub(super) declined: bool,
+    /// The version the admin was last asked to approve: a later update that asks for
+    /// more than it did brings a new notice and a fresh decision.
+    pub(super) asked: Option<VersionId>,
+    pub(super) uninstalled: bool,
+}
