@@ -1,19 +1,44 @@
 //! rollout-sim: how long do old and new versions of an Atlassian cloud app coexist?
 //!
-//! A discrete-event, Monte Carlo model of how a vendor's change travels through the
-//! Marketplace (descriptor polls, Forge detection, reviews), each customer instance's UPM
-//! polls, maintenance-window slips and admins' approvals. See `shared/MODEL.md` for the
-//! model and the README for the scenario format and reports.
+//! A discrete-event, Monte Carlo model of how a vendor's change travels from the deploy
+//! through the Marketplace (descriptor polls, Forge detection, licensing reviews) to
+//! every customer instance (UPM polls, maintenance-window slips, admins who approve,
+//! reject or ignore), and of how long the vendor must therefore serve both versions. The
+//! model is specified in `docs/model.md`; the README documents scenarios and reports.
+//!
+//! # How a run flows
+//!
+//! 1. [`scenario::load`] reads a JSON file (bounded, duplicate keys refused), applies
+//!    command-line overrides, and validates it section by section into a typed
+//!    [`scenario::Scenario`]; every error names its file and field.
+//! 2. [`montecarlo::run`] simulates the replications on rayon's pool. Each replication
+//!    draws its publication times ([`model::Publication`]), then simulates every
+//!    instance on its own tiny event queue ([`engine::EventQueue`], keyed by time and
+//!    insertion order) with the [`model::InstanceModel`]; an observer tallies what
+//!    happened into per-replication figures ([`model::ReleaseFigures`]). Every random
+//!    draw is addressed by (seed, replication, purpose, slot) in [`draws`], so results
+//!    do not depend on threads, chunking or shards.
+//! 3. [`report::RunReport::build`] summarises the figures over replications (censoring
+//!    kept explicit, Kaplan-Meier for latencies) and each [`report::Exporter`] writes one
+//!    file; [`report::output::OutputDir`] publishes them all or nothing.
+//!
+//! # Where each piece lives
 //!
 //! Layers, each knowing only the ones below it:
-//! - [`time`], [`engine`], [`draws`], [`stats`]: generic building blocks;
-//! - [`scenario`]: the validated input;
+//! - [`time`], [`engine`], [`draws`], [`stats`]: generic building blocks (typed
+//!   durations, the event queue, counter-based random streams, summaries);
+//! - [`platform`]: the Marketplace's vocabulary (versions, numbering rules, change kinds,
+//!   permissions and the rules about them);
+//! - [`scenario`]: the validated input and the platform presets;
 //! - [`model`]: the platform and the people, producing per-replication figures;
-//! - [`montecarlo`]: replications in parallel, precision mode;
+//! - [`montecarlo`]: replications in parallel, precision batches;
 //! - [`compare`], [`sweep`]: decisions: paired policy comparison, parameter grids;
-//! - [`report`]: summaries and output formats;
-//! - [`cli`]: the command line.
-
+//! - [`report`]: summaries, output formats and the output folder;
+//! - [`cli`]: the command line (parse, call, print).
+//!
+//! Runnable uses of the library are in `examples/`: `read_a_figure`,
+//! `compare_policies` and `custom_report`.
+//!
 //! # Example
 //!
 //! Simulate a Connect descriptor change and ask how long old and new versions coexist:

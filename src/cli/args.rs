@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// How long will old and new versions of a cloud app live side by side?
 #[derive(Debug, Parser)]
 #[command(name = "rollout-sim", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.")]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 a check failed (reserved), 2 bad input, usage or output error, 130 interrupted."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -32,6 +34,16 @@ pub enum Command {
     },
     /// List the platform presets with their timings and sources.
     Presets,
+    /// Print the JSON Schema of scenario files (editors use it to complete and check).
+    Schema,
+    /// Print a shell completion script, e.g. `rollout-sim completions bash`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `rollout-sim man > rollout-sim.1`.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,7 +1,7 @@
 //! The command line: parse, hand off to the library, print, and map errors to exit codes.
 //!
-//! Exit codes are a contract: 0 ok, 1 a check failed, 2 bad input or usage (clap uses 2
-//! for usage errors too).
+//! Exit codes are a contract: 0 ok, 1 a check failed (reserved), 2 bad input, usage or
+//! output error (clap uses 2 for usage errors too), 130 interrupted.
 
 /// `print!` that returns the error instead of panicking (a closed pipe is common:
 /// `rollout-sim run ... | head -1`); the caller's `?` passes it up.
@@ -30,6 +30,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
+use clap::CommandFactory;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use args::{
@@ -61,6 +62,22 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::Validate { scenario } => validate(&scenario),
         Command::Presets => (|| {
             out!("{}", presets::describe_all());
+            Ok(())
+        })(),
+        Command::Schema => (|| {
+            out!("{}", scenario::json_schema());
+            Ok(())
+        })(),
+        Command::Completions { shell } => (|| {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rollout-sim", &mut buf);
+            out!("{}", String::from_utf8_lossy(&buf));
+            Ok(())
+        })(),
+        Command::Man => (|| {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            out!("{}", String::from_utf8_lossy(&buf));
             Ok(())
         })(),
     };

@@ -1,7 +1,7 @@
 //! App versions and the Marketplace's numbering rules.
 //!
 //! The user never types a version number for a release: the platform derives it from the
-//! kinds of change, as the Marketplace does (see `shared/seeds`).
+//! kinds of change, as the Marketplace does (the Marketplace page "Upgrade and version cloud apps"; see `docs/model.md`).
 
 use std::fmt;
 

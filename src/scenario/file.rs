@@ -8,15 +8,31 @@ use std::collections::BTreeMap;
 
 use std::fmt;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+use std::borrow::Cow;
 
 use crate::time::SimDuration;
 
 /// A duration written as text, e.g. `"30m"`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DurationText(pub SimDuration);
+
+impl JsonSchema for DurationText {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^\\s*([0-9.]+(ms|s|m|min|h|d|w))+\\s*$",
+            "description": "A duration: a number and a unit (ms, s, m, h, d, w), e.g. \"90s\", \"30m\", \"5h\", \"1.5h\", \"2d\", \"1w\", or a sum such as \"1d12h\"",
+            "examples": ["30m", "5h", "2d", "1d12h"]
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for DurationText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -27,9 +43,14 @@ impl<'de> Deserialize<'de> for DurationText {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
+    /// The JSON Schema the file follows (for editors); ignored by the simulator.
+    #[serde(rename = "$schema")]
+    pub schema: Option<String>,
+    /// Names the run and its default output folder `output/<name>`: 1 to 100 of
+    /// A-Z a-z 0-9 - _ . starting with a letter or digit.
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -70,7 +91,7 @@ fn default_initial_version() -> String {
 }
 
 /// Overrides of the platform preset's timings.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimingFile {
     pub descriptor_poll: Option<DurationText>,
@@ -85,14 +106,14 @@ pub struct TimingFile {
 }
 
 /// Platform rules about permission changes.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulesFile {
     pub scope_removal: Option<ScopeRemovalFile>,
     pub gate_crosses_major_lines: Option<bool>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeRemovalFile {
     /// A changed scope set: a version bump admins approve.
@@ -101,14 +122,14 @@ pub enum ScopeRemovalFile {
     Automatic,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SlipScopeFile {
     Instance,
     Release,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationFile {
     pub instances: u64,
@@ -117,7 +138,7 @@ pub struct PopulationFile {
     pub churn: ChurnFile,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChurnFile {
     #[serde(default)]
@@ -126,7 +147,7 @@ pub struct ChurnFile {
     pub uninstall_rate_per_day: f64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentFile {
     pub name: String,
@@ -139,7 +160,7 @@ pub struct SegmentFile {
     pub weight: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminFile {
     /// Required for a new profile; a built-in profile's own value when left out.
@@ -153,7 +174,7 @@ pub struct AdminFile {
     pub reminder_response: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkingHoursFile {
     #[serde(default = "default_weekdays")]
@@ -166,14 +187,14 @@ fn default_weekdays() -> DaysFile {
     DaysFile::Text("mon-fri".into())
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OnRejectFile {
     Stay,
     Uninstall,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum DelayFile {
     Fixed(DurationText),
@@ -192,6 +213,19 @@ pub enum CalendarFile {
 
 /// Told apart by the JSON type, so that an error inside a window keeps its field path
 /// (an untagged enum would only say that no variant matched).
+impl JsonSchema for CalendarFile {
+    fn schema_name() -> Cow<'static, str> {
+        "Calendar".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let window = generator.subschema_for::<WindowFile>();
+        json_schema!({
+            "description": "One maintenance window or a list of them",
+            "oneOf": [window, {"type": "array", "items": window}]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for CalendarFile {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -211,7 +245,7 @@ impl<'de> Deserialize<'de> for CalendarFile {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WindowFile {
     #[serde(default = "default_days")]
@@ -236,6 +270,18 @@ pub enum DaysFile {
     List(Vec<String>),
 }
 
+impl JsonSchema for DaysFile {
+    fn schema_name() -> Cow<'static, str> {
+        "Days".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Days as a word (\"daily\", \"weekdays\", \"weekends\"), a day (\"mon\"), a range (\"mon-fri\"), or a list of those",
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for DaysFile {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -255,7 +301,7 @@ impl<'de> Deserialize<'de> for DaysFile {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseFile {
     pub at: String,
@@ -270,14 +316,14 @@ pub struct ReleaseFile {
     pub line: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LicensingFile {
     Free,
     Paid,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKindFile {
     ApiVersion,
@@ -286,7 +332,7 @@ pub enum ChangeKindFile {
     Other,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
     pub drop_old_support_after: Option<DurationText>,
@@ -297,7 +343,7 @@ pub struct PolicyFile {
     pub cutoff_action: Option<CutoffActionFile>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkUpgradeFile {
     pub at: String,
@@ -310,14 +356,14 @@ fn default_request_size() -> u32 {
     500
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CutoffActionFile {
     Broken,
     Uninstall,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportFile {
     pub thresholds: Option<Vec<f64>>,

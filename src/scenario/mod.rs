@@ -370,6 +370,13 @@ impl Overrides {
     }
 }
 
+/// The JSON Schema of scenario files, generated from the types that read them (so it
+/// cannot drift from what `validate` accepts), pretty-printed with a final newline.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(file::ScenarioFile);
+    serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n"
+}
+
 /// Reads, overrides and validates a scenario file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
     let text = input::read_bounded(path).map_err(|source| ScenarioError::Unreadable {

@@ -80,7 +80,7 @@ impl Preset {
     }
 }
 
-const PAGE: &str = "Marketplace page \"Upgrade and version cloud apps\" (shared/seeds)";
+const PAGE: &str = "Marketplace page \"Upgrade and version cloud apps\"";
 const DOCS: &str = "Atlassian developer documentation";
 const DOCS_2018: &str = "Atlassian developer documentation, 2018";
 
@@ -211,26 +211,6 @@ pub fn describe_all() -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_listing_shows_the_values_a_run_uses() {
-        let text = describe_all();
-        assert!(text.contains("descriptor_poll      5h"), "{text}");
-        assert!(text.contains("upm_poll             6h"), "{text}");
-        assert!(
-            text.contains("migration_spread     uniform 0h..5d, first release only"),
-            "{text}"
-        );
-        assert!(
-            text.contains("maintenance window   daily 01:00-03:00 site time"),
-            "{text}"
-        );
-    }
-}
-
 /// Built-in admin profiles, usable by name and overridable in `admins`. Every number is an
 /// assumption, documented in the README.
 pub fn builtin_admins() -> Vec<AdminProfile> {
@@ -265,5 +245,25 @@ pub fn platform_window() -> Calendar {
             to: NaiveTime::from_hms_opt(3, 0, 0).expect("valid time"),
             zone: WindowZone::Site,
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listing_shows_the_values_a_run_uses() {
+        let text = describe_all();
+        assert!(text.contains("descriptor_poll      5h"), "{text}");
+        assert!(text.contains("upm_poll             6h"), "{text}");
+        assert!(
+            text.contains("migration_spread     uniform 0h..5d, first release only"),
+            "{text}"
+        );
+        assert!(
+            text.contains("maintenance window   daily 01:00-03:00 site time"),
+            "{text}"
+        );
     }
 }

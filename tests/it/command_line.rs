@@ -1,13 +1,11 @@
 //! The command line: bad input exits 2 with one clear message and writes nothing;
 //! good input prints the table and writes the reports.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::common::*;
 use assert_cmd::Command;
-use common::*;
 use predicates::prelude::*;
 use serde_json::json;
 
@@ -521,4 +519,60 @@ fn table_columns_line_up_at_ten_thousand_replications() {
     let end = |line: &str, word: &str| line.find(word).map(|i| i + word.len());
     let censored_end = end(header, "censored").unwrap();
     assert_eq!(end(row, "0/10000"), Some(censored_end), "{header}\n{row}");
+}
+
+#[test]
+fn schema_is_generated_from_the_types_and_shipped_in_sync() {
+    let out = cli().arg("schema").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        printed,
+        fs::read_to_string("docs/scenario.schema.json").unwrap(),
+        "docs/scenario.schema.json is stale: run `rollout-sim schema > docs/scenario.schema.json`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    let keys = schema["properties"].as_object().unwrap();
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown keys are refused"
+    );
+    for entry in fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        let doc: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            doc["$schema"],
+            "../docs/scenario.schema.json",
+            "{}",
+            path.display()
+        );
+        for key in doc.as_object().unwrap().keys() {
+            assert!(
+                keys.contains_key(key),
+                "{}: {key} not in the schema",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn completions_and_man_page_are_generated() {
+    for (shell, marker) in [
+        ("bash", "complete -F _rollout__sim"),
+        ("zsh", "#compdef rollout-sim"),
+        ("fish", "complete -c rollout-sim"),
+    ] {
+        cli()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(marker).and(predicate::str::contains("validate")));
+    }
+    cli()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(".ie").or(predicate::str::contains(".TH rollout-sim")));
 }

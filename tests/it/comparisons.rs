@@ -1,13 +1,11 @@
-//! Decisions (issue 5): common random numbers, paired comparison, sweeps, precision mode
+//! Decisions: common random numbers, paired comparison, sweeps, precision mode
 //! and the recommended compatibility window's confidence interval.
-
-mod common;
 
 use std::fs;
 use std::path::Path;
 
+use crate::common::*;
 use assert_cmd::Command;
-use common::*;
 use rollout_sim::compare::compare;
 use rollout_sim::model::FigureRef;
 use rollout_sim::montecarlo::{self, PrecisionTarget, ci_half_width};

@@ -1,8 +1,6 @@
 //! Never lose a user's data, never crash: output folders are replaced only when they are
 //! ours, failures and signals leave no debris, and hostile input gets a clean exit 2.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
@@ -10,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use assert_cmd::Command;
 use assert_cmd::cargo::cargo_bin;
-use common::*;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 

@@ -1,9 +1,7 @@
 //! Admins who live in calendars: working hours, reminders, and the free -> paid deadline.
 
-mod common;
-
+use crate::common::*;
 use chrono::{Datelike, Timelike, Weekday};
-use common::*;
 use rollout_sim::model::{Happening, UninstallCause, UpdateCause};
 use rollout_sim::time::SimDuration;
 use serde_json::json;

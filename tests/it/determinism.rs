@@ -1,13 +1,11 @@
 //! Same scenario and seed: byte-identical outputs for any thread count, chunking or shard
 //! split (MODEL.md section 6, fact 6), and common random numbers across policies.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
+use crate::common::*;
 use assert_cmd::Command;
-use common::*;
 use rollout_sim::montecarlo;
 use rollout_sim::report::{RunReport, output, standard_exporters};
 use serde_json::json;

@@ -1,8 +1,6 @@
 //! The facts of MODEL.md section 6 that every build must reproduce (facts 1 to 4).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rollout_sim::model::Happening;
 use rollout_sim::time::SimDuration;
 use serde_json::json;

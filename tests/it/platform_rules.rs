@@ -2,11 +2,9 @@
 //! sequence, the migration spread, repeated notices, paid transitions and the scope of
 //! the maintenance slip. Each test runs the shipped scenario that shows the rule.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use rollout_sim::model::{Happening, UninstallCause, UpdateCause};
 use rollout_sim::montecarlo;
 use rollout_sim::report::RunReport;

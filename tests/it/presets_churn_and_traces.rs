@@ -1,11 +1,9 @@
-//! The whole field (issue 3): presets, Kaplan-Meier survival, traces and event logs.
-
-mod common;
+//! Presets, Kaplan-Meier survival, churn, traces and event logs.
 
 use std::fs;
 
+use crate::common::*;
 use assert_cmd::Command;
-use common::*;
 use rollout_sim::time::SimDuration;
 use serde_json::{Value, json};
 

@@ -1,8 +1,6 @@
 //! Several releases: the permission-based gate and skip-ahead (MODEL.md section 3).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rollout_sim::model::{Happening, UpdateCause};
 use serde_json::json;
 

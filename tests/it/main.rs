@@ -1,0 +1,14 @@
+//! The integration tests, one binary with a module per behaviour (as nexosim groups its
+//! own): the library and the command line seen from outside.
+
+mod admins;
+mod command_line;
+mod common;
+mod comparisons;
+mod determinism;
+mod file_safety;
+mod model_facts;
+mod permission_gate;
+mod platform_rules;
+mod presets_churn_and_traces;
+mod properties;
