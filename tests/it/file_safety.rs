@@ -315,44 +315,46 @@ fn concurrent_runs_into_one_folder_all_succeed_and_leave_one_whole_output() {
 }
 
 #[test]
-fn ctrl_c_removes_the_staging_folder() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    // Long enough to be interrupted mid-run.
-    let mut child = Process::new(cargo_bin("rollout-sim"))
-        .args([
-            "run",
-            "scenarios/bench-replications.json",
-            "--replications",
-            "100000",
-            "--threads",
-            "1",
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let staging = tmp.path().join(format!(".out.partial-{}", child.id()));
-    while !staging.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+fn ctrl_c_and_sigterm_remove_the_staging_folder() {
+    for signal in ["-INT", "-TERM"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        // Long enough to be interrupted mid-run.
+        let mut child = Process::new(cargo_bin("rollout-sim"))
+            .args([
+                "run",
+                "scenarios/bench-replications.json",
+                "--replications",
+                "100000",
+                "--threads",
+                "1",
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let staging = tmp.path().join(format!(".out.partial-{}", child.id()));
+        while !staging.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(staging.exists(), "the run made its staging folder");
+        std::thread::sleep(Duration::from_millis(200));
+        Process::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{signal}");
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "no debris after {signal}"
+        );
     }
-    assert!(staging.exists(), "the run made its staging folder");
-    std::thread::sleep(Duration::from_millis(200));
-    Process::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    assert_eq!(
-        fs::read_dir(tmp.path()).unwrap().count(),
-        0,
-        "no debris after Ctrl-C"
-    );
 }
 
 #[test]
