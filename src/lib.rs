@@ -32,7 +32,8 @@
 //! - [`scenario`]: the validated input and the platform presets;
 //! - [`model`]: the platform and the people, producing per-replication figures;
 //! - [`montecarlo`]: replications in parallel, precision batches;
-//! - [`compare`], [`sweep`]: decisions: paired policy comparison, parameter grids;
+//! - [`compare`], [`sweep`], [`check`]: decisions: paired policy comparison, parameter
+//!   grids, regression checks against baselines;
 //! - [`report`]: summaries, output formats and the output folder;
 //! - [`cli`]: the command line (parse, call, print).
 //!
@@ -62,6 +63,7 @@
 //! assert!(window.max.unwrap() <= 33.0);
 //! ```
 
+pub mod check;
 pub mod cli;
 pub mod compare;
 pub mod draws;

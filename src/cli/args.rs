@@ -25,6 +25,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run a grid over scenario values addressed by JSON path.
     Sweep(SweepArgs),
+    /// Check scenarios against stored baselines and their `expect` assertions (exit 1
+    /// on drift).
+    Check(CheckArgs),
     /// Why did this instance wait? Print one instance's timeline.
     Trace(TraceArgs),
     /// Check a scenario file without running it.
@@ -150,6 +153,43 @@ pub struct SweepArgs {
     pub force: bool,
     #[command(flatten)]
     pub sim: SimOptions,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Scenario files, or folders whose `*.json` scenarios are all checked.
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// The folder of baselines (`<scenario name>.json`).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Run each scenario and write its baseline instead of comparing.
+    #[arg(long, requires = "baseline")]
+    pub update: bool,
+    /// Fail on any fingerprint change, not only on statistical drift.
+    #[arg(long)]
+    pub exact: bool,
+    /// Family-wise error rate over every figure of every scenario (Holm).
+    #[arg(long, default_value_t = 0.001, value_parser = parse_alpha)]
+    pub alpha: f64,
+    /// Write a GitHub-flavoured Markdown summary to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Set a scenario value by JSON path in every scenario checked (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub settings: Vec<String>,
+    #[command(flatten)]
+    pub sim: SimOptions,
+}
+
+fn parse_alpha(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|a| *a > 0.0 && *a < 1.0)
+        .ok_or_else(|| format!("{text:?} is not an error rate; allowed: a number between 0 and 1"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -19,6 +19,7 @@ macro_rules! outln {
 }
 
 mod args;
+mod check;
 mod compare;
 mod run;
 mod stats;
@@ -34,7 +35,8 @@ use clap::CommandFactory;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use args::{
-    Cli, Command, CompareArgs, Format, RunArgs, SimOptions, SweepArgs, TraceArgs, TraceFormat,
+    CheckArgs, Cli, Command, CompareArgs, Format, RunArgs, SimOptions, SweepArgs, TraceArgs,
+    TraceFormat,
 };
 
 use crate::model::FigureRef;
@@ -45,6 +47,9 @@ use crate::time::SimDuration;
 
 /// Exit code for bad input, usage errors and failures to write output.
 pub const EXIT_ERROR: u8 = 2;
+
+/// Exit code of a check that found a drift or a failed expectation.
+pub const EXIT_CHECK_FAILED: u8 = 1;
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn execute(cli: Cli) -> ExitCode {
@@ -58,6 +63,11 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Check(args) => match check::check(&args) {
+            Ok(true) => return ExitCode::SUCCESS,
+            Ok(false) => return ExitCode::from(EXIT_CHECK_FAILED),
+            Err(e) => Err(e),
+        },
         Command::Trace(args) => trace::trace(&args),
         Command::Validate { scenario } => validate(&scenario),
         Command::Presets => (|| {

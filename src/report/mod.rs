@@ -5,6 +5,7 @@
 //! writes them so that a failed or interrupted run never leaves a half-written directory.
 //! Nothing here knows about the command line.
 
+pub mod check_out;
 pub mod comparison;
 pub mod events;
 mod json;

@@ -81,6 +81,40 @@ pub struct ScenarioFile {
     pub policy: PolicyFile,
     #[serde(default)]
     pub report: ReportFile,
+    /// Assertions `rollout-sim check` evaluates on every run.
+    #[serde(default)]
+    pub expect: Vec<ExpectFile>,
+}
+
+/// An assertion on a figure, e.g. `{"figure": "recommended_compat_window@1", "max": "48h"}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectFile {
+    /// `coexistence`, `share:P`, `published`, `left_behind` or
+    /// `recommended_compat_window`, each optionally `@K` for release K.
+    pub figure: String,
+    /// Which statistic over replications is bounded (default `mean`).
+    pub stat: Option<ExpectStatFile>,
+    pub min: Option<BoundFile>,
+    pub max: Option<BoundFile>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectStatFile {
+    Mean,
+    P5,
+    P50,
+    P95,
+    Max,
+}
+
+/// A bound: a duration (`"48h"`) for times, a number for counts.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum BoundFile {
+    Number(f64),
+    Duration(DurationText),
 }
 
 fn default_replications() -> u64 {

@@ -104,6 +104,40 @@ pub struct Scenario {
     pub releases: Vec<ReleaseSpec>,
     pub policy: Policy,
     pub report: ReportSettings,
+    /// Assertions `check` evaluates; figure names are resolved by the check itself.
+    pub expect: Vec<Expectation>,
+}
+
+/// An assertion on a figure's statistic over replications: times in hours, counts as
+/// counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    pub figure: String,
+    pub stat: ExpectStat,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// The statistic an expectation bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpectStat {
+    Mean,
+    P5,
+    P50,
+    P95,
+    Max,
+}
+
+impl ExpectStat {
+    pub fn name(self) -> &'static str {
+        match self {
+            ExpectStat::Mean => "mean",
+            ExpectStat::P5 => "p5",
+            ExpectStat::P50 => "p50",
+            ExpectStat::P95 => "p95",
+            ExpectStat::Max => "max",
+        }
+    }
 }
 
 impl Scenario {

@@ -12,3 +12,4 @@ mod permission_gate;
 mod platform_rules;
 mod presets_churn_and_traces;
 mod properties;
+mod regression_check;

@@ -136,6 +136,7 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
     releases::check_version_numbers(&releases, preset.numbering, initial_version)?;
     let policy = policy::policy(&f.policy, start, platform)?;
     let report = report::report(&f.report, horizon)?;
+    let expect = report::expectations(&f.expect)?;
     Ok(Scenario {
         name: f.name,
         description: f.description,
@@ -154,6 +155,7 @@ pub(super) fn validate(f: ScenarioFile) -> Check<Scenario> {
         releases,
         policy,
         report,
+        expect,
     })
 }
 

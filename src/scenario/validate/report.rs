@@ -64,6 +64,47 @@ pub(super) fn report(f: &file::ReportFile, horizon: SimDuration) -> Check<Report
     })
 }
 
+/// The `expect` assertions: bounds read as hours (durations) or counts (numbers).
+pub(super) fn expectations(files: &[file::ExpectFile]) -> Check<Vec<Expectation>> {
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let bound = |b: Option<file::BoundFile>, key: &str| -> Check<Option<f64>> {
+                match b {
+                    None => Ok(None),
+                    Some(file::BoundFile::Duration(d)) => Ok(Some(d.0.as_hours())),
+                    Some(file::BoundFile::Number(x)) if x.is_finite() => Ok(Some(x)),
+                    Some(file::BoundFile::Number(x)) => Err(FieldError::new(
+                        format!("expect[{i}].{key}"),
+                        format!("{x} is not a bound; give a duration such as \"48h\" or a count"),
+                    )),
+                }
+            };
+            let (min, max) = (bound(e.min, "min")?, bound(e.max, "max")?);
+            if min.is_none() && max.is_none() {
+                return Err(FieldError::new(
+                    format!("expect[{i}]"),
+                    "needs \"min\", \"max\" or both",
+                ));
+            }
+            let stat = match e.stat.unwrap_or(file::ExpectStatFile::Mean) {
+                file::ExpectStatFile::Mean => ExpectStat::Mean,
+                file::ExpectStatFile::P5 => ExpectStat::P5,
+                file::ExpectStatFile::P50 => ExpectStat::P50,
+                file::ExpectStatFile::P95 => ExpectStat::P95,
+                file::ExpectStatFile::Max => ExpectStat::Max,
+            };
+            Ok(Expectation {
+                figure: e.figure.clone(),
+                stat,
+                min,
+                max,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +115,21 @@ mod tests {
             &serde_json::from_value(v).unwrap(),
             SimDuration::from_days(10),
         )
+    }
+
+    #[test]
+    fn expectations_read_durations_and_counts() {
+        let e: Vec<file::ExpectFile> = serde_json::from_value(json!([
+            {"figure": "coexistence@0", "max": "48h"},
+            {"figure": "left_behind@1", "max": 200, "stat": "p95"}
+        ]))
+        .unwrap();
+        let x = expectations(&e).unwrap();
+        assert_eq!((x[0].max, x[0].stat), (Some(48.0), ExpectStat::Mean));
+        assert_eq!((x[1].max, x[1].stat), (Some(200.0), ExpectStat::P95));
+        let e: Vec<file::ExpectFile> =
+            serde_json::from_value(json!([{"figure": "coexistence"}])).unwrap();
+        assert_eq!(expectations(&e).unwrap_err().field, "expect[0]");
     }
 
     #[test]

@@ -1,0 +1,431 @@
+//! Regression checks: a run compared with a stored baseline, and assertions on figures.
+//!
+//! A baseline holds fingerprints (an exact test: any change of behaviour shows) and every
+//! headline figure's per-replication values (a statistical test: two seeds of a
+//! stochastic model legitimately differ). Runs with the same seed share their draws
+//! replication by replication, so each figure is tested on paired differences: a paired
+//! t-test on the replications where both runs observed it, and an exact sign test on the
+//! replications where exactly one of them was censored. The family-wise error over every
+//! test of every scenario is held at `alpha` by Holm's step-down procedure.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
+
+use crate::model::{FigureRef, InstanceModel, ReleasePlan, record};
+use crate::montecarlo::RunOutput;
+use crate::report::{Exporter, RunReport, Tool, standard_exporters};
+use crate::scenario::{ExpectStat, Scenario};
+use crate::stats::Summary;
+
+/// The version of the baseline file format; a newer one is refused.
+pub const BASELINE_SCHEMA: u32 = 1;
+
+/// Instances of replication 0 whose event sequence the event fingerprint covers.
+pub const EVENT_FINGERPRINT_INSTANCES: u64 = 1_000;
+
+/// What a baseline stores of one run. Small: no per-instance data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub scenario: String,
+    /// SHA-256 of the scenario file's canonical JSON (keys sorted, `$schema` dropped).
+    pub scenario_sha256: String,
+    pub seed: u64,
+    pub replications: u64,
+    pub instances: u64,
+    /// SHA-256 of each report file, the tool version left out.
+    pub output_sha256: BTreeMap<String, String>,
+    /// SHA-256 of the canonical (time, instance, event) sequence of the first
+    /// [`EVENT_FINGERPRINT_INSTANCES`] instances of replication 0.
+    pub event_sha256: String,
+    /// Per figure (`coexistence@1`, `share:0.9@0`, ...): its value in each replication
+    /// (hours, or a count for `left_behind`), `null` where censored.
+    pub figures: BTreeMap<String, Vec<Option<f64>>>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Every headline figure of every release.
+pub fn figure_refs(scenario: &Scenario) -> Vec<FigureRef> {
+    use crate::model::Figure;
+    let mut out = Vec::new();
+    for release in 0..scenario.releases.len() {
+        let mut figures = vec![Figure::PublishedAfter];
+        figures.extend((0..scenario.report.thresholds.len()).map(Figure::TimeToShare));
+        figures.push(Figure::Coexistence);
+        if scenario.policy.drop_old_support_after.is_some() {
+            figures.push(Figure::LeftBehind);
+        }
+        out.extend(
+            figures
+                .into_iter()
+                .map(|figure| FigureRef { release, figure }),
+        );
+    }
+    out
+}
+
+impl Baseline {
+    /// The baseline of a finished run; `canonical_scenario` is the file's JSON text in
+    /// canonical form (see [`canonical_json`]).
+    pub fn of(scenario: &Scenario, run: &RunOutput, canonical_scenario: &str) -> Baseline {
+        let mut report = RunReport::build(scenario, run, None);
+        // The fingerprint leaves the tool version out: a release of the tool that does
+        // not change behaviour keeps it.
+        report.report.tool = Tool {
+            name: report.report.tool.name,
+            version: "",
+        };
+        let output_sha256 = standard_exporters()
+            .iter()
+            .map(|e| {
+                let e: &dyn Exporter = e.as_ref();
+                (e.file_name().to_string(), sha256(&e.to_bytes(&report)))
+            })
+            .collect();
+        let figures = figure_refs(scenario)
+            .into_iter()
+            .map(|f| (f.name(&scenario.report.thresholds), run.figure_values(f)))
+            .collect();
+        Baseline {
+            schema_version: BASELINE_SCHEMA,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: scenario.name.clone(),
+            scenario_sha256: sha256(canonical_scenario.as_bytes()),
+            seed: scenario.seed,
+            replications: run.replications.len() as u64,
+            instances: scenario.population.instances,
+            output_sha256,
+            event_sha256: event_fingerprint(scenario),
+            figures,
+        }
+    }
+}
+
+/// A scenario file's JSON in canonical form: keys sorted, compact, `$schema` dropped.
+pub fn canonical_json(mut value: serde_json::Value) -> String {
+    if let Some(o) = value.as_object_mut() {
+        o.remove("$schema");
+    }
+    value.to_string()
+}
+
+/// The hash of what happened to the first instances of replication 0, as OMNeT++'s
+/// fingerprints: any change of behaviour moves it, even one no summary shows.
+pub fn event_fingerprint(scenario: &Scenario) -> String {
+    let plan = ReleasePlan::new(scenario);
+    let model = InstanceModel::new(scenario, &plan);
+    let (_, lives) = record(&model, 0, 0..EVENT_FINGERPRINT_INSTANCES);
+    let mut hasher = Sha256::new();
+    for life in &lives {
+        hasher.update(format!(
+            "{} install {} v{}\n",
+            life.installed_at.as_millis(),
+            life.instance,
+            life.first_version
+        ));
+        for (t, h) in &life.happenings {
+            hasher.update(format!("{} {} {h:?}\n", t.as_millis(), life.instance));
+        }
+    }
+    hex(&hasher.finalize())
+}
+
+/// One figure's test between the baseline and a new run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FigureTest {
+    pub scenario: String,
+    pub figure: String,
+    /// `mean` (paired t-test of the values) or `censored` (sign test on the
+    /// replications where exactly one run was censored).
+    pub test: &'static str,
+    pub baseline_mean: Option<f64>,
+    pub new_mean: Option<f64>,
+    /// New minus baseline (of means, or of censored counts).
+    pub difference: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub p_value: f64,
+    /// Set by Holm's procedure over the whole family.
+    pub drifted: bool,
+}
+
+/// Paired t-test of `new - base` over the replications both observed.
+fn paired_t(base: &[Option<f64>], new: &[Option<f64>]) -> (Option<f64>, Option<[f64; 2]>, f64) {
+    let d: Vec<f64> = base
+        .iter()
+        .zip(new)
+        .filter_map(|(a, b)| Some((*b)? - (*a)?))
+        .collect();
+    let n = d.len() as f64;
+    if d.is_empty() {
+        return (None, None, 1.0);
+    }
+    let mean = d.iter().sum::<f64>() / n;
+    if d.len() < 2 {
+        return (Some(mean), None, if mean == 0.0 { 1.0 } else { 0.0 });
+    }
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let se = (var / n).sqrt();
+    if se == 0.0 {
+        // Every pair moved by the same amount: no sampling error explains a shift.
+        let ci = Some([mean, mean]);
+        return (Some(mean), ci, if mean == 0.0 { 1.0 } else { 0.0 });
+    }
+    let t = StudentsT::new(0.0, 1.0, n - 1.0).expect("n >= 2");
+    let p = 2.0 * (1.0 - t.cdf((mean / se).abs()));
+    let half = t.inverse_cdf(0.975) * se;
+    (
+        Some(mean),
+        Some([mean - half, mean + half]),
+        p.clamp(0.0, 1.0),
+    )
+}
+
+/// Exact two-sided sign test on the discordant pairs (censored in one run only).
+fn sign_test(base: &[Option<f64>], new: &[Option<f64>]) -> (i64, f64) {
+    let (mut only_new, mut only_base) = (0u64, 0u64);
+    for (a, b) in base.iter().zip(new) {
+        match (a.is_none(), b.is_none()) {
+            (false, true) => only_new += 1,
+            (true, false) => only_base += 1,
+            _ => {}
+        }
+    }
+    let n = only_new + only_base;
+    if n == 0 {
+        return (0, 1.0);
+    }
+    let bin = Binomial::new(0.5, n).expect("valid binomial");
+    let k = only_new.min(only_base);
+    let p = (2.0 * bin.cdf(k)).min(1.0);
+    (only_new as i64 - only_base as i64, p)
+}
+
+/// The tests of every figure of one scenario (paired by replication index).
+pub fn test_figures(scenario: &str, base: &Baseline, new: &Baseline) -> Vec<FigureTest> {
+    let mut out = Vec::new();
+    let names: std::collections::BTreeSet<&String> =
+        base.figures.keys().chain(new.figures.keys()).collect();
+    for name in names {
+        let (b, n) = match (base.figures.get(name), new.figures.get(name)) {
+            (Some(b), Some(n)) => (b, n),
+            (b, n) => {
+                // A figure that appears or disappears is a change no sampling explains.
+                out.push(FigureTest {
+                    scenario: scenario.into(),
+                    figure: name.clone(),
+                    test: if b.is_none() { "added" } else { "removed" },
+                    baseline_mean: None,
+                    new_mean: None,
+                    difference: None,
+                    ci95: None,
+                    p_value: if n.is_none() && b.is_none() { 1.0 } else { 0.0 },
+                    drifted: false,
+                });
+                continue;
+            }
+        };
+        let m = b.len().min(n.len());
+        let (b, n) = (&b[..m], &n[..m]);
+        let (diff, ci, p) = paired_t(b, n);
+        out.push(FigureTest {
+            scenario: scenario.into(),
+            figure: name.clone(),
+            test: "mean",
+            baseline_mean: Summary::of(b.iter().copied()).mean,
+            new_mean: Summary::of(n.iter().copied()).mean,
+            difference: diff,
+            ci95: ci,
+            p_value: p,
+            drifted: false,
+        });
+        let (censored_diff, p) = sign_test(b, n);
+        if censored_diff != 0 || b.iter().chain(n).any(Option::is_none) {
+            out.push(FigureTest {
+                scenario: scenario.into(),
+                figure: name.clone(),
+                test: "censored",
+                baseline_mean: Some(b.iter().filter(|v| v.is_none()).count() as f64),
+                new_mean: Some(n.iter().filter(|v| v.is_none()).count() as f64),
+                difference: Some(censored_diff as f64),
+                ci95: None,
+                p_value: p,
+                drifted: false,
+            });
+        }
+    }
+    out
+}
+
+/// Holm's step-down procedure: marks as drifted the tests whose p-values are rejected
+/// at family-wise error `alpha`.
+pub fn holm(tests: &mut [FigureTest], alpha: f64) {
+    let mut order: Vec<usize> = (0..tests.len()).collect();
+    order.sort_by(|&a, &b| tests[a].p_value.total_cmp(&tests[b].p_value));
+    let m = tests.len();
+    for (rank, &i) in order.iter().enumerate() {
+        if tests[i].p_value <= alpha / (m - rank) as f64 {
+            tests[i].drifted = true;
+        } else {
+            break;
+        }
+    }
+}
+
+/// The result of one expectation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExpectationResult {
+    pub scenario: String,
+    pub figure: String,
+    pub stat: &'static str,
+    pub value: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub held: bool,
+    /// Why it failed, in words.
+    pub reason: Option<String>,
+}
+
+/// An expectation names a figure that does not exist.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("expect[{index}].figure: {message}")]
+pub struct UnknownFigure {
+    pub index: usize,
+    pub message: String,
+}
+
+/// Evaluates a scenario's expectations on a run.
+pub fn evaluate_expectations(
+    scenario: &Scenario,
+    run: &RunOutput,
+    report: &RunReport,
+) -> Result<Vec<ExpectationResult>, UnknownFigure> {
+    let releases = scenario.releases.len();
+    scenario
+        .expect
+        .iter()
+        .enumerate()
+        .map(|(index, e)| {
+            let (value, censored) = if let Some(rest) = e.figure.strip_prefix("recommended_compat_window") {
+                let release = match rest.strip_prefix('@') {
+                    Some(k) => k.parse::<usize>().ok().filter(|&k| k < releases),
+                    None if rest.is_empty() => Some(releases - 1),
+                    None => None,
+                }
+                .ok_or_else(|| UnknownFigure {
+                    index,
+                    message: format!("{:?}: no such release (there are {releases})", e.figure),
+                })?;
+                let hours = report.report.releases[release].recommended_compat_window.hours;
+                (hours, u64::from(hours.is_none()))
+            } else {
+                let figure = FigureRef::parse(&e.figure, &scenario.report.thresholds, releases)
+                    .map_err(|message| UnknownFigure { index, message: format!("{message}; or recommended_compat_window@K") })?;
+                let s = Summary::of(run.figure_values(figure));
+                let value = match e.stat {
+                    ExpectStat::Mean => s.mean,
+                    ExpectStat::P5 => s.p5,
+                    ExpectStat::P50 => s.p50,
+                    ExpectStat::P95 => s.p95,
+                    ExpectStat::Max => s.max,
+                };
+                (value, s.censored)
+            };
+            let reason = if censored > 0 && e.max.is_some() {
+                Some(format!(
+                    "censored in {censored} replication(s): it did not happen before the horizon, so it exceeds any max"
+                ))
+            } else {
+                match value {
+                    None => Some("no observed value".into()),
+                    Some(v) if e.max.is_some_and(|m| v > m) => Some(format!("{v:.3} is above the max {}", e.max.unwrap_or_default())),
+                    Some(v) if e.min.is_some_and(|m| v < m) => Some(format!("{v:.3} is below the min {}", e.min.unwrap_or_default())),
+                    Some(_) => None,
+                }
+            };
+            Ok(ExpectationResult {
+                scenario: scenario.name.clone(),
+                figure: e.figure.clone(),
+                stat: e.stat.name(),
+                value,
+                min: e.min,
+                max: e.max,
+                held: reason.is_none(),
+                reason,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test(p: f64) -> FigureTest {
+        FigureTest {
+            scenario: "s".into(),
+            figure: format!("{p}"),
+            test: "mean",
+            baseline_mean: None,
+            new_mean: None,
+            difference: None,
+            ci95: None,
+            p_value: p,
+            drifted: false,
+        }
+    }
+
+    #[test]
+    fn holm_steps_down_and_stops_at_the_first_acceptance() {
+        // m = 4, alpha = 0.05: thresholds 0.0125, 0.0167, 0.025, 0.05.
+        let mut t = vec![test(0.01), test(0.04), test(0.015), test(0.03)];
+        holm(&mut t, 0.05);
+        let drifted: Vec<bool> = t.iter().map(|t| t.drifted).collect();
+        assert_eq!(
+            drifted,
+            [true, false, true, false],
+            "0.03 > 0.025 stops the procedure"
+        );
+    }
+
+    #[test]
+    fn paired_t_sees_a_small_shift_that_the_spread_would_hide() {
+        let base: Vec<Option<f64>> = (0..40).map(|i| Some(10.0 + (i % 7) as f64 * 3.0)).collect();
+        let new: Vec<Option<f64>> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v.map(|x| x * 1.02 + (i % 3) as f64 * 0.001))
+            .collect();
+        let (diff, ci, p) = paired_t(&base, &new);
+        assert!(diff.unwrap() > 0.0 && ci.unwrap()[0] > 0.0);
+        assert!(p < 1e-10, "{p}");
+        let (_, _, p_same) = paired_t(&base, &base);
+        assert_eq!(p_same, 1.0);
+    }
+
+    #[test]
+    fn the_sign_test_counts_only_discordant_censoring() {
+        let base = [Some(1.0), None, None, Some(2.0)];
+        let new = [None, None, Some(3.0), Some(2.0)];
+        assert_eq!(sign_test(&base, &new), (0, 1.0));
+        let base = vec![Some(1.0); 12];
+        let new = vec![None; 12];
+        let (diff, p) = sign_test(&base, &new);
+        assert_eq!(diff, 12);
+        assert!((p - 2.0 * 0.5f64.powi(12)).abs() < 1e-12);
+    }
+}

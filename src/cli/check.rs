@@ -1,0 +1,260 @@
+//! `rollout-sim check`: parse, run, compare with baselines, print; exit 1 on drift.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use super::{Bar, CheckArgs, overrides, pool};
+use crate::check::{self, BASELINE_SCHEMA, Baseline, FigureTest};
+use crate::montecarlo;
+use crate::report::RunReport;
+use crate::report::check_out::{CheckReport, ScenarioCheck, Verdict};
+use crate::scenario::{self, Scenario, input};
+
+/// Runs the check; `Ok(true)` when every scenario is identical or equivalent and every
+/// expectation holds, `Ok(false)` on drift, `Err` when something could not be checked.
+pub fn check(args: &CheckArgs) -> Result<bool> {
+    if args.sim.precision.is_some() {
+        bail!("--precision cannot be used with check: a baseline pins the replications");
+    }
+    let files = scenario_files(&args.scenarios)?;
+    let ov = overrides(&args.sim, &args.settings)?;
+    // Every scenario is read and validated before any runs.
+    let scenarios: Vec<(PathBuf, Scenario, String)> = files
+        .into_iter()
+        .map(|path| {
+            let s = scenario::load(&path, &ov)?;
+            let canonical = check::canonical_json(input::parse_json(&input::read_bounded(&path)?)?);
+            Ok((path, s, canonical))
+        })
+        .collect::<Result<_>>()?;
+    let refs: Vec<_> = scenarios.iter().map(|(p, s, _)| (p.as_path(), s)).collect();
+    let pool = pool(&args.sim, &refs, &ov)?;
+    let total = scenarios
+        .iter()
+        .map(|(_, s, _)| u64::from(s.replications))
+        .sum();
+    let bar = Bar::new(&args.sim, total, "replications");
+
+    let mut report = CheckReport {
+        alpha: args.alpha,
+        exact: args.exact,
+        scenarios: Vec::new(),
+    };
+    for (path, s, canonical) in &scenarios {
+        let run = pool.install(|| montecarlo::run(s, &bar));
+        let new = Baseline::of(s, &run, canonical);
+        if args.update {
+            let dir = args.baseline.as_deref().expect("clap requires --baseline");
+            write_baseline(dir, &new)?;
+            if !args.sim.quiet {
+                outln!(
+                    "{}: baseline written to {}",
+                    path.display(),
+                    dir.join(format!("{}.json", s.name)).display()
+                );
+            }
+            continue;
+        }
+        let run_report = RunReport::build(s, &run, None);
+        let mut entry = ScenarioCheck {
+            scenario: s.name.clone(),
+            verdict: Verdict::Identical,
+            tests: Vec::new(),
+            exact_differences: Vec::new(),
+            expectations: Vec::new(),
+            error: None,
+        };
+        match check::evaluate_expectations(s, &run, &run_report) {
+            Ok(results) => entry.expectations = results,
+            Err(e) => bail!("{}: {e}", path.display()),
+        }
+        if let Some(dir) = &args.baseline {
+            match read_baseline(dir, s) {
+                Ok(base) => compare(&base, &new, args.exact, &mut entry),
+                Err(e) => {
+                    entry.verdict = Verdict::Error;
+                    entry.error = Some(format!("{e:#}"));
+                }
+            }
+        }
+        report.scenarios.push(entry);
+    }
+    drop(bar);
+    if args.update {
+        return Ok(true);
+    }
+    // One family over every figure of every scenario.
+    let mut tests: Vec<FigureTest> = report
+        .scenarios
+        .iter_mut()
+        .flat_map(|s| std::mem::take(&mut s.tests))
+        .collect();
+    check::holm(&mut tests, args.alpha);
+    for s in &mut report.scenarios {
+        s.tests = tests
+            .iter()
+            .filter(|t| t.scenario == s.scenario)
+            .cloned()
+            .collect();
+        let moved = s.tests.iter().any(|t| t.drifted) || !s.exact_differences.is_empty();
+        let failed = s.expectations.iter().any(|e| !e.held);
+        if s.verdict != Verdict::Error && (moved || failed) {
+            s.verdict = Verdict::Drifted;
+        }
+    }
+    if let Some(path) = &args.markdown {
+        write_atomic(path, report.markdown().as_bytes())?;
+    }
+    if let Some(path) = &args.junit {
+        write_atomic(path, report.junit().as_bytes())?;
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        out!("{}", report.github_annotations());
+    }
+    if !args.sim.quiet {
+        out!("{}", report.table());
+    }
+    let (drifted, errors) = report.counts();
+    if errors > 0 {
+        let names: Vec<String> = report
+            .scenarios
+            .iter()
+            .filter_map(|s| s.error.as_ref().map(|e| format!("{}: {e}", s.scenario)))
+            .collect();
+        bail!("{}", names.join("; "));
+    }
+    Ok(drifted == 0)
+}
+
+/// Sets the verdict of a scenario that has a baseline: identical fingerprints, or the
+/// statistical (or, with `exact`, fingerprint) comparison.
+fn compare(base: &Baseline, new: &Baseline, exact: bool, entry: &mut ScenarioCheck) {
+    if base.output_sha256 == new.output_sha256 && base.event_sha256 == new.event_sha256 {
+        entry.verdict = Verdict::Identical;
+        return;
+    }
+    entry.verdict = Verdict::Equivalent;
+    if exact {
+        let files = base
+            .output_sha256
+            .iter()
+            .filter(|(name, hash)| new.output_sha256.get(*name) != Some(hash))
+            .map(|(name, _)| name.clone());
+        let events = (base.event_sha256 != new.event_sha256).then(|| {
+            format!(
+                "events of the first {} instances",
+                check::EVENT_FINGERPRINT_INSTANCES
+            )
+        });
+        let figures = base
+            .figures
+            .iter()
+            .filter(|(name, values)| new.figures.get(*name) != Some(values))
+            .map(|(name, _)| format!("figure {name}"));
+        entry.exact_differences = files.chain(events).chain(figures).collect();
+    } else {
+        entry.tests = check::test_figures(&entry.scenario, base, new);
+    }
+}
+
+/// The scenario files named, folders expanded to their `*.json` (schemas excepted), in
+/// name order.
+fn scenario_files(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in args {
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = fs::read_dir(path)
+                .with_context(|| format!("{}: cannot list the folder", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().is_some_and(|e| e == "json")
+                        && !p.to_string_lossy().ends_with(".schema.json")
+                })
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    if out.is_empty() {
+        bail!("no scenario files found in {:?}", args);
+    }
+    Ok(out)
+}
+
+fn read_baseline(dir: &Path, s: &Scenario) -> Result<Baseline> {
+    let path = dir.join(format!("{}.json", s.name));
+    let text = input::read_bounded(&path).map_err(|e| match e {
+        input::InputError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => anyhow!(
+            "{}: no baseline for this scenario; create it with --update",
+            path.display()
+        ),
+        other => anyhow!("{}: cannot read the baseline: {other}", path.display()),
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        anyhow!("{}: corrupt or truncated baseline (invalid JSON at line {}, column {}); recreate it with --update", path.display(), e.line(), e.column())
+    })?;
+    let schema = value["schema_version"].as_u64().unwrap_or(0);
+    if schema > u64::from(BASELINE_SCHEMA) {
+        bail!(
+            "{}: baseline schema {schema} is newer than this rollout-sim reads ({BASELINE_SCHEMA}); use a newer rollout-sim",
+            path.display()
+        );
+    }
+    let base: Baseline = serde_json::from_value(value).map_err(|e| {
+        anyhow!(
+            "{}: corrupt baseline ({e}); recreate it with --update",
+            path.display()
+        )
+    })?;
+    if base.scenario != s.name {
+        bail!(
+            "{}: a baseline of scenario {:?}, not {:?}",
+            path.display(),
+            base.scenario,
+            s.name
+        );
+    }
+    Ok(base)
+}
+
+/// Writes a baseline, refusing to replace a file that is not one.
+fn write_baseline(dir: &Path, b: &Baseline) -> Result<()> {
+    fs::create_dir_all(dir)
+        .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+    let path = dir.join(format!("{}.json", b.scenario));
+    if path.exists() {
+        let ours = fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|v| v.get("schema_version").is_some() && v.get("figures").is_some());
+        if !ours {
+            bail!(
+                "{}: exists and is not a rollout-sim baseline; refusing to replace it",
+                path.display()
+            );
+        }
+    }
+    let text = serde_json::to_string_pretty(b)? + "\n";
+    write_atomic(&path, text.as_bytes())
+}
+
+/// Writes a file whole or not at all: a temporary file beside it, then a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.is_dir() {
+        bail!("{}: is a folder; name a file", path.display());
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("{}: not a file name", path.display()))?
+        .to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("{}: cannot write", path.display()))
+}

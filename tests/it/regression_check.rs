@@ -1,0 +1,318 @@
+//! `check`: stored baselines, paired statistical tests with a family-wise error rate,
+//! expectations, and reports a pipeline reads (Markdown, JUnit), with exit codes 0/1/2.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use serde_json::json;
+
+use crate::common::*;
+
+fn cli() -> Command {
+    Command::cargo_bin("rollout-sim").unwrap()
+}
+
+/// A small copy of a shipped scenario: fewer instances and replications.
+const SMALL: [&str; 4] = ["--replications", "60", "--instances", "500"];
+
+fn update(dir: &Path, scenario: &str) {
+    cli()
+        .args([
+            "check",
+            scenario,
+            "--baseline",
+            dir.to_str().unwrap(),
+            "--update",
+            "-q",
+        ])
+        .args(SMALL)
+        .assert()
+        .success();
+}
+
+#[test]
+fn the_same_seed_is_identical_another_seed_equivalent_and_exact_mode_names_the_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    update(&dir, "scenarios/connect-micro.json");
+    let base = [
+        "check",
+        "scenarios/connect-micro.json",
+        "--baseline",
+        dir.to_str().unwrap(),
+    ];
+    cli()
+        .args(base)
+        .args(SMALL)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("connect-micro  identical"));
+    cli()
+        .args(base)
+        .args(SMALL)
+        .args(["--seed", "77"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("equivalent"));
+    cli()
+        .args(base)
+        .args(SMALL)
+        .args(["--seed", "77", "--exact"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("fingerprint differs: report.json").and(
+                predicate::str::contains("fingerprint differs: figure coexistence@0"),
+            ),
+        );
+}
+
+#[test]
+fn false_alarms_over_forty_reseeded_runs_stay_within_alpha() {
+    // Holm keeps the family-wise error of each check at alpha = 0.001, so over 40
+    // reseeded checks the false alarms are Binomial(40, <= 0.001): P(>= 2) < 0.001.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    let scenarios = [
+        "scenarios/connect-micro.json",
+        "scenarios/connect-scope-change.json",
+    ];
+    for s in scenarios {
+        update(&dir, s);
+    }
+    let mut alarms = 0;
+    for seed in 1001..1021 {
+        for s in scenarios {
+            let o = cli()
+                .args([
+                    "check",
+                    s,
+                    "--baseline",
+                    dir.to_str().unwrap(),
+                    "-q",
+                    "--seed",
+                    &seed.to_string(),
+                ])
+                .args(SMALL)
+                .output()
+                .unwrap();
+            assert_ne!(
+                o.status.code(),
+                Some(2),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            alarms += usize::from(o.status.code() == Some(1));
+        }
+    }
+    assert!(alarms <= 1, "{alarms} false alarms in 40 checks");
+}
+
+#[test]
+fn a_two_percent_slower_poll_is_drifted_and_the_markdown_names_the_figure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    // The scenario's own replications and instances.
+    cli()
+        .args([
+            "check",
+            "scenarios/connect-micro.json",
+            "--baseline",
+            dir.to_str().unwrap(),
+            "--update",
+            "-q",
+        ])
+        .assert()
+        .success();
+    let md = tmp.path().join("summary.md");
+    let junit = tmp.path().join("junit.xml");
+    cli()
+        .args([
+            "check",
+            "scenarios/connect-micro.json",
+            "--baseline",
+            dir.to_str().unwrap(),
+        ])
+        .args([
+            "--set",
+            "timing.upm_poll=24.5h",
+            "--markdown",
+            md.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("connect-micro  drifted"));
+    let text = fs::read_to_string(&md).unwrap();
+    assert!(
+        text.starts_with("## ❌ rollout-sim check\n\n1 of 1 scenario(s) drifted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| `connect-micro` | coexistence@0 (mean): baseline"),
+        "{text}"
+    );
+    assert!(text.contains("<details>"));
+    let cases = junit_cases(&junit);
+    assert_eq!(cases, vec![("connect-micro".to_string(), true)]);
+}
+
+/// Every test case of a JUnit file, with whether it failed, read with an XML parser.
+fn junit_cases(path: &Path) -> Vec<(String, bool)> {
+    let xml = fs::read_to_string(path).unwrap();
+    let mut reader = Reader::from_str(&xml);
+    let mut cases: Vec<(String, bool)> = Vec::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) if e.name().0 == "testcase" => {
+                let name = e
+                    .attributes()
+                    .filter_map(Result::ok)
+                    .find(|a| a.key.0 == "name")
+                    .map(|a| a.value.to_string())
+                    .unwrap();
+                cases.push((name, false));
+            }
+            Event::Start(e) if e.name().0 == "failure" => {
+                cases.last_mut().unwrap().1 = true;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    cases
+}
+
+#[test]
+fn expectations_hold_fail_or_name_an_unknown_figure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |expect: serde_json::Value| {
+        let doc = set(
+            set(base("connect"), "replications", json!(30)),
+            "expect",
+            expect,
+        );
+        let file = tmp.path().join("s.json");
+        fs::write(&file, doc.to_string()).unwrap();
+        file
+    };
+    let holds = write(
+        json!([{"figure": "coexistence@0", "stat": "max", "max": "33h"}, {"figure": "recommended_compat_window@0", "max": "48h"}]),
+    );
+    cli()
+        .args(["check", holds.to_str().unwrap()])
+        .assert()
+        .code(0);
+    let fails = write(json!([{"figure": "coexistence@0", "max": "10h"}]));
+    cli()
+        .args(["check", fails.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "expectation mean coexistence@0 <= 10 failed",
+        ));
+    let unknown = write(
+        json!([{"figure": "coexistence@0", "max": "33h"}, {"figure": "share:0.9", "max": "1d"}, {"figure": "speed@0", "max": 1}]),
+    );
+    cli()
+        .args(["check", unknown.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("s.json: expect[2].figure")
+                .and(predicate::str::contains("speed@0")),
+        );
+}
+
+#[test]
+fn missing_truncated_newer_or_foreign_baselines_are_errors_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    let scenario = "scenarios/forge-minor.json";
+    let check = |extra: &[&str]| {
+        cli()
+            .args(["check", scenario, "--baseline", dir.to_str().unwrap()])
+            .args(SMALL)
+            .args(extra)
+            .assert()
+    };
+    check(&[])
+        .code(2)
+        .stderr(predicate::str::contains("forge-minor.json: no baseline"));
+    update(&dir, scenario);
+    let file = dir.join("forge-minor.json");
+    let full = fs::read_to_string(&file).unwrap();
+    fs::write(&file, &full[..full.len() / 2]).unwrap();
+    check(&[]).code(2).stderr(predicate::str::contains(
+        "forge-minor.json: corrupt or truncated baseline",
+    ));
+    fs::write(
+        &file,
+        full.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1),
+    )
+    .unwrap();
+    check(&[])
+        .code(2)
+        .stderr(predicate::str::contains("baseline schema 99 is newer"));
+    fs::write(
+        &file,
+        full.replacen(
+            "\"scenario\": \"forge-minor\"",
+            "\"scenario\": \"connect-micro\"",
+            1,
+        ),
+    )
+    .unwrap();
+    check(&[]).code(2).stderr(predicate::str::contains(
+        "a baseline of scenario \"connect-micro\"",
+    ));
+    // --update never replaces a file that is not a baseline.
+    fs::write(&file, "my notes").unwrap();
+    check(&["--update"])
+        .code(2)
+        .stderr(predicate::str::contains("not a rollout-sim baseline"));
+    assert_eq!(fs::read_to_string(&file).unwrap(), "my notes");
+}
+
+#[test]
+fn the_shipped_scenarios_match_their_shipped_baselines() {
+    // A change that moves any number of a shipped scenario must update its baseline on
+    // purpose: `rollout-sim check SCENARIOS --baseline baselines --update`.
+    let files: Vec<String> = fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .filter(|p| !p.contains("bench-"))
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let junit = tmp.path().join("junit.xml");
+    let o = cli()
+        .arg("check")
+        .args(&files)
+        .args([
+            "--baseline",
+            "baselines",
+            "--junit",
+            junit.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        junit_cases(&junit).len(),
+        files.len(),
+        "one test case per scenario"
+    );
+    let identical = out.lines().filter(|l| l.ends_with(" identical")).count();
+    assert_eq!(identical, files.len(), "{out}");
+}
