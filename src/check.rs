@@ -146,7 +146,7 @@ pub fn event_fingerprint(scenario: &Scenario) -> String {
 }
 
 /// One figure's test between the baseline and a new run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FigureTest {
     pub scenario: String,
     pub figure: String,
@@ -287,7 +287,7 @@ pub fn holm(tests: &mut [FigureTest], alpha: f64) {
 }
 
 /// The result of one expectation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ExpectationResult {
     pub scenario: String,
     pub figure: String,
@@ -334,7 +334,7 @@ pub fn evaluate_expectations(
                 (hours, u64::from(hours.is_none()))
             } else {
                 let figure = FigureRef::parse(&e.figure, &scenario.report.thresholds, releases)
-                    .map_err(|message| UnknownFigure { index, message: format!("{message}; or recommended_compat_window@K") })?;
+                    .map_err(|e| UnknownFigure { index, message: format!("{e}; or recommended_compat_window@K") })?;
                 let s = Summary::of(run.figure_values(figure));
                 let value = match e.stat {
                     ExpectStat::Mean => s.mean,

@@ -6,7 +6,6 @@
 //! much narrower than an unpaired one computed from the same replications; both are
 //! reported, so the gain is visible.
 
-use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::model::{Figure, FigureRef};
@@ -15,7 +14,7 @@ use crate::scenario::Scenario;
 use crate::stats::{Summary, t_critical_95};
 
 /// One policy's side of a comparison.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Side {
     pub mean: Option<f64>,
     pub n: u64,
@@ -23,7 +22,7 @@ pub struct Side {
 }
 
 /// `other - baseline`, replication by replication.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PairedDifference {
     pub baseline: Side,
     pub other: Side,
@@ -111,7 +110,7 @@ pub fn paired(baseline: &[Option<f64>], other: &[Option<f64>]) -> PairedDifferen
 }
 
 /// One figure of one release, compared between the baseline and another scenario.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ComparisonEntry {
     pub scenario: String,
     /// The baseline's release index.
@@ -126,7 +125,7 @@ pub struct ComparisonEntry {
 }
 
 /// How the releases of one alternative were paired with the baseline's.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Pairing {
     pub scenario: String,
     /// `label` (equal labels written in both files) or `index` (release k with k).

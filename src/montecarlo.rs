@@ -195,7 +195,7 @@ pub struct PrecisionTarget {
 }
 
 /// How a precision run ended.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PrecisionOutcome {
     pub figure: String,
     pub target_half_width: f64,

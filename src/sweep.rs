@@ -16,21 +16,26 @@ pub struct Axis {
     pub values: Vec<Value>,
 }
 
+/// An axis written wrongly on the command line.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "{0:?}: expected PATH=V1,V2,... with at least one value, such as admins.casual.approve=0.5,0.7"
+)]
+pub struct AxisParseError(pub String);
+
 impl Axis {
     /// `PATH=V1,V2,...`; each value is JSON if it parses as JSON, else text.
-    pub fn parse(text: &str) -> Result<Axis, String> {
-        let (path, values) = text.split_once('=').ok_or_else(|| {
-            format!("{text:?}: expected PATH=V1,V2,... such as admins.casual.approve=0.5,0.7")
-        })?;
+    pub fn parse(text: &str) -> Result<Axis, AxisParseError> {
+        let (path, values) = text
+            .split_once('=')
+            .ok_or_else(|| AxisParseError(text.to_string()))?;
         let values: Vec<Value> = values
             .split(',')
             .filter(|v| !v.trim().is_empty())
             .map(parse_value)
             .collect();
         if path.trim().is_empty() || values.is_empty() {
-            return Err(format!(
-                "{text:?}: expected PATH=V1,V2,... with at least one value"
-            ));
+            return Err(AxisParseError(text.to_string()));
         }
         Ok(Axis {
             path: path.trim().to_string(),

@@ -31,6 +31,29 @@ pub enum Figure {
     LeftBehind,
 }
 
+/// A figure name that does not name a figure of the scenario.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{text:?}: {kind}")]
+pub struct FigureParseError {
+    pub text: String,
+    pub kind: FigureProblem,
+}
+
+/// What is wrong with a figure name.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum FigureProblem {
+    #[error("the release after @ must be an index")]
+    ReleaseNotAnIndex,
+    #[error("release {release} does not exist (there are {releases})")]
+    NoSuchRelease { release: usize, releases: usize },
+    #[error(
+        "not a figure; allowed: coexistence, share:P, published, left_behind, each optionally @K"
+    )]
+    Unknown,
+    #[error("{share} is not one of report.thresholds {thresholds:?}")]
+    NotAThreshold { share: f64, thresholds: Vec<f64> },
+}
+
 /// A figure of one release, named on the command line as `coexistence`, `share:0.9`,
 /// `published` or `left_behind`, optionally followed by `@K` for release K (default:
 /// the last release).
@@ -49,19 +72,25 @@ impl FigureRef {
         }
     }
 
-    pub fn parse(text: &str, thresholds: &[f64], releases: usize) -> Result<FigureRef, String> {
+    pub fn parse(
+        text: &str,
+        thresholds: &[f64],
+        releases: usize,
+    ) -> Result<FigureRef, FigureParseError> {
+        let err = |kind| FigureParseError {
+            text: text.to_string(),
+            kind,
+        };
         let (name, release) = match text.split_once('@') {
             Some((n, k)) => (
                 n,
                 k.parse::<usize>()
-                    .map_err(|_| format!("{text:?}: release after @ must be an index"))?,
+                    .map_err(|_| err(FigureProblem::ReleaseNotAnIndex))?,
             ),
             None => (text, releases - 1),
         };
         if release >= releases {
-            return Err(format!(
-                "{text:?}: release {release} does not exist (there are {releases})"
-            ));
+            return Err(err(FigureProblem::NoSuchRelease { release, releases }));
         }
         let figure = match name {
             "coexistence" => Figure::Coexistence,
@@ -71,12 +100,15 @@ impl FigureRef {
                 let p: f64 = name
                     .strip_prefix("share:")
                     .and_then(|p| p.parse().ok())
-                    .ok_or_else(|| format!("{text:?} is not a figure; allowed: coexistence, share:P, published, left_behind, each optionally @K"))?;
+                    .ok_or_else(|| err(FigureProblem::Unknown))?;
                 let i = thresholds
                     .iter()
                     .position(|&t| (t - p).abs() < 1e-12)
                     .ok_or_else(|| {
-                        format!("{text:?}: {p} is not one of report.thresholds {thresholds:?}")
+                        err(FigureProblem::NotAThreshold {
+                            share: p,
+                            thresholds: thresholds.to_vec(),
+                        })
                     })?;
                 Figure::TimeToShare(i)
             }

@@ -6,13 +6,11 @@ use std::io::Cursor;
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesCData, BytesDecl, BytesEnd, BytesStart, Event};
-use serde::Serialize;
 
 use crate::check::{ExpectationResult, FigureTest};
 
 /// The outcome for one scenario.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Same fingerprints: the outputs and the event sequence are byte-identical.
     Identical,
@@ -37,7 +35,7 @@ impl Verdict {
 }
 
 /// One scenario's check.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ScenarioCheck {
     pub scenario: String,
     pub verdict: Verdict,
@@ -97,7 +95,7 @@ impl ScenarioCheck {
 }
 
 /// Every scenario's check, in the order given.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct CheckReport {
     pub alpha: f64,
     pub exact: bool,

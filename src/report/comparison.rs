@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::json::{cell, write_pretty};
-use super::{Exporter, SCHEMA_VERSION, Tool};
-use crate::compare::{Comparison, ComparisonEntry, Pairing};
+use super::{Exporter, PrecisionReport, SCHEMA_VERSION, Tool};
+use crate::compare::{Comparison, ComparisonEntry, PairedDifference, Pairing, Side};
 use crate::montecarlo::PrecisionOutcome;
 
 #[derive(Clone, Debug, Serialize)]
@@ -20,11 +20,11 @@ pub struct ComparisonReport {
     pub replications: u64,
     pub instances: u64,
     /// Each figure of each release: the baseline, the other scenario, and `other - baseline`.
-    pub entries: Vec<ComparisonEntry>,
+    pub entries: Vec<EntryReport>,
     /// How each alternative's releases were paired with the baseline's, and which were
     /// left unpaired.
-    pub pairings: Vec<Pairing>,
-    pub precision: Option<PrecisionOutcome>,
+    pub pairings: Vec<PairingReport>,
+    pub precision: Option<PrecisionReport>,
 }
 
 impl ComparisonReport {
@@ -44,9 +44,113 @@ impl ComparisonReport {
             seed,
             replications,
             instances,
-            entries: comparison.entries,
-            pairings: comparison.pairings,
-            precision,
+            entries: comparison
+                .entries
+                .into_iter()
+                .map(EntryReport::from)
+                .collect(),
+            pairings: comparison
+                .pairings
+                .into_iter()
+                .map(PairingReport::from)
+                .collect(),
+            precision: precision.map(PrecisionReport::from),
+        }
+    }
+}
+
+/// One figure of one release compared, as `comparison.json` writes it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EntryReport {
+    pub scenario: String,
+    pub release: usize,
+    pub other_release: usize,
+    pub baseline_label: String,
+    pub label: String,
+    pub figure: String,
+    pub difference: DifferenceReport,
+}
+
+/// `other - baseline`, replication by replication, as `comparison.json` writes it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DifferenceReport {
+    pub baseline: SideReport,
+    pub other: SideReport,
+    pub pairs: u64,
+    pub censored_pairs: u64,
+    pub mean: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub unpaired_ci95: Option<[f64; 2]>,
+    pub unpaired_to_paired_width: Option<f64>,
+    pub significant: Option<bool>,
+}
+
+/// One policy's side of a comparison.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SideReport {
+    pub mean: Option<f64>,
+    pub n: u64,
+    pub censored: u64,
+}
+
+/// How an alternative's releases were paired with the baseline's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PairingReport {
+    pub scenario: String,
+    pub by: &'static str,
+    pub pairs: Vec<(usize, usize)>,
+    pub unpaired_baseline: Vec<String>,
+    pub unpaired_other: Vec<String>,
+}
+
+impl From<Side> for SideReport {
+    fn from(s: Side) -> Self {
+        SideReport {
+            mean: s.mean,
+            n: s.n,
+            censored: s.censored,
+        }
+    }
+}
+
+impl From<PairedDifference> for DifferenceReport {
+    fn from(d: PairedDifference) -> Self {
+        DifferenceReport {
+            baseline: d.baseline.into(),
+            other: d.other.into(),
+            pairs: d.pairs,
+            censored_pairs: d.censored_pairs,
+            mean: d.mean,
+            ci95: d.ci95,
+            unpaired_ci95: d.unpaired_ci95,
+            unpaired_to_paired_width: d.unpaired_to_paired_width,
+            significant: d.significant,
+        }
+    }
+}
+
+impl From<ComparisonEntry> for EntryReport {
+    fn from(e: ComparisonEntry) -> Self {
+        EntryReport {
+            scenario: e.scenario,
+            release: e.release,
+            other_release: e.other_release,
+            baseline_label: e.baseline_label,
+            label: e.label,
+            figure: e.figure,
+            difference: e.difference.into(),
+        }
+    }
+}
+
+impl From<Pairing> for PairingReport {
+    fn from(p: Pairing) -> Self {
+        PairingReport {
+            scenario: p.scenario,
+            by: p.by,
+            pairs: p.pairs,
+            unpaired_baseline: p.unpaired_baseline,
+            unpaired_other: p.unpaired_other,
         }
     }
 }

@@ -36,6 +36,70 @@ pub use survival_csv::SurvivalCsv;
 pub use table::{precision_line, render_table};
 pub use timeseries_csv::TimeseriesCsv;
 
+/// A figure over replications as the reports write it (`STAT` in `report.json`): the
+/// report's own type, so the statistics layer carries no output format.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stat {
+    pub n: u64,
+    pub censored: u64,
+    pub mean: Option<f64>,
+    pub std: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub min: Option<f64>,
+    pub p5: Option<f64>,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Stat {
+    /// Summarises values over replications, `None` meaning censored.
+    pub fn of(values: impl IntoIterator<Item = Option<f64>>) -> Stat {
+        Summary::of(values).into()
+    }
+}
+
+impl From<Summary> for Stat {
+    fn from(s: Summary) -> Stat {
+        Stat {
+            n: s.n,
+            censored: s.censored,
+            mean: s.mean,
+            std: s.std,
+            ci95: s.ci95,
+            min: s.min,
+            p5: s.p5,
+            p50: s.p50,
+            p95: s.p95,
+            max: s.max,
+        }
+    }
+}
+
+/// How a `--precision` run ended, as the reports write it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PrecisionReport {
+    pub figure: String,
+    pub target_half_width: f64,
+    pub achieved_half_width: Option<f64>,
+    pub replications: u64,
+    pub met: bool,
+    pub stopped_because: Option<String>,
+}
+
+impl From<PrecisionOutcome> for PrecisionReport {
+    fn from(p: PrecisionOutcome) -> Self {
+        PrecisionReport {
+            figure: p.figure,
+            target_half_width: p.target_half_width,
+            achieved_half_width: p.achieved_half_width,
+            replications: p.replications,
+            met: p.met,
+            stopped_because: p.stopped_because,
+        }
+    }
+}
+
 /// The version of the `report.json` contract. Keys are only ever added.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -72,7 +136,7 @@ pub struct Report {
     pub scenario: ScenarioInfo,
     pub releases: Vec<ReleaseReport>,
     /// How a `--precision` run ended; `null` for a fixed number of replications.
-    pub precision: Option<PrecisionOutcome>,
+    pub precision: Option<PrecisionReport>,
     /// The platform cut-off, if the scenario has one.
     pub cutoff: Option<CutoffReport>,
     /// Things the reader must know to read the figures right (e.g. a free -> paid
@@ -105,7 +169,7 @@ pub struct CutoffReport {
     pub at_hours: f64,
     pub below: String,
     pub action: &'static str,
-    pub affected: Summary,
+    pub affected: Stat,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -142,14 +206,14 @@ pub struct ReleaseReport {
     pub version: String,
     pub needs_approval: bool,
     pub deployed_at: String,
-    pub published_after_hours: Summary,
+    pub published_after_hours: Stat,
     /// Keyed by threshold share, in increasing order ("0.5", ..., "1").
-    pub time_to_share_hours: BTreeMap<ThresholdKey, Summary>,
+    pub time_to_share_hours: BTreeMap<ThresholdKey, Stat>,
     /// The same by segment weight; `null` when every segment weighs 1.
-    pub time_to_weighted_share_hours: Option<BTreeMap<ThresholdKey, Summary>>,
-    pub coexistence_hours: Summary,
+    pub time_to_weighted_share_hours: Option<BTreeMap<ThresholdKey, Stat>>,
+    pub coexistence_hours: Stat,
     pub instance_latency_hours: LatencyQuantiles,
-    pub left_behind: Option<Summary>,
+    pub left_behind: Option<Stat>,
     pub recommended_compat_window_hours: Option<f64>,
     pub recommended_compat_window: CompatWindow,
 }
@@ -273,7 +337,7 @@ impl RunReport {
                             .map(|(i, &p)| {
                                 (
                                     ThresholdKey(p),
-                                    Summary::of(figures().map(|f| hours(figure(f)[i]))),
+                                    Stat::of(figures().map(|f| hours(figure(f)[i]))),
                                 )
                             })
                             .collect::<BTreeMap<_, _>>()
@@ -290,11 +354,11 @@ impl RunReport {
                     deployed_at: scenario
                         .instant(release.at)
                         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    published_after_hours: Summary::of(figures().map(|f| hours(f.published_after))),
+                    published_after_hours: Stat::of(figures().map(|f| hours(f.published_after))),
                     time_to_share_hours: by_threshold(&|f: &ReleaseFigures| &f.time_to_share),
                     time_to_weighted_share_hours: (!scenario.population.weight_units().is_empty())
                         .then(|| by_threshold(&|f: &ReleaseFigures| &f.time_to_weighted_share)),
-                    coexistence_hours: Summary::of(coexistence.iter().copied()),
+                    coexistence_hours: Stat::of(coexistence.iter().copied()),
                     instance_latency_hours: LatencyQuantiles {
                         p50: hours(latency.quantile(0.5)),
                         p90: hours(latency.quantile(0.9)),
@@ -305,7 +369,7 @@ impl RunReport {
                     left_behind: scenario
                         .policy
                         .drop_old_support_after
-                        .map(|_| Summary::of(figures().map(|f| f.left_behind.map(|n| n as f64)))),
+                        .map(|_| Stat::of(figures().map(|f| f.left_behind.map(|n| n as f64)))),
                     recommended_compat_window_hours: quantile_with_censoring(
                         &coexistence,
                         scenario.report.compat_window_quantile,
@@ -333,7 +397,7 @@ impl RunReport {
                     horizon_hours: scenario.horizon.as_hours(),
                 },
                 releases,
-                precision,
+                precision: precision.map(PrecisionReport::from),
                 cutoff: scenario.policy.cutoff.map(|c| CutoffReport {
                     at_hours: c.at.as_hours(),
                     below: plan.cutoff_below.map(|v| v.to_string()).unwrap_or_default(),
@@ -341,7 +405,7 @@ impl RunReport {
                         crate::scenario::CutoffAction::Broken => "broken",
                         crate::scenario::CutoffAction::Uninstall => "uninstall",
                     },
-                    affected: Summary::of(reps.iter().map(|r| r.cutoff_affected.map(|n| n as f64))),
+                    affected: Stat::of(reps.iter().map(|r| r.cutoff_affected.map(|n| n as f64))),
                 }),
                 warnings: warnings(scenario),
             },

@@ -7,9 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::json::{cell, write_pretty};
-use super::{Exporter, RunReport, SCHEMA_VERSION, ThresholdKey, Tool};
-use crate::montecarlo::PrecisionOutcome;
-use crate::stats::Summary;
+use super::{Exporter, PrecisionReport, RunReport, SCHEMA_VERSION, Stat, ThresholdKey, Tool};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepReport {
@@ -27,7 +25,7 @@ pub struct SweepPoint {
     pub settings: Vec<(String, Value)>,
     pub replications: u32,
     pub releases: Vec<SweepRelease>,
-    pub precision: Option<PrecisionOutcome>,
+    pub precision: Option<PrecisionReport>,
 }
 
 /// The headline figures of one release at one grid point (the same `STAT`s as `report.json`).
@@ -36,9 +34,9 @@ pub struct SweepRelease {
     pub index: usize,
     pub label: String,
     pub version: String,
-    pub time_to_share_hours: BTreeMap<ThresholdKey, Summary>,
-    pub coexistence_hours: Summary,
-    pub left_behind: Option<Summary>,
+    pub time_to_share_hours: BTreeMap<ThresholdKey, Stat>,
+    pub coexistence_hours: Stat,
+    pub left_behind: Option<Stat>,
     pub recommended_compat_window_hours: Option<f64>,
 }
 
@@ -92,7 +90,7 @@ impl Exporter<SweepReport> for SweepJson {
 
 pub struct SweepCsv;
 
-fn stat_cells(s: &Summary) -> [String; 5] {
+fn stat_cells(s: &Stat) -> [String; 5] {
     [
         cell(s.mean),
         cell(s.ci95.map(|c| c[0])),
@@ -159,7 +157,7 @@ fn value_text(v: &serde_json::Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
 
-fn mean_ci(s: &Summary) -> String {
+fn mean_ci(s: &Stat) -> String {
     match (s.mean, s.ci95, s.censored) {
         (Some(m), Some([lo, hi]), 0) => format!("{m:.1} [{lo:.1}, {hi:.1}]"),
         (Some(m), _, 0) => format!("{m:.1}"),

@@ -2,15 +2,13 @@
 
 use std::fmt::Write;
 
-use super::{ReleaseReport, RunReport};
-use crate::montecarlo::PrecisionOutcome;
-use crate::stats::Summary;
+use super::{PrecisionReport, ReleaseReport, RunReport, Stat};
 
 fn num(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{v:.1}"))
 }
 
-fn ci(s: &Summary) -> String {
+fn ci(s: &Stat) -> String {
     s.ci95
         .map_or("-".into(), |[lo, hi]| format!("{lo:.1} to {hi:.1}"))
 }
@@ -43,7 +41,7 @@ fn recommendation(r: &ReleaseReport, quantile: f64) -> String {
 }
 
 /// How a `--precision` run ended, in one sentence.
-pub fn precision_line(p: &PrecisionOutcome) -> String {
+pub fn precision_line(p: &PrecisionReport) -> String {
     let achieved = p
         .achieved_half_width
         .map_or("n/a".into(), |h| format!("{h:.3}"));
@@ -59,7 +57,7 @@ pub fn precision_line(p: &PrecisionOutcome) -> String {
 }
 
 /// Mean of a summary, marked when some replications were censored.
-fn mean_marked(s: &Summary) -> String {
+fn mean_marked(s: &Stat) -> String {
     match (s.mean, s.censored) {
         (None, _) => "censored".into(),
         (Some(m), 0) => format!("{m:.1}"),

@@ -6,7 +6,6 @@ pub mod sweep_key;
 
 pub use histogram::{LatencyHistogram, SurvivalPoint};
 
-use serde::Serialize;
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 
 /// Quantile of sorted data by linear interpolation between order statistics
@@ -35,7 +34,7 @@ pub fn t_critical_95(n: usize) -> Option<f64> {
 /// `n` values were observed; `censored` did not happen before the horizon. Every
 /// statistic is over the observed values and is `null` when there are none; `std` and
 /// `ci95` need at least two.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
     pub n: u64,
     pub censored: u64,
