@@ -34,9 +34,9 @@ use anyhow::{Context, Result, anyhow};
 use clap::CommandFactory;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-pub use args::{
-    CheckArgs, Cli, Command, CompareArgs, Format, RunArgs, SimOptions, SweepArgs, TraceArgs,
-    TraceFormat,
+pub use args::Cli;
+use args::{
+    CheckArgs, Command, CompareArgs, Format, RunArgs, SimOptions, SweepArgs, TraceArgs, TraceFormat,
 };
 
 use crate::model::FigureRef;

@@ -3,15 +3,15 @@
 //! It knows nothing about output formats: it produces per-replication figures and
 //! latency histograms, which `report` summarises and writes.
 
-pub mod admin;
-pub mod calendar;
-pub mod figures;
-pub mod instance;
-pub mod marketplace;
-pub mod plan;
-pub mod record;
+mod admin;
+mod calendar;
+mod figures;
+mod instance;
+mod marketplace;
+mod plan;
+mod record;
 pub mod replication;
-pub mod tally;
+mod tally;
 
 pub use figures::{Figure, FigureRef, ReleaseFigures};
 pub use instance::{

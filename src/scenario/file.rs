@@ -48,6 +48,10 @@ impl<'de> Deserialize<'de> for DurationText {
 pub struct ScenarioFile {
     /// The JSON Schema the file follows (for editors); ignored by the simulator.
     #[serde(rename = "$schema")]
+    #[expect(
+        dead_code,
+        reason = "accepted so that editors can find the schema; not simulated"
+    )]
     pub schema: Option<String>,
     /// Names the run and its default output folder `output/<name>`: 1 to 100 of
     /// A-Z a-z 0-9 - _ . starting with a letter or digit.

@@ -5,7 +5,7 @@
 //! [`validate`] turns those into a [`Scenario`] whose every value is typed and checked.
 
 pub mod error;
-pub mod file;
+pub(crate) mod file;
 pub mod input;
 pub mod presets;
 pub mod setting;
