@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 
-use crate::model::{FigureRef, InstanceModel, ReleasePlan, record};
+use crate::model::{FigureRef, InstanceModel, LATENCY_QUANTILES, ReleasePlan, record};
 use crate::montecarlo::RunOutput;
 use crate::report::{Exporter, RunReport, Tool, standard_exporters};
 use crate::scenario::{ExpectStat, Scenario};
@@ -43,8 +43,9 @@ pub struct Baseline {
     /// SHA-256 of the canonical (time, instance, event) sequence of the first
     /// [`EVENT_FINGERPRINT_INSTANCES`] instances of replication 0.
     pub event_sha256: String,
-    /// Per figure (`coexistence@1`, `share:0.9@0`, ...): its value in each replication
-    /// (hours, or a count for `left_behind`), `null` where censored.
+    /// Per figure (`coexistence@1`, `share:0.9@0`, `latency:0.5@0` (each replication's
+    /// median instance latency), ...): its value in each replication (hours, or a count
+    /// for `left_behind`), `null` where censored.
     pub figures: BTreeMap<String, Vec<Option<f64>>>,
 }
 
@@ -97,10 +98,21 @@ impl Baseline {
                 (e.file_name().to_string(), sha256(&e.to_bytes(&report)))
             })
             .collect();
-        let figures = figure_refs(scenario)
+        let mut figures: BTreeMap<String, Vec<Option<f64>>> = figure_refs(scenario)
             .into_iter()
             .map(|f| (f.name(&scenario.report.thresholds), run.figure_values(f)))
             .collect();
+        // Each replication's instance-latency quantiles (Kaplan-Meier).
+        for (i, q) in LATENCY_QUANTILES.iter().enumerate() {
+            for k in 0..scenario.releases.len() {
+                let values = run
+                    .replications
+                    .iter()
+                    .map(|r| r.latency_quantiles[k][i].map(|d| d.as_hours()))
+                    .collect();
+                figures.insert(format!("latency:{q}@{k}"), values);
+            }
+        }
         Baseline {
             schema_version: BASELINE_SCHEMA,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),

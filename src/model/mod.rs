@@ -20,4 +20,4 @@ pub use instance::{
 pub use marketplace::Publication;
 pub use plan::{ReleasePlan, VersionId};
 pub use record::{Life, Recorder, record};
-pub use replication::{ReplicationContext, ReplicationResult, arrivals};
+pub use replication::{LATENCY_QUANTILES, ReplicationContext, ReplicationResult, arrivals};

@@ -33,7 +33,14 @@ pub struct ReplicationResult {
     pub cutoff_affected: Option<u64>,
     pub events: u64,
     pub peak_pending: usize,
+    /// Per release: this replication's instance latency at the quantiles
+    /// [`LATENCY_QUANTILES`] by Kaplan-Meier (`None`: not reached before the horizon).
+    pub latency_quantiles: Vec<[Option<SimDuration>; 2]>,
 }
+
+/// The instance-latency quantiles kept per replication (for regression checks; the
+/// report's latency figures pool every replication instead).
+pub const LATENCY_QUANTILES: [f64; 2] = [0.5, 0.9];
 
 /// A replication's latency histograms, per release (merged across replications).
 pub type LatencyByRelease = Vec<LatencyHistogram>;
@@ -270,7 +277,13 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
         .cutoff
         .filter(|c| c.at <= horizon)
         .map(|_| tally.cutoff_affected);
+    let latency_quantiles = tally
+        .latency
+        .iter()
+        .map(|h| LATENCY_QUANTILES.map(|q| h.quantile(q)))
+        .collect();
     let result = ReplicationResult {
+        latency_quantiles,
         index,
         published: ctx.publication.at,
         releases,
