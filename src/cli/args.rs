@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "rollout-sim", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 ok, 1 a check failed (reserved), 2 bad input, usage or output error, 130 interrupted."
+    after_help = "Exit codes: 0 ok, 1 a check failed (drift or a failed expectation), 2 bad input, usage or output error, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]

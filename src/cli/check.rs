@@ -29,6 +29,25 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
             Ok((path, s, canonical))
         })
         .collect::<Result<_>>()?;
+    // Every file the check will write is checked before any work: it may replace only
+    // a file it wrote itself.
+    if let Some(path) = &args.markdown {
+        ensure_ours(
+            path,
+            &|text| text.contains("rollout-sim check"),
+            "Markdown summary",
+        )?;
+    }
+    if let Some(path) = &args.junit {
+        let ours = |text: &str| text.contains("name=\"rollout-sim check\"");
+        ensure_ours(path, &ours, "JUnit report")?;
+    }
+    if let (true, Some(dir)) = (args.update, &args.baseline) {
+        for (_, s, _) in &scenarios {
+            let path = dir.join(format!("{}.json", s.name));
+            ensure_ours(&path, &is_baseline, "rollout-sim baseline")?;
+        }
+    }
     let refs: Vec<_> = scenarios.iter().map(|(p, s, _)| (p.as_path(), s)).collect();
     let pool = pool(&args.sim, &refs, &ov)?;
     let total = scenarios
@@ -44,7 +63,8 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
     };
     for (path, s, canonical) in &scenarios {
         let run = pool.install(|| montecarlo::run(s, &bar));
-        let new = Baseline::of(s, &run, canonical);
+        let mut run_report = RunReport::build(s, &run, None);
+        let new = Baseline::of(s, &run, &mut run_report, canonical);
         if args.update {
             let dir = args.baseline.as_deref().expect("clap requires --baseline");
             write_baseline(dir, &new)?;
@@ -57,7 +77,6 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
             }
             continue;
         }
-        let run_report = RunReport::build(s, &run, None);
         let mut entry = ScenarioCheck {
             scenario: s.name.clone(),
             verdict: Verdict::Identical,
@@ -221,32 +240,37 @@ fn read_baseline(dir: &Path, s: &Scenario) -> Result<Baseline> {
     Ok(base)
 }
 
-/// Writes a baseline, refusing to replace a file that is not one.
+/// Whether a file's text is a baseline (of any schema).
+fn is_baseline(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .is_ok_and(|v| v.get("schema_version").is_some() && v.get("figures").is_some())
+}
+
+/// Refuses a path the check would write if something other than a `what` written by
+/// rollout-sim stands there (`ours` recognises its text).
+fn ensure_ours(path: &Path, ours: &dyn Fn(&str) -> bool, what: &str) -> Result<()> {
+    if path.is_dir() {
+        bail!("{}: is a folder; name a file", path.display());
+    }
+    if path.exists() && !fs::read_to_string(path).is_ok_and(|t| ours(&t)) {
+        bail!(
+            "{}: exists and is not a {what}; refusing to replace it (remove it or name another file)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes a baseline (its path was checked by [`ensure_ours`] before the run).
 fn write_baseline(dir: &Path, b: &Baseline) -> Result<()> {
     fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
-    let path = dir.join(format!("{}.json", b.scenario));
-    if path.exists() {
-        let ours = fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .is_some_and(|v| v.get("schema_version").is_some() && v.get("figures").is_some());
-        if !ours {
-            bail!(
-                "{}: exists and is not a rollout-sim baseline; refusing to replace it",
-                path.display()
-            );
-        }
-    }
     let text = serde_json::to_string_pretty(b)? + "\n";
-    write_atomic(&path, text.as_bytes())
+    write_atomic(&dir.join(format!("{}.json", b.scenario)), text.as_bytes())
 }
 
 /// Writes a file whole or not at all: a temporary file beside it, then a rename.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if path.is_dir() {
-        bail!("{}: is a folder; name a file", path.display());
-    }
     let name = path
         .file_name()
         .ok_or_else(|| anyhow!("{}: not a file name", path.display()))?

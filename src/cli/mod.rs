@@ -1,7 +1,8 @@
 //! The command line: parse, hand off to the library, print, and map errors to exit codes.
 //!
-//! Exit codes are a contract: 0 ok, 1 a check failed (reserved), 2 bad input, usage or
-//! output error (clap uses 2 for usage errors too), 130 interrupted.
+//! Exit codes are a contract: 0 ok, 1 a check failed (`check`: drift or a failed
+//! expectation), 2 bad input, usage or output error (clap uses 2 for usage errors too),
+//! 130 interrupted.
 
 /// `print!` that returns the error instead of panicking (a closed pipe is common:
 /// `rollout-sim run ... | head -1`); the caller's `?` passes it up.

@@ -280,7 +280,10 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
     let latency_quantiles = tally
         .latency
         .iter()
-        .map(|h| LATENCY_QUANTILES.map(|q| h.quantile(q)))
+        .map(|h| {
+            let q = h.quantiles(&LATENCY_QUANTILES);
+            [q[0], q[1]]
+        })
         .collect();
     let result = ReplicationResult {
         latency_quantiles,

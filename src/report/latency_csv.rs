@@ -29,8 +29,7 @@ impl Exporter for LatencyCsv {
             "beyond_horizon",
         ])?;
         for (release, hist) in report.report.releases.iter().zip(&report.latency) {
-            for q in QUANTILES {
-                let value = hist.quantile(q);
+            for (q, value) in QUANTILES.iter().zip(hist.quantiles(&QUANTILES)) {
                 w.write_record([
                     release.index.to_string(),
                     release.label.clone(),

@@ -345,6 +345,7 @@ impl RunReport {
                 let coexistence: Vec<Option<f64>> =
                     figures().map(|f| hours(f.coexistence)).collect();
                 let latency = &run.latency[k];
+                let quantiles = latency.quantiles(&[0.5, 0.9, 0.99]);
                 ReleaseReport {
                     index: k,
                     label: release.label.clone(),
@@ -360,9 +361,9 @@ impl RunReport {
                         .then(|| by_threshold(&|f: &ReleaseFigures| &f.time_to_weighted_share)),
                     coexistence_hours: Stat::of(coexistence.iter().copied()),
                     instance_latency_hours: LatencyQuantiles {
-                        p50: hours(latency.quantile(0.5)),
-                        p90: hours(latency.quantile(0.9)),
-                        p99: hours(latency.quantile(0.99)),
+                        p50: hours(quantiles[0]),
+                        p90: hours(quantiles[1]),
+                        p99: hours(quantiles[2]),
                         max: hours(latency.max_event()).filter(|_| latency.censored_count() == 0),
                         censored_fraction: latency.censored_fraction(),
                     },

@@ -102,7 +102,7 @@ fn read_manifest(dir: &Path) -> Option<Manifest> {
 
 /// What stands at `target` that rollout-sim may not replace: `Ok(())` when nothing
 /// stands there, the folder is empty, or every entry is listed in its manifest.
-pub fn check_replaceable(target: &Path, force: bool) -> Result<(), OutputError> {
+fn check_replaceable(target: &Path, force: bool) -> Result<(), OutputError> {
     let meta = match fs::symlink_metadata(target) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -183,9 +183,11 @@ pub struct OutputDir {
     staging: PathBuf,
     force: bool,
     files: Vec<String>,
-    /// Folders `prepare` created to hold the target, outermost first: removed again
+    /// Folders `prepare` created to hold the target, innermost first: removed again
     /// when nothing is published.
     created: Vec<PathBuf>,
+    /// The staging folder is this process's (so it may be removed).
+    staging_made: bool,
     published: bool,
 }
 
@@ -206,30 +208,34 @@ impl OutputDir {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .to_path_buf();
+        // Innermost first, the order in which they are removed again on failure.
         let created: Vec<PathBuf> = parent
             .ancestors()
             .filter(|a| !a.as_os_str().is_empty() && !a.exists())
             .map(Path::to_path_buf)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
             .collect();
-        fs::create_dir_all(&parent).map_err(at(&parent))?;
-        clean_stale(&parent, &name);
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        let dir = OutputDir {
+        // Built before anything is created, so that dropping it on any failure below
+        // removes what was created.
+        let mut dir = OutputDir {
             target: target.to_path_buf(),
             parent,
             staging,
             force,
             files: Vec::new(),
             created,
+            staging_made: false,
             published: false,
         };
-        if dir.staging.exists() {
+        fs::create_dir_all(&dir.parent).map_err(at(&dir.parent))?;
+        clean_stale(&dir.parent, &name);
+        // A staging folder of an earlier process with our PID is ours only if it carries
+        // the manifest; anything else there makes `create_dir` fail, untouched.
+        if dir.staging.join(MANIFEST).is_file() {
             fs::remove_dir_all(&dir.staging).map_err(at(&dir.staging))?;
         }
         fs::create_dir(&dir.staging).map_err(at(&dir.staging))?;
+        dir.staging_made = true;
         register(&dir.staging);
         // The manifest goes in first: a stale staging folder is recognisably ours.
         dir.write_manifest()?;
@@ -327,26 +333,15 @@ impl OutputDir {
 impl Drop for OutputDir {
     fn drop(&mut self) {
         if !self.published {
-            let _ = fs::remove_dir_all(&self.staging);
-            unregister(&self.staging);
-            for dir in self.created.iter().rev() {
+            if self.staging_made {
+                let _ = fs::remove_dir_all(&self.staging);
+                unregister(&self.staging);
+            }
+            for dir in &self.created {
                 let _ = fs::remove_dir(dir);
             }
         }
     }
-}
-
-/// Prepares `target`, writes every exporter's file and publishes: the whole output or
-/// nothing.
-pub fn write_atomically<R>(
-    target: &Path,
-    report: &R,
-    exporters: &[Box<dyn Exporter<R>>],
-    force: bool,
-) -> Result<(), OutputError> {
-    let mut dir = OutputDir::prepare(target, force)?;
-    dir.write_reports(report, exporters)?;
-    dir.publish()
 }
 
 /// Renders one exporter's output to a string (for stdout).
@@ -357,6 +352,19 @@ pub fn render<R>(exporter: &dyn Exporter<R>, report: &R) -> io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Prepares `target`, writes every exporter's file and publishes: the whole output or
+    /// nothing.
+    fn write_atomically<R>(
+        target: &Path,
+        report: &R,
+        exporters: &[Box<dyn Exporter<R>>],
+        force: bool,
+    ) -> Result<(), OutputError> {
+        let mut dir = OutputDir::prepare(target, force)?;
+        dir.write_reports(report, exporters)?;
+        dir.publish()
+    }
 
     struct Fails;
     impl Exporter<()> for Fails {
@@ -429,6 +437,26 @@ mod tests {
         // --force replaces it.
         write_atomically(&out, &(), &exporters, true).unwrap();
         assert_eq!(entries(&out), vec![MANIFEST, "fine.txt"]);
+    }
+
+    #[test]
+    fn a_foreign_folder_at_the_staging_name_is_kept_and_created_parents_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let parent = tmp.path().join("a").join("b");
+        fs::create_dir_all(&parent).unwrap();
+        let squatter = parent.join(format!(".out.partial-{}", std::process::id()));
+        fs::create_dir(&squatter).unwrap();
+        fs::write(squatter.join("keep.txt"), "mine").unwrap();
+        assert!(OutputDir::prepare(&parent.join("out"), false).is_err());
+        assert_eq!(
+            fs::read_to_string(squatter.join("keep.txt")).unwrap(),
+            "mine"
+        );
+        // Parents that `prepare` created are removed again when nothing is published.
+        let nested = tmp.path().join("new1").join("new2");
+        let dir = OutputDir::prepare(&nested.join("out"), false).unwrap();
+        drop(dir);
+        assert!(!tmp.path().join("new1").exists(), "created parents removed");
     }
 
     #[test]

@@ -164,17 +164,24 @@ impl LatencyHistogram {
     /// interpolated within its bin; `None` when the curve never falls that far (the
     /// quantile lies beyond the censoring).
     pub fn quantile(&self, q: f64) -> Option<SimDuration> {
-        let step = self
-            .kaplan_meier()
-            .into_iter()
-            .find(|s| 1.0 - s.after >= q - 1e-12)?;
-        let (lo, hi) = bin_bounds(step.bin);
-        let frac = ((q - (1.0 - step.before)) / (step.before - step.after)).clamp(0.0, 1.0);
-        let value = lo as f64 + frac * (hi - lo) as f64;
-        let capped = self
-            .max_event
-            .map_or(value, |m| value.min(m.as_millis_f64()));
-        Some(SimDuration::from_millis_f64(capped))
+        self.quantiles(&[q])[0]
+    }
+
+    /// [`quantile`](Self::quantile) at each of `qs`, from one Kaplan-Meier pass.
+    pub fn quantiles(&self, qs: &[f64]) -> Vec<Option<SimDuration>> {
+        let steps = self.kaplan_meier();
+        qs.iter()
+            .map(|&q| {
+                let step = steps.iter().find(|s| 1.0 - s.after >= q - 1e-12)?;
+                let (lo, hi) = bin_bounds(step.bin);
+                let frac = ((q - (1.0 - step.before)) / (step.before - step.after)).clamp(0.0, 1.0);
+                let value = lo as f64 + frac * (hi - lo) as f64;
+                let capped = self
+                    .max_event
+                    .map_or(value, |m| value.min(m.as_millis_f64()));
+                Some(SimDuration::from_millis_f64(capped))
+            })
+            .collect()
     }
 }
 

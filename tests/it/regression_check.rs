@@ -316,3 +316,70 @@ fn the_shipped_scenarios_match_their_shipped_baselines() {
     let identical = out.lines().filter(|l| l.ends_with(" identical")).count();
     assert_eq!(identical, files.len(), "{out}");
 }
+
+#[test]
+fn report_files_replace_only_reports_of_their_own_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let notes = tmp.path().join("notes.md");
+    let results = tmp.path().join("results.xml");
+    fs::write(&notes, "my notes").unwrap();
+    fs::write(&results, "<results/>").unwrap();
+    for (flag, path) in [("--markdown", &notes), ("--junit", &results)] {
+        cli()
+            .args([
+                "check",
+                "scenarios/forge-minor.json",
+                flag,
+                path.to_str().unwrap(),
+            ])
+            .args(SMALL)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("refusing to replace it"));
+    }
+    assert_eq!(fs::read_to_string(&notes).unwrap(), "my notes");
+    assert_eq!(fs::read_to_string(&results).unwrap(), "<results/>");
+    // Its own reports are replaced, run after run.
+    let md = tmp.path().join("summary.md");
+    let xml = tmp.path().join("junit.xml");
+    for _ in 0..2 {
+        cli()
+            .args(["check", "scenarios/forge-minor.json", "-q"])
+            .args([
+                "--markdown",
+                md.to_str().unwrap(),
+                "--junit",
+                xml.to_str().unwrap(),
+            ])
+            .args(SMALL)
+            .assert()
+            .code(0);
+    }
+    assert_eq!(junit_cases(&xml).len(), 1);
+}
+
+#[test]
+fn on_github_actions_each_problem_is_an_error_annotation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = set(
+        set(base("connect"), "replications", json!(20)),
+        "expect",
+        json!([{"figure": "coexistence@0", "max": "10h"}]),
+    );
+    let file = tmp.path().join("s.json");
+    fs::write(&file, doc.to_string()).unwrap();
+    cli()
+        .env("GITHUB_ACTIONS", "true")
+        .args(["check", file.to_str().unwrap(), "-q"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "::error title=rollout-sim check: test::expectation mean coexistence@0 <= 10 failed",
+        ));
+    cli()
+        .env_remove("GITHUB_ACTIONS")
+        .args(["check", file.to_str().unwrap(), "-q"])
+        .assert()
+        .code(1)
+        .stdout("");
+}
