@@ -30,13 +30,19 @@ pub const EVENT_FINGERPRINT_INSTANCES: u64 = 1_000;
 /// What a baseline stores of one run. Small: no per-instance data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
+    /// The version of the baseline file format ([`BASELINE_SCHEMA`]).
     pub schema_version: u32,
+    /// The rollout-sim version that wrote the baseline.
     pub tool_version: String,
+    /// The scenario's name.
     pub scenario: String,
     /// SHA-256 of the scenario file's canonical JSON (keys sorted, `$schema` dropped).
     pub scenario_sha256: String,
+    /// The seed the baseline run used.
     pub seed: u64,
+    /// Replications in the baseline run.
     pub replications: u64,
+    /// Initial instances in the baseline run.
     pub instances: u64,
     /// SHA-256 of each report file, the tool version left out.
     pub output_sha256: BTreeMap<String, String>,
@@ -168,16 +174,22 @@ pub fn event_fingerprint(scenario: &Scenario) -> String {
 /// One figure's test between the baseline and a new run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FigureTest {
+    /// The scenario's name.
     pub scenario: String,
+    /// The figure tested, as `check` names it (e.g. `coexistence@1`).
     pub figure: String,
     /// `mean` (paired t-test of the values) or `censored` (sign test on the
     /// replications where exactly one run was censored).
     pub test: &'static str,
+    /// The baseline's mean (or censored count), `None` when never observed.
     pub baseline_mean: Option<f64>,
+    /// The new run's mean (or censored count), `None` when never observed.
     pub new_mean: Option<f64>,
     /// New minus baseline (of means, or of censored counts).
     pub difference: Option<f64>,
+    /// 95% confidence interval of `difference`.
     pub ci95: Option<[f64; 2]>,
+    /// Two-sided p-value of the test, before Holm's adjustment.
     pub p_value: f64,
     /// Set by Holm's procedure over the whole family.
     pub drifted: bool,
@@ -309,12 +321,19 @@ pub fn holm(tests: &mut [FigureTest], alpha: f64) {
 /// The result of one expectation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExpectationResult {
+    /// The scenario's name.
     pub scenario: String,
+    /// The figure the expectation names, as written.
     pub figure: String,
+    /// The statistic bounded: `mean`, `p5`, `p50`, `p95` or `max`.
     pub stat: &'static str,
+    /// The statistic's value in this run (`None`: never observed).
     pub value: Option<f64>,
+    /// The lower bound, when given.
     pub min: Option<f64>,
+    /// The upper bound, when given.
     pub max: Option<f64>,
+    /// Whether the value lay within the bounds.
     pub held: bool,
     /// Why it failed, in words.
     pub reason: Option<String>,
@@ -324,7 +343,9 @@ pub struct ExpectationResult {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("expect[{index}].figure: {message}")]
 pub struct UnknownFigure {
+    /// The expectation's index in the scenario's `expect` list.
     pub index: usize,
+    /// Why the figure name was refused.
     pub message: String,
 }
 

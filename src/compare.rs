@@ -16,21 +16,28 @@ use crate::stats::{Summary, t_critical_95};
 /// One policy's side of a comparison.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Side {
+    /// Mean over the replications where the figure was observed.
     pub mean: Option<f64>,
+    /// Replications where the figure was observed.
     pub n: u64,
+    /// Replications where the figure was censored.
     pub censored: u64,
 }
 
 /// `other - baseline`, replication by replication.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PairedDifference {
+    /// The baseline scenario's side.
     pub baseline: Side,
+    /// The other scenario's side.
     pub other: Side,
     /// Replications in which both were observed (the differences are over these).
     pub pairs: u64,
     /// Replications in which either side was censored.
     pub censored_pairs: u64,
+    /// Mean of the paired differences.
     pub mean: Option<f64>,
+    /// 95% confidence interval of the mean paired difference (paired t).
     pub ci95: Option<[f64; 2]>,
     /// Welch's interval from the same replications, ignoring the pairing.
     pub unpaired_ci95: Option<[f64; 2]>,
@@ -112,21 +119,26 @@ pub fn paired(baseline: &[Option<f64>], other: &[Option<f64>]) -> PairedDifferen
 /// One figure of one release, compared between the baseline and another scenario.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComparisonEntry {
+    /// The other scenario's name.
     pub scenario: String,
     /// The baseline's release index.
     pub release: usize,
     /// The paired release's index in the other scenario.
     pub other_release: usize,
+    /// The baseline release's label.
     pub baseline_label: String,
+    /// The paired release's label in the other scenario.
     pub label: String,
     /// `time_to_share_hours[0.9]`, `coexistence_hours` or `left_behind`.
     pub figure: String,
+    /// The figure's paired difference.
     pub difference: PairedDifference,
 }
 
 /// How the releases of one alternative were paired with the baseline's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pairing {
+    /// The other scenario's name.
     pub scenario: String,
     /// `label` (equal labels written in both files) or `index` (release k with k).
     pub by: &'static str,
@@ -182,7 +194,9 @@ impl Pairing {
 /// A comparison: every paired figure, and how each alternative was paired.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comparison {
+    /// Every figure of every paired release, alternative by alternative.
     pub entries: Vec<ComparisonEntry>,
+    /// One pairing per alternative, in the order given.
     pub pairings: Vec<Pairing>,
 }
 

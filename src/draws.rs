@@ -99,6 +99,7 @@ pub struct DrawStream {
 const READ_THROUGH_LIMIT: u64 = 4;
 
 impl DrawStream {
+    /// Positions the stream of `purpose` for replication `replication` of a run seeded `seed`.
     pub fn new(seed: u64, replication: u64, purpose: Purpose) -> Self {
         let mut rng = ChaCha8Rng::from_seed(key(seed, purpose));
         rng.set_stream(replication);

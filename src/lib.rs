@@ -63,6 +63,8 @@
 //! assert!(window.max.unwrap() <= 33.0);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod check;
 pub mod cli;
 pub mod compare;

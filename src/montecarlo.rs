@@ -16,10 +16,13 @@ use crate::stats::{LatencyHistogram, Summary};
 
 /// Everything a run produced, ready for the reports.
 pub struct RunOutput {
+    /// The versions and gates of the scenario's releases.
     pub plan: ReleasePlan,
+    /// Every replication's result, in index order.
     pub replications: Vec<ReplicationResult>,
     /// Per release, pooled over replications.
     pub latency: Vec<LatencyHistogram>,
+    /// Wall time per phase (not part of any report file).
     pub timings: PhaseTimings,
 }
 
@@ -42,7 +45,9 @@ impl RunOutput {
 /// Wall time per phase of a run.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PhaseTimings {
+    /// Preparing the release plan and instance model.
     pub setup: Duration,
+    /// Simulating the replications.
     pub simulation: Duration,
 }
 
@@ -64,6 +69,7 @@ impl MemoryEstimate {
     /// Fixed cost of the process (code, thread stacks, report).
     pub const BASELINE: u128 = 32 << 20;
 
+    /// Everything, the fixed cost included.
     pub fn total(&self) -> u128 {
         self.in_flight
             .saturating_add(self.kept)
@@ -71,6 +77,7 @@ impl MemoryEstimate {
     }
 }
 
+/// The memory a run of `scenario` needs at most with `threads` replications in flight.
 pub fn memory_estimate(scenario: &Scenario, threads: usize) -> MemoryEstimate {
     let expected_installs =
         scenario.population.churn.installs_per_day * scenario.horizon.as_hours() / 24.0;
@@ -109,11 +116,14 @@ pub fn memory_estimate(scenario: &Scenario, threads: usize) -> MemoryEstimate {
 /// Engine and phase figures of a run, for `run --stats`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct EngineCounts {
+    /// Events processed over every replication.
     pub events: u64,
+    /// The most events pending at once in any replication.
     pub peak_pending: usize,
 }
 
 impl RunOutput {
+    /// Engine counts summed (events) or maximised (pending) over replications.
     pub fn engine_counts(&self) -> EngineCounts {
         EngineCounts {
             events: self.replications.iter().map(|r| r.events).sum(),
@@ -129,6 +139,7 @@ impl RunOutput {
 
 /// Called once per finished replication (from any thread).
 pub trait Progress: Sync {
+    /// One more replication finished.
     fn replication_done(&self);
 }
 
@@ -187,20 +198,28 @@ pub fn run_range(
 /// `half_width` (hours, or instances for `left_behind`), or at `max_replications`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PrecisionTarget {
+    /// The figure whose interval must shrink.
     pub figure: FigureRef,
+    /// The target 95% CI half-width.
     pub half_width: f64,
     /// Replications added per step after the scenario's own `replications`.
     pub batch: u64,
+    /// The most replications to run.
     pub max_replications: u64,
 }
 
 /// How a precision run ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PrecisionOutcome {
+    /// The figure's name.
     pub figure: String,
+    /// The half-width asked for.
     pub target_half_width: f64,
+    /// The half-width reached (`None`: fewer than two observed values).
     pub achieved_half_width: Option<f64>,
+    /// Replications run in all.
     pub replications: u64,
+    /// Whether the target was reached.
     pub met: bool,
     /// Why the run stopped before the target without reaching it, when more
     /// replications could not help (the figure was censored in every replication).
@@ -227,7 +246,9 @@ pub fn ci_half_width(values: &[Option<f64>]) -> Option<f64> {
 /// How precise a figure is after some replications: the 95% CI half-width achieved
 /// (`None`: too few observed values), and whether it was censored in every replication.
 pub struct Precision {
+    /// The 95% CI half-width (`None`: fewer than two observed values).
     pub half_width: Option<f64>,
+    /// The figure was censored in every replication.
     pub never_observed: bool,
 }
 

@@ -12,7 +12,9 @@ use crate::scenario::{FieldError, Setting};
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Axis {
+    /// The JSON path the axis sets.
     pub path: String,
+    /// The values it takes, in order.
     pub values: Vec<Value>,
 }
 
@@ -48,9 +50,11 @@ impl Axis {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepFile {
+    /// The grid's axes; the first varies slowest.
     pub axes: Vec<Axis>,
 }
 
+/// Reads a sweep file's axes.
 pub fn load_sweep_file(path: &Path) -> Result<Vec<Axis>, FieldError> {
     let text = crate::scenario::input::read_bounded(path)
         .map_err(|e| FieldError::new("(file)", format!("{e:#}")))?;

@@ -21,20 +21,26 @@ pub struct SimDuration(i64);
 pub struct SimTime(i64);
 
 impl SimDuration {
+    /// No time at all.
     pub const ZERO: SimDuration = SimDuration(0);
 
+    /// `ms` milliseconds.
     pub const fn from_millis(ms: i64) -> Self {
         SimDuration(ms)
     }
+    /// `s` seconds (saturating).
     pub const fn from_secs(s: i64) -> Self {
         SimDuration(s.saturating_mul(MS_PER_SECOND))
     }
+    /// `m` minutes (saturating).
     pub const fn from_minutes(m: i64) -> Self {
         SimDuration(m.saturating_mul(MS_PER_MINUTE))
     }
+    /// `h` hours (saturating).
     pub const fn from_hours(h: i64) -> Self {
         SimDuration(h.saturating_mul(MS_PER_HOUR))
     }
+    /// `d` days (saturating).
     pub const fn from_days(d: i64) -> Self {
         SimDuration(d.saturating_mul(MS_PER_DAY))
     }
@@ -42,15 +48,19 @@ impl SimDuration {
     pub fn from_millis_f64(ms: f64) -> Self {
         SimDuration(ms.round().clamp(0.0, i64::MAX as f64 / 4.0) as i64)
     }
+    /// Whole milliseconds.
     pub const fn as_millis(self) -> i64 {
         self.0
     }
+    /// Milliseconds as a float.
     pub fn as_millis_f64(self) -> f64 {
         self.0 as f64
     }
+    /// Hours as a float.
     pub fn as_hours(self) -> f64 {
         self.0 as f64 / MS_PER_HOUR as f64
     }
+    /// Whether the span is empty.
     pub fn is_zero(self) -> bool {
         self.0 == 0
     }
@@ -108,8 +118,10 @@ pub enum DurationParseError {
     #[error(
         "malformed duration {0:?}: expected a number followed by a unit (ms, s, m, h, d, w), e.g. \"90s\", \"30m\", \"5h\", \"2d\", \"1w\" or \"1d12h\""
     )]
+    /// Not a number followed by a unit.
     Malformed(String),
     #[error("duration {0:?} is too long: at most 1000000000000000ms (about 31,700 years)")]
+    /// Longer than 10^15 ms.
     TooLong(String),
 }
 
@@ -137,16 +149,20 @@ impl fmt::Display for SimDuration {
 }
 
 impl SimTime {
+    /// The scenario's start.
     pub const ZERO: SimTime = SimTime(0);
     /// "Did not happen": later than any horizon.
     pub const NEVER: SimTime = SimTime(i64::MAX);
 
+    /// `ms` milliseconds after the start.
     pub const fn from_millis(ms: i64) -> Self {
         SimTime(ms)
     }
+    /// Milliseconds after the start.
     pub const fn as_millis(self) -> i64 {
         self.0
     }
+    /// Whether this is [`SimTime::NEVER`].
     pub fn is_never(self) -> bool {
         self == SimTime::NEVER
     }

@@ -28,7 +28,13 @@ use crate::time::SimTime;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
     #[error("cannot schedule an event at {at:?}, before the current time {now:?}")]
-    InPast { at: SimTime, now: SimTime },
+    /// `at` lies before the queue's current time `now`.
+    InPast {
+        /// The time asked for.
+        at: SimTime,
+        /// The queue's current time.
+        now: SimTime,
+    },
 }
 
 struct Entry<E> {
@@ -71,6 +77,7 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
+    /// An empty queue at time zero.
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
@@ -125,10 +132,12 @@ impl<E> EventQueue<E> {
         self.pop()
     }
 
+    /// Events still pending.
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
+    /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }

@@ -8,6 +8,7 @@ use super::tally::{change, key_kind, key_segment, key_time};
 /// before the horizon), or for `left_behind` also that no drop date is set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReleaseFigures {
+    /// When the Marketplace published the release, after its deploy.
     pub published_after: Option<SimDuration>,
     /// Per threshold: the first time after the deploy at which the share of active
     /// instances on this release's version or later reached it.
@@ -24,10 +25,13 @@ pub struct ReleaseFigures {
 /// One of a release's per-replication figures.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Figure {
+    /// [`ReleaseFigures::published_after`].
     PublishedAfter,
     /// Time to the threshold share with this index in `report.thresholds`.
     TimeToShare(usize),
+    /// [`ReleaseFigures::coexistence`].
     Coexistence,
+    /// [`ReleaseFigures::left_behind`].
     LeftBehind,
 }
 
@@ -59,7 +63,9 @@ pub enum FigureProblem {
 /// the last release).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FigureRef {
+    /// The release index.
     pub release: usize,
+    /// Which of its figures.
     pub figure: Figure,
 }
 
@@ -72,6 +78,7 @@ impl FigureRef {
         }
     }
 
+    /// Parses a figure name against the scenario's releases and thresholds.
     pub fn parse(
         text: &str,
         thresholds: &[f64],
@@ -116,6 +123,7 @@ impl FigureRef {
         Ok(FigureRef { release, figure })
     }
 
+    /// The figure's canonical name, as the reports print it.
     pub fn name(&self, thresholds: &[f64]) -> String {
         let name = match self.figure {
             Figure::PublishedAfter => "published".to_string(),

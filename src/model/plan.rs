@@ -14,8 +14,11 @@ use crate::platform::{Bump, Permissions, Version, derive_versions};
 pub type VersionId = usize;
 
 #[derive(Clone, Debug)]
+/// The versions a scenario's releases produce and the approval gates between them, derived once per run.
 pub struct ReleasePlan {
+    /// Every version, the initial one first, then one per release.
     pub versions: Vec<Version>,
+    /// What each version asks admins to grant, by [`VersionId`].
     pub permissions: Vec<Permissions>,
     /// Per release: the version it replaces.
     pub from_version: Vec<VersionId>,
@@ -31,6 +34,7 @@ pub struct ReleasePlan {
 }
 
 impl ReleasePlan {
+    /// Derives the plan of `scenario` (validation has refused any overflowing version).
     pub fn new(scenario: &Scenario) -> Self {
         let bumps = scenario.releases.iter().map(|r| Bump {
             changes: r.changes,
@@ -87,10 +91,12 @@ impl ReleasePlan {
         }
     }
 
+    /// Releases in the scenario.
     pub fn release_count(&self) -> usize {
         self.releases
     }
 
+    /// Versions (releases plus the initial one).
     pub fn version_count(&self) -> usize {
         self.versions.len()
     }

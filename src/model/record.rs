@@ -10,10 +10,15 @@ use super::replication::ReplicationContext;
 /// One instance's attributes and everything that happened to it, in time order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Life {
+    /// The member id (initial instances first, then new installs).
     pub instance: u64,
+    /// What the instance drew for itself.
     pub attributes: Attributes,
+    /// When it was installed (zero for initial instances).
     pub installed_at: SimTime,
+    /// The version it was installed on.
     pub first_version: VersionId,
+    /// Everything that happened to it, in time order.
     pub happenings: Vec<(SimTime, Happening)>,
 }
 
@@ -48,7 +53,9 @@ pub fn record(
 }
 
 #[derive(Debug, Default)]
+/// An observer that keeps whole lives (for traces and event logs; not for large runs).
 pub struct Recorder {
+    /// The lives heard so far, in simulation order.
     pub lives: Vec<Life>,
 }
 

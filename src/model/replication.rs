@@ -21,8 +21,11 @@ pub const CHUNK_INSTANCES: u64 = 1 << 15;
 /// What one replication produced, apart from its latency histograms.
 #[derive(Clone, Debug)]
 pub struct ReplicationResult {
+    /// The replication's index (its draws depend on nothing else).
     pub index: u64,
+    /// Per release: when the Marketplace published it.
     pub published: Vec<SimTime>,
+    /// Per release: its figures in this replication.
     pub releases: Vec<ReleaseFigures>,
     /// `[sample][version]`: instances on each version at each sample time.
     pub mix: Vec<u32>,
@@ -31,7 +34,9 @@ pub struct ReplicationResult {
     /// Instances below the cut-off version at the cut-off (`None`: no cut-off before
     /// the horizon).
     pub cutoff_affected: Option<u64>,
+    /// Events the engine processed.
     pub events: u64,
+    /// The most events pending at once.
     pub peak_pending: usize,
     /// Per release: this replication's instance latency at the quantiles
     /// [`LATENCY_QUANTILES`] by Kaplan-Meier (`None`: not reached before the horizon).
@@ -45,6 +50,7 @@ pub const LATENCY_QUANTILES: [f64; 2] = [0.5, 0.9];
 /// A replication's latency histograms, per release (merged across replications).
 pub type LatencyByRelease = Vec<LatencyHistogram>;
 
+/// The times at which the version mix is sampled.
 pub fn sample_grid(scenario: &Scenario) -> SampleGrid {
     SampleGrid::new(scenario.report.sample_every, scenario.horizon)
 }
@@ -52,14 +58,18 @@ pub fn sample_grid(scenario: &Scenario) -> SampleGrid {
 /// What every member of one replication shares: publication times, the arrival times of
 /// new installs, and when a vendor bulk upgrade request reaches each member.
 pub struct ReplicationContext {
+    /// The replication's index.
     pub index: u64,
+    /// When each release was published in this replication.
     pub publication: Publication,
+    /// When each new install arrives (churn), in time order.
     pub arrivals: Vec<SimTime>,
     initial: u64,
     bulk_moves: Vec<Option<SimTime>>,
 }
 
 impl ReplicationContext {
+    /// Draws what the members of replication `index` share.
     pub fn new(model: &InstanceModel<'_>, index: u64) -> Self {
         let scenario = model.scenario();
         let mut ctx = ReplicationContext {

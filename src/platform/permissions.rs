@@ -9,6 +9,7 @@ use super::{ChangeSet, PlatformRules};
 pub struct Permissions {
     /// Scope tokens; with change kinds, each `scopes` change adds one new token.
     pub scopes: BTreeSet<String>,
+    /// Whether the version is a paid one.
     pub paid: bool,
 }
 
@@ -26,7 +27,9 @@ impl Permissions {
 /// The facts of a descriptor that decide versions and approvals.
 #[derive(Clone, Debug)]
 pub struct Facts {
+    /// The scopes and licence the descriptor asks for.
     pub permissions: Permissions,
+    /// The descriptor's `apiVersion` (Connect).
     pub api_version: u32,
 }
 

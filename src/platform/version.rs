@@ -8,12 +8,16 @@ use std::fmt;
 /// A `MAJOR.MINOR.MICRO` version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {
+    /// Incompatible changes.
     pub major: u32,
+    /// Compatible additions.
     pub minor: u32,
+    /// Fixes.
     pub micro: u32,
 }
 
 impl Version {
+    /// The version `major.minor.micro`.
     pub fn new(major: u32, minor: u32, micro: u32) -> Self {
         Version {
             major,
@@ -22,6 +26,7 @@ impl Version {
         }
     }
 
+    /// Parses `MAJOR.MINOR.MICRO` (digits only); `None` when malformed or out of range.
     pub fn parse(text: &str) -> Option<Version> {
         let mut parts = text.trim().split('.');
         let mut next = || -> Option<u32> {
@@ -65,6 +70,7 @@ impl ChangeSet {
         self.scopes || self.licensing
     }
 
+    /// The kinds in the set, by their scenario names.
     pub fn names(&self) -> Vec<&'static str> {
         let mut names = Vec::new();
         for (on, name) in [
@@ -118,6 +124,7 @@ impl NumberingRule {
 /// One release as the numbering rule sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct Bump {
+    /// The release's kinds of change.
     pub changes: ChangeSet,
     /// Connect: the API version the descriptor states, when given as a fact.
     pub api_version: Option<u32>,

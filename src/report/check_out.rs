@@ -24,6 +24,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict as the reports write it.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Identical => "identical",
@@ -37,12 +38,15 @@ impl Verdict {
 /// One scenario's check.
 #[derive(Clone, Debug)]
 pub struct ScenarioCheck {
+    /// The scenario's name.
     pub scenario: String,
+    /// What the check found.
     pub verdict: Verdict,
     /// Every statistical test made (empty when identical or without a baseline).
     pub tests: Vec<FigureTest>,
     /// Under `--exact`: the report files and figures whose fingerprints differ.
     pub exact_differences: Vec<String>,
+    /// The scenario's expectations, evaluated.
     pub expectations: Vec<ExpectationResult>,
     /// Why the verdict is `error`.
     pub error: Option<String>,
@@ -97,8 +101,11 @@ impl ScenarioCheck {
 /// Every scenario's check, in the order given.
 #[derive(Clone, Debug)]
 pub struct CheckReport {
+    /// The family-wise error rate of the tests.
     pub alpha: f64,
+    /// Whether `--exact` asked for byte-identical outputs.
     pub exact: bool,
+    /// Every scenario checked.
     pub scenarios: Vec<ScenarioCheck>,
 }
 

@@ -11,23 +11,33 @@ use crate::compare::{Comparison, ComparisonEntry, PairedDifference, Pairing, Sid
 use crate::montecarlo::PrecisionOutcome;
 
 #[derive(Clone, Debug, Serialize)]
+/// What `compare` writes to `comparison.json` (and reads out in its table and CSV).
 pub struct ComparisonReport {
+    /// The version of the report contract ([`SCHEMA_VERSION`]).
     pub schema_version: u32,
+    /// The tool that wrote the report.
     pub tool: Tool,
+    /// The baseline scenario's name.
     pub baseline: String,
+    /// Every scenario compared, the baseline first.
     pub scenarios: Vec<String>,
+    /// The seed every scenario ran with (common random numbers).
     pub seed: u64,
+    /// Replications per scenario.
     pub replications: u64,
+    /// Initial instances per scenario.
     pub instances: u64,
     /// Each figure of each release: the baseline, the other scenario, and `other - baseline`.
     pub entries: Vec<EntryReport>,
     /// How each alternative's releases were paired with the baseline's, and which were
     /// left unpaired.
     pub pairings: Vec<PairingReport>,
+    /// How a `--precision` comparison ended; `null` otherwise.
     pub precision: Option<PrecisionReport>,
 }
 
 impl ComparisonReport {
+    /// The report of `comparison` of the scenarios `names` (the baseline first).
     pub fn new(
         names: Vec<String>,
         seed: u64,
@@ -62,44 +72,68 @@ impl ComparisonReport {
 /// One figure of one release compared, as `comparison.json` writes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EntryReport {
+    /// The other scenario's name.
     pub scenario: String,
+    /// The baseline's release index.
     pub release: usize,
+    /// The paired release's index in the other scenario.
     pub other_release: usize,
+    /// The baseline release's label.
     pub baseline_label: String,
+    /// The paired release's label.
     pub label: String,
+    /// The figure compared.
     pub figure: String,
+    /// The figure's paired difference.
     pub difference: DifferenceReport,
 }
 
 /// `other - baseline`, replication by replication, as `comparison.json` writes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DifferenceReport {
+    /// The baseline's side.
     pub baseline: SideReport,
+    /// The other scenario's side.
     pub other: SideReport,
+    /// Replications in which both sides were observed.
     pub pairs: u64,
+    /// Replications in which either side was censored.
     pub censored_pairs: u64,
+    /// Mean of the paired differences.
     pub mean: Option<f64>,
+    /// 95% CI of the mean paired difference.
     pub ci95: Option<[f64; 2]>,
+    /// Welch's 95% CI from the same replications, ignoring the pairing.
     pub unpaired_ci95: Option<[f64; 2]>,
+    /// How much wider the unpaired interval is than the paired one.
     pub unpaired_to_paired_width: Option<f64>,
+    /// Whether the paired interval excludes zero.
     pub significant: Option<bool>,
 }
 
 /// One policy's side of a comparison.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SideReport {
+    /// Mean over the observed replications.
     pub mean: Option<f64>,
+    /// Replications where the figure was observed.
     pub n: u64,
+    /// Replications where it was censored.
     pub censored: u64,
 }
 
 /// How an alternative's releases were paired with the baseline's.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PairingReport {
+    /// The alternative's name.
     pub scenario: String,
+    /// `label` or `index`.
     pub by: &'static str,
+    /// Paired (baseline, other) release indices.
     pub pairs: Vec<(usize, usize)>,
+    /// Baseline releases without a partner.
     pub unpaired_baseline: Vec<String>,
+    /// The alternative's releases without a partner.
     pub unpaired_other: Vec<String>,
 }
 
@@ -155,6 +189,7 @@ impl From<Pairing> for PairingReport {
     }
 }
 
+/// `comparison.json`.
 pub struct ComparisonJson;
 
 impl Exporter<ComparisonReport> for ComparisonJson {
@@ -166,6 +201,7 @@ impl Exporter<ComparisonReport> for ComparisonJson {
     }
 }
 
+/// `comparison.csv`: one row per compared figure.
 pub struct ComparisonCsv;
 
 impl Exporter<ComparisonReport> for ComparisonCsv {
@@ -217,6 +253,7 @@ fn num(x: Option<f64>) -> String {
     x.map_or("censored".into(), |v| format!("{v:.2}"))
 }
 
+/// The comparison as a terminal table.
 pub fn render_comparison_table(report: &ComparisonReport) -> String {
     let mut out = String::new();
     let _ = writeln!(

@@ -13,18 +13,25 @@ use crate::scenario::{Platform, Scenario};
 use crate::time::SimTime;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+/// One line of `events.jsonl`.
 pub struct EventRecord {
+    /// The replication the event belongs to.
     pub replication: u64,
     /// `null` for events of the release itself (deploy, publication).
     pub instance: Option<u64>,
+    /// Hours after the scenario's start.
     pub hours: f64,
     /// UTC instant.
     pub at: String,
     /// The site's local time, for instance events.
     pub local: Option<String>,
+    /// What happened (`deploy`, `published`, `visible`, `updated`, ...).
     pub event: &'static str,
+    /// The release concerned, when there is one.
     pub release: Option<usize>,
+    /// The version moved from (an update, or the release's previous version).
     pub from: Option<String>,
+    /// The version moved to (an update, or the release's version).
     pub to: Option<String>,
     /// The rule that fired.
     pub rule: String,

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use super::{Exporter, RunReport};
 
+/// `report.json`.
 pub struct JsonReport;
 
 impl Exporter for JsonReport {

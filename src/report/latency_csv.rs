@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use super::{Exporter, RunReport};
 
+/// `latency.csv`.
 pub struct LatencyCsv;
 
 /// The quantiles written for every release.

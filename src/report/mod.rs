@@ -1,8 +1,9 @@
 //! Reports: summaries over replications and the files a run writes.
 //!
 //! [`RunReport::build`] turns a run's per-replication figures into the public contract;
-//! each output format is one [`Exporter`] in its own file; [`output::write_atomically`]
-//! writes them so that a failed or interrupted run never leaves a half-written directory.
+//! each output format is one [`Exporter`] in its own file; [`output::OutputDir`] stages
+//! and publishes them so that a failed or interrupted run never leaves a half-written
+//! directory.
 //! Nothing here knows about the command line.
 
 pub mod check_out;
@@ -40,15 +41,25 @@ pub use timeseries_csv::TimeseriesCsv;
 /// report's own type, so the statistics layer carries no output format.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Stat {
+    /// Replications in which the figure was observed.
     pub n: u64,
+    /// Replications in which it did not happen before the horizon.
     pub censored: u64,
+    /// Mean of the observed values.
     pub mean: Option<f64>,
+    /// Sample standard deviation (at least two values).
     pub std: Option<f64>,
+    /// 95% confidence interval of the mean (Student's t; at least two values).
     pub ci95: Option<[f64; 2]>,
+    /// Smallest observed value.
     pub min: Option<f64>,
+    /// 5th percentile of the observed values.
     pub p5: Option<f64>,
+    /// Median of the observed values.
     pub p50: Option<f64>,
+    /// 95th percentile of the observed values.
     pub p95: Option<f64>,
+    /// Largest observed value.
     pub max: Option<f64>,
 }
 
@@ -79,11 +90,17 @@ impl From<Summary> for Stat {
 /// How a `--precision` run ended, as the reports write it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PrecisionReport {
+    /// The figure's name.
     pub figure: String,
+    /// The half-width asked for.
     pub target_half_width: f64,
+    /// The half-width reached.
     pub achieved_half_width: Option<f64>,
+    /// Replications run in all.
     pub replications: u64,
+    /// Whether the target was reached.
     pub met: bool,
+    /// Why the run stopped short of the target, when more replications could not help.
     pub stopped_because: Option<String>,
 }
 
@@ -107,6 +124,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub trait Exporter<R = RunReport> {
     /// The file name inside the output directory.
     fn file_name(&self) -> &'static str;
+    /// Writes the report in this format.
     fn write(&self, report: &R, out: &mut dyn Write) -> io::Result<()>;
 }
 
@@ -130,10 +148,15 @@ pub fn standard_exporters() -> Vec<Box<dyn Exporter>> {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `run` writes to `report.json`: the public report contract.
 pub struct Report {
+    /// The version of the report contract ([`SCHEMA_VERSION`]).
     pub schema_version: u32,
+    /// The tool that wrote the report.
     pub tool: Tool,
+    /// What was simulated.
     pub scenario: ScenarioInfo,
+    /// Per release, its figures over replications.
     pub releases: Vec<ReleaseReport>,
     /// How a `--precision` run ended; `null` for a fixed number of replications.
     pub precision: Option<PrecisionReport>,
@@ -166,19 +189,27 @@ fn warnings(scenario: &Scenario) -> Vec<String> {
 /// over replications, censored when the cut-off is past the horizon).
 #[derive(Clone, Debug, Serialize)]
 pub struct CutoffReport {
+    /// When the cut-off takes effect, in hours after the start.
     pub at_hours: f64,
+    /// The version below which instances stop working.
     pub below: String,
+    /// `broken` or `uninstall`.
     pub action: &'static str,
+    /// Instances below `below` at the cut-off, over replications.
     pub affected: Stat,
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// The tool that wrote a report.
 pub struct Tool {
+    /// `rollout-sim`.
     pub name: &'static str,
+    /// Its version.
     pub version: &'static str,
 }
 
 impl Tool {
+    /// This build of rollout-sim.
     pub fn this() -> Self {
         Tool {
             name: env!("CARGO_PKG_NAME"),
@@ -188,33 +219,54 @@ impl Tool {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What a run simulated.
 pub struct ScenarioInfo {
+    /// The scenario's name.
     pub name: String,
+    /// `connect` or `forge`.
     pub platform: &'static str,
+    /// The seed of the first replication's draws.
     pub seed: u64,
+    /// Replications run.
     pub replications: u32,
+    /// Initial instances per replication.
     pub instances: u64,
+    /// The scenario's start (RFC 3339, UTC).
     pub start: String,
+    /// Simulated hours after the start.
     pub horizon_hours: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// One release's figures over replications.
 pub struct ReleaseReport {
+    /// The release's index in the scenario.
     pub index: usize,
+    /// The release's label.
     pub label: String,
+    /// The version it replaces.
     pub from_version: String,
+    /// The version it deploys.
     pub version: String,
+    /// Whether instances on `from_version` need an admin's approval.
     pub needs_approval: bool,
+    /// When it was deployed (RFC 3339, UTC).
     pub deployed_at: String,
+    /// Hours from the deploy to the Marketplace's publication.
     pub published_after_hours: Stat,
     /// Keyed by threshold share, in increasing order ("0.5", ..., "1").
     pub time_to_share_hours: BTreeMap<ThresholdKey, Stat>,
     /// The same by segment weight; `null` when every segment weighs 1.
     pub time_to_weighted_share_hours: Option<BTreeMap<ThresholdKey, Stat>>,
+    /// Hours from the deploy until at most the tolerance of active instances are older.
     pub coexistence_hours: Stat,
+    /// Instance latency pooled over replications.
     pub instance_latency_hours: LatencyQuantiles,
+    /// Instances older than the release when the vendor drops support; `null` without a drop date.
     pub left_behind: Option<Stat>,
+    /// The recommended compatibility window in hours (the same as `recommended_compat_window.hours`).
     pub recommended_compat_window_hours: Option<f64>,
+    /// The recommended compatibility window with its confidence interval.
     pub recommended_compat_window: CompatWindow,
 }
 
@@ -222,7 +274,9 @@ pub struct ReleaseReport {
 /// coexistence window, with a distribution-free 95% CI from order statistics.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CompatWindow {
+    /// The quantile over replications (`report.compat_window_quantile`).
     pub quantile: f64,
+    /// The window in hours; `null` when too many replications were censored.
     pub hours: Option<f64>,
     /// `null` bounds: the lower one needs more replications, the upper one lies beyond
     /// the horizon (censored replications).
@@ -232,6 +286,7 @@ pub struct CompatWindow {
 }
 
 impl CompatWindow {
+    /// The window at `quantile` of per-replication coexistence values (`None`: censored).
     pub fn of(coexistence: &[Option<f64>], quantile: f64) -> Self {
         let hours = quantile_with_censoring(coexistence, quantile);
         let (lo, hi) = quantile_ci(coexistence, quantile, 0.95);
@@ -277,21 +332,32 @@ impl Serialize for ThresholdKey {
 /// curve never falls that far before the horizon.
 #[derive(Clone, Debug, Serialize)]
 pub struct LatencyQuantiles {
+    /// Median hours from deploy to update.
     pub p50: Option<f64>,
+    /// 90th percentile.
     pub p90: Option<f64>,
+    /// 99th percentile.
     pub p99: Option<f64>,
+    /// Longest observed latency.
     pub max: Option<f64>,
+    /// Share of instances still waiting (or gone) at the end of their observation.
     pub censored_fraction: Option<f64>,
 }
 
 /// One row of the version mix over time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MixRow {
+    /// Hours after the start.
     pub hours: f64,
+    /// The version.
     pub version: String,
+    /// Mean share of installed instances on the version.
     pub mean_share: f64,
+    /// 5th percentile of the share over replications.
     pub p5_share: f64,
+    /// 95th percentile of the share over replications.
     pub p95_share: f64,
+    /// Mean count of instances on the version.
     pub mean_instances: f64,
     /// Installed instances at the sample (all versions), mean over replications.
     pub mean_installed: f64,
@@ -301,10 +367,13 @@ pub struct MixRow {
 
 /// Everything the exporters and the table need.
 pub struct RunReport {
+    /// The `report.json` contract.
     pub report: Report,
+    /// The version mix over time (for `timeseries.csv`).
     pub mix: Vec<MixRow>,
     /// Per release, pooled latency (for `latency.csv`).
     pub latency: Vec<LatencyHistogram>,
+    /// The quantile of the recommended window (for the table's heading).
     pub compat_window_quantile: f64,
 }
 
@@ -313,6 +382,7 @@ fn hours(d: Option<SimDuration>) -> Option<f64> {
 }
 
 impl RunReport {
+    /// Builds every report of a run of `scenario`.
     pub fn build(
         scenario: &Scenario,
         run: &RunOutput,

@@ -25,20 +25,37 @@ pub const MANIFEST: &str = ".rollout-sim-manifest.json";
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     #[error("{path}")]
+    /// A file system operation on `path` failed.
     Io {
+        /// The path operated on.
         path: PathBuf,
         #[source]
+        /// The operating system's error.
         source: io::Error,
     },
     #[error("{path} exists and is not a folder; choose another --out")]
-    NotAFolder { path: PathBuf },
+    /// `--out` names something that is not a folder.
+    NotAFolder {
+        /// The path given.
+        path: PathBuf,
+    },
     #[error(
         "{path} holds files rollout-sim did not write ({}); refusing to replace it: choose another --out, empty it, or pass --force",
         .foreign.join(", ")
     )]
-    Foreign { path: PathBuf, foreign: Vec<String> },
+    /// The folder holds files rollout-sim did not write (listed in `foreign`).
+    Foreign {
+        /// The folder.
+        path: PathBuf,
+        /// The files rollout-sim did not write.
+        foreign: Vec<String>,
+    },
     #[error("{path}: the output folder must have a name")]
-    Unnamed { path: PathBuf },
+    /// `--out` has no final name (e.g. `/` or `..`).
+    Unnamed {
+        /// The path given.
+        path: PathBuf,
+    },
 }
 
 fn at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use super::{Exporter, RunReport};
 
+/// `survival.csv`.
 pub struct SurvivalCsv;
 
 impl Exporter for SurvivalCsv {

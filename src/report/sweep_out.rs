@@ -10,37 +10,56 @@ use super::json::{cell, write_pretty};
 use super::{Exporter, PrecisionReport, RunReport, SCHEMA_VERSION, Stat, ThresholdKey, Tool};
 
 #[derive(Clone, Debug, Serialize)]
+/// What `sweep` writes to `sweep.json`.
 pub struct SweepReport {
+    /// The version of the report contract ([`SCHEMA_VERSION`]).
     pub schema_version: u32,
+    /// The tool that wrote the report.
     pub tool: Tool,
+    /// The swept scenario's name.
     pub scenario: String,
+    /// The path of each axis, in order.
     pub axes: Vec<String>,
+    /// Every grid point, the first axis varying slowest.
     pub points: Vec<SweepPoint>,
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// The figures at one grid point.
 pub struct SweepPoint {
+    /// The point's index in the grid.
     pub index: usize,
     /// The value of each axis at this point, in axis order.
     pub settings: Vec<(String, Value)>,
+    /// Replications run at the point.
     pub replications: u32,
+    /// Per release, its headline figures.
     pub releases: Vec<SweepRelease>,
+    /// How a `--precision` run ended at this point; `null` otherwise.
     pub precision: Option<PrecisionReport>,
 }
 
 /// The headline figures of one release at one grid point (the same `STAT`s as `report.json`).
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepRelease {
+    /// The release's index.
     pub index: usize,
+    /// The release's label.
     pub label: String,
+    /// The version it deploys.
     pub version: String,
+    /// Hours to each threshold share, as in `report.json`.
     pub time_to_share_hours: BTreeMap<ThresholdKey, Stat>,
+    /// Hours of coexistence, as in `report.json`.
     pub coexistence_hours: Stat,
+    /// Instances left behind at the drop date, as in `report.json`.
     pub left_behind: Option<Stat>,
+    /// The recommended compatibility window in hours.
     pub recommended_compat_window_hours: Option<f64>,
 }
 
 impl SweepPoint {
+    /// The point `index` with axis values `settings`, from the run's report.
     pub fn new(index: usize, settings: Vec<(String, Value)>, run: &RunReport) -> Self {
         SweepPoint {
             index,
@@ -66,6 +85,7 @@ impl SweepPoint {
 }
 
 impl SweepReport {
+    /// The sweep report of `scenario` over `axes`.
     pub fn new(scenario: String, axes: Vec<String>, points: Vec<SweepPoint>) -> Self {
         SweepReport {
             schema_version: SCHEMA_VERSION,
@@ -77,6 +97,7 @@ impl SweepReport {
     }
 }
 
+/// `sweep.json`.
 pub struct SweepJson;
 
 impl Exporter<SweepReport> for SweepJson {
@@ -88,6 +109,7 @@ impl Exporter<SweepReport> for SweepJson {
     }
 }
 
+/// `sweep.csv`: one row per grid point and release.
 pub struct SweepCsv;
 
 fn stat_cells(s: &Stat) -> [String; 5] {

@@ -65,6 +65,7 @@ fn mean_marked(s: &Stat) -> String {
     }
 }
 
+/// The run's report as a terminal table.
 pub fn render_table(report: &RunReport) -> String {
     let r = &report.report;
     let s = &r.scenario;

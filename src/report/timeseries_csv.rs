@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use super::{Exporter, RunReport};
 
+/// `timeseries.csv`.
 pub struct TimeseriesCsv;
 
 impl Exporter for TimeseriesCsv {

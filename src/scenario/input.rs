@@ -17,10 +17,13 @@ pub const MAX_INPUT_BYTES: u64 = 16 << 20;
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error(transparent)]
+    /// The operating system refused.
     Io(std::io::Error),
     #[error("is not a regular file (a folder, FIFO or device); input must be a regular file")]
+    /// A folder, FIFO or device.
     NotRegular,
     #[error("is larger than {} MiB, the most an input file may be", MAX_INPUT_BYTES >> 20)]
+    /// Above [`MAX_INPUT_BYTES`].
     TooLarge,
 }
 

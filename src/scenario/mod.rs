@@ -2,7 +2,7 @@
 //!
 //! A scenario file is read as JSON, optional overrides are applied to the JSON value,
 //! the value is deserialised into the raw [`file`] structs (unknown keys rejected) and
-//! [`validate`] turns those into a [`Scenario`] whose every value is typed and checked.
+//! `validate` turns those into a [`Scenario`] whose every value is typed and checked.
 
 pub mod error;
 pub(crate) mod file;
@@ -25,12 +25,16 @@ pub use presets::builtin_admins;
 pub use setting::Setting;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The app platform, which decides how a change reaches instances.
 pub enum Platform {
+    /// Atlassian Connect: the Marketplace polls the descriptor.
     Connect,
+    /// Forge: the Marketplace learns of a deploy within minutes.
     Forge,
 }
 
 impl Platform {
+    /// The platform's name in scenario files and reports.
     pub fn name(self) -> &'static str {
         match self {
             Platform::Connect => "connect",
@@ -84,25 +88,41 @@ pub enum SlipScope {
 }
 
 #[derive(Clone, Debug)]
+/// A validated scenario: every value typed, checked and defaulted.
 pub struct Scenario {
+    /// A slug naming the scenario (and its default output folder).
     pub name: String,
+    /// Free text for the reader.
     pub description: String,
+    /// The app platform.
     pub platform: Platform,
     /// The preset named by the file's `platform` key.
     pub preset: &'static str,
+    /// How a release's changes number its version.
     pub numbering: NumberingRule,
+    /// Simulated time zero.
     pub start: DateTime<Utc>,
+    /// How long after `start` the simulation ends.
     pub horizon: SimDuration,
+    /// Seed of the random draws.
     pub seed: u64,
+    /// Monte Carlo replications.
     pub replications: u32,
+    /// The version every initial instance runs.
     pub initial_version: Version,
     /// What the initial version asks admins to grant.
     pub initial_permissions: Permissions,
+    /// The platform's timings (polls, propagation, maintenance slips).
     pub timing: Timing,
+    /// The platform's rules in force (approval gates).
     pub rules: PlatformRules,
+    /// Who is installed: size, segments, churn.
     pub population: Population,
+    /// The vendor's releases, in time order.
     pub releases: Vec<ReleaseSpec>,
+    /// The vendor's support policy.
     pub policy: Policy,
+    /// What the reports compute.
     pub report: ReportSettings,
     /// Assertions `check` evaluates; figure names are resolved by the check itself.
     pub expect: Vec<Expectation>,
@@ -112,23 +132,33 @@ pub struct Scenario {
 /// counts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expectation {
+    /// The figure, as `check` names it (e.g. `coexistence@0`).
     pub figure: String,
+    /// The statistic over replications that is bounded.
     pub stat: ExpectStat,
+    /// The least value allowed.
     pub min: Option<f64>,
+    /// The greatest value allowed.
     pub max: Option<f64>,
 }
 
 /// The statistic an expectation bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExpectStat {
+    /// Mean over the observed replications.
     Mean,
+    /// 5th percentile.
     P5,
+    /// Median.
     P50,
+    /// 95th percentile.
     P95,
+    /// Largest value.
     Max,
 }
 
 impl ExpectStat {
+    /// The statistic's name in scenario files.
     pub fn name(self) -> &'static str {
         match self {
             ExpectStat::Mean => "mean",
@@ -161,9 +191,13 @@ impl Scenario {
 }
 
 #[derive(Clone, Debug)]
+/// The installed field of instances.
 pub struct Population {
+    /// Instances installed at the start.
     pub instances: u64,
+    /// Groups of instances that share admin behaviour, zones and windows.
     pub segments: Vec<Segment>,
+    /// New installs and uninstalls over time.
     pub churn: Churn,
 }
 
@@ -194,12 +228,17 @@ pub struct Churn {
 }
 
 #[derive(Clone, Debug)]
+/// A group of instances that share admin behaviour, time zones and windows.
 pub struct Segment {
+    /// The segment's name.
     pub name: String,
+    /// Its share of the instances (shares sum to 1).
     pub share: f64,
     /// Time zones with weights normalised to sum to 1.
     pub zones: Vec<(Tz, f64)>,
+    /// How its admins respond to approval requests.
     pub admin: AdminProfile,
+    /// Its maintenance windows.
     pub maintenance: Calendar,
     /// Local dates on which admins do not work (with working hours).
     pub holidays: Vec<NaiveDate>,
@@ -208,11 +247,17 @@ pub struct Segment {
 }
 
 #[derive(Clone, Debug, PartialEq)]
+/// How a segment's admins respond to an update that needs approval.
 pub struct AdminProfile {
+    /// The profile's name (a built-in or one of the file's `admins`).
     pub name: String,
+    /// Probability that the admin approves.
     pub approve: f64,
+    /// Probability that the admin rejects (the rest ignore).
     pub reject: f64,
+    /// How long after the notice the admin acts.
     pub delay: Delay,
+    /// What a rejection does to the instance.
     pub on_reject: OnReject,
     /// When set, delays count working time only and actions fall inside working hours.
     pub working_hours: Option<WorkingHours>,
@@ -227,27 +272,38 @@ pub struct AdminProfile {
 pub struct WorkingHours {
     /// Monday first.
     pub days: [bool; 7],
+    /// Start of the working day, local time.
     pub from: NaiveTime,
+    /// End of the working day, local time.
     pub to: NaiveTime,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What happens to an instance whose admin rejects.
 pub enum OnReject {
     /// Keep the old version for good.
     Stay,
+    /// Uninstall the app.
     Uninstall,
 }
 
 /// Response delay of an admin who acts.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Delay {
+    /// Always this long.
     Fixed(SimDuration),
+    /// Uniform between the two.
     Uniform(SimDuration, SimDuration),
+    /// Exponential.
     Exponential {
+        /// Its mean.
         mean: SimDuration,
     },
+    /// Lognormal.
     Lognormal {
+        /// Its median.
         median: SimDuration,
+        /// The standard deviation of its logarithm.
         sigma: f64,
     },
     /// A CDF table: (duration, cumulative probability), increasing, ending at 1.
@@ -257,6 +313,7 @@ pub enum Delay {
 /// Maintenance windows that apply to a segment; empty means none.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Calendar {
+    /// The windows.
     pub windows: Vec<Window>,
 }
 
@@ -266,23 +323,31 @@ pub struct Calendar {
 pub struct Window {
     /// Monday first.
     pub days: [bool; 7],
+    /// Start, local time.
     pub from: NaiveTime,
+    /// End, local time.
     pub to: NaiveTime,
+    /// Whose local time.
     pub zone: WindowZone,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
+/// The time zone a maintenance window is given in.
 pub enum WindowZone {
     /// The instance's own time zone.
     Site,
+    /// A fixed IANA time zone.
     Named(Tz),
 }
 
 #[derive(Clone, Debug)]
+/// One release as validated.
 pub struct ReleaseSpec {
+    /// When the vendor deploys it.
     pub at: SimTime,
     /// The kinds of change: as written, or derived from the descriptor facts.
     pub changes: ChangeSet,
+    /// Its label in reports.
     pub label: String,
     /// The label was written in the file (not derived from the change kinds): compare
     /// pairs releases of two scenarios by such labels.
@@ -296,6 +361,7 @@ pub struct ReleaseSpec {
 }
 
 #[derive(Clone, Debug)]
+/// The vendor's support policy.
 pub struct Policy {
     /// When (after each release's deploy) the vendor stops serving older versions.
     pub drop_old_support_after: Option<SimDuration>,
@@ -313,20 +379,27 @@ pub struct Policy {
 /// `interval` apart.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BulkUpgrade {
+    /// When the first request is made.
     pub at: SimTime,
+    /// Installations per request.
     pub request_size: u32,
+    /// Time between requests.
     pub interval: SimDuration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
+/// A platform cut-off: from `at`, versions below `below` stop working.
 pub struct Cutoff {
+    /// When the cut-off takes effect.
     pub at: SimTime,
     /// Versions older than this stop working; `None`: the last release's version.
     pub below: Option<Version>,
+    /// What happens to the instances below the version.
     pub action: CutoffAction,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a cut-off does to the instances it hits.
 pub enum CutoffAction {
     /// The instances stay installed but broken: the report counts them.
     Broken,
@@ -335,18 +408,26 @@ pub enum CutoffAction {
 }
 
 #[derive(Clone, Debug)]
+/// What the reports compute.
 pub struct ReportSettings {
+    /// Shares whose time to reach the report gives (increasing, in (0, 1]).
     pub thresholds: Vec<f64>,
+    /// Interval of the version-mix samples.
     pub sample_every: SimDuration,
+    /// Share of active instances that may still be older when coexistence is over.
     pub coexistence_tolerance: f64,
+    /// Quantile over replications of the recommended compatibility window.
     pub compat_window_quantile: f64,
 }
 
 /// Values given on the command line that replace the file's.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
+    /// Replaces `seed`.
     pub seed: Option<u64>,
+    /// Replaces `replications`.
     pub replications: Option<u64>,
+    /// Replaces `population.instances`.
     pub instances: Option<u64>,
     /// Further values at JSON paths (a sweep's grid point), applied after the above.
     pub settings: Vec<Setting>,

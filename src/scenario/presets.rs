@@ -11,9 +11,13 @@ use super::{AdminProfile, Calendar, Delay, OnReject, SlipScope, Timing, Window, 
 
 /// A named set of platform timings.
 pub struct Preset {
+    /// The name a scenario's `platform` key gives.
     pub name: &'static str,
+    /// How releases number their versions.
     pub numbering: NumberingRule,
+    /// The platform's timings.
     pub timing: Timing,
+    /// One line for `rollout-sim presets`.
     pub summary: &'static str,
     /// Where each value comes from; the values themselves are read from `timing`, so
     /// the listing can never disagree with what a run uses.
@@ -23,14 +27,23 @@ pub struct Preset {
 /// A value a preset documents.
 #[derive(Clone, Copy, Debug)]
 pub enum Param {
+    /// Connect: how often the Marketplace polls a descriptor.
     DescriptorPoll,
+    /// How often UPM polls on each instance.
     UpmPoll,
+    /// How long a maintenance window delays a change.
     MaintenanceSlip,
+    /// The default maintenance window.
     MaintenanceWindow,
+    /// Probability that an open window slips a change.
     SlipProbability,
+    /// Forge: how soon the Marketplace detects a deploy.
     ForgeDetection,
+    /// Forge: how soon an automatic update reaches instances.
     ForgePropagation,
+    /// How long the Marketplace reviews a free -> paid change.
     LicensingReview,
+    /// How widely a forced migration is spread.
     MigrationSpread,
     /// A documented figure that is not a parameter (name, value).
     Fact(&'static str, &'static str),
@@ -84,6 +97,7 @@ const PAGE: &str = "Marketplace page \"Upgrade and version cloud apps\"";
 const DOCS: &str = "Atlassian developer documentation";
 const DOCS_2018: &str = "Atlassian developer documentation, 2018";
 
+/// Atlassian Connect's timings.
 pub fn connect() -> Preset {
     Preset {
         name: "connect",
@@ -111,6 +125,7 @@ pub fn connect() -> Preset {
     }
 }
 
+/// Forge's timings.
 pub fn forge() -> Preset {
     Preset {
         name: "forge",
@@ -194,6 +209,7 @@ pub fn all() -> Vec<Preset> {
     vec![connect(), forge(), connect_2018(), connect_to_forge()]
 }
 
+/// The preset named `name`, if there is one.
 pub fn by_name(name: &str) -> Option<Preset> {
     all().into_iter().find(|p| p.name == name)
 }

@@ -8,7 +8,9 @@ use super::FieldError;
 /// `path = value`, e.g. `admins.casual.approve = 0.7` or `population.segments[0].share = 0.5`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Setting {
+    /// The JSON path, keys joined by dots with `[N]` for array items.
     pub path: String,
+    /// The value to set.
     pub value: Value,
 }
 
@@ -52,6 +54,7 @@ pub fn parse_value(text: &str) -> Value {
 }
 
 impl Setting {
+    /// Sets `path` to `value`.
     pub fn new(path: impl Into<String>, value: impl Into<Value>) -> Self {
         Setting {
             path: path.into(),

@@ -51,7 +51,9 @@ pub struct SurvivalPoint {
     pub survival: f64,
     /// 95% pointwise band (Greenwood's variance on the log-log scale).
     pub lower: f64,
+    /// Upper end of the 95% band.
     pub upper: f64,
+    /// Instances still waiting at the start of the bin.
     pub at_risk: u64,
 }
 
@@ -63,6 +65,7 @@ fn bump(counts: &mut Vec<u64>, bin: usize, by: u64) {
 }
 
 impl LatencyHistogram {
+    /// An instance updated after `latency`.
     pub fn record_event(&mut self, latency: SimDuration) {
         bump(
             &mut self.events,
@@ -81,6 +84,7 @@ impl LatencyHistogram {
         );
     }
 
+    /// Adds another histogram's counts to this one.
     pub fn merge(&mut self, other: &LatencyHistogram) {
         for (mine, theirs) in [
             (&mut self.events, &other.events),
@@ -94,10 +98,12 @@ impl LatencyHistogram {
         self.max_event = self.max_event.max(other.max_event);
     }
 
+    /// Instances that updated.
     pub fn event_count(&self) -> u64 {
         self.events.iter().sum()
     }
 
+    /// Instances censored (still waiting or gone).
     pub fn censored_count(&self) -> u64 {
         self.censored.iter().sum()
     }

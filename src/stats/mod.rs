@@ -36,15 +36,25 @@ pub fn t_critical_95(n: usize) -> Option<f64> {
 /// `ci95` need at least two.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
+    /// Observed values.
     pub n: u64,
+    /// Values that did not happen before the horizon.
     pub censored: u64,
+    /// Mean of the observed values.
     pub mean: Option<f64>,
+    /// Sample standard deviation.
     pub std: Option<f64>,
+    /// 95% confidence interval of the mean (Student's t).
     pub ci95: Option<[f64; 2]>,
+    /// Smallest observed value.
     pub min: Option<f64>,
+    /// 5th percentile.
     pub p5: Option<f64>,
+    /// Median.
     pub p50: Option<f64>,
+    /// 95th percentile.
     pub p95: Option<f64>,
+    /// Largest observed value.
     pub max: Option<f64>,
 }
 

@@ -26,8 +26,15 @@ pub use workspace::Workspace;
 /// `at`, the `index`-th of its replication.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Member {
+    /// The initial instance with this id.
     Initial(u64),
-    Arrival { index: u64, at: SimTime },
+    /// The `index`-th new install of the replication, arriving at `at`.
+    Arrival {
+        /// Its rank among the replication's new installs.
+        index: u64,
+        /// When it is installed.
+        at: SimTime,
+    },
 }
 
 /// New installs read their per-release draws from slots above every initial instance's,
@@ -60,6 +67,7 @@ fn pick(cdf: &[f64], u: f64) -> usize {
 }
 
 impl<'a> InstanceModel<'a> {
+    /// Prepares what every instance of `scenario` shares (segment and zone tables, windows open at each deploy).
     pub fn new(scenario: &'a Scenario, plan: &'a ReleasePlan) -> Self {
         let segments = &scenario.population.segments;
         let in_window = scenario
@@ -90,10 +98,12 @@ impl<'a> InstanceModel<'a> {
         }
     }
 
+    /// The scenario simulated.
     pub fn scenario(&self) -> &Scenario {
         self.scenario
     }
 
+    /// The versions and approval gates of the scenario's releases.
     pub fn plan(&self) -> &ReleasePlan {
         self.plan
     }

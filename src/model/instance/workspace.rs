@@ -50,6 +50,7 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// A workspace for replication `replication` of a run seeded `seed` with `releases` releases.
     pub fn new(seed: u64, replication: u64, releases: usize) -> Self {
         Workspace {
             seed,
