@@ -9,17 +9,16 @@
 //! test of every scenario is held at `alpha` by Holm's step-down procedure.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 
-use crate::model::{FigureRef, InstanceModel, LATENCY_QUANTILES, ReleasePlan, record};
+use crate::fingerprint::{hex, sha256_hex};
+use crate::model::{Figure, FigureRef, InstanceModel, LATENCY_QUANTILES, ReleasePlan, record};
 use crate::montecarlo::RunOutput;
-use crate::report::{Exporter, RunReport, Tool, standard_exporters};
 use crate::scenario::{ExpectStat, Scenario};
-use crate::stats::Summary;
+use crate::stats::{Summary, quantile_with_censoring};
 
 /// The version of the baseline file format; a newer one is refused.
 pub const BASELINE_SCHEMA: u32 = 1;
@@ -55,17 +54,6 @@ pub struct Baseline {
     pub figures: BTreeMap<String, Vec<Option<f64>>>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
 /// Every headline figure of every release.
 pub fn figure_refs(scenario: &Scenario) -> Vec<FigureRef> {
     use crate::model::Figure;
@@ -87,31 +75,15 @@ pub fn figure_refs(scenario: &Scenario) -> Vec<FigureRef> {
 }
 
 impl Baseline {
-    /// The baseline of a finished run and its report; `canonical_scenario` is the file's
-    /// JSON text in canonical form (see [`canonical_json`]).
+    /// The baseline of a finished run; `output_sha256` fingerprints its report files
+    /// (see `report::output_fingerprints`) and `canonical_scenario` is the file's JSON
+    /// text in canonical form (see [`canonical_json`](crate::scenario::input::canonical_json)).
     pub fn of(
         scenario: &Scenario,
         run: &RunOutput,
-        report: &mut RunReport,
+        output_sha256: BTreeMap<String, String>,
         canonical_scenario: &str,
     ) -> Baseline {
-        // The fingerprint leaves the tool version out, so a release of the tool that does
-        // not change behaviour keeps it; the report gets its version back afterwards.
-        let tool = std::mem::replace(
-            &mut report.report.tool,
-            Tool {
-                name: env!("CARGO_PKG_NAME"),
-                version: "",
-            },
-        );
-        let output_sha256 = standard_exporters()
-            .iter()
-            .map(|e| {
-                let e: &dyn Exporter = e.as_ref();
-                (e.file_name().to_string(), sha256(&e.to_bytes(report)))
-            })
-            .collect();
-        report.report.tool = tool;
         let mut figures: BTreeMap<String, Vec<Option<f64>>> = figure_refs(scenario)
             .into_iter()
             .map(|f| (f.name(&scenario.report.thresholds), run.figure_values(f)))
@@ -131,7 +103,7 @@ impl Baseline {
             schema_version: BASELINE_SCHEMA,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: scenario.name.clone(),
-            scenario_sha256: sha256(canonical_scenario.as_bytes()),
+            scenario_sha256: sha256_hex(canonical_scenario.as_bytes()),
             seed: scenario.seed,
             replications: run.replications.len() as u64,
             instances: scenario.population.instances,
@@ -140,14 +112,6 @@ impl Baseline {
             figures,
         }
     }
-}
-
-/// A scenario file's JSON in canonical form: keys sorted, compact, `$schema` dropped.
-pub fn canonical_json(mut value: serde_json::Value) -> String {
-    if let Some(o) = value.as_object_mut() {
-        o.remove("$schema");
-    }
-    value.to_string()
 }
 
 /// The hash of what happened to the first instances of replication 0, as OMNeT++'s
@@ -353,7 +317,6 @@ pub struct UnknownFigure {
 pub fn evaluate_expectations(
     scenario: &Scenario,
     run: &RunOutput,
-    report: &RunReport,
 ) -> Result<Vec<ExpectationResult>, UnknownFigure> {
     let releases = scenario.releases.len();
     scenario
@@ -371,7 +334,16 @@ pub fn evaluate_expectations(
                     index,
                     message: format!("{:?}: no such release (there are {releases})", e.figure),
                 })?;
-                let hours = report.report.releases[release].recommended_compat_window.hours;
+                // As the report computes it: the quantile over replications, censored
+                // replications counted as beyond every observed value.
+                let coexistence = run.figure_values(FigureRef {
+                    release,
+                    figure: Figure::Coexistence,
+                });
+                let hours = quantile_with_censoring(
+                    &coexistence,
+                    scenario.report.compat_window_quantile,
+                );
                 (hours, u64::from(hours.is_none()))
             } else {
                 let figure = FigureRef::parse(&e.figure, &scenario.report.thresholds, releases)

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::shard::ShardSpec;
+
 /// How long will old and new versions of a cloud app live side by side?
 #[derive(Debug, Parser)]
 #[command(name = "rollout-sim", version, about, long_about = None)]
@@ -26,6 +28,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run a grid over scenario values addressed by JSON path.
     Sweep(SweepArgs),
+    /// Merge the part files of a sharded run or sweep into the files the unsharded
+    /// command writes, byte for byte.
+    Merge(MergeArgs),
     /// Check scenarios against stored baselines and their `expect` assertions (exit 1
     /// on drift).
     Check(CheckArgs),
@@ -117,6 +122,12 @@ pub struct RunArgs {
     /// output directory (small runs only: at most a million instance lives).
     #[arg(long)]
     pub events: bool,
+    /// Run only shard I of N (from 0) of the replications and write the part file
+    /// `part-I-of-N.jsonl` into --out [default: output/<scenario name>-parts]; `merge`
+    /// joins the parts. I/N, slurm (from the job array's variables) or indexed:N (from
+    /// JOB_COMPLETION_INDEX).
+    #[arg(long, value_name = "I/N|slurm|indexed:N", value_parser = parse_shard)]
+    pub shard: Option<ShardSpec>,
     #[command(flatten)]
     pub sim: SimOptions,
 }
@@ -152,8 +163,36 @@ pub struct SweepArgs {
     /// Replace the output directory even when it holds files rollout-sim did not write.
     #[arg(long)]
     pub force: bool,
+    /// Run only shard I of N (from 0) of the grid points x replications and write the
+    /// part file `part-I-of-N.jsonl` into --out [default: output/sweep-<scenario
+    /// name>-parts]; `merge` joins the parts. I/N, slurm or indexed:N.
+    #[arg(long, value_name = "I/N|slurm|indexed:N", value_parser = parse_shard)]
+    pub shard: Option<ShardSpec>,
     #[command(flatten)]
     pub sim: SimOptions,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Part files, or folders whose part-*-of-*.jsonl files are all merged.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Output directory [default: what the unsharded command writes to].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the output directory even when it holds files rollout-sim did not write.
+    #[arg(long)]
+    pub force: bool,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Print nothing on stdout or stderr unless there is an error.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_shard(text: &str) -> Result<ShardSpec, String> {
+    ShardSpec::parse(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, clap::Args)]

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use super::{Bar, CheckArgs, overrides, pool};
+use super::{Bar, CheckArgs, expand_folders, overrides, pool};
 use crate::check::{self, BASELINE_SCHEMA, Baseline, FigureTest};
 use crate::montecarlo;
-use crate::report::RunReport;
 use crate::report::check_out::{CheckReport, ScenarioCheck, Verdict};
+use crate::report::{RunReport, output_fingerprints};
 use crate::scenario::{self, Scenario, input};
 
 /// Runs the check; `Ok(true)` when every scenario is identical or equivalent and every
@@ -25,7 +25,7 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
         .into_iter()
         .map(|path| {
             let s = scenario::load(&path, &ov)?;
-            let canonical = check::canonical_json(input::parse_json(&input::read_bounded(&path)?)?);
+            let canonical = input::canonical_json(input::parse_json(&input::read_bounded(&path)?)?);
             Ok((path, s, canonical))
         })
         .collect::<Result<_>>()?;
@@ -64,7 +64,7 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
     for (path, s, canonical) in &scenarios {
         let run = pool.install(|| montecarlo::run(s, &bar));
         let mut run_report = RunReport::build(s, &run, None);
-        let new = Baseline::of(s, &run, &mut run_report, canonical);
+        let new = Baseline::of(s, &run, output_fingerprints(&mut run_report), canonical);
         if args.update {
             let dir = args.baseline.as_deref().expect("clap requires --baseline");
             write_baseline(dir, &new)?;
@@ -85,7 +85,7 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
             expectations: Vec::new(),
             error: None,
         };
-        match check::evaluate_expectations(s, &run, &run_report) {
+        match check::evaluate_expectations(s, &run) {
             Ok(results) => entry.expectations = results,
             Err(e) => bail!("{}: {e}", path.display()),
         }
@@ -181,27 +181,10 @@ fn compare(base: &Baseline, new: &Baseline, exact: bool, entry: &mut ScenarioChe
 /// The scenario files named, folders expanded to their `*.json` (schemas excepted), in
 /// name order.
 fn scenario_files(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for path in args {
-        if path.is_dir() {
-            let mut files: Vec<PathBuf> = fs::read_dir(path)
-                .with_context(|| format!("{}: cannot list the folder", path.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.extension().is_some_and(|e| e == "json")
-                        && !p.to_string_lossy().ends_with(".schema.json")
-                })
-                .collect();
-            files.sort();
-            out.extend(files);
-        } else {
-            out.push(path.clone());
-        }
-    }
-    if out.is_empty() {
-        bail!("no scenario files found in {:?}", args);
-    }
-    Ok(out)
+    let is_scenario = |p: &Path| {
+        p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".schema.json")
+    };
+    expand_folders(args, is_scenario, "scenario files (*.json)")
 }
 
 fn read_baseline(dir: &Path, s: &Scenario) -> Result<Baseline> {

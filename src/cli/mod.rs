@@ -22,22 +22,24 @@ macro_rules! outln {
 mod args;
 mod check;
 mod compare;
+mod merge;
 mod run;
 mod stats;
 mod sweep;
 mod trace;
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::CommandFactory;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use args::Cli;
 use args::{
-    CheckArgs, Command, CompareArgs, Format, RunArgs, SimOptions, SweepArgs, TraceArgs, TraceFormat,
+    CheckArgs, Command, CompareArgs, Format, MergeArgs, RunArgs, SimOptions, SweepArgs, TraceArgs,
+    TraceFormat,
 };
 
 use crate::model::FigureRef;
@@ -64,6 +66,7 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Check(args) => match check::check(&args) {
             Ok(true) => return ExitCode::SUCCESS,
             Ok(false) => return ExitCode::from(EXIT_CHECK_FAILED),
@@ -229,4 +232,31 @@ impl Drop for Bar {
     fn drop(&mut self) {
         self.0.finish_and_clear();
     }
+}
+
+/// The files named, each folder replaced by its files that `keep` accepts, in name order;
+/// a folder with none of them is an error naming `what` it should hold.
+fn expand_folders(
+    paths: &[PathBuf],
+    keep: impl Fn(&Path) -> bool,
+    what: &str,
+) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("{}: cannot list the folder", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| keep(p))
+            .collect();
+        if files.is_empty() {
+            bail!("{}: holds no {what}", path.display());
+        }
+        files.sort();
+        out.extend(files);
+    }
+    Ok(out)
 }

@@ -22,6 +22,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::fingerprint::sha256_hex;
 use crate::model::ReleaseFigures;
 use crate::montecarlo::PrecisionOutcome;
 use crate::montecarlo::RunOutput;
@@ -135,6 +136,28 @@ impl<R> dyn Exporter<R> + '_ {
         self.write(report, &mut buf).expect("writing to memory");
         buf
     }
+}
+
+/// SHA-256 of each file [`standard_exporters`] write, the tool version left out: a
+/// release of the tool that does not change behaviour keeps the fingerprints (for
+/// regression baselines). The report gets its version back afterwards.
+pub fn output_fingerprints(report: &mut RunReport) -> BTreeMap<String, String> {
+    let tool = std::mem::replace(
+        &mut report.report.tool,
+        Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: "",
+        },
+    );
+    let fingerprints = standard_exporters()
+        .iter()
+        .map(|e| {
+            let e: &dyn Exporter = e.as_ref();
+            (e.file_name().to_string(), sha256_hex(&e.to_bytes(report)))
+        })
+        .collect();
+    report.report.tool = tool;
+    fingerprints
 }
 
 /// Every file a run writes, in a fixed order.

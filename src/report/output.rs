@@ -65,7 +65,16 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     }
 }
 
-/// Staging folders of this process, removed by the signal handler on Ctrl-C or SIGTERM.
+/// The folders that creating `dir` would create, innermost first: the order in which
+/// they are removed again on failure.
+fn missing_folders(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .filter(|a| !a.as_os_str().is_empty() && !a.exists())
+        .map(Path::to_path_buf)
+        .collect()
+}
+
+/// Staging folders (and files) of this process, removed by the signal handler on Ctrl-C or SIGTERM.
 static LIVE_STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Removes every staging folder this process still has; called on SIGINT and SIGTERM.
@@ -77,7 +86,12 @@ pub fn remove_live_staging() {
     for dir in dirs {
         // A writer may still add a file between listing and removal: try again.
         for _ in 0..5 {
-            if fs::remove_dir_all(&dir).is_ok() || !dir.exists() {
+            let removed = if dir.is_dir() {
+                fs::remove_dir_all(&dir)
+            } else {
+                fs::remove_file(&dir)
+            };
+            if removed.is_ok() || !dir.exists() {
                 break;
             }
         }
@@ -225,12 +239,7 @@ impl OutputDir {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .to_path_buf();
-        // Innermost first, the order in which they are removed again on failure.
-        let created: Vec<PathBuf> = parent
-            .ancestors()
-            .filter(|a| !a.as_os_str().is_empty() && !a.exists())
-            .map(Path::to_path_buf)
-            .collect();
+        let created = missing_folders(&parent);
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
         // Built before anything is created, so that dropping it on any failure below
         // removes what was created.
@@ -359,6 +368,61 @@ impl Drop for OutputDir {
             }
         }
     }
+}
+
+/// Writes one file as `dir/name` with `write`, next to whatever else `dir` holds
+/// (several processes may write their own files into one folder at once): staged under
+/// a hidden name, synced and renamed into place. Every check comes before `write` runs,
+/// so `write` may do the work whose result it writes. An existing `dir/name` is replaced only when
+/// `is_ours` recognises its first bytes as a file rollout-sim writes, or with `force`; on
+/// any failure nothing is left behind, not even the folders created for it.
+pub fn write_single_file(
+    dir: &Path,
+    name: &str,
+    force: bool,
+    is_ours: impl Fn(&[u8]) -> bool,
+    write: impl FnOnce(&mut fs::File) -> io::Result<()>,
+) -> Result<(), OutputError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(OutputError::NotAFolder {
+            path: dir.to_path_buf(),
+        });
+    }
+    let target = dir.join(name);
+    if let Ok(meta) = fs::symlink_metadata(&target) {
+        let ours = meta.is_file() && {
+            let mut head = Vec::new();
+            fs::File::open(&target)
+                .and_then(|f| io::Read::read_to_end(&mut io::Read::take(f, 1 << 16), &mut head))
+                .is_ok()
+                && is_ours(&head)
+        };
+        if !(ours || force && meta.is_file()) {
+            return Err(OutputError::Foreign {
+                path: dir.to_path_buf(),
+                foreign: vec![name.to_string()],
+            });
+        }
+    }
+    let created = missing_folders(dir);
+    let staging = dir.join(format!(".{name}.partial-{}", std::process::id()));
+    let result = (|| {
+        fs::create_dir_all(dir).map_err(at(dir))?;
+        register(&staging);
+        let mut file = fs::File::create_new(&staging).map_err(at(&staging))?;
+        write(&mut file)
+            .and_then(|()| file.sync_all())
+            .map_err(at(&staging))?;
+        fs::rename(&staging, &target).map_err(at(&target))
+    })();
+    unregister(&staging);
+    if result.is_err() {
+        let _ = fs::remove_file(&staging);
+        for d in &created {
+            let _ = fs::remove_dir(d);
+        }
+    }
+    result
 }
 
 /// Renders one exporter's output to a string (for stdout).

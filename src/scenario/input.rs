@@ -60,6 +60,14 @@ pub fn read_bounded(path: &Path) -> Result<String, InputError> {
     })
 }
 
+/// A scenario file's JSON in canonical form: keys sorted, compact, `$schema` dropped.
+pub fn canonical_json(mut value: serde_json::Value) -> String {
+    if let Some(o) = value.as_object_mut() {
+        o.remove("$schema");
+    }
+    value.to_string()
+}
+
 /// Parses JSON text, refusing an object that repeats a key.
 pub fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(text);

@@ -494,11 +494,15 @@ pub fn json_schema() -> String {
 
 /// Reads, overrides and validates a scenario file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
-    let text = input::read_bounded(path).map_err(|source| ScenarioError::Unreadable {
+    parse(&read(path)?, path, overrides)
+}
+
+/// Reads a scenario file's text (bounded, regular files only), for [`parse`].
+pub fn read(path: &Path) -> Result<String, ScenarioError> {
+    input::read_bounded(path).map_err(|source| ScenarioError::Unreadable {
         file: path.to_path_buf(),
         source,
-    })?;
-    parse(&text, path, overrides)
+    })
 }
 
 /// Parses scenario text; `file` names it in error messages.

@@ -84,6 +84,40 @@ impl LatencyHistogram {
         );
     }
 
+    /// A histogram from its bin counts and longest latency (as [`counts`](Self::counts)
+    /// gives them), e.g. read back from a part file.
+    pub fn from_counts(
+        events: Vec<u64>,
+        censored: Vec<u64>,
+        max_event: Option<SimDuration>,
+    ) -> LatencyHistogram {
+        LatencyHistogram {
+            events,
+            censored,
+            max_event,
+        }
+    }
+
+    /// Whether the counts can be read without overflow: no bin past the longest
+    /// representable latency, and a total that fits in 64 bits (true of every histogram
+    /// a run builds; checked for histograms read back from files).
+    pub fn is_well_formed(&self) -> bool {
+        let bins = bin_of(i64::MAX as u64) + 1;
+        self.events.len() <= bins
+            && self.censored.len() <= bins
+            && self
+                .events
+                .iter()
+                .chain(&self.censored)
+                .try_fold(0u64, |sum, c| sum.checked_add(*c))
+                .is_some()
+    }
+
+    /// The bin counts of updates and of censorings, and the longest latency.
+    pub fn counts(&self) -> (&[u64], &[u64], Option<SimDuration>) {
+        (&self.events, &self.censored, self.max_event)
+    }
+
     /// Adds another histogram's counts to this one.
     pub fn merge(&mut self, other: &LatencyHistogram) {
         for (mine, theirs) in [
@@ -93,7 +127,10 @@ impl LatencyHistogram {
             if mine.len() < theirs.len() {
                 mine.resize(theirs.len(), 0);
             }
-            mine.iter_mut().zip(theirs).for_each(|(m, t)| *m += t);
+            // Saturating: counts read back from part files are input too.
+            mine.iter_mut()
+                .zip(theirs)
+                .for_each(|(m, t)| *m = m.saturating_add(*t));
         }
         self.max_event = self.max_event.max(other.max_event);
     }

@@ -13,3 +13,5 @@ mod platform_rules;
 mod presets_churn_and_traces;
 mod properties;
 mod regression_check;
+mod sharding;
+mod slurm;

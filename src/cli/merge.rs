@@ -1,0 +1,115 @@
+//! `rollout-sim merge`: the part files of a sharded run or sweep, joined into the files
+//! the unsharded command writes.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use super::run::{Finish, publish_run};
+use super::sweep::{point_scenarios, publish_sweep, sweep_point};
+use super::{MergeArgs, expand_folders};
+use crate::report::RunReport;
+use crate::report::output::OutputDir;
+use crate::scenario;
+use crate::shard::{self, PartCommand, PartReader};
+use crate::sweep::grid;
+
+/// Grid point lines parsed, and grid points built, at once: two per core keeps every
+/// core busy while memory holds only a handful of grid points.
+fn batch() -> usize {
+    2 * rayon::current_num_threads()
+}
+
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    // Every part's header and job first: a mismatched set costs nothing.
+    let parts = part_files(&args.parts)?
+        .iter()
+        .map(|p| PartReader::open(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    shard::check_complete(&parts)?;
+    let command = parts[0].header().command;
+    let job = parts[0].job().clone();
+    let file = PathBuf::from(&job.scenario_file);
+    let base = job.overrides();
+    match command {
+        PartCommand::Run => {
+            let scenario = scenario::parse(&job.scenario_text, &file, &base)?;
+            let out_dir = args
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("output").join(&scenario.name));
+            let out =
+                OutputDir::prepare(&out_dir, args.force).context("cannot write the reports")?;
+            let mut output = None;
+            let sizes = [u64::from(scenario.replications)];
+            shard::merge_points(parts, &sizes, batch(), |points| {
+                for (p, reps, hists) in points {
+                    output = Some(shard::run_output(p, &scenario, reps, hists)?);
+                }
+                Ok(())
+            })?;
+            let output = output.expect("merge_points delivers every grid point");
+            let finish = Finish {
+                format: args.format,
+                quiet: args.quiet,
+                events: false,
+                stats: false,
+            };
+            publish_run(&scenario, &output, None, out, &finish)
+        }
+        PartCommand::Sweep => {
+            let axes = job.axes();
+            let points = grid(&axes);
+            let scenarios = point_scenarios(&job.scenario_text, &file, &base, &points)?;
+            let name = scenarios[0].name.clone();
+            let out_dir = args
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("output").join(format!("sweep-{name}")));
+            let out = OutputDir::prepare(&out_dir, args.force).context("cannot write the sweep")?;
+            let sizes: Vec<u64> = scenarios
+                .iter()
+                .map(|s| u64::from(s.replications))
+                .collect();
+            let mut sweep_points = Vec::with_capacity(points.len());
+            shard::merge_points(parts, &sizes, batch(), |batch| {
+                let built = batch
+                    .into_par_iter()
+                    .map(|(p, reps, hists)| {
+                        let run = shard::run_output(p, &scenarios[p], reps, hists)?;
+                        let report = RunReport::build(&scenarios[p], &run, None);
+                        Ok(sweep_point(p, &points[p], &report))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                sweep_points.extend(built);
+                Ok(())
+            })?;
+            publish_sweep(name, &axes, sweep_points, out, args.format, args.quiet)
+        }
+    }
+}
+
+/// The part files named, folders expanded to their `part-I-of-N.jsonl` files.
+fn part_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let is_part = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(is_part_name)
+    };
+    expand_folders(paths, is_part, "part files (part-I-of-N.jsonl)")
+}
+
+/// `part-I-of-N.jsonl` with decimal I and N.
+fn is_part_name(name: &str) -> bool {
+    let Some(middle) = name
+        .strip_prefix("part-")
+        .and_then(|n| n.strip_suffix(".jsonl"))
+    else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    middle
+        .split_once("-of-")
+        .is_some_and(|(i, n)| digits(i) && digits(n))
+}

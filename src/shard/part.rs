@@ -1,0 +1,554 @@
+//! The part file: what one shard ran, streamed to disk one grid point at a time and
+//! read back with its size and checksum checked.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Shard, ShardError};
+use crate::fingerprint::{self, sha256_hex};
+use crate::model::{ReleaseFigures, ReplicationResult};
+use crate::montecarlo::RunOutput;
+use crate::scenario::input::{self, canonical_json};
+use crate::scenario::{Overrides, Setting};
+use crate::stats::LatencyHistogram;
+use crate::sweep::Axis;
+use crate::time::{SimDuration, SimTime};
+
+/// The first key of every part file's header.
+pub const PART_FORMAT: &str = "rollout-sim part";
+
+/// The version of the part file format.
+pub const PART_SCHEMA: u32 = 1;
+
+/// Which command a part belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PartCommand {
+    /// `rollout-sim run`.
+    Run,
+    /// `rollout-sim sweep`.
+    Sweep,
+}
+
+/// Everything needed to rebuild the scenarios of a job without its files.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// The scenario file as given on the command line (for messages).
+    pub scenario_file: String,
+    /// The scenario file's text.
+    pub scenario_text: String,
+    /// `--seed`, if given.
+    pub seed: Option<u64>,
+    /// `--replications`, if given.
+    pub replications: Option<u64>,
+    /// `--instances`, if given.
+    pub instances: Option<u64>,
+    /// `--set PATH=VALUE`, in order.
+    pub settings: Vec<(String, Value)>,
+    /// A sweep's axes (path, values), in order; empty for a run.
+    pub axes: Vec<(String, Vec<Value>)>,
+}
+
+impl Job {
+    /// The job of `scenario_file` (whose text is `scenario_text`) under `overrides`, with
+    /// a sweep's `axes`.
+    pub fn new(
+        scenario_file: &Path,
+        scenario_text: String,
+        overrides: &Overrides,
+        axes: &[Axis],
+    ) -> Job {
+        Job {
+            scenario_file: scenario_file.display().to_string(),
+            scenario_text,
+            seed: overrides.seed,
+            replications: overrides.replications,
+            instances: overrides.instances,
+            settings: overrides
+                .settings
+                .iter()
+                .map(|s| (s.path.clone(), s.value.clone()))
+                .collect(),
+            axes: axes
+                .iter()
+                .map(|a| (a.path.clone(), a.values.clone()))
+                .collect(),
+        }
+    }
+
+    /// The overrides the job ran with.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            seed: self.seed,
+            replications: self.replications,
+            instances: self.instances,
+            settings: self
+                .settings
+                .iter()
+                .map(|(p, v)| Setting::new(p.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// The sweep's axes.
+    pub fn axes(&self) -> Vec<Axis> {
+        self.axes
+            .iter()
+            .map(|(path, values)| Axis {
+                path: path.clone(),
+                values: values.clone(),
+            })
+            .collect()
+    }
+
+    /// SHA-256 of the scenario file's canonical JSON (as baselines fingerprint it).
+    pub fn scenario_sha256(&self) -> String {
+        let canonical = input::parse_json(&self.scenario_text)
+            .map(canonical_json)
+            .unwrap_or_else(|_| self.scenario_text.clone());
+        sha256_hex(canonical.as_bytes())
+    }
+
+    /// SHA-256 of the whole job: the scenario and every override and axis.
+    pub fn sha256(&self) -> String {
+        let mut job = self.clone();
+        job.scenario_text = self.scenario_sha256();
+        job.scenario_file = String::new();
+        sha256_hex(
+            serde_json::to_string(&job)
+                .expect("a job serialises")
+                .as_bytes(),
+        )
+    }
+}
+
+/// The header line of a part file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartHeader {
+    /// Always [`PART_FORMAT`].
+    pub format: String,
+    /// [`PART_SCHEMA`].
+    pub schema_version: u32,
+    /// The rollout-sim version that wrote the part.
+    pub tool_version: String,
+    /// The command sharded.
+    pub command: PartCommand,
+    /// The scenario's name.
+    pub scenario: String,
+    /// SHA-256 of the scenario file's canonical JSON.
+    pub scenario_sha256: String,
+    /// SHA-256 of the job (scenario, overrides, axes).
+    pub job_sha256: String,
+    /// The run's seed (the scenario's, or `--seed`).
+    pub seed: u64,
+    /// Which shard.
+    pub shard: Shard,
+    /// Work items in the whole job.
+    pub total_items: u64,
+    /// The block of work items this part holds.
+    pub items: [u64; 2],
+    /// Bytes after the header line.
+    pub payload_bytes: u64,
+    /// SHA-256 of the bytes after the header line.
+    pub payload_sha256: String,
+}
+
+/// One grid point's share of a part.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointPart {
+    /// The grid point (0 for a run).
+    pub point: usize,
+    /// The replications this part ran at the point, in index order.
+    pub replications: Vec<ReplicationPart>,
+    /// Per release, the latency histogram of those replications.
+    pub latency: Vec<HistogramPart>,
+}
+
+/// A replication's result as a part file stores it (times in milliseconds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationPart {
+    /// The replication's index.
+    pub index: u64,
+    /// Per release: publication time.
+    pub published_ms: Vec<i64>,
+    /// Per release: its figures.
+    pub releases: Vec<FiguresPart>,
+    /// `[sample][version]` instance counts.
+    pub mix: Vec<u32>,
+    /// `[sample][version]` weight units (empty: unweighted).
+    pub mix_weight: Vec<i64>,
+    /// Instances below the cut-off version at the cut-off.
+    pub cutoff_affected: Option<u64>,
+    /// Events processed.
+    pub events: u64,
+    /// Most events pending at once.
+    pub peak_pending: usize,
+    /// Per release: latency at the kept quantiles.
+    pub latency_quantiles_ms: Vec<[Option<i64>; 2]>,
+}
+
+/// One release's figures in one replication (durations in milliseconds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FiguresPart {
+    /// [`ReleaseFigures::published_after`].
+    pub published_after_ms: Option<i64>,
+    /// [`ReleaseFigures::time_to_share`].
+    pub time_to_share_ms: Vec<Option<i64>>,
+    /// [`ReleaseFigures::time_to_weighted_share`].
+    pub time_to_weighted_share_ms: Vec<Option<i64>>,
+    /// [`ReleaseFigures::coexistence`].
+    pub coexistence_ms: Option<i64>,
+    /// [`ReleaseFigures::left_behind`].
+    pub left_behind: Option<u64>,
+}
+
+/// A latency histogram's counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistogramPart {
+    /// Updates per bin.
+    pub events: Vec<u64>,
+    /// Censorings per bin.
+    pub censored: Vec<u64>,
+    /// The longest latency, in milliseconds.
+    pub max_event_ms: Option<i64>,
+}
+
+fn ms(d: Option<SimDuration>) -> Option<i64> {
+    d.map(SimDuration::as_millis)
+}
+
+fn dur(ms: Option<i64>) -> Option<SimDuration> {
+    ms.map(SimDuration::from_millis)
+}
+
+impl From<&ReplicationResult> for ReplicationPart {
+    fn from(r: &ReplicationResult) -> Self {
+        ReplicationPart {
+            index: r.index,
+            published_ms: r.published.iter().map(|t| t.as_millis()).collect(),
+            releases: r
+                .releases
+                .iter()
+                .map(|f| FiguresPart {
+                    published_after_ms: ms(f.published_after),
+                    time_to_share_ms: f.time_to_share.iter().map(|d| ms(*d)).collect(),
+                    time_to_weighted_share_ms: f
+                        .time_to_weighted_share
+                        .iter()
+                        .map(|d| ms(*d))
+                        .collect(),
+                    coexistence_ms: ms(f.coexistence),
+                    left_behind: f.left_behind,
+                })
+                .collect(),
+            mix: r.mix.clone(),
+            mix_weight: r.mix_weight.clone(),
+            cutoff_affected: r.cutoff_affected,
+            events: r.events,
+            peak_pending: r.peak_pending,
+            latency_quantiles_ms: r.latency_quantiles.iter().map(|q| q.map(ms)).collect(),
+        }
+    }
+}
+
+impl From<ReplicationPart> for ReplicationResult {
+    fn from(r: ReplicationPart) -> Self {
+        ReplicationResult {
+            index: r.index,
+            published: r
+                .published_ms
+                .into_iter()
+                .map(SimTime::from_millis)
+                .collect(),
+            releases: r
+                .releases
+                .into_iter()
+                .map(|f| ReleaseFigures {
+                    published_after: dur(f.published_after_ms),
+                    time_to_share: f.time_to_share_ms.into_iter().map(dur).collect(),
+                    time_to_weighted_share: f
+                        .time_to_weighted_share_ms
+                        .into_iter()
+                        .map(dur)
+                        .collect(),
+                    coexistence: dur(f.coexistence_ms),
+                    left_behind: f.left_behind,
+                })
+                .collect(),
+            mix: r.mix,
+            mix_weight: r.mix_weight,
+            cutoff_affected: r.cutoff_affected,
+            events: r.events,
+            peak_pending: r.peak_pending,
+            latency_quantiles: r
+                .latency_quantiles_ms
+                .into_iter()
+                .map(|q| q.map(dur))
+                .collect(),
+        }
+    }
+}
+
+impl From<&LatencyHistogram> for HistogramPart {
+    fn from(h: &LatencyHistogram) -> Self {
+        let (events, censored, max_event) = h.counts();
+        HistogramPart {
+            events: events.to_vec(),
+            censored: censored.to_vec(),
+            max_event_ms: ms(max_event),
+        }
+    }
+}
+
+impl From<HistogramPart> for LatencyHistogram {
+    fn from(h: HistogramPart) -> Self {
+        LatencyHistogram::from_counts(h.events, h.censored, dur(h.max_event_ms))
+    }
+}
+
+impl PointPart {
+    /// The share of a run output that ran at grid point `point`.
+    pub fn of(point: usize, run: &RunOutput) -> PointPart {
+        PointPart {
+            point,
+            replications: run.replications.iter().map(ReplicationPart::from).collect(),
+            latency: run.latency.iter().map(HistogramPart::from).collect(),
+        }
+    }
+}
+
+impl PartHeader {
+    /// The header of shard `shard` of `job`: scenario `scenario` seeded `seed`, whose
+    /// block of the `total_items` work items the part holds. [`PartWriter::finish`]
+    /// fills in the size and checksum.
+    pub fn new(
+        command: PartCommand,
+        scenario: &str,
+        seed: u64,
+        shard: Shard,
+        total_items: u64,
+        job: &Job,
+    ) -> PartHeader {
+        let items = shard.range(total_items);
+        PartHeader {
+            format: PART_FORMAT.to_string(),
+            schema_version: PART_SCHEMA,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            command,
+            scenario: scenario.to_string(),
+            scenario_sha256: job.scenario_sha256(),
+            job_sha256: job.sha256(),
+            seed,
+            shard,
+            total_items,
+            items: [items.start, items.end],
+            payload_bytes: 0,
+            payload_sha256: String::new(),
+        }
+    }
+}
+
+/// The width of the header line, newline included: the header is written padded to it
+/// first and rewritten in place at the end, once the size and checksum of what follows
+/// are known, so a part streams to disk one grid point at a time.
+const HEADER_WIDTH: usize = 4096;
+
+/// A part file being written.
+pub struct PartWriter<'a, W: Write + Seek> {
+    out: &'a mut W,
+    header: PartHeader,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<'a, W: Write + Seek> PartWriter<'a, W> {
+    /// Writes a placeholder header and the job line.
+    pub fn start(out: &'a mut W, header: PartHeader, job: &Job) -> std::io::Result<Self> {
+        out.write_all(&[b' '; HEADER_WIDTH - 1])?;
+        out.write_all(b"\n")?;
+        let mut writer = PartWriter {
+            out,
+            header,
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
+        writer.line(job)?;
+        Ok(writer)
+    }
+
+    fn line(&mut self, value: &impl Serialize) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.hasher.update(&line);
+        self.bytes += line.len() as u64;
+        self.out.write_all(&line)
+    }
+
+    /// Writes one grid point's share.
+    pub fn point(&mut self, point: &PointPart) -> std::io::Result<()> {
+        self.line(point)
+    }
+
+    /// Rewrites the header with the size and checksum of everything after it.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.header.payload_bytes = self.bytes;
+        self.header.payload_sha256 = fingerprint::hex(&self.hasher.finalize());
+        let mut line = serde_json::to_vec(&self.header).map_err(std::io::Error::other)?;
+        if line.len() >= HEADER_WIDTH {
+            return Err(std::io::Error::other("a part header outgrew its line"));
+        }
+        line.resize(HEADER_WIDTH - 1, b' ');
+        line.push(b'\n');
+        self.out.seek(SeekFrom::Start(0))?;
+        self.out.write_all(&line)?;
+        self.out.seek(SeekFrom::End(0))?;
+        Ok(())
+    }
+}
+
+/// The longest header line read: far above any real header (a few hundred bytes).
+const MAX_HEADER_BYTES: u64 = 1 << 16;
+
+/// Tells whether a file's first bytes are a part file's header (so an existing file may
+/// be replaced by a new part, and nothing else).
+pub fn is_part_file(bytes: &[u8]) -> bool {
+    let line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    serde_json::from_slice::<PartHeader>(line).is_ok_and(|h| h.format == PART_FORMAT)
+}
+
+/// A part file being read: its header and job are read (and checked) on opening, its
+/// grid points one at a time, and its checksum once the last is read.
+pub struct PartReader {
+    path: PathBuf,
+    header: PartHeader,
+    job: Job,
+    reader: BufReader<File>,
+    hasher: Sha256,
+    line: Vec<u8>,
+}
+
+impl PartReader {
+    /// Opens a part file and reads its header and job line. Refuses anything that is not
+    /// a regular file holding a part of this format, whose size the header states.
+    pub fn open(path: &Path) -> Result<PartReader, ShardError> {
+        let bad = |message: String| ShardError::BadPart {
+            path: path.to_path_buf(),
+            message,
+        };
+        let io = |e: std::io::Error| bad(format!("cannot read the part: {e}"));
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if !meta.is_file() {
+            return Err(bad(
+                "is not a regular file; parts are the part-I-of-N.jsonl files shards write".into(),
+            ));
+        }
+        let mut reader = BufReader::new(File::open(path).map_err(io)?);
+        let mut line = Vec::new();
+        (&mut reader)
+            .take(MAX_HEADER_BYTES)
+            .read_until(b'\n', &mut line)
+            .map_err(io)?;
+        if line.pop() != Some(b'\n') {
+            return Err(bad("is not a part file: no header line".into()));
+        }
+        let header: PartHeader = serde_json::from_slice(&line)
+            .map_err(|e| bad(format!("is not a part file: its header is not valid ({e})")))?;
+        if header.format != PART_FORMAT {
+            return Err(bad(format!(
+                "is not a part file (format {:?})",
+                header.format
+            )));
+        }
+        if header.schema_version != PART_SCHEMA {
+            return Err(bad(format!(
+                "has part format {} but this rollout-sim reads {PART_SCHEMA}",
+                header.schema_version
+            )));
+        }
+        let payload_bytes = meta.len() - line.len() as u64 - 1;
+        if payload_bytes != header.payload_bytes {
+            return Err(bad(format!(
+                "is truncated or extended: it holds {payload_bytes} bytes after the header, the header says {}",
+                header.payload_bytes
+            )));
+        }
+        let mut part = PartReader {
+            path: path.to_path_buf(),
+            header,
+            job: Job::default(),
+            reader,
+            hasher: Sha256::new(),
+            line,
+        };
+        part.job = match part.next_line()? {
+            Some(line) => serde_json::from_slice(line)
+                .map_err(|e| part.corrupt(format!("its job line is not valid ({e})")))?,
+            None => return Err(part.corrupt("it has no job line".into())),
+        };
+        if part.job.sha256() != part.header.job_sha256 {
+            return Err(part.corrupt("its job does not match the header".into()));
+        }
+        Ok(part)
+    }
+
+    /// The part's header.
+    pub fn header(&self) -> &PartHeader {
+        &self.header
+    }
+
+    /// The job the part belongs to.
+    pub fn job(&self) -> &Job {
+        &self.job
+    }
+
+    /// Where the part was read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(super) fn corrupt(&self, message: String) -> ShardError {
+        ShardError::BadPart {
+            path: self.path.clone(),
+            message: format!("is corrupt: {message}"),
+        }
+    }
+
+    /// The next line after the header (newline dropped), hashed; `None` at the end.
+    fn next_line(&mut self) -> Result<Option<&[u8]>, ShardError> {
+        self.line.clear();
+        let read = self
+            .reader
+            .read_until(b'\n', &mut self.line)
+            .map_err(|e| self.corrupt(format!("cannot read it: {e}")))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.hasher.update(&self.line);
+        if self.line.pop() != Some(b'\n') {
+            return Err(self.corrupt("its last line is cut short".into()));
+        }
+        Ok(Some(&self.line))
+    }
+
+    /// The next grid point's line, unparsed (so several can be parsed at once); at the
+    /// end, `None` once the checksum holds.
+    pub(super) fn next_point_line(&mut self) -> Result<Option<Vec<u8>>, ShardError> {
+        match self.next_line()? {
+            Some(line) => Ok(Some(line.to_vec())),
+            None => {
+                let digest = fingerprint::hex(&std::mem::take(&mut self.hasher).finalize());
+                if digest != self.header.payload_sha256 {
+                    return Err(
+                        self.corrupt("its content does not match its SHA-256 in the header".into())
+                    );
+                }
+                Ok(None)
+            }
+        }
+    }
+}
