@@ -61,6 +61,19 @@ pub enum Format {
     Table,
     /// `report.json` on stdout.
     Json,
+    /// `summary.md` on stdout: the verdict and table in Markdown.
+    Markdown,
+}
+
+/// What a command draws for people beside its data files.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ChartOptions {
+    /// Write no charts and no HTML page (the data files, and summary.md for a run, only).
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Also write each chart as a PNG (1920x1080, for slides) beside its SVG.
+    #[arg(long, conflicts_with = "no_charts")]
+    pub png: bool,
 }
 
 /// Options shared by every command that simulates.
@@ -122,6 +135,8 @@ pub struct RunArgs {
     /// output directory (small runs only: at most a million instance lives).
     #[arg(long)]
     pub events: bool,
+    #[command(flatten)]
+    pub charts: ChartOptions,
     /// Run only shard I of N (from 0) of the replications and write the part file
     /// `part-I-of-N.jsonl` into --out [default: output/<scenario name>-parts]; `merge`
     /// joins the parts. I/N, slurm (from the job array's variables) or indexed:N (from
@@ -144,6 +159,8 @@ pub struct CompareArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
+    pub charts: ChartOptions,
+    #[command(flatten)]
     pub sim: SimOptions,
 }
 
@@ -163,6 +180,8 @@ pub struct SweepArgs {
     /// Replace the output directory even when it holds files rollout-sim did not write.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub charts: ChartOptions,
     /// Run only shard I of N (from 0) of the grid points x replications and write the
     /// part file `part-I-of-N.jsonl` into --out [default: output/sweep-<scenario
     /// name>-parts]; `merge` joins the parts. I/N, slurm or indexed:N.
@@ -186,6 +205,8 @@ pub struct MergeArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub charts: ChartOptions,
     /// Print nothing on stdout or stderr unless there is an error.
     #[arg(long, short)]
     pub quiet: bool,

@@ -7,11 +7,13 @@ use anyhow::{Context, Result, bail};
 use super::{Bar, CompareArgs, overrides, pool, precision_target};
 use crate::compare::compare as compare_runs;
 use crate::montecarlo::{self, Precision, RunOutput};
+use crate::report::charts::{chart_files, compare_charts};
 use crate::report::comparison::{
     ComparisonCsv, ComparisonJson, ComparisonReport, render_comparison_table,
 };
+use crate::report::html::comparison_page;
 use crate::report::output::OutputDir;
-use crate::report::{Exporter, precision_line};
+use crate::report::{Exporter, RunReport, precision_line};
 use crate::scenario::{self, Scenario};
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
@@ -120,6 +122,23 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         vec![Box::new(ComparisonJson), Box::new(ComparisonCsv)];
     out.write_reports(&report, &exporters)
         .context("cannot write the comparison")?;
+    if !args.charts.no_charts {
+        let run_reports: Vec<RunReport> = runs
+            .iter()
+            .map(|(s, run)| RunReport::build(s, run, None))
+            .collect();
+        let refs: Vec<&RunReport> = run_reports.iter().collect();
+        let drawn = compare_charts(&report, &refs);
+        let mut files = chart_files(&drawn, args.charts.png);
+        files.push((
+            "comparison.html".into(),
+            comparison_page(&report, &drawn).into_bytes(),
+        ));
+        for (name, bytes) in files {
+            out.write_file(&name, |w| w.write_all(&bytes))
+                .context("cannot write the comparison")?;
+        }
+    }
     out.publish().context("cannot write the comparison")?;
     if !args.sim.quiet {
         out!("{}", render_comparison_table(&report));

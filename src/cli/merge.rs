@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
 use super::run::{Finish, publish_run};
 use super::sweep::{point_scenarios, publish_sweep, sweep_point};
-use super::{MergeArgs, expand_folders};
+use super::{Format, MergeArgs, expand_folders};
 use crate::report::RunReport;
 use crate::report::output::OutputDir;
 use crate::scenario;
@@ -55,10 +55,16 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
                 quiet: args.quiet,
                 events: false,
                 stats: false,
+                charts: args.charts,
             };
             publish_run(&scenario, &output, None, out, &finish)
         }
         PartCommand::Sweep => {
+            if args.format == Format::Markdown {
+                bail!(
+                    "--format markdown is for runs; a sweep prints its table or, with --format json, sweep.json"
+                );
+            }
             let axes = job.axes();
             let points = grid(&axes);
             let scenarios = point_scenarios(&job.scenario_text, &file, &base, &points)?;
@@ -85,7 +91,15 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
                 sweep_points.extend(built);
                 Ok(())
             })?;
-            publish_sweep(name, &axes, sweep_points, out, args.format, args.quiet)
+            publish_sweep(
+                name,
+                &axes,
+                sweep_points,
+                out,
+                args.charts,
+                args.format,
+                args.quiet,
+            )
         }
     }
 }

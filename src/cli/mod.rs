@@ -38,8 +38,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use args::Cli;
 use args::{
-    CheckArgs, Command, CompareArgs, Format, MergeArgs, RunArgs, SimOptions, SweepArgs, TraceArgs,
-    TraceFormat,
+    ChartOptions, CheckArgs, Command, CompareArgs, Format, MergeArgs, RunArgs, SimOptions,
+    SweepArgs, TraceArgs, TraceFormat,
 };
 
 use crate::model::FigureRef;

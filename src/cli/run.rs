@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use super::{Bar, Format, RunArgs, overrides, pool, precision_target, stats};
+use super::{Bar, ChartOptions, Format, RunArgs, overrides, pool, precision_target, stats};
 use crate::montecarlo::{self, PrecisionOutcome, RunOutput};
 use crate::report::events::write_event_log;
 use crate::report::output::{self, OutputDir};
-use crate::report::{self, JsonReport, RunReport};
+use crate::report::{self, JsonReport, RunReport, SummaryMarkdown};
 use crate::scenario::{self, Scenario};
 use crate::shard::{self, Job, PartCommand, PartHeader, PartWriter, PointPart, Shard};
 
@@ -98,6 +98,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         quiet: args.sim.quiet,
         events: args.events,
         stats: args.stats,
+        charts: args.charts,
     };
     publish_run(&scenario, &output, precision, out, &finish)
 }
@@ -108,6 +109,7 @@ pub(super) struct Finish {
     pub quiet: bool,
     pub events: bool,
     pub stats: bool,
+    pub charts: ChartOptions,
 }
 
 /// Builds the run's reports, writes and publishes them, and prints the summary.
@@ -124,6 +126,12 @@ pub(super) fn publish_run(
     let output_started = Instant::now();
     out.write_reports(&report, &report::standard_exporters())
         .context("cannot write the reports")?;
+    for (name, bytes) in
+        report::presentation_files(&report, !finish.charts.no_charts, finish.charts.png)
+    {
+        out.write_file(&name, |w| w.write_all(&bytes))
+            .context("cannot write the reports")?;
+    }
     if finish.events {
         out.write_file("events.jsonl", |w| write_event_log(scenario, w))
             .context("cannot write the event log")?;
@@ -144,6 +152,7 @@ pub(super) fn publish_run(
                 outln!("\nfull results: {}", out_dir.display());
             }
             Format::Json => out!("{}", output::render(&JsonReport, &report)?),
+            Format::Markdown => out!("{}", output::render(&SummaryMarkdown, &report)?),
         }
     }
     Ok(())

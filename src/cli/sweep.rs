@@ -6,8 +6,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 
 use super::run::write_part;
-use super::{Bar, Format, SweepArgs, overrides, pool, precision_target};
+use super::{Bar, ChartOptions, Format, SweepArgs, overrides, pool, precision_target};
 use crate::montecarlo;
+use crate::report::charts::{chart_files, sweep_charts};
+use crate::report::html::sweep_page;
 use crate::report::output::{self, OutputDir};
 use crate::report::sweep_out::{SweepCsv, SweepJson, SweepPoint, SweepReport, render_sweep_table};
 use crate::report::{Exporter, RunReport};
@@ -143,6 +145,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         &axes,
         sweep_points,
         out,
+        args.charts,
         Format::Table,
         args.sim.quiet,
     )
@@ -190,6 +193,7 @@ pub(super) fn publish_sweep(
     axes: &[Axis],
     sweep_points: Vec<SweepPoint>,
     mut out: OutputDir,
+    charts: ChartOptions,
     format: Format,
     quiet: bool,
 ) -> Result<()> {
@@ -202,6 +206,18 @@ pub(super) fn publish_sweep(
         vec![Box::new(SweepJson), Box::new(SweepCsv)];
     out.write_reports(&report, &exporters)
         .context("cannot write the sweep")?;
+    if !charts.no_charts {
+        let drawn = sweep_charts(&report);
+        let mut files = chart_files(&drawn, charts.png);
+        files.push((
+            "sweep.html".into(),
+            sweep_page(&report, &drawn).into_bytes(),
+        ));
+        for (name, bytes) in files {
+            out.write_file(&name, |w| w.write_all(&bytes))
+                .context("cannot write the sweep")?;
+        }
+    }
     let out_dir = out.target().to_path_buf();
     out.publish().context("cannot write the sweep")?;
     if !quiet {
@@ -211,6 +227,7 @@ pub(super) fn publish_sweep(
                 outln!("\nfull results: {}", out_dir.display());
             }
             Format::Json => out!("{}", output::render(&SweepJson, &report)?),
+            Format::Markdown => out!("{}", render_sweep_table(&report)),
         }
     }
     Ok(())

@@ -344,3 +344,40 @@ pub fn render_comparison_table(report: &ComparisonReport) -> String {
     );
     out
 }
+
+/// The comparison's verdict: each alternative's significant differences in the
+/// coexistence window and the time to 90%, or that there are none.
+pub fn comparison_verdicts(report: &ComparisonReport) -> Vec<String> {
+    let mut out: Vec<String> = report
+        .entries
+        .iter()
+        .filter(|e| e.figure == "coexistence_hours" || e.figure == "time_to_share_hours[0.9]")
+        .filter(|e| e.difference.significant == Some(true))
+        .filter_map(|e| {
+            let mean = e.difference.mean?;
+            let [lo, hi] = e.difference.ci95?;
+            let what = if e.figure == "coexistence_hours" {
+                "the coexistence window"
+            } else {
+                "the time to 90% of instances"
+            };
+            Some(format!(
+                "{} {} {what} of release {} ({}) by {:.1} h against {} (95% CI {lo:.1} to {hi:.1} h, paired over {} replications).",
+                e.scenario,
+                if mean < 0.0 { "shortens" } else { "lengthens" },
+                e.release,
+                e.baseline_label,
+                mean.abs(),
+                report.baseline,
+                e.difference.pairs
+            ))
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(format!(
+            "No alternative changes the coexistence window or the time to 90% significantly against {} at these replications.",
+            report.baseline
+        ));
+    }
+    out
+}

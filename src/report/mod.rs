@@ -6,16 +6,20 @@
 //! directory.
 //! Nothing here knows about the command line.
 
+pub mod charts;
 pub mod check_out;
 pub mod comparison;
 pub mod events;
+pub mod html;
 mod json;
 mod latency_csv;
+mod markdown;
 pub mod output;
 mod survival_csv;
 pub mod sweep_out;
 mod table;
 mod timeseries_csv;
+pub mod verdict;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -32,8 +36,10 @@ use crate::stats::{
 };
 use crate::time::SimDuration;
 
+pub use html::HtmlReport;
 pub use json::JsonReport;
 pub use latency_csv::LatencyCsv;
+pub use markdown::SummaryMarkdown;
 pub use survival_csv::SurvivalCsv;
 pub use table::{precision_line, render_table};
 pub use timeseries_csv::TimeseriesCsv;
@@ -135,6 +141,93 @@ impl<R> dyn Exporter<R> + '_ {
         let mut buf = Vec::new();
         self.write(report, &mut buf).expect("writing to memory");
         buf
+    }
+}
+
+/// The files that present a run to people, beside the data files: `summary.md`, and
+/// with `charts` the charts under `charts/` (SVG, and PNG with `png`) and `report.html`,
+/// as (path under the output folder, bytes).
+pub fn presentation_files(report: &RunReport, charts: bool, png: bool) -> Vec<(String, Vec<u8>)> {
+    let exporters: Vec<Box<dyn Exporter>> = if charts {
+        vec![Box::new(SummaryMarkdown), Box::new(HtmlReport)]
+    } else {
+        vec![Box::new(SummaryMarkdown)]
+    };
+    let mut files: Vec<(String, Vec<u8>)> = exporters
+        .iter()
+        .map(|e| {
+            let e: &dyn Exporter = e.as_ref();
+            (e.file_name().to_string(), e.to_bytes(report))
+        })
+        .collect();
+    if charts {
+        files.extend(charts::chart_files(&charts::run_charts(report), png));
+    }
+    files
+}
+
+/// A mean over replications as the tables print it: marked `*` when some replications
+/// were censored, `censored` when all were.
+fn mean_marked(s: &Stat) -> String {
+    match (s.mean, s.censored) {
+        (None, _) => "censored".into(),
+        (Some(m), 0) => format!("{m:.1}"),
+        (Some(m), _) => format!("{m:.1}*"),
+    }
+}
+
+/// One release's row of the summary table that `summary.md` and `report.html` print,
+/// each cell as text (hours after the deploy).
+struct SummaryRow {
+    cells: [String; 11],
+}
+
+impl SummaryRow {
+    const HEADER: [&'static str; 11] = [
+        "#",
+        "release",
+        "version",
+        "approval",
+        "to 50%",
+        "to 90%",
+        "to 99%",
+        "coexistence",
+        "95% CI",
+        "recommended window",
+        "censored",
+    ];
+
+    /// Whether column `i` holds numbers (aligned right).
+    fn numeric(i: usize) -> bool {
+        !matches!(i, 1 | 2 | 3 | 8)
+    }
+
+    fn of(rel: &ReleaseReport) -> SummaryRow {
+        let share = |key: f64| {
+            rel.time_to_share_hours
+                .iter()
+                .find(|(k, _)| (k.0 - key).abs() < 1e-12)
+                .map_or("–".into(), |(_, s)| mean_marked(s))
+        };
+        let c = &rel.coexistence_hours;
+        SummaryRow {
+            cells: [
+                rel.index.to_string(),
+                rel.label.clone(),
+                format!("{} → {}", rel.from_version, rel.version),
+                if rel.needs_approval { "yes" } else { "no" }.into(),
+                share(0.5),
+                share(0.9),
+                share(0.99),
+                mean_marked(c),
+                c.ci95
+                    .map_or("–".into(), |[lo, hi]| format!("{lo:.1} to {hi:.1}")),
+                rel.recommended_compat_window
+                    .hours
+                    .map_or("–".into(), |h| format!("{h:.1}")),
+                format!("{}/{}", c.censored, c.n + c.censored),
+            ],
+        }
     }
 }
 
@@ -388,7 +481,24 @@ pub struct MixRow {
     pub mean_weighted_share: f64,
 }
 
-/// Everything the exporters and the table need.
+/// A release's adoption at one sample: the share of installed instances on its version
+/// or a later one, over replications.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Band {
+    /// Hours after the scenario's start.
+    pub hours: f64,
+    /// Mean share.
+    pub mean: f64,
+    /// 5th percentile of the share over replications.
+    pub p5: f64,
+    /// 95th percentile of the share over replications.
+    pub p95: f64,
+    /// Mean count of installed instances not yet on the release (what a cut-off at
+    /// this time would break).
+    pub mean_behind: f64,
+}
+
+/// Everything the exporters, the charts and the table need.
 pub struct RunReport {
     /// The `report.json` contract.
     pub report: Report,
@@ -398,6 +508,16 @@ pub struct RunReport {
     pub latency: Vec<LatencyHistogram>,
     /// The quantile of the recommended window (for the table's heading).
     pub compat_window_quantile: f64,
+    /// Per release, its adoption at every sample.
+    pub adoption: Vec<Vec<Band>>,
+    /// Per release, each replication's coexistence window in hours (`None`: censored).
+    pub coexistence: Vec<Vec<Option<f64>>>,
+    /// The sentences a planner acts on, release by release, then the cut-off's.
+    pub verdicts: Vec<String>,
+    /// The scenario's parameters in force: (name, value, where it comes from).
+    pub parameters: Vec<(String, String, String)>,
+    /// The report's threshold shares.
+    pub thresholds: Vec<f64>,
 }
 
 fn hours(d: Option<SimDuration>) -> Option<f64> {
@@ -413,7 +533,7 @@ impl RunReport {
     ) -> RunReport {
         let plan = &run.plan;
         let reps = &run.replications;
-        let releases = scenario
+        let releases: Vec<ReleaseReport> = scenario
             .releases
             .iter()
             .enumerate()
@@ -475,39 +595,167 @@ impl RunReport {
                 }
             })
             .collect();
-        RunReport {
-            report: Report {
-                schema_version: SCHEMA_VERSION,
-                tool: Tool::this(),
-                scenario: ScenarioInfo {
-                    name: scenario.name.clone(),
-                    platform: scenario.preset,
-                    seed: scenario.seed,
-                    replications: run.replications.len() as u32,
-                    instances: scenario.population.instances,
-                    start: scenario
-                        .start
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    horizon_hours: scenario.horizon.as_hours(),
-                },
-                releases,
-                precision: precision.map(PrecisionReport::from),
-                cutoff: scenario.policy.cutoff.map(|c| CutoffReport {
-                    at_hours: c.at.as_hours(),
-                    below: plan.cutoff_below.map(|v| v.to_string()).unwrap_or_default(),
-                    action: match c.action {
-                        crate::scenario::CutoffAction::Broken => "broken",
-                        crate::scenario::CutoffAction::Uninstall => "uninstall",
-                    },
-                    affected: Stat::of(reps.iter().map(|r| r.cutoff_affected.map(|n| n as f64))),
-                }),
-                warnings: warnings(scenario),
+        let adoption = adoption(scenario, run);
+        let coexistence: Vec<Vec<Option<f64>>> = (0..scenario.releases.len())
+            .map(|k| {
+                reps.iter()
+                    .map(|r| hours(r.releases[k].coexistence))
+                    .collect()
+            })
+            .collect();
+        let quantile = scenario.report.compat_window_quantile;
+        let mut verdicts: Vec<String> = releases
+            .iter()
+            .zip(&adoption)
+            .flat_map(|(r, a)| verdict::release_verdicts(scenario, r, a, quantile))
+            .collect();
+        let report = Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::this(),
+            scenario: ScenarioInfo {
+                name: scenario.name.clone(),
+                platform: scenario.preset,
+                seed: scenario.seed,
+                replications: run.replications.len() as u32,
+                instances: scenario.population.instances,
+                start: scenario
+                    .start
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                horizon_hours: scenario.horizon.as_hours(),
             },
+            releases,
+            precision: precision.map(PrecisionReport::from),
+            cutoff: scenario.policy.cutoff.map(|c| CutoffReport {
+                at_hours: c.at.as_hours(),
+                below: plan.cutoff_below.map(|v| v.to_string()).unwrap_or_default(),
+                action: match c.action {
+                    crate::scenario::CutoffAction::Broken => "broken",
+                    crate::scenario::CutoffAction::Uninstall => "uninstall",
+                },
+                affected: Stat::of(reps.iter().map(|r| r.cutoff_affected.map(|n| n as f64))),
+            }),
+            warnings: warnings(scenario),
+        };
+        verdicts.extend(report.cutoff.as_ref().map(verdict::cutoff_verdict));
+        RunReport {
+            report,
             mix: version_mix(scenario, run),
             latency: run.latency.clone(),
-            compat_window_quantile: scenario.report.compat_window_quantile,
+            compat_window_quantile: quantile,
+            adoption,
+            coexistence,
+            verdicts,
+            parameters: parameters(scenario),
+            thresholds: scenario.report.thresholds.clone(),
         }
     }
+}
+
+/// Per release and sample: the share of installed instances on the release's version or
+/// a later one, over replications.
+fn adoption(scenario: &Scenario, run: &RunOutput) -> Vec<Vec<Band>> {
+    let plan = &run.plan;
+    let versions = plan.version_count();
+    let samples = run
+        .replications
+        .first()
+        .map_or(0, |r| r.mix.len() / versions);
+    let every = scenario.report.sample_every.as_hours();
+    (0..plan.release_count())
+        .map(|k| {
+            let mut shares = Vec::with_capacity(run.replications.len());
+            (0..samples)
+                .map(|j| {
+                    shares.clear();
+                    let mut behind = 0.0;
+                    for r in &run.replications {
+                        let row = &r.mix[j * versions..(j + 1) * versions];
+                        let (mut on, mut all) = (0u64, 0u64);
+                        for (v, &c) in row.iter().enumerate() {
+                            all += u64::from(c);
+                            if plan.at_least(v, k) {
+                                on += u64::from(c);
+                            }
+                        }
+                        behind += (all - on) as f64;
+                        shares.push(if all == 0 {
+                            1.0
+                        } else {
+                            on as f64 / all as f64
+                        });
+                    }
+                    let n = shares.len().max(1) as f64;
+                    let mean = shares.iter().sum::<f64>() / n;
+                    shares.sort_by(f64::total_cmp);
+                    Band {
+                        hours: every * j as f64,
+                        mean,
+                        p5: quantile_sorted(&shares, 0.05).unwrap_or(mean),
+                        p95: quantile_sorted(&shares, 0.95).unwrap_or(mean),
+                        mean_behind: behind / n,
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The scenario's parameters in force, with where each comes from: the preset's
+/// documented values (marked when the scenario changed one), then the field.
+fn parameters(scenario: &Scenario) -> Vec<(String, String, String)> {
+    let mut rows = Vec::new();
+    if let Some(preset) = crate::scenario::presets::by_name(scenario.preset) {
+        let documented = preset.rows();
+        let in_force = crate::scenario::presets::Preset {
+            timing: scenario.timing.clone(),
+            ..preset
+        }
+        .rows();
+        for ((name, value, source), (_, documented_value, _)) in
+            in_force.into_iter().zip(documented)
+        {
+            let source = if value == documented_value {
+                source.to_string()
+            } else {
+                format!("set by the scenario ({documented_value} in the preset)")
+            };
+            rows.push((name.to_string(), value, source));
+        }
+    }
+    for s in &scenario.population.segments {
+        let a = &s.admin;
+        rows.push((
+            format!("segment {}", s.name),
+            format!(
+                "{:.0}% of instances; admins {}: approve {:.0}%, reject {:.0}%, ignore {:.0}%",
+                s.share * 100.0,
+                a.name,
+                a.approve * 100.0,
+                a.reject * 100.0,
+                (1.0 - a.approve - a.reject).max(0.0) * 100.0
+            ),
+            "scenario (assumption)".into(),
+        ));
+    }
+    let churn = scenario.population.churn;
+    if churn != Default::default() {
+        rows.push((
+            "churn".into(),
+            format!(
+                "{} installs per day, uninstall rate {} per day",
+                churn.installs_per_day, churn.uninstall_rate_per_day
+            ),
+            "scenario (assumption)".into(),
+        ));
+    }
+    if let Some(d) = scenario.policy.drop_old_support_after {
+        rows.push((
+            "policy.drop_old_support_after".into(),
+            d.to_string(),
+            "scenario".into(),
+        ));
+    }
+    rows
 }
 
 /// Mean and 5%/95% share of each version at each sample, over replications.

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{PrecisionReport, ReleaseReport, RunReport, Stat};
+use super::{PrecisionReport, RunReport, Stat, mean_marked};
 
 fn num(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{v:.1}"))
@@ -11,33 +11,6 @@ fn num(x: Option<f64>) -> String {
 fn ci(s: &Stat) -> String {
     s.ci95
         .map_or("-".into(), |[lo, hi]| format!("{lo:.1} to {hi:.1}"))
-}
-
-/// A sentence a vendor can act on.
-fn recommendation(r: &ReleaseReport, quantile: f64) -> String {
-    let pct = quantile * 100.0;
-    let w = &r.recommended_compat_window;
-    match w.hours {
-        Some(h) => {
-            let ci = match w.ci95 {
-                [Some(lo), Some(hi)] => format!("CI {lo:.1} to {hi:.1} h"),
-                [None, Some(hi)] => {
-                    format!("CI up to {hi:.1} h; more replications for a lower bound")
-                }
-                [Some(lo), None] => format!("CI from {lo:.1} h to beyond the horizon"),
-                [None, None] => "too few replications for a CI".to_string(),
-            };
-            format!(
-                "keep serving {} for {h:.1} h after the deploy ({pct:.0}% of replications; {ci})",
-                r.from_version
-            )
-        }
-        None => format!(
-            "no window can be recommended for {}: {}",
-            r.version,
-            w.reason.as_deref().unwrap_or("censored")
-        ),
-    }
 }
 
 /// How a `--precision` run ended, in one sentence.
@@ -54,15 +27,6 @@ pub fn precision_line(p: &PrecisionReport) -> String {
         "precision ({}): {} replications, half-width {achieved} (target {}){end}",
         p.figure, p.replications, p.target_half_width
     )
-}
-
-/// Mean of a summary, marked when some replications were censored.
-fn mean_marked(s: &Stat) -> String {
-    match (s.mean, s.censored) {
-        (None, _) => "censored".into(),
-        (Some(m), 0) => format!("{m:.1}"),
-        (Some(m), _) => format!("{m:.1}*"),
-    }
 }
 
 /// The run's report as a terminal table.
@@ -136,14 +100,8 @@ pub fn render_table(report: &RunReport) -> String {
          coexist.: until no active instance runs an older version; left behind: instances still older when\n\
          the vendor drops support (policy.drop_old_support_after).\n"
     );
-    for rel in &r.releases {
-        let _ = writeln!(
-            out,
-            "release {} ({}): {}",
-            rel.index,
-            rel.label,
-            recommendation(rel, report.compat_window_quantile)
-        );
+    for v in &report.verdicts {
+        let _ = writeln!(out, "{v}");
     }
     if let Some(p) = &r.precision {
         let _ = writeln!(out, "\n{}", precision_line(p));

@@ -19,6 +19,9 @@ pub struct Preset {
     pub timing: Timing,
     /// One line for `rollout-sim presets`.
     pub summary: &'static str,
+    /// What the documentation promises for an automatic update, for the verdicts to set
+    /// beside the simulated window; `None` when it promises nothing.
+    pub guidance: Option<&'static str>,
     /// Where each value comes from; the values themselves are read from `timing`, so
     /// the listing can never disagree with what a run uses.
     pub sources: &'static [(Param, &'static str)],
@@ -114,6 +117,9 @@ pub fn connect() -> Preset {
             migration_spread: None,
         },
         summary: "Atlassian Connect: descriptor polled every 5 h, instances poll UPM every 24 h",
+        guidance: Some(
+            "the Marketplace page says automatic updates reach every instance within 33 h (or two days to be safe)",
+        ),
         sources: &[
             (Param::DescriptorPoll, PAGE),
             (Param::UpmPoll, PAGE),
@@ -132,6 +138,9 @@ pub fn forge() -> Preset {
         numbering: NumberingRule::Forge,
         timing: connect().timing,
         summary: "Atlassian Forge: detected within minutes, automatic changes reach instances within minutes",
+        guidance: Some(
+            "the Marketplace page says automatic changes reach Forge instances within a few minutes",
+        ),
         sources: &[
             (
                 Param::ForgeDetection,
@@ -164,6 +173,7 @@ pub fn connect_2018() -> Preset {
         numbering: NumberingRule::Connect,
         timing,
         summary: "Atlassian Connect as documented in 2018: descriptor polled every minute, instances every 6 h, updates within 10 h",
+        guidance: Some("the 2018 documentation said updates reach every instance within 10 h"),
         sources: &[
             (Param::DescriptorPoll, DOCS_2018),
             (Param::UpmPoll, DOCS_2018),
@@ -188,6 +198,9 @@ pub fn connect_to_forge() -> Preset {
         numbering: NumberingRule::Forge,
         timing,
         summary: "A Connect app moved to Forge without new permissions, rolled out progressively over up to 120 h",
+        guidance: Some(
+            "the documentation says the migration reaches every installation within 120 h",
+        ),
         sources: &[
             (Param::ForgeDetection, "assumption (as forge)"),
             (

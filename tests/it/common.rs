@@ -114,3 +114,22 @@ pub fn connect_no_windows(instances: u64, replications: u64) -> Value {
     let doc = set(doc, "population.instances", json!(instances));
     set(doc, "replications", json!(replications))
 }
+
+/// Every file under `dir`, by its path relative to `dir`, with its bytes: a folder's
+/// whole content, to compare two outputs byte for byte.
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(name, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}

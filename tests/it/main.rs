@@ -10,6 +10,7 @@ mod file_safety;
 mod model_facts;
 mod permission_gate;
 mod platform_rules;
+mod presentation;
 mod presets_churn_and_traces;
 mod properties;
 mod regression_check;

@@ -32,18 +32,8 @@ fn cli() -> Command {
     Command::cargo_bin("rollout-sim").unwrap()
 }
 
-/// Every file under `dir` (names relative to it) with its bytes.
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
+    crate::common::tree(dir)
 }
 
 fn unsharded(command: &str, args: &[&str], out: &Path) {

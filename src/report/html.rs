@@ -1,0 +1,175 @@
+//! `report.html`: one self-contained page (inline SVG and CSS, nothing fetched, no
+//! script) with the verdict first, then the summary table, the charts, and the
+//! parameters and assumptions in force. It reads at 1280 px and prints on A4.
+
+use std::io::{self, Write};
+
+use html_escape::encode_text as esc;
+
+use super::charts::{Chart, run_charts};
+use super::comparison::{ComparisonReport, comparison_verdicts, render_comparison_table};
+use super::sweep_out::{SweepReport, render_sweep_table};
+use super::{Exporter, RunReport, SummaryRow};
+
+/// `report.html`.
+pub struct HtmlReport;
+
+/// The page's style: system fonts, readable widths, and print rules for A4.
+const STYLE: &str = "\
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;color:#1b1b1b;max-width:1180px;margin:2em auto;padding:0 1.5em;line-height:1.45}\
+h1{font-size:1.7em;margin-bottom:.2em}h2{font-size:1.3em;margin-top:1.8em;border-bottom:1px solid #ccc}\
+.meta{color:#555}.verdict{background:#f3f7fb;border-left:5px solid #0072b2;padding:.6em 1.2em}\
+.verdict li{margin:.35em 0}.warning{background:#fff4e5;border-left:5px solid #d55e00;padding:.6em 1.2em}\
+table{border-collapse:collapse;width:100%;font-size:.92em}th,td{border-bottom:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top}\
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
+figure{margin:1.5em 0;break-inside:avoid}figure svg{width:100%;height:auto;max-width:960px;display:block}\
+figcaption{color:#444;font-size:.92em;max-width:960px}\
+footer{margin-top:3em;color:#777;font-size:.85em}\
+@page{size:A4;margin:14mm}@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}h2{break-after:avoid}table{font-size:8.5pt}}";
+
+/// The figures of `charts`, each an inline SVG with its caption.
+pub fn figures(charts: &[Chart]) -> String {
+    charts
+        .iter()
+        .map(|c| {
+            format!(
+                "<figure id=\"chart-{}\">{}<figcaption>{}</figcaption></figure>\n",
+                esc(&c.name),
+                c.svg(),
+                esc(&c.caption)
+            )
+        })
+        .collect()
+}
+
+/// A whole page: `title`, a line of facts, then `body`.
+pub fn page(title: &str, meta: &str, body: &str, version: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{t}</h1>\n<p class=\"meta\">{m}</p>\n{body}<footer>Written by rollout-sim {v}. Same scenario and seed, same page, byte for byte.</footer>\n</body>\n</html>\n",
+        t = esc(title),
+        m = esc(meta),
+        v = esc(version),
+    )
+}
+
+impl Exporter for HtmlReport {
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        let r = &report.report;
+        let s = &r.scenario;
+        let mut body = String::from("<section class=\"verdict\"><h2>Verdict</h2><ul>\n");
+        for v in &report.verdicts {
+            body += &format!("<li>{}</li>\n", esc(v));
+        }
+        body += "</ul></section>\n";
+        for w in &r.warnings {
+            body += &format!(
+                "<p class=\"warning\"><strong>Warning:</strong> {}</p>\n",
+                esc(w)
+            );
+        }
+        body += "<h2>Summary</h2>\n<table>\n<tr>";
+        let class = |i: usize| {
+            if SummaryRow::numeric(i) {
+                " class=\"n\""
+            } else {
+                ""
+            }
+        };
+        for (i, h) in SummaryRow::HEADER.iter().enumerate() {
+            body += &format!("<th{}>{}</th>", class(i), esc(h));
+        }
+        body += "</tr>\n";
+        for rel in &r.releases {
+            body += "<tr>";
+            for (i, c) in SummaryRow::of(rel).cells.iter().enumerate() {
+                body += &format!("<td{}>{}</td>", class(i), esc(c));
+            }
+            body += "</tr>\n";
+        }
+        body += &format!(
+            "</table>\n<p class=\"meta\">Hours after each deploy, means over replications; * some replications censored (the event did not happen before the horizon). The recommended window is the {:.0}th percentile of the coexistence over replications.</p>\n",
+            report.compat_window_quantile * 100.0
+        );
+        body += "<h2>Charts</h2>\n";
+        body += &figures(&run_charts(report));
+        body += "<h2>Parameters and assumptions in force</h2>\n<table>\n<tr><th>parameter</th><th>value</th><th>source</th></tr>\n";
+        for (name, value, source) in &report.parameters {
+            body += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(name),
+                esc(value),
+                esc(source)
+            );
+        }
+        body += "</table>\n";
+        let meta = format!(
+            "{} on {}: {} instances, {} replications, seed {}, start {}, horizon {:.0} h.",
+            s.name, s.platform, s.instances, s.replications, s.seed, s.start, s.horizon_hours
+        );
+        out.write_all(
+            page(
+                &format!("rollout-sim: {}", s.name),
+                &meta,
+                &body,
+                r.tool.version,
+            )
+            .as_bytes(),
+        )
+    }
+}
+
+fn verdict_list(verdicts: &[String]) -> String {
+    let mut out = String::from("<section class=\"verdict\"><h2>Verdict</h2><ul>\n");
+    for v in verdicts {
+        out += &format!("<li>{}</li>\n", esc(v));
+    }
+    out + "</ul></section>\n"
+}
+
+/// `comparison.html`: the comparison's verdict, its table, and its charts.
+pub fn comparison_page(report: &ComparisonReport, charts: &[Chart]) -> String {
+    let mut body = verdict_list(&comparison_verdicts(report));
+    body += &format!(
+        "<h2>Paired differences</h2>\n<pre>{}</pre>\n<h2>Charts</h2>\n{}",
+        esc(&render_comparison_table(report)),
+        figures(charts)
+    );
+    let meta = format!(
+        "{} against the baseline {}: {} replications of {} instances each, seed {} (common random numbers).",
+        report.scenarios[1..].join(", "),
+        report.baseline,
+        report.replications,
+        report.instances,
+        report.seed
+    );
+    page(
+        &format!("rollout-sim: comparison with {}", report.baseline),
+        &meta,
+        &body,
+        report.tool.version,
+    )
+}
+
+/// `sweep.html`: the sweep's table and its charts.
+pub fn sweep_page(report: &SweepReport, charts: &[Chart]) -> String {
+    let body = format!(
+        "<h2>Grid points</h2>\n<pre>{}</pre>\n<h2>Charts</h2>\n{}",
+        esc(&render_sweep_table(report)),
+        figures(charts)
+    );
+    let meta = format!(
+        "{} grid points over {}.",
+        report.points.len(),
+        report.axes.join(" x ")
+    );
+    page(
+        &format!("rollout-sim: sweep of {}", report.scenario),
+        &meta,
+        &body,
+        report.tool.version,
+    )
+}

@@ -1,0 +1,65 @@
+//! `summary.md`: the verdict and the summary table in GitHub-flavoured Markdown, to paste
+//! into a pull request or a wiki (`run --format markdown` prints it).
+
+use std::io::{self, Write};
+
+use super::{Exporter, RunReport, SummaryRow};
+
+/// `summary.md`.
+pub struct SummaryMarkdown;
+
+/// Pipes and line breaks would end a table cell, and asterisks start emphasis.
+fn text(s: &str) -> String {
+    s.replace('|', "\\|").replace('*', "\\*").replace('\n', " ")
+}
+
+impl Exporter for SummaryMarkdown {
+    fn file_name(&self) -> &'static str {
+        "summary.md"
+    }
+
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        let r = &report.report;
+        let s = &r.scenario;
+        writeln!(out, "## rollout-sim: {}\n", text(&s.name))?;
+        writeln!(
+            out,
+            "{} on {}: {} instances, {} replications, seed {}, horizon {:.0} h (rollout-sim {}).\n",
+            text(&s.name),
+            s.platform,
+            s.instances,
+            s.replications,
+            s.seed,
+            s.horizon_hours,
+            r.tool.version
+        )?;
+        writeln!(out, "### Verdict\n")?;
+        for v in &report.verdicts {
+            writeln!(out, "- {}", text(v))?;
+        }
+        for w in &r.warnings {
+            writeln!(out, "- **Warning:** {}", text(w))?;
+        }
+        writeln!(out, "\n### Summary\n")?;
+        writeln!(out, "| {} |", SummaryRow::HEADER.join(" | "))?;
+        let rule: Vec<&str> = (0..SummaryRow::HEADER.len())
+            .map(|i| {
+                if SummaryRow::numeric(i) {
+                    "---:"
+                } else {
+                    "---"
+                }
+            })
+            .collect();
+        writeln!(out, "|{}|", rule.join("|"))?;
+        for rel in &r.releases {
+            let cells: Vec<String> = SummaryRow::of(rel).cells.iter().map(|c| text(c)).collect();
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
+        writeln!(
+            out,
+            "\nHours after each deploy, means over replications; \\* some replications censored (the event did not happen before the horizon). The recommended window is the {:.0}th percentile of the coexistence over replications.",
+            report.compat_window_quantile * 100.0
+        )
+    }
+}

@@ -1,0 +1,210 @@
+//! Verdicts: the sentences a planner acts on, shared by the table, `summary.md` and
+//! `report.html`. Each says what the run found and, where the coexistence does not end,
+//! why and what the vendor's levers would cost, in numbers from the run itself.
+
+use crate::scenario::{Scenario, presets};
+
+use super::{Band, ReleaseReport, Stat};
+
+/// Hours after a deploy at which the levers' cost is read off the run.
+const LEVER_DAYS: [i64; 3] = [7, 14, 30];
+
+/// The recommended compatibility window of a release, as a sentence.
+pub fn recommendation(r: &ReleaseReport, quantile: f64) -> String {
+    let pct = quantile * 100.0;
+    let w = &r.recommended_compat_window;
+    match w.hours {
+        Some(h) => {
+            let ci = match w.ci95 {
+                [Some(lo), Some(hi)] => format!("CI {lo:.1} to {hi:.1} h"),
+                [None, Some(hi)] => {
+                    format!("CI up to {hi:.1} h; more replications for a lower bound")
+                }
+                [Some(lo), None] => format!("CI from {lo:.1} h to beyond the horizon"),
+                [None, None] => "too few replications for a CI".to_string(),
+            };
+            let days = if h >= 72.0 {
+                format!(" ({:.1} days)", h / 24.0)
+            } else {
+                String::new()
+            };
+            format!(
+                "keep serving {} for {h:.1} h{days} after the deploy ({pct:.0}% of replications; {ci})",
+                r.from_version
+            )
+        }
+        None => format!(
+            "no window can be recommended for {}: {}",
+            r.version,
+            w.reason.as_deref().unwrap_or("censored")
+        ),
+    }
+}
+
+fn hours_or_days(h: f64) -> String {
+    if h >= 72.0 {
+        format!("{:.1} days", h / 24.0)
+    } else {
+        format!("{h:.1} h")
+    }
+}
+
+/// "50% of instances have it after 3.1 h, 90% after ..." from the thresholds the report
+/// has.
+fn time_to_shares(r: &ReleaseReport) -> String {
+    let parts: Vec<String> = r
+        .time_to_share_hours
+        .iter()
+        .filter(|(k, _)| [0.5, 0.9, 0.99].iter().any(|p| (k.0 - p).abs() < 1e-12))
+        .enumerate()
+        .map(|(i, (k, s))| {
+            let pct = k.0 * 100.0;
+            let subject = if i == 0 {
+                format!("{pct}% of instances have it")
+            } else {
+                format!("{pct}%")
+            };
+            match (s.mean, s.censored) {
+                (None, _) => format!("{subject} not before the horizon"),
+                (Some(m), 0) => format!("{subject} after {}", hours_or_days(m)),
+                (Some(m), c) => format!(
+                    "{subject} after {} in {} of {} replications (the others not before the horizon)",
+                    hours_or_days(m),
+                    s.n,
+                    s.n + c
+                ),
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// Admins who ignore and who reject an approval request, as shares of all instances,
+/// from the scenario's admin profiles.
+fn admin_shares(scenario: &Scenario) -> (f64, f64) {
+    scenario
+        .population
+        .segments
+        .iter()
+        .fold((0.0, 0.0), |(ignore, reject), s| {
+            (
+                ignore + s.share * (1.0 - s.admin.approve - s.admin.reject).max(0.0),
+                reject + s.share * s.admin.reject,
+            )
+        })
+}
+
+/// Every verdict of one release, in reading order.
+pub fn release_verdicts(
+    scenario: &Scenario,
+    r: &ReleaseReport,
+    adoption: &[Band],
+    quantile: f64,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let head = format!(
+        "Release {} ({}, {} -> {})",
+        r.index, r.label, r.from_version, r.version
+    );
+    let shares = time_to_shares(r);
+    out.push(if shares.is_empty() {
+        format!("{head}.")
+    } else {
+        format!("{head}: {shares}.")
+    });
+    out.push(format!("Compatibility: {}.", recommendation(r, quantile)));
+    let guidance = presets::by_name(scenario.preset).and_then(|p| p.guidance);
+    // Instances that never granted an earlier release's approval cannot take this one
+    // automatically: the window then exceeds anything the page promises.
+    let held_back = scenario.releases[..r.index]
+        .iter()
+        .any(|earlier| earlier.changes.needs_approval());
+    match (r.needs_approval, guidance, r.recommended_compat_window.hours) {
+        (false, Some(g), Some(h)) => out.push(format!(
+            "Guidance: {g}; this scenario needs {h:.1} h at the {:.0}th percentile{}.",
+            quantile * 100.0,
+            if held_back {
+                " (instances whose admins have not approved an earlier release's change cannot take this one until they do)"
+            } else {
+                ""
+            }
+        )),
+        (true, _, _) => out.push(
+            "Guidance: the update needs an admin's approval, for which the Marketplace page sets no time bound."
+                .to_string(),
+        ),
+        _ => {}
+    }
+    let release_at = scenario.releases[r.index].at.as_hours();
+    let last = adoption.last();
+    let behind_share = last.map_or(0.0, |b| 1.0 - b.mean);
+    let ends = r.recommended_compat_window.hours.is_some();
+    if let Some(last) = last.filter(|_| !ends || behind_share > 0.005) {
+        let mut sentence = format!(
+            "At the horizon {:.1}% of installed instances ({:.0} on average) are still on older versions",
+            behind_share * 100.0,
+            last.mean_behind
+        );
+        if r.needs_approval {
+            let (ignore, reject) = admin_shares(scenario);
+            sentence += &format!(
+                ": in this scenario's admin profiles {:.0}% of admins ignore the approval request and {:.0}% reject it",
+                ignore * 100.0,
+                reject * 100.0
+            );
+        }
+        out.push(sentence + ".");
+        let costs: Vec<String> = LEVER_DAYS
+            .iter()
+            .filter_map(|&d| {
+                let at = release_at + (d * 24) as f64;
+                adoption
+                    .iter()
+                    .find(|b| b.hours >= at)
+                    .map(|b| format!("{d} days would break {:.0} instances", b.mean_behind))
+            })
+            .collect();
+        if !costs.is_empty() {
+            out.push(format!(
+                "Levers: a cut-off of the old version (policy.cutoff) at {} (means over replications){}.",
+                costs.join(", at "),
+                if r.needs_approval {
+                    "; reminders (admins.*.reminders) win back some admins who ignore"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    if let Some(left) = &r.left_behind {
+        out.push(format!(
+            "When support for older versions is dropped, {} instances are still on them.",
+            stat_mean(left)
+        ));
+    }
+    out
+}
+
+fn stat_mean(s: &Stat) -> String {
+    s.mean.map_or("no".into(), |m| format!("{m:.0}"))
+}
+
+/// The verdict on a cut-off, if the scenario has one.
+pub fn cutoff_verdict(cutoff: &super::CutoffReport) -> String {
+    let what = if cutoff.action == "uninstall" {
+        "uninstalled"
+    } else {
+        "broke"
+    };
+    match cutoff.affected.mean {
+        Some(m) => format!(
+            "The cut-off at {} (versions below {}) {what} {m:.0} instances (mean over replications).",
+            hours_or_days(cutoff.at_hours),
+            cutoff.below
+        ),
+        None => format!(
+            "The cut-off at {} falls after the horizon: it broke nothing within the simulated time.",
+            hours_or_days(cutoff.at_hours)
+        ),
+    }
+}
