@@ -239,6 +239,10 @@ pub struct CheckArgs {
     /// Write a JUnit XML report to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write a chart of every drifted figure (baseline against the new run, replication
+    /// by replication) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
     /// Set a scenario value by JSON path in every scenario checked (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub settings: Vec<String>,

@@ -1,5 +1,6 @@
 //! `rollout-sim check`: parse, run, compare with baselines, print; exit 1 on drift.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use super::{Bar, CheckArgs, expand_folders, overrides, pool};
 use crate::check::{self, BASELINE_SCHEMA, Baseline, FigureTest};
 use crate::montecarlo;
+use crate::report::charts::drift_chart;
 use crate::report::check_out::{CheckReport, ScenarioCheck, Verdict};
+use crate::report::output::OutputDir;
 use crate::report::{RunReport, output_fingerprints};
 use crate::scenario::{self, Scenario, input};
 
@@ -48,6 +51,13 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
             ensure_ours(&path, &is_baseline, "rollout-sim baseline")?;
         }
     }
+    let mut charts_dir = match &args.charts {
+        Some(dir) => Some(OutputDir::prepare(dir, false).context("cannot write the charts")?),
+        None => None,
+    };
+    // Per scenario with a baseline: the baseline's and the new run's figures, to chart
+    // what drifted.
+    let mut figures: BTreeMap<String, (Baseline, Baseline)> = BTreeMap::new();
     let refs: Vec<_> = scenarios.iter().map(|(p, s, _)| (p.as_path(), s)).collect();
     let pool = pool(&args.sim, &refs, &ov)?;
     let total = scenarios
@@ -91,7 +101,12 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
         }
         if let Some(dir) = &args.baseline {
             match read_baseline(dir, s) {
-                Ok(base) => compare(&base, &new, args.exact, &mut entry),
+                Ok(base) => {
+                    compare(&base, &new, args.exact, &mut entry);
+                    if args.charts.is_some() {
+                        figures.insert(s.name.clone(), (base, new));
+                    }
+                }
                 Err(e) => {
                     entry.verdict = Verdict::Error;
                     entry.error = Some(format!("{e:#}"));
@@ -122,6 +137,28 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
         if s.verdict != Verdict::Error && (moved || failed) {
             s.verdict = Verdict::Drifted;
         }
+    }
+    if let Some(mut dir) = charts_dir.take() {
+        for t in report
+            .scenarios
+            .iter()
+            .flat_map(|s| &s.tests)
+            .filter(|t| t.drifted)
+        {
+            let Some((base, new)) = figures.get(&t.scenario) else {
+                continue;
+            };
+            let (Some(b), Some(n)) = (base.figures.get(&t.figure), new.figures.get(&t.figure))
+            else {
+                continue;
+            };
+            let chart = drift_chart(&t.scenario, &t.figure, t.test, t.p_value, b, n);
+            dir.write_file(&format!("{}.svg", chart.name), |w| {
+                w.write_all(chart.svg().as_bytes())
+            })
+            .context("cannot write the charts")?;
+        }
+        dir.publish().context("cannot write the charts")?;
     }
     if let Some(path) = &args.markdown {
         write_atomic(path, report.markdown().as_bytes())?;

@@ -433,3 +433,107 @@ fn the_html_pages_render_in_headless_chromium_with_charts_and_fetch_nothing() {
         "the control page's request was not seen: {requests:?}"
     );
 }
+
+#[test]
+fn a_two_axis_sweep_draws_a_heat_map_with_one_cell_per_grid_point() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("sweep");
+    cli()
+        .args([
+            "sweep",
+            RELEASE_TRAIN,
+            "--replications",
+            "4",
+            "--instances",
+            "150",
+        ])
+        .args([
+            "--set",
+            "admins.office.approve=0.5,0.9",
+            "--set",
+            "timing.upm_poll=6h,12h,24h",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .arg("-q")
+        .assert()
+        .success();
+    for map in ["coexistence-map", "time-to-90-map"] {
+        let texts = svg_texts(&out.join(format!("charts/{map}.svg")));
+        let cells = texts
+            .iter()
+            // Cell values: a mean with one decimal, or "censored"; the axis labels 0.5
+            // and 0.9 are not cells.
+            .filter(|t| {
+                *t == "censored"
+                    || (t.parse::<f64>().is_ok()
+                        && t.contains('.')
+                        && !["0.5", "0.9"].contains(&t.as_str()))
+            })
+            .count();
+        assert_eq!(cells, 2 * 3, "{map}: {texts:?}");
+        for label in ["0.5", "0.9", "6h", "12h", "24h"] {
+            assert!(texts.iter().any(|t| t == label), "{map} labels {label}");
+        }
+    }
+}
+
+#[test]
+fn check_charts_each_drifted_figure_baseline_against_the_new_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let baselines = tmp.path().join("baselines");
+    let micro = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/connect-micro.json");
+    cli()
+        .args(["check", micro, "--baseline"])
+        .arg(&baselines)
+        .args(["--update", "-q"])
+        .assert()
+        .success();
+    let charts = tmp.path().join("drift");
+    let table = cli()
+        .args(["check", micro, "--baseline"])
+        .arg(&baselines)
+        .args(["--set", "timing.upm_poll=24.5h", "--charts"])
+        .arg(&charts)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(table).unwrap();
+    let svgs: Vec<PathBuf> = fs::read_dir(&charts)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect();
+    assert!(!svgs.is_empty(), "a chart per drifted figure");
+    for svg in &svgs {
+        let texts = svg_texts(svg);
+        // Two series, named in the legend, and the figure in the title.
+        assert!(texts.iter().any(|t| t == "baseline"), "{texts:?}");
+        assert!(texts.iter().any(|t| t == "new run"), "{texts:?}");
+        let title = texts
+            .iter()
+            .find(|t| t.contains(" drifted ("))
+            .expect("a title");
+        let figure = title.split(": ").nth(1).unwrap().split(' ').next().unwrap();
+        assert!(
+            table.contains(figure),
+            "{figure} is reported as drifted:\n{table}"
+        );
+    }
+    // Without drift, the folder holds no chart.
+    let calm = tmp.path().join("calm");
+    cli()
+        .args(["check", micro, "--baseline"])
+        .arg(&baselines)
+        .arg("--charts")
+        .arg(&calm)
+        .arg("-q")
+        .assert()
+        .success();
+    assert_eq!(
+        tree(&calm).keys().filter(|k| k.ends_with(".svg")).count(),
+        0
+    );
+}

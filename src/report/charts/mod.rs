@@ -8,6 +8,7 @@
 //! too, so they survive greyscale printing.
 
 mod compare;
+mod drift;
 mod run;
 mod sweep;
 
@@ -16,9 +17,11 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
 pub use compare::compare_charts;
+pub use drift::drift_chart;
 pub use run::run_charts;
 pub use sweep::sweep_charts;
 
@@ -86,6 +89,15 @@ pub enum Drawing {
         bins: Vec<(f64, f64, u64)>,
         /// A marked value with its interval: (label, value, low, high).
         marker: Option<(String, f64, Option<f64>, Option<f64>)>,
+    },
+    /// A value per cell of a two-way grid, coloured on a perceptually even scale.
+    HeatMap {
+        /// The columns' axis label and the label of each column.
+        x: (String, Vec<String>),
+        /// The rows' axis label and the label of each row.
+        y: (String, Vec<String>),
+        /// `cells[row][column]`; `None` where the value is censored in every replication.
+        cells: Vec<Vec<Option<f64>>>,
     },
     /// Estimates with intervals, one row each, against a zero line.
     Forest {
@@ -348,6 +360,64 @@ impl Chart {
                         });
                 }
                 legend(&mut chart, SeriesLabelPosition::UpperRight, font(12.0))?;
+            }
+            Drawing::HeatMap { x, y, cells } => {
+                let (columns, rows) = (x.1.len().max(1) as f64, y.1.len().max(1) as f64);
+                let values = cells.iter().flatten().flatten().copied();
+                let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(v), b.max(v))
+                });
+                let mut chart = builder
+                    .y_label_area_size(px(120.0))
+                    .build_cartesian_2d(0.0..columns, 0.0..rows)?;
+                let at_centre = |labels: &[String], v: f64| {
+                    let i = (v - 0.5).round();
+                    if (v - 0.5 - i).abs() < 0.01 && i >= 0.0 && (i as usize) < labels.len() {
+                        labels[i as usize].clone()
+                    } else {
+                        String::new()
+                    }
+                };
+                chart
+                    .configure_mesh()
+                    .x_desc(&x.0)
+                    .y_desc(&y.0)
+                    .x_labels(x.1.len() * 2 + 1)
+                    .y_labels(y.1.len() * 2 + 1)
+                    .x_label_formatter(&|v| at_centre(&x.1, *v))
+                    .y_label_formatter(&|v| at_centre(&y.1, *v))
+                    .label_style(font(13.0))
+                    .axis_desc_style(font(14.0))
+                    .disable_mesh()
+                    .draw()?;
+                for (r, row) in cells.iter().enumerate() {
+                    for (c, cell) in row.iter().enumerate() {
+                        let (x0, y0) = (c as f64, r as f64);
+                        let (fill, text, ink) = match cell {
+                            Some(v) => {
+                                let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+                                let colour: RGBColor = ViridisRGB.get_color(t as f32);
+                                (
+                                    colour,
+                                    format!("{v:.1}"),
+                                    if t > 0.6 { BLACK } else { WHITE },
+                                )
+                            }
+                            None => (RGBColor(200, 200, 200), "censored".into(), BLACK),
+                        };
+                        chart.draw_series(std::iter::once(Rectangle::new(
+                            [(x0, y0), (x0 + 1.0, y0 + 1.0)],
+                            fill.filled(),
+                        )))?;
+                        chart.draw_series(std::iter::once(Text::new(
+                            text,
+                            (x0 + 0.5, y0 + 0.5),
+                            font(13.0)
+                                .color(&ink)
+                                .pos(Pos::new(HPos::Center, VPos::Center)),
+                        )))?;
+                    }
+                }
             }
             Drawing::Forest { x, rows } => {
                 let n = rows.len().max(1) as f64;

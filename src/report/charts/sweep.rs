@@ -71,6 +71,7 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
             None => groups.push((key, vec![p])),
         }
     }
+    let mut charts = heat_maps(report, &firsts);
     let xs: Vec<f64> = firsts.iter().map(x_of).collect();
     let (lo, hi) = xs
         .iter()
@@ -78,7 +79,7 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
             (a.min(x), b.max(x))
         });
     let pad = ((hi - lo) * 0.05).max(0.5);
-    FIGURES
+    let lines = FIGURES
         .iter()
         .filter_map(|&(name, label, figure)| {
             let mut top: f64 = 1.0;
@@ -138,6 +139,59 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
                     references: Vec::new(),
                 },
             })
+        });
+    charts.splice(0..0, lines);
+    charts
+}
+
+/// With two axes: per headline figure, a heat map of its mean over the grid (columns:
+/// the first axis, rows: the second).
+fn heat_maps(report: &SweepReport, firsts: &[Value]) -> Vec<Chart> {
+    let [first_axis, second_axis] = report.axes.as_slice() else {
+        return Vec::new();
+    };
+    let mut seconds: Vec<Value> = Vec::new();
+    for p in &report.points {
+        if let Some((_, v)) = p.settings.get(1)
+            && !seconds.contains(v)
+        {
+            seconds.push(v.clone());
+        }
+    }
+    FIGURES
+        .iter()
+        .map(|&(name, label, figure)| {
+            let cells = seconds
+                .iter()
+                .map(|second| {
+                    firsts
+                        .iter()
+                        .map(|first| {
+                            report
+                                .points
+                                .iter()
+                                .find(|p| {
+                                    p.settings.first().map(|s| &s.1) == Some(first)
+                                        && p.settings.get(1).map(|s| &s.1) == Some(second)
+                                })
+                                .and_then(|p| p.releases.last().and_then(figure))
+                                .and_then(|s| s.mean)
+                        })
+                        .collect()
+                })
+                .collect();
+            Chart {
+                name: format!("{name}-map"),
+                title: format!("{label}: {first_axis} x {second_axis}"),
+                caption: format!(
+                    "The last release's {label}, mean over replications, at every grid point: lighter is longer; grey cells were censored in every replication."
+                ),
+                drawing: Drawing::HeatMap {
+                    x: (first_axis.clone(), firsts.iter().map(text).collect()),
+                    y: (second_axis.clone(), seconds.iter().map(text).collect()),
+                    cells,
+                },
+            }
         })
         .collect()
 }
