@@ -166,7 +166,7 @@ pub fn release_verdicts(
             .collect();
         if !costs.is_empty() {
             out.push(format!(
-                "Levers: a cut-off of the old version (policy.cutoff) at {} (means over replications){}.",
+                "Levers: a cut-off of the old version (policy.cutoff_at) at {} (means over replications){}.",
                 costs.join(", at "),
                 if r.needs_approval {
                     "; reminders (admins.*.reminders) win back some admins who ignore"

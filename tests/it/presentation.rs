@@ -230,7 +230,7 @@ fn the_verdict_of_a_never_ending_rollout_names_the_never_updating_share_and_a_le
         assert!((share - 50.0).abs() < 4.0, "{share}");
         assert!(text.contains("40% of admins ignore the approval request and 10% reject it"));
         assert!(text.contains(
-            "Levers: a cut-off of the old version (policy.cutoff) at 7 days would break"
+            "Levers: a cut-off of the old version (policy.cutoff_at) at 7 days would break"
         ));
     }
 }
@@ -535,5 +535,44 @@ fn check_charts_each_drifted_figure_baseline_against_the_new_run() {
     assert_eq!(
         tree(&calm).keys().filter(|k| k.ends_with(".svg")).count(),
         0
+    );
+}
+
+#[test]
+fn the_verdict_of_a_cutoff_counts_the_instances_it_broke() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = set(
+        base("connect"),
+        "releases",
+        json!([{"at": "0h", "changes": ["scopes"]}]),
+    );
+    let doc = set(
+        doc,
+        "admins",
+        json!({"default": {"approve": 0.6, "reject": 0.0, "delay": {"fixed": "1d"}}}),
+    );
+    let doc = set(set(doc, "horizon", json!("20d")), "replications", json!(10));
+    let doc = set(doc, "policy", json!({"cutoff_at": "15d"}));
+    let path = tmp.path().join("cutoff.json");
+    fs::write(&path, doc.to_string()).unwrap();
+    let out = tmp.path().join("out");
+    cli()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .arg("-q")
+        .assert()
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("report.json")).unwrap()).unwrap();
+    let broke = report["cutoff"]["affected"]["mean"].as_f64().unwrap();
+    assert!(broke > 0.0);
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains(&format!(
+            "The cut-off at 15.0 days (versions below 1.5.0) broke {broke:.0} instances"
+        )),
+        "{md}"
     );
 }
