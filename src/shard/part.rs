@@ -539,7 +539,9 @@ impl PartReader {
     /// end, `None` once the checksum holds.
     pub(super) fn next_point_line(&mut self) -> Result<Option<Vec<u8>>, ShardError> {
         match self.next_line()? {
-            Some(line) => Ok(Some(line.to_vec())),
+            // The buffer itself is handed over (a grid point's line is tens of MB): no
+            // copy, and no reader keeps a line's worth of memory once it is read.
+            Some(_) => Ok(Some(std::mem::take(&mut self.line))),
             None => {
                 let digest = fingerprint::hex(&std::mem::take(&mut self.hasher).finalize());
                 if digest != self.header.payload_sha256 {
