@@ -20,7 +20,13 @@
 //!    do not depend on threads, chunking or shards.
 //! 3. [`report::RunReport::build`] summarises the figures over replications (censoring
 //!    kept explicit, Kaplan-Meier for latencies) and each [`report::Exporter`] writes one
-//!    file; [`report::output::OutputDir`] publishes them all or nothing.
+//!    file; [`report::verdict`] turns the figures into sentences a planner acts on,
+//!    [`report::charts`] draws them (plotters, a font built in) for `report.html`;
+//!    [`report::output::OutputDir`] publishes them all or nothing.
+//! 4. Beyond one machine, [`shard`] splits the replications (or a sweep's grid points
+//!    times replications) into blocks that batch-system tasks run, streams each block's
+//!    figures to a checksummed part file, and merges complete sets of parts back into
+//!    the run output the unsplit command would have had.
 //!
 //! # Where each piece lives
 //!
@@ -32,9 +38,11 @@
 //! - [`scenario`]: the validated input and the platform presets;
 //! - [`model`]: the platform and the people, producing per-replication figures;
 //! - [`montecarlo`]: replications in parallel, precision batches;
+//! - [`shard`]: the split across machines, part files and their merge;
+//! - [`fingerprint`]: SHA-256 as hex, for baselines and part files;
 //! - [`compare`], [`sweep`], [`check`]: decisions: paired policy comparison, parameter
 //!   grids, regression checks against baselines;
-//! - [`report`]: summaries, output formats and the output folder;
+//! - [`report`]: summaries, verdicts, charts, output formats and the output folder;
 //! - [`cli`]: the command line (parse, call, print).
 //!
 //! Runnable uses of the library are in `examples/`: `read_a_figure`,
