@@ -32,7 +32,7 @@ use crate::montecarlo::PrecisionOutcome;
 use crate::montecarlo::RunOutput;
 use crate::scenario::Scenario;
 use crate::stats::{
-    LatencyHistogram, Summary, quantile_ci, quantile_sorted, quantile_with_censoring,
+    LatencyHistogram, Summary, quantile_ci, quantile_unsorted, quantile_with_censoring,
 };
 use crate::time::SimDuration;
 
@@ -686,12 +686,11 @@ fn adoption(scenario: &Scenario, run: &RunOutput) -> Vec<Vec<Band>> {
                     }
                     let n = shares.len().max(1) as f64;
                     let mean = shares.iter().sum::<f64>() / n;
-                    shares.sort_by(f64::total_cmp);
                     Band {
                         hours: every * j as f64,
                         mean,
-                        p5: quantile_sorted(&shares, 0.05).unwrap_or(mean),
-                        p95: quantile_sorted(&shares, 0.95).unwrap_or(mean),
+                        p5: quantile_unsorted(&mut shares, 0.05).unwrap_or(mean),
+                        p95: quantile_unsorted(&mut shares, 0.95).unwrap_or(mean),
                         mean_behind: behind / n,
                     }
                 })
@@ -767,52 +766,48 @@ fn version_mix(scenario: &Scenario, run: &RunOutput) -> Vec<MixRow> {
         .map_or(0, |r| r.mix.len() / versions);
     let mut rows = Vec::with_capacity(samples * versions);
     let mut shares = Vec::with_capacity(run.replications.len());
+    // Per replication at the sample: installed instances and installed weight, summed
+    // once rather than once per version.
+    let mut totals: Vec<(u64, Option<i64>)> = Vec::with_capacity(run.replications.len());
     for j in 0..samples {
         let hours = scenario.report.sample_every.as_hours() * j as f64;
+        let cells = j * versions..(j + 1) * versions;
+        totals.clear();
+        totals.extend(run.replications.iter().map(|r| {
+            (
+                r.mix[cells.clone()].iter().map(|&c| u64::from(c)).sum(),
+                r.mix_weight.get(cells.clone()).map(|row| row.iter().sum()),
+            )
+        }));
         for v in 0..versions {
             shares.clear();
             let mut instances = 0.0;
             let mut installed = 0.0;
             let mut weighted_share = 0.0;
-            for r in &run.replications {
-                weighted_share += match r.mix_weight.get(j * versions..(j + 1) * versions) {
-                    Some(row) => {
-                        let total: i64 = row.iter().sum();
-                        if total == 0 {
-                            0.0
-                        } else {
-                            row[v] as f64 / total as f64
-                        }
-                    }
-                    None => {
-                        let row = &r.mix[j * versions..(j + 1) * versions];
-                        let total: u64 = row.iter().map(|&c| c as u64).sum();
-                        if total == 0 {
-                            0.0
-                        } else {
-                            row[v] as f64 / total as f64
-                        }
-                    }
-                };
-                let row = &r.mix[j * versions..(j + 1) * versions];
-                let active: u64 = row.iter().map(|&c| c as u64).sum();
-                installed += active as f64;
-                shares.push(if active == 0 {
+            for (r, &(active, weight)) in run.replications.iter().zip(&totals) {
+                let count = r.mix[j * versions + v];
+                let share = if active == 0 {
                     0.0
                 } else {
-                    row[v] as f64 / active as f64
-                });
-                instances += row[v] as f64;
+                    f64::from(count) / active as f64
+                };
+                weighted_share += match weight {
+                    Some(0) => 0.0,
+                    Some(total) => r.mix_weight[j * versions + v] as f64 / total as f64,
+                    None => share,
+                };
+                installed += active as f64;
+                shares.push(share);
+                instances += f64::from(count);
             }
             let n = shares.len() as f64;
             let mean_share = shares.iter().sum::<f64>() / n;
-            shares.sort_by(f64::total_cmp);
             rows.push(MixRow {
                 hours,
                 version: run.plan.versions[v].to_string(),
                 mean_share,
-                p5_share: quantile_sorted(&shares, 0.05).unwrap_or(0.0),
-                p95_share: quantile_sorted(&shares, 0.95).unwrap_or(0.0),
+                p5_share: quantile_unsorted(&mut shares, 0.05).unwrap_or(0.0),
+                p95_share: quantile_unsorted(&mut shares, 0.95).unwrap_or(0.0),
                 mean_instances: instances / n,
                 mean_installed: installed / n,
                 mean_weighted_share: weighted_share / n,
