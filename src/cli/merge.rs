@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::run::{Finish, publish_run};
 use super::sweep::{point_scenarios, publish_sweep, sweep_point};
 use super::{Format, MergeArgs, expand_folders};
-use crate::report::RunReport;
+use crate::report::Report;
 use crate::report::output::OutputDir;
 use crate::scenario;
 use crate::shard::{self, PartCommand, PartReader};
@@ -84,8 +84,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
                     .into_par_iter()
                     .map(|(p, reps, hists)| {
                         let run = shard::run_output(p, &scenarios[p], reps, hists)?;
-                        let report = RunReport::build(&scenarios[p], &run, None);
-                        Ok(sweep_point(p, &points[p], &report))
+                        let report = Report::build(&scenarios[p], &run, None);
+                        Ok(sweep_point(p, &points[p], report))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 sweep_points.extend(built);

@@ -12,7 +12,7 @@ use crate::report::charts::{chart_files, sweep_charts};
 use crate::report::html::sweep_page;
 use crate::report::output::{self, OutputDir};
 use crate::report::sweep_out::{SweepCsv, SweepJson, SweepPoint, SweepReport, render_sweep_table};
-use crate::report::{Exporter, RunReport};
+use crate::report::{Exporter, Report};
 use crate::scenario::{self, Overrides, Scenario, ScenarioError, Setting};
 use crate::shard::{Job, PartCommand, PartHeader, PartWriter, PointPart};
 use crate::sweep::{Axis, grid, load_sweep_file};
@@ -131,11 +131,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 let report = match target {
                     Some(t) => {
                         let (out, outcome) = montecarlo::run_to_precision(s, t, &bar);
-                        RunReport::build(s, &out, Some(outcome))
+                        Report::build(s, &out, Some(outcome))
                     }
-                    None => RunReport::build(s, &montecarlo::run(s, &bar), None),
+                    None => Report::build(s, &montecarlo::run(s, &bar), None),
                 };
-                sweep_point(i, settings, &report)
+                sweep_point(i, settings, report)
             })
             .collect()
     });
@@ -152,7 +152,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
 }
 
 /// Grid point `index`'s headline figures: all a sweep keeps of a point's run.
-pub(super) fn sweep_point(index: usize, settings: &[Setting], report: &RunReport) -> SweepPoint {
+pub(super) fn sweep_point(index: usize, settings: &[Setting], report: Report) -> SweepPoint {
     SweepPoint::new(
         index,
         settings

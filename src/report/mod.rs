@@ -524,13 +524,14 @@ fn hours(d: Option<SimDuration>) -> Option<f64> {
     d.map(SimDuration::as_hours)
 }
 
-impl RunReport {
-    /// Builds every report of a run of `scenario`.
+impl Report {
+    /// The `report.json` contract of a run of `scenario`: what a sweep keeps of each grid
+    /// point, without the version mix, charts and verdicts of [`RunReport::build`].
     pub fn build(
         scenario: &Scenario,
         run: &RunOutput,
         precision: Option<PrecisionOutcome>,
-    ) -> RunReport {
+    ) -> Report {
         let plan = &run.plan;
         let reps = &run.replications;
         let releases: Vec<ReleaseReport> = scenario
@@ -595,21 +596,7 @@ impl RunReport {
                 }
             })
             .collect();
-        let adoption = adoption(scenario, run);
-        let coexistence: Vec<Vec<Option<f64>>> = (0..scenario.releases.len())
-            .map(|k| {
-                reps.iter()
-                    .map(|r| hours(r.releases[k].coexistence))
-                    .collect()
-            })
-            .collect();
-        let quantile = scenario.report.compat_window_quantile;
-        let mut verdicts: Vec<String> = releases
-            .iter()
-            .zip(&adoption)
-            .flat_map(|(r, a)| verdict::release_verdicts(scenario, r, a, quantile))
-            .collect();
-        let report = Report {
+        Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::this(),
             scenario: ScenarioInfo {
@@ -635,7 +622,34 @@ impl RunReport {
                 affected: Stat::of(reps.iter().map(|r| r.cutoff_affected.map(|n| n as f64))),
             }),
             warnings: warnings(scenario),
-        };
+        }
+    }
+}
+
+impl RunReport {
+    /// Builds every report of a run of `scenario`.
+    pub fn build(
+        scenario: &Scenario,
+        run: &RunOutput,
+        precision: Option<PrecisionOutcome>,
+    ) -> RunReport {
+        let report = Report::build(scenario, run, precision);
+        let adoption = adoption(scenario, run);
+        let coexistence: Vec<Vec<Option<f64>>> = (0..scenario.releases.len())
+            .map(|k| {
+                run.replications
+                    .iter()
+                    .map(|r| hours(r.releases[k].coexistence))
+                    .collect()
+            })
+            .collect();
+        let quantile = scenario.report.compat_window_quantile;
+        let mut verdicts: Vec<String> = report
+            .releases
+            .iter()
+            .zip(&adoption)
+            .flat_map(|(r, a)| verdict::release_verdicts(scenario, r, a, quantile))
+            .collect();
         verdicts.extend(report.cutoff.as_ref().map(verdict::cutoff_verdict));
         RunReport {
             report,

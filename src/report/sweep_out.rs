@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::json::{cell, write_pretty};
-use super::{Exporter, PrecisionReport, RunReport, SCHEMA_VERSION, Stat, ThresholdKey, Tool};
+use super::{Exporter, PrecisionReport, Report, SCHEMA_VERSION, Stat, ThresholdKey, Tool};
 
 #[derive(Clone, Debug, Serialize)]
 /// What `sweep` writes to `sweep.json`.
@@ -60,23 +60,22 @@ pub struct SweepRelease {
 
 impl SweepPoint {
     /// The point `index` with axis values `settings`, from the run's report.
-    pub fn new(index: usize, settings: Vec<(String, Value)>, run: &RunReport) -> Self {
+    pub fn new(index: usize, settings: Vec<(String, Value)>, report: Report) -> Self {
         SweepPoint {
             index,
             settings,
-            replications: run.report.scenario.replications,
-            precision: run.report.precision.clone(),
-            releases: run
-                .report
+            replications: report.scenario.replications,
+            precision: report.precision,
+            releases: report
                 .releases
-                .iter()
+                .into_iter()
                 .map(|r| SweepRelease {
                     index: r.index,
-                    label: r.label.clone(),
-                    version: r.version.clone(),
-                    time_to_share_hours: r.time_to_share_hours.clone(),
-                    coexistence_hours: r.coexistence_hours.clone(),
-                    left_behind: r.left_behind.clone(),
+                    label: r.label,
+                    version: r.version,
+                    time_to_share_hours: r.time_to_share_hours,
+                    coexistence_hours: r.coexistence_hours,
+                    left_behind: r.left_behind,
                     recommended_compat_window_hours: r.recommended_compat_window_hours,
                 })
                 .collect(),
