@@ -17,11 +17,7 @@ fn berlin_office(doc: serde_json::Value, admin: serde_json::Value) -> serde_json
 
 #[test]
 fn approvals_fall_inside_working_hours_and_friday_evening_waits_for_monday() {
-    let doc = set(
-        base("connect"),
-        "releases",
-        json!([{"at": "0h", "changes": ["scopes"]}]),
-    );
+    let doc = scope_change("connect");
     let doc = set(doc, "start", json!("2026-03-26T14:00:00Z")); // Thursday; DST starts on Sunday the 29th
     let doc = set(doc, "horizon", json!("20d"));
     let doc = berlin_office(
@@ -88,11 +84,7 @@ fn reminders_raise_the_approved_share_by_the_closed_form() {
     // final approved share = a + i (1 - (1 - rho)^n) a / (a + r).
     let (a, r, rho, n) = (0.3, 0.1, 0.5, 2);
     let admin = |reminders: serde_json::Value| json!({"approve": a, "reject": r, "delay": {"fixed": "1h"}, "reminders": reminders, "reminder_response": rho});
-    let doc = set(
-        base("connect"),
-        "releases",
-        json!([{"at": "0h", "changes": ["scopes"]}]),
-    );
+    let doc = scope_change("connect");
     let doc = set(
         set(doc, "horizon", json!("30d")),
         "population.instances",

@@ -22,6 +22,16 @@ pub fn base(platform: &str) -> Value {
     })
 }
 
+/// `base(platform)` whose one release, at the start, adds a scope: an update that needs
+/// an admin's approval.
+pub fn scope_change(platform: &str) -> Value {
+    set(
+        base(platform),
+        "releases",
+        json!([{"at": "0h", "changes": ["scopes"]}]),
+    )
+}
+
 /// Sets `value` at a path such as `timing.maintenance_slip` (the library's `--set`).
 pub fn set(mut doc: Value, path: &str, value: Value) -> Value {
     rollout_sim::scenario::Setting::new(path, value)

@@ -541,11 +541,7 @@ fn check_charts_each_drifted_figure_baseline_against_the_new_run() {
 #[test]
 fn the_verdict_of_a_cutoff_counts_the_instances_it_broke() {
     let tmp = tempfile::tempdir().unwrap();
-    let doc = set(
-        base("connect"),
-        "releases",
-        json!([{"at": "0h", "changes": ["scopes"]}]),
-    );
+    let doc = scope_change("connect");
     let doc = set(
         doc,
         "admins",

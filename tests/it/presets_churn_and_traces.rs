@@ -57,11 +57,7 @@ fn survival_matches_a_known_curve_exponential_delays_with_never_acting_admins() 
     // (uniform over 24 h) and E ~ Exp(2 d) for approvers; never for the others. So
     // S(t) = 1 - 0.6 P(W + E <= t - D), with P(W + E <= x) for x >= 24 h equal to
     // 1 - (2 d / 24 h) (e^{-(x-24h)/2d} - e^{-x/2d}).
-    let doc = set(
-        base("forge"),
-        "releases",
-        json!([{"at": "0h", "changes": ["scopes"]}]),
-    );
+    let doc = scope_change("forge");
     let doc = set(
         doc,
         "admins",
@@ -251,11 +247,7 @@ fn with_uninstalls_only_the_installed_count_decays_exponentially() {
 
 #[test]
 fn new_installs_take_the_newest_version_without_approval() {
-    let doc = set(
-        base("connect"),
-        "releases",
-        json!([{"at": "0h", "changes": ["scopes"]}]),
-    );
+    let doc = scope_change("connect");
     let doc = set(doc, "population.churn", json!({"installs_per_day": 30}));
     let doc = set(
         doc,
@@ -299,11 +291,7 @@ fn new_installs_take_the_newest_version_without_approval() {
 }
 
 fn forge_major_with_bulk(bulk: Value) -> Value {
-    let doc = set(
-        base("forge"),
-        "releases",
-        json!([{"at": "0h", "changes": ["scopes"]}]),
-    );
+    let doc = scope_change("forge");
     let doc = set(
         doc,
         "admins",
@@ -371,11 +359,7 @@ fn bulk_upgrade_moves_at_most_500_per_request_and_only_eligible_instances() {
 
 #[test]
 fn a_cutoff_counts_broken_instances_or_uninstalls_them() {
-    let doc = set(
-        base("connect"),
-        "releases",
-        json!([{"at": "0h", "changes": ["scopes"]}]),
-    );
+    let doc = scope_change("connect");
     let doc = set(
         doc,
         "admins",
@@ -422,11 +406,7 @@ fn shares_by_weight_follow_the_heavy_segment() {
     // 70% small sites (weight 1) approve within an hour; 30% large sites (weight 9, so 79%
     // of the weight) approve after 10 days. By instance half the field moves within two
     // days; by weight only after the large sites act.
-    let doc = set(
-        base("connect"),
-        "releases",
-        json!([{"at": "0h", "changes": ["scopes"]}]),
-    );
+    let doc = scope_change("connect");
     let doc = set(
         set(doc, "horizon", json!("20d")),
         "timing.maintenance_slip",
