@@ -422,3 +422,38 @@ fn batch_system_shards_name_a_missing_or_inconsistent_variable() {
     attempt("1/3", &[]).success();
     assert_eq!(files(&parts), by_slurm);
 }
+
+#[test]
+fn merge_prints_what_the_unsharded_command_prints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let printed = |c: &mut Command| c.assert().success().get_output().stdout.clone();
+    let single = printed(
+        cli()
+            .args(["run", SCENARIO])
+            .args(RUN_ARGS)
+            .arg("--out")
+            .arg(&out),
+    );
+    let parts = tmp.path().join("parts");
+    shards("run", RUN_ARGS, 3, &parts);
+    // The same --out, so that even the closing "full results: DIR" line matches.
+    let merged = printed(cli().arg("merge").arg(&parts).arg("--out").arg(&out));
+    assert_eq!(
+        String::from_utf8(merged).unwrap(),
+        String::from_utf8(single).unwrap()
+    );
+    // A sweep has no Markdown summary: refused before anything is written.
+    let sweep_parts = tmp.path().join("sweep-parts");
+    shards("sweep", SWEEP_ARGS, 2, &sweep_parts);
+    let target = tmp.path().join("sweep");
+    cli()
+        .arg("merge")
+        .arg(&sweep_parts)
+        .args(["--format", "markdown", "--out"])
+        .arg(&target)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--format markdown is for runs"));
+    assert!(!target.exists());
+}
