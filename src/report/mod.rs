@@ -516,8 +516,6 @@ pub struct RunReport {
     pub verdicts: Vec<String>,
     /// The scenario's parameters in force: (name, value, where it comes from).
     pub parameters: Vec<(String, String, String)>,
-    /// The report's threshold shares.
-    pub thresholds: Vec<f64>,
 }
 
 fn hours(d: Option<SimDuration>) -> Option<f64> {
@@ -660,7 +658,6 @@ impl RunReport {
             coexistence,
             verdicts,
             parameters: parameters(scenario),
-            thresholds: scenario.report.thresholds.clone(),
         }
     }
 }

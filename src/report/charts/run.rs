@@ -59,18 +59,21 @@ fn adoption(report: &RunReport) -> Chart {
                 range: (0.0, 1.0),
             },
             series,
-            references: threshold_lines(&report.thresholds),
+            references: threshold_lines(report),
         },
     }
 }
 
 /// The thresholds as reference lines, labelled where a label has room (0.99, 0.999 and
 /// 1 would print over each other).
-fn threshold_lines(thresholds: &[f64]) -> Vec<(f64, String)> {
+fn threshold_lines(report: &RunReport) -> Vec<(f64, String)> {
     let mut last_labelled = f64::NEG_INFINITY;
-    thresholds
-        .iter()
-        .map(|&t| {
+    // Every release reports the same thresholds, in increasing order.
+    report.report.releases[0]
+        .time_to_share_hours
+        .keys()
+        .map(|k| {
+            let t = k.0;
             if t - last_labelled >= 0.04 {
                 last_labelled = t;
                 (t, format!("{}%", t * 100.0))
