@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use super::{Bar, CompareArgs, overrides, pool, precision_target};
 use crate::compare::compare as compare_runs;
 use crate::montecarlo::{self, Precision, RunOutput};
-use crate::report::charts::{chart_files, compare_charts};
+use crate::report::charts::{chart_files, compare_charts, draw_all};
 use crate::report::comparison::{
     ComparisonCsv, ComparisonJson, ComparisonReport, render_comparison_table,
 };
@@ -128,8 +128,8 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             .map(|(s, run)| RunReport::build(s, run, None))
             .collect();
         let refs: Vec<&RunReport> = run_reports.iter().collect();
-        let drawn = compare_charts(&report, &refs);
-        let mut files = chart_files(&drawn, args.charts.png);
+        let drawn = draw_all(compare_charts(&report, &refs), args.charts.png);
+        let mut files = chart_files(&drawn);
         files.push((
             "comparison.html".into(),
             comparison_page(&report, &drawn).into_bytes(),

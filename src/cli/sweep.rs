@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::run::write_part;
 use super::{Bar, ChartOptions, Format, SweepArgs, overrides, pool, precision_target};
 use crate::montecarlo;
-use crate::report::charts::{chart_files, sweep_charts};
+use crate::report::charts::{chart_files, draw_all, sweep_charts};
 use crate::report::html::sweep_page;
 use crate::report::output::{self, OutputDir};
 use crate::report::sweep_out::{SweepCsv, SweepJson, SweepPoint, SweepReport, render_sweep_table};
@@ -207,8 +207,8 @@ pub(super) fn publish_sweep(
     out.write_reports(&report, &exporters)
         .context("cannot write the sweep")?;
     if !charts.no_charts {
-        let drawn = sweep_charts(&report);
-        let mut files = chart_files(&drawn, charts.png);
+        let drawn = draw_all(sweep_charts(&report), charts.png);
+        let mut files = chart_files(&drawn);
         files.push((
             "sweep.html".into(),
             sweep_page(&report, &drawn).into_bytes(),

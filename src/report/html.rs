@@ -2,17 +2,12 @@
 //! script) with the verdict first, then the summary table, the charts, and the
 //! parameters and assumptions in force. It reads at 1280 px and prints on A4.
 
-use std::io::{self, Write};
-
 use html_escape::encode_text as esc;
 
-use super::charts::{Chart, run_charts};
+use super::charts::Drawn;
 use super::comparison::{ComparisonReport, comparison_verdicts, render_comparison_table};
 use super::sweep_out::{SweepReport, render_sweep_table};
-use super::{Exporter, RunReport, SummaryRow};
-
-/// `report.html`.
-pub struct HtmlReport;
+use super::{RunReport, SummaryRow};
 
 /// The page's style: system fonts, readable widths, and print rules for A4.
 const STYLE: &str = "\
@@ -27,16 +22,16 @@ figcaption{color:#444;font-size:.92em;max-width:960px}\
 footer{margin-top:3em;color:#777;font-size:.85em}\
 @page{size:A4;margin:14mm}@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}h2{break-after:avoid}table{font-size:8.5pt}}";
 
-/// The figures of `charts`, each an inline SVG with its caption.
-pub fn figures(charts: &[Chart]) -> String {
+/// The figures of drawn charts, each an inline SVG with its caption.
+fn figures(charts: &[Drawn]) -> String {
     charts
         .iter()
-        .map(|c| {
+        .map(|d| {
             format!(
                 "<figure id=\"chart-{}\">{}<figcaption>{}</figcaption></figure>\n",
-                esc(&c.name),
-                c.svg(),
-                esc(&c.caption)
+                esc(&d.chart.name),
+                d.svg,
+                esc(&d.chart.caption)
             )
         })
         .collect()
@@ -52,12 +47,9 @@ pub fn page(title: &str, meta: &str, body: &str, version: &str) -> String {
     )
 }
 
-impl Exporter for HtmlReport {
-    fn file_name(&self) -> &'static str {
-        "report.html"
-    }
-
-    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+/// `report.html`: the run's page, with its drawn charts.
+pub fn run_page(report: &RunReport, charts: &[Drawn]) -> String {
+    {
         let r = &report.report;
         let s = &r.scenario;
         let mut body = String::from("<section class=\"verdict\"><h2>Verdict</h2><ul>\n");
@@ -95,7 +87,7 @@ impl Exporter for HtmlReport {
             report.compat_window_quantile * 100.0
         );
         body += "<h2>Charts</h2>\n";
-        body += &figures(&run_charts(report));
+        body += &figures(charts);
         body += "<h2>Parameters and assumptions in force</h2>\n<table>\n<tr><th>parameter</th><th>value</th><th>source</th></tr>\n";
         for (name, value, source) in &report.parameters {
             body += &format!(
@@ -110,14 +102,11 @@ impl Exporter for HtmlReport {
             "{} on {}: {} instances, {} replications, seed {}, start {}, horizon {:.0} h.",
             s.name, s.platform, s.instances, s.replications, s.seed, s.start, s.horizon_hours
         );
-        out.write_all(
-            page(
-                &format!("rollout-sim: {}", s.name),
-                &meta,
-                &body,
-                r.tool.version,
-            )
-            .as_bytes(),
+        page(
+            &format!("rollout-sim: {}", s.name),
+            &meta,
+            &body,
+            r.tool.version,
         )
     }
 }
@@ -131,7 +120,7 @@ fn verdict_list(verdicts: &[String]) -> String {
 }
 
 /// `comparison.html`: the comparison's verdict, its table, and its charts.
-pub fn comparison_page(report: &ComparisonReport, charts: &[Chart]) -> String {
+pub fn comparison_page(report: &ComparisonReport, charts: &[Drawn]) -> String {
     let mut body = verdict_list(&comparison_verdicts(report));
     body += &format!(
         "<h2>Paired differences</h2>\n<pre>{}</pre>\n<h2>Charts</h2>\n{}",
@@ -155,7 +144,7 @@ pub fn comparison_page(report: &ComparisonReport, charts: &[Chart]) -> String {
 }
 
 /// `sweep.html`: the sweep's table and its charts.
-pub fn sweep_page(report: &SweepReport, charts: &[Chart]) -> String {
+pub fn sweep_page(report: &SweepReport, charts: &[Drawn]) -> String {
     let body = format!(
         "<h2>Grid points</h2>\n<pre>{}</pre>\n<h2>Charts</h2>\n{}",
         esc(&render_sweep_table(report)),

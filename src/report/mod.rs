@@ -36,7 +36,6 @@ use crate::stats::{
 };
 use crate::time::SimDuration;
 
-pub use html::HtmlReport;
 pub use json::JsonReport;
 pub use latency_csv::LatencyCsv;
 pub use markdown::SummaryMarkdown;
@@ -148,20 +147,15 @@ impl<R> dyn Exporter<R> + '_ {
 /// with `charts` the charts under `charts/` (SVG, and PNG with `png`) and `report.html`,
 /// as (path under the output folder, bytes).
 pub fn presentation_files(report: &RunReport, charts: bool, png: bool) -> Vec<(String, Vec<u8>)> {
-    let exporters: Vec<Box<dyn Exporter>> = if charts {
-        vec![Box::new(SummaryMarkdown), Box::new(HtmlReport)]
-    } else {
-        vec![Box::new(SummaryMarkdown)]
-    };
-    let mut files: Vec<(String, Vec<u8>)> = exporters
-        .iter()
-        .map(|e| {
-            let e: &dyn Exporter = e.as_ref();
-            (e.file_name().to_string(), e.to_bytes(report))
-        })
-        .collect();
+    let summary: &dyn Exporter = &SummaryMarkdown;
+    let mut files = vec![(summary.file_name().to_string(), summary.to_bytes(report))];
     if charts {
-        files.extend(charts::chart_files(&charts::run_charts(report), png));
+        let drawn = charts::draw_all(charts::run_charts(report), png);
+        files.push((
+            "report.html".to_string(),
+            html::run_page(report, &drawn).into_bytes(),
+        ));
+        files.extend(charts::chart_files(&drawn));
     }
     files
 }

@@ -467,17 +467,39 @@ impl Chart {
     }
 }
 
-/// The SVG and (with `png`) PNG files of `charts`, as (path under the output folder,
-/// bytes).
-pub fn chart_files(charts: &[Chart], png: bool) -> Vec<(String, Vec<u8>)> {
+/// A chart rendered once: its SVG (for its file and the HTML pages alike) and, when asked
+/// for, its PNG.
+pub struct Drawn {
+    /// The chart.
+    pub chart: Chart,
+    /// Its SVG document.
+    pub svg: String,
+    /// Its PNG, with `--png`.
+    pub png: Option<Vec<u8>>,
+}
+
+/// Renders each of `charts` once: SVG, and PNG too with `png`.
+pub fn draw_all(charts: Vec<Chart>, png: bool) -> Vec<Drawn> {
+    charts
+        .into_iter()
+        .map(|chart| Drawn {
+            svg: chart.svg(),
+            png: png.then(|| chart.png()),
+            chart,
+        })
+        .collect()
+}
+
+/// The files of drawn charts, as (path under the output folder, bytes).
+pub fn chart_files(drawn: &[Drawn]) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for chart in charts {
+    for d in drawn {
         out.push((
-            format!("charts/{}.svg", chart.name),
-            chart.svg().into_bytes(),
+            format!("charts/{}.svg", d.chart.name),
+            d.svg.clone().into_bytes(),
         ));
-        if png {
-            out.push((format!("charts/{}.png", chart.name), chart.png()));
+        if let Some(png) = &d.png {
+            out.push((format!("charts/{}.png", d.chart.name), png.clone()));
         }
     }
     out
