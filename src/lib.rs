@@ -79,6 +79,7 @@ pub mod compare;
 pub mod draws;
 pub mod engine;
 pub mod fingerprint;
+pub mod fit;
 pub mod model;
 pub mod montecarlo;
 pub mod platform;

@@ -36,6 +36,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Why did this instance wait? Print one instance's timeline.
     Trace(TraceArgs),
+    /// Estimate the admin profile (approve share, delay law) from the observed
+    /// adoption of a past release, with 95% intervals, and write a scenario that uses it.
+    Fit(FitArgs),
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (JSON).
@@ -248,6 +251,94 @@ pub struct CheckArgs {
     pub settings: Vec<String>,
     #[command(flatten)]
     pub sim: SimOptions,
+}
+
+/// The delay families `fit` can choose from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FamilyArg {
+    /// Fit each family and choose by AIC.
+    Auto,
+    /// Lognormal, by median and sigma.
+    Lognormal,
+    /// Exponential, by mean.
+    Exponential,
+    /// Weibull, by shape and scale.
+    Weibull,
+    /// Gamma, by shape and scale.
+    Gamma,
+}
+
+/// What `fit` prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FitFormat {
+    /// A human-readable table.
+    Table,
+    /// `fit.json` on stdout.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FitArgs {
+    /// The scenario describing the past release as it happened (platform, timing, start,
+    /// releases, population and segments).
+    pub scenario: PathBuf,
+    /// The observed adoption: a CSV per instance (`instance,hours,updated[,segment]`) or
+    /// aggregate (`hours,share[,instances]`).
+    #[arg(long, value_name = "FILE", required_unless_present = "from_events")]
+    pub observed: Option<PathBuf>,
+    /// Build the per-instance CSV from a run's `events.jsonl` (`run --events`) instead,
+    /// write it as `observed.csv` beside the fit, and fit it.
+    #[arg(long, value_name = "EVENTS", conflicts_with = "observed")]
+    pub from_events: Option<PathBuf>,
+    /// With --from-events: the replication whose events are the observations.
+    #[arg(long, default_value_t = 0, requires = "from_events")]
+    pub replication: u64,
+    /// With --from-events: stop observing this many hours after the deploy.
+    #[arg(long, value_name = "HOURS", requires = "from_events", value_parser = parse_hours)]
+    pub until: Option<f64>,
+    /// The release observed, by index (default: the first that needs approval).
+    #[arg(long)]
+    pub release: Option<usize>,
+    /// The delay family.
+    #[arg(long, value_enum, default_value_t = FamilyArg::Auto)]
+    pub family: FamilyArg,
+    /// Hours after the deploy at which the Marketplace published the version, when known
+    /// from its version history (otherwise integrated over the model's draw).
+    #[arg(long, value_name = "HOURS", value_parser = parse_hours)]
+    pub published_at: Option<f64>,
+    /// The field size of aggregate data without an `instances` column.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub instances: Option<u64>,
+    /// Seed of the goodness-of-fit bootstrap (default: the scenario's seed).
+    #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
+    pub seed: Option<u64>,
+    /// Bootstrap data sets behind the goodness-of-fit p-value (0: no p-value).
+    #[arg(long, default_value_t = 99, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub bootstrap: u32,
+    /// Output directory (default `output/<scenario name>-fit/`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace an output directory that rollout-sim did not write entirely.
+    #[arg(long)]
+    pub force: bool,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = FitFormat::Table)]
+    pub format: FitFormat,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<NonZeroUsize>,
+    #[command(flatten)]
+    pub charts: ChartOptions,
+    /// Print nothing on stdout.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_hours(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|h| h.is_finite() && *h >= 0.0 && *h <= 1e6)
+        .ok_or_else(|| format!("{text:?} is not a number of hours; allowed: 0 to 1000000"))
 }
 
 fn parse_alpha(text: &str) -> Result<f64, String> {

@@ -22,6 +22,7 @@ macro_rules! outln {
 mod args;
 mod check;
 mod compare;
+mod fit;
 mod merge;
 mod run;
 mod stats;
@@ -38,8 +39,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use args::Cli;
 use args::{
-    ChartOptions, CheckArgs, Command, CompareArgs, Format, MergeArgs, RunArgs, SimOptions,
-    SweepArgs, TraceArgs, TraceFormat,
+    ChartOptions, CheckArgs, Command, CompareArgs, FamilyArg, FitArgs, FitFormat, Format,
+    MergeArgs, RunArgs, SimOptions, SweepArgs, TraceArgs, TraceFormat,
 };
 
 use crate::model::FigureRef;
@@ -73,6 +74,7 @@ pub fn execute(cli: Cli) -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Trace(args) => trace::trace(&args),
+        Command::Fit(args) => fit::fit(&args),
         Command::Validate { scenario } => validate(&scenario),
         Command::Presets => (|| {
             out!("{}", presets::describe_all());

@@ -1,6 +1,6 @@
 //! What an admin does with an update that needs approval.
 
-use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::distribution::{ContinuousCDF, Gamma, Normal};
 
 use crate::draws::Slot;
 use crate::scenario::{AdminProfile, Delay};
@@ -66,6 +66,11 @@ impl Delay {
             Delay::Lognormal { median, sigma } => {
                 median.mul_f64((sigma * Normal::standard().inverse_cdf(u)).exp())
             }
+            Delay::Weibull { shape, scale } => scale.mul_f64((-(1.0 - u).ln()).powf(1.0 / shape)),
+            Delay::Gamma { shape, scale } => {
+                let unit = Gamma::new(*shape, 1.0).expect("validated shape");
+                scale.mul_f64(unit.inverse_cdf(u))
+            }
             Delay::Empirical(table) => {
                 let (mut d0, mut p0) = (SimDuration::ZERO, 0.0);
                 for &(d1, p1) in table {
@@ -100,6 +105,17 @@ mod tests {
         };
         assert!((ln.quantile(0.5).as_hours() - 48.0).abs() < 1e-6);
         assert!((ln.quantile(0.841_344_746).as_hours() - 48.0 * 1f64.exp()).abs() < 1e-3);
+        // Weibull: scale * ln(2)^(1/shape); gamma with shape 1 is the exponential.
+        let wb = Delay::Weibull {
+            shape: 2.0,
+            scale: h(10),
+        };
+        assert!((wb.quantile(0.5).as_hours() - 10.0 * 2f64.ln().sqrt()).abs() < 1e-6);
+        let g = Delay::Gamma {
+            shape: 1.0,
+            scale: h(10),
+        };
+        assert!((g.quantile(0.5).as_hours() - 10.0 * 2f64.ln()).abs() < 1e-6);
         // Empirical: piecewise linear from (0, 0).
         let emp = Delay::Empirical(vec![(h(1), 0.2), (h(24), 0.6), (h(168), 1.0)]);
         assert_eq!(emp.quantile(0.1), SimDuration::from_minutes(30));

@@ -25,6 +25,8 @@ pub struct EventRecord {
     pub at: String,
     /// The site's local time, for instance events.
     pub local: Option<String>,
+    /// The instance's segment, for instance events.
+    pub segment: Option<String>,
     /// What happened (`deploy`, `published`, `visible`, `updated`, ...).
     pub event: &'static str,
     /// The release concerned, when there is one.
@@ -57,6 +59,7 @@ pub fn release_records(
             hours: t.as_hours(),
             at: utc(s, t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             local: None,
+            segment: None,
             event,
             release: Some(k),
             from: Some(plan.versions[plan.from_version[k]].to_string()),
@@ -160,6 +163,7 @@ pub fn instance_records(
                     .format("%Y-%m-%d %H:%M:%S %Z")
                     .to_string(),
             ),
+            segment: Some(s.population.segments[life.attributes.segment].name.clone()),
             event: "held",
             release: Some(newest - 1),
             from: Some(plan.versions[v].to_string()),
@@ -179,6 +183,7 @@ fn happening_records(model: &InstanceModel<'_>, replication: u64, life: &Life) -
     let zone = model.zone(&life.attributes);
     let v = |id: usize| plan.versions[id].to_string();
     let admin = &s.population.segments[life.attributes.segment].admin;
+    let segment = &s.population.segments[life.attributes.segment].name;
     life.happenings
         .iter()
         .map(|&(t, h)| {
@@ -230,6 +235,7 @@ fn happening_records(model: &InstanceModel<'_>, replication: u64, life: &Life) -
                 hours: t.as_hours(),
                 at: utc(s, t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 local: Some(utc(s, t).with_timezone(&zone).format("%Y-%m-%d %H:%M:%S %Z").to_string()),
+                segment: Some(segment.clone()),
                 event,
                 release,
                 from,

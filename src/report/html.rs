@@ -6,6 +6,8 @@ use html_escape::encode_text as esc;
 
 use super::charts::Drawn;
 use super::comparison::{ComparisonReport, comparison_verdicts, render_comparison_table};
+use super::fit_out::render_fit_table;
+use crate::fit::FitOutcome;
 use super::sweep_out::{SweepReport, render_sweep_table};
 use super::{RunReport, SummaryRow};
 
@@ -160,5 +162,25 @@ pub fn sweep_page(report: &SweepReport, charts: &[Drawn]) -> String {
         &meta,
         &body,
         report.tool.version,
+    )
+}
+
+/// `fit.html`: the fitted profiles, their intervals and the observed against the
+/// fitted curve.
+pub fn fit_page(outcome: &FitOutcome, charts: &[Drawn]) -> String {
+    let body = format!(
+        "<h2>Fitted admin profiles</h2>\n<pre>{}</pre>\n<p>Each instance's update time is the platform part known from the scenario (publication, maintenance slip, the wait for the next UPM poll) plus, with probability <em>approve</em>, the admin's delay. <code>fitted-scenario.json</code> beside this page runs these profiles.</p>\n<h2>Observed and fitted</h2>\n{}",
+        esc(&render_fit_table(outcome)),
+        figures(charts)
+    );
+    let meta = format!(
+        "Release {} ({}) of {}: {} instances observed until {:.1} h after the deploy.",
+        outcome.release, outcome.release_label, outcome.scenario, outcome.instances, outcome.until_hours
+    );
+    page(
+        &format!("rollout-sim: admin profiles fitted to {}", outcome.scenario),
+        &meta,
+        &body,
+        env!("CARGO_PKG_VERSION"),
     )
 }

@@ -9,6 +9,7 @@
 pub mod charts;
 pub mod check_out;
 pub mod comparison;
+pub mod fit_out;
 pub mod events;
 pub mod html;
 mod json;

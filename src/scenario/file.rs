@@ -239,6 +239,8 @@ pub enum DelayFile {
     Uniform([DurationText; 2]),
     Exponential { mean: DurationText },
     Lognormal { median: DurationText, sigma: f64 },
+    Weibull { shape: f64, scale: DurationText },
+    Gamma { shape: f64, scale: DurationText },
     Empirical(Vec<(DurationText, f64)>),
 }
 

@@ -23,6 +23,7 @@ use crate::time::{SimDuration, SimTime};
 pub use error::{FieldError, ScenarioError};
 pub use presets::builtin_admins;
 pub use setting::Setting;
+pub use validate::SHAPE_RANGE;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 /// The app platform, which decides how a change reaches instances.
@@ -305,6 +306,20 @@ pub enum Delay {
         median: SimDuration,
         /// The standard deviation of its logarithm.
         sigma: f64,
+    },
+    /// Weibull: `P(delay > x) = exp(-(x / scale)^shape)`.
+    Weibull {
+        /// Below 1 the hazard falls (most act early or never soon); above 1 it rises.
+        shape: f64,
+        /// The 63.2% point.
+        scale: SimDuration,
+    },
+    /// Gamma, by shape and scale (mean `shape * scale`).
+    Gamma {
+        /// Its shape.
+        shape: f64,
+        /// Its scale.
+        scale: SimDuration,
     },
     /// A CDF table: (duration, cumulative probability), increasing, ending at 1.
     Empirical(Vec<(SimDuration, f64)>),

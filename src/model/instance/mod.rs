@@ -98,6 +98,21 @@ impl<'a> InstanceModel<'a> {
         }
     }
 
+    /// The share of segment `segment`'s instances (by time-zone weight) for which a
+    /// maintenance window was open when release `release` was deployed: the instances
+    /// the slip can reach.
+    pub fn window_open_share(&self, release: usize, segment: usize) -> f64 {
+        let zones = &self.scenario.population.segments[segment].zones;
+        let total: f64 = zones.iter().map(|z| z.1).sum();
+        zones
+            .iter()
+            .zip(&self.in_window[release][segment])
+            .filter(|(_, open)| **open)
+            .map(|(z, _)| z.1)
+            .sum::<f64>()
+            / total
+    }
+
     /// The scenario simulated.
     pub fn scenario(&self) -> &Scenario {
         self.scenario

@@ -147,6 +147,14 @@ pub(super) fn delay(d: &DelayFile, field: &str) -> Check<Delay> {
                 sigma: *sigma,
             }
         }
+        DelayFile::Weibull { shape, scale } => Delay::Weibull {
+            shape: shape_in_range(*shape, &format!("{field}.weibull.shape"))?,
+            scale: positive(scale.0, &format!("{field}.weibull.scale"))?,
+        },
+        DelayFile::Gamma { shape, scale } => Delay::Gamma {
+            shape: shape_in_range(*shape, &format!("{field}.gamma.shape"))?,
+            scale: positive(scale.0, &format!("{field}.gamma.scale"))?,
+        },
         DelayFile::Empirical(rows) => {
             if rows.is_empty() {
                 return Err(FieldError::new(
@@ -176,6 +184,22 @@ pub(super) fn delay(d: &DelayFile, field: &str) -> Check<Delay> {
             Delay::Empirical(table)
         }
     })
+}
+
+/// The shapes a Weibull or gamma delay may take: beyond them the quantiles of the
+/// extreme draws leave any meaningful range of durations.
+pub const SHAPE_RANGE: (f64, f64) = (0.05, 100.0);
+
+fn shape_in_range(shape: f64, field: &str) -> Check<f64> {
+    let (lo, hi) = SHAPE_RANGE;
+    if shape.is_finite() && (lo..=hi).contains(&shape) {
+        Ok(shape)
+    } else {
+        Err(FieldError::new(
+            field.to_string(),
+            format!("{shape} is not allowed; the shape must be between {lo} and {hi}"),
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -230,6 +254,20 @@ mod tests {
                 .unwrap_err()
                 .field,
             "d.lognormal.sigma"
+        );
+        assert!(d(json!({"weibull": {"shape": 1.5, "scale": "2d"}})).is_ok());
+        assert!(d(json!({"gamma": {"shape": 2.0, "scale": "1d"}})).is_ok());
+        assert_eq!(
+            d(json!({"weibull": {"shape": 0.0, "scale": "2d"}}))
+                .unwrap_err()
+                .field,
+            "d.weibull.shape"
+        );
+        assert_eq!(
+            d(json!({"gamma": {"shape": 2.0, "scale": "0h"}}))
+                .unwrap_err()
+                .field,
+            "d.gamma.scale"
         );
         assert_eq!(
             d(json!({"empirical": [["1h", 0.5]]})).unwrap_err().field,

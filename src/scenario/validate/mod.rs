@@ -7,6 +7,7 @@
 //! puts the sections together.
 
 mod admins;
+pub use admins::SHAPE_RANGE;
 mod calendars;
 mod policy;
 mod population;

@@ -1,0 +1,75 @@
+//! `fitted-scenario.json`: the scenario as given, with the fitted admin profiles in
+//! `admins` and its segments pointing at them, ready for `run` and `compare`.
+
+use serde_json::{Map, Value, json};
+
+use super::FitOutcome;
+
+/// The name of the profile fitted to `segment` (`fitted` for the whole field).
+pub fn profile_name(segment: &str) -> String {
+    if segment == "all" {
+        "fitted".into()
+    } else {
+        format!("fitted-{segment}")
+    }
+}
+
+/// The scenario file `original` (JSON text, already validated) with the fit's profiles.
+///
+/// A fitted profile approves with the estimated share and never rejects (the rest never
+/// act: the data cannot tell a rejection from silence), has no working hours and no
+/// reminders (the fitted delay is wall-clock time from the notice). The name gains
+/// `-fitted`, so its run writes beside the original's.
+pub fn fitted_scenario(original: &str, outcome: &FitOutcome) -> serde_json::Result<String> {
+    let mut doc: Value = serde_json::from_str(original)?;
+    let root = doc.as_object_mut().expect("a validated scenario is an object");
+    // The schema path was relative to the original's folder.
+    root.remove("$schema");
+    let name = root.get("name").and_then(Value::as_str).unwrap_or("scenario").to_string();
+    root.insert("name".into(), json!(format!("{name}-fitted")));
+    let description = format!(
+        "{} Admin profiles fitted by `rollout-sim fit` to the observed adoption of release {} ({}).",
+        root.get("description").and_then(Value::as_str).unwrap_or(""),
+        outcome.release,
+        outcome.release_label
+    );
+    root.insert("description".into(), json!(description.trim()));
+    let admins = root
+        .entry("admins")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .expect("admins is an object");
+    for seg in &outcome.segments {
+        admins.insert(
+            profile_name(&seg.name),
+            json!({
+                "approve": (seg.approve.estimate * 1e4).round() / 1e4,
+                "reject": 0.0,
+                "delay": seg.law.to_scenario_json(),
+            }),
+        );
+    }
+    let population = root
+        .get_mut("population")
+        .and_then(Value::as_object_mut)
+        .expect("a validated scenario has a population");
+    let segments = population
+        .entry("segments")
+        .or_insert_with(|| json!([{"name": "all", "share": 1.0}]));
+    for segment in segments.as_array_mut().expect("segments is an array") {
+        let seg_name = segment.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let fitted = outcome
+            .segments
+            .iter()
+            .find(|f| f.name == "all" || f.name == seg_name);
+        if let Some(f) = fitted {
+            segment
+                .as_object_mut()
+                .expect("a segment is an object")
+                .insert("admin".into(), json!(profile_name(&f.name)));
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    Ok(text)
+}

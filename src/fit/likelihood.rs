@@ -1,0 +1,309 @@
+//! The likelihood of one group's observations under an admin profile.
+//!
+//! An instance's update time is `T = P + S + W + D`: the shared publication delay `P`
+//! (integrated over the [`PlatformPart`]'s nodes), the slip `S` (0 or the slip, with the
+//! group's probability), the wait `W` for the next UPM poll (uniform over one poll
+//! period), and, with probability `approve`, the admin's delay `D`; otherwise never.
+//! Given a node, `P(T <= t) = approve * E_S[A(t - P - S)]` with
+//! `A(x) = (H(x) - H(x - poll)) / poll` and `H(x)` the integral of `D`'s CDF from 0 to
+//! `x`: the uniform wait averages the CDF over one poll period. `H` is computed once per
+//! evaluation on a fixed grid (trapezoid rule) and interpolated, so the likelihood is a
+//! smooth function of the parameters.
+//!
+//! The observations enter as cells: an update counted in a time bin contributes
+//! `F(hi) - F(lo)`, a right-censored instance `1 - F(at)` (per-instance times are binned
+//! to at most [`MAX_BINS`] bins, far finer than the day-scale poll wait; aggregate shares
+//! give one cell per interval between observations, a multinomial).
+
+use super::family::Law;
+use super::platform::{Node, PlatformPart};
+
+/// Bins per-instance update times are counted in, at most.
+pub const MAX_BINS: usize = 200;
+/// The narrowest bin, in hours.
+const MIN_BIN_HOURS: f64 = 0.25;
+/// Grid points of the integrated delay CDF.
+const GRID_POINTS: usize = 2048;
+
+/// Observations reduced to cells over a sorted set of time edges.
+#[derive(Clone, Debug, Default)]
+pub struct Cells {
+    /// The distinct times (hours after the deploy) the cells refer to, increasing.
+    pub edges: Vec<f64>,
+    /// Updates seen in `(edges[lo], edges[hi]]`: `(lo, hi, count)`.
+    pub updates: Vec<(usize, usize, f64)>,
+    /// Instances still not updated at `edges[at]`: `(at, count)`.
+    pub censored: Vec<(usize, f64)>,
+}
+
+impl Cells {
+    /// Per-instance observations `(hours, updated)`, binned.
+    pub fn from_instances(rows: impl Iterator<Item = (f64, bool)> + Clone) -> Cells {
+        let until = rows.clone().map(|r| r.0).fold(0.0, f64::max);
+        let width = (until / MAX_BINS as f64).max(MIN_BIN_HOURS);
+        let mut updates = std::collections::BTreeMap::<u64, f64>::new();
+        let mut censored = std::collections::BTreeMap::<u64, f64>::new();
+        for (hours, updated) in rows {
+            let bin = (hours / width).floor() as u64;
+            if updated {
+                *updates.entry(bin).or_default() += 1.0;
+            } else {
+                *censored.entry(bin).or_default() += 1.0;
+            }
+        }
+        let mut edge_bins: Vec<u64> = updates
+            .keys()
+            .flat_map(|&b| [b, b + 1])
+            .chain(censored.keys().copied())
+            .collect();
+        edge_bins.sort_unstable();
+        edge_bins.dedup();
+        let index = |b: u64| edge_bins.binary_search(&b).expect("every edge is listed");
+        Cells {
+            edges: edge_bins.iter().map(|&b| b as f64 * width).collect(),
+            updates: updates.iter().map(|(&b, &c)| (index(b), index(b + 1), c)).collect(),
+            censored: censored.iter().map(|(&b, &c)| (index(b), c)).collect(),
+        }
+    }
+
+    /// A cumulative share curve over `instances`: the updates between consecutive
+    /// observations, and the rest still waiting at the last.
+    pub fn from_shares(points: &[(f64, f64)], instances: f64) -> Cells {
+        let mut edges = vec![0.0];
+        let mut updates = Vec::new();
+        let mut last = 0.0;
+        for &(hours, share) in points {
+            if hours > 0.0 {
+                edges.push(hours);
+            }
+            let count = (share - last) * instances;
+            if count > 0.0 {
+                let hi = edges.len() - 1;
+                updates.push((hi.saturating_sub(1), hi, count));
+            }
+            last = share;
+        }
+        let censored = vec![(edges.len() - 1, (1.0 - last) * instances)];
+        Cells { edges, updates, censored }
+    }
+}
+
+/// One group's likelihood: its cells and its view of the platform part.
+#[derive(Clone, Debug)]
+pub struct GroupLikelihood {
+    cells: Cells,
+    /// Per node: (log weight, publication delay, slip probability).
+    nodes: Vec<(f64, f64, f64)>,
+    poll_hours: f64,
+    slip_hours: f64,
+    grid_step: f64,
+}
+
+/// `A(x)`, the delay CDF averaged over one poll period before `x`, on a grid for one law.
+struct Averaged {
+    a: Vec<f64>,
+    step: f64,
+}
+
+impl Averaged {
+    fn new(law: &Law, step: f64, poll: f64) -> Averaged {
+        let cdf = law.cdf();
+        // H(x) = integral of the CDF from 0 to x, by the trapezoid rule.
+        let mut h = Vec::with_capacity(GRID_POINTS);
+        let (mut total, mut last) = (0.0, 0.0);
+        h.push(0.0);
+        for k in 1..GRID_POINTS {
+            let f = cdf.at(k as f64 * step);
+            total += 0.5 * step * (last + f);
+            last = f;
+            h.push(total);
+        }
+        let at = |x: f64| lerp(&h, step, x);
+        let a = (0..GRID_POINTS)
+            .map(|k| {
+                let x = k as f64 * step;
+                ((at(x) - at(x - poll)) / poll).clamp(0.0, 1.0)
+            })
+            .collect();
+        Averaged { a, step }
+    }
+
+    /// `A(x)`, linear between grid points.
+    fn at(&self, x: f64) -> f64 {
+        lerp(&self.a, self.step, x)
+    }
+}
+
+/// `table` (values at multiples of `step` from 0) at `x`: 0 before it, linear between
+/// points, extended along its last slope beyond it.
+fn lerp(table: &[f64], step: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    let pos = x / step;
+    let n = table.len() - 1;
+    let k = (pos as usize).min(n - 1);
+    table[k] + (pos - k as f64) * (table[k + 1] - table[k])
+}
+
+impl GroupLikelihood {
+    /// The likelihood of `cells` for a group whose slip probability at each node is
+    /// `slip(node)`.
+    pub fn new(cells: Cells, platform: &PlatformPart, slip: impl Fn(&Node) -> f64) -> Self {
+        let last_edge = cells.edges.last().copied().unwrap_or(0.0);
+        GroupLikelihood {
+            nodes: platform
+                .nodes
+                .iter()
+                .map(|n| (n.weight.ln(), n.published_hours, slip(n)))
+                .collect(),
+            poll_hours: platform.poll_hours,
+            slip_hours: platform.slip_hours,
+            grid_step: (last_edge.max(1.0) / (GRID_POINTS - 2) as f64).max(1e-3),
+            cells,
+        }
+    }
+
+    /// The cells.
+    pub fn cells(&self) -> &Cells {
+        &self.cells
+    }
+
+    /// The number of field-wide nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    fn integrated(&self, law: &Law) -> Averaged {
+        Averaged::new(law, self.grid_step, self.poll_hours)
+    }
+
+    fn cdf_at(&self, table: &Averaged, approve: f64, node: usize, t: f64) -> f64 {
+        let (_, published, q) = self.nodes[node];
+        let x = t - published;
+        let mut a = (1.0 - q) * table.at(x);
+        if q > 0.0 {
+            a += q * table.at(x - self.slip_hours);
+        }
+        (approve * a).min(1.0)
+    }
+
+    /// Per node: its log weight plus the log-likelihood of the cells given that node.
+    pub fn node_terms(&self, approve: f64, law: &Law) -> Vec<f64> {
+        let table = self.integrated(law);
+        let mut f = vec![0.0; self.cells.edges.len()];
+        (0..self.nodes.len())
+            .map(|j| {
+                for (slot, &t) in f.iter_mut().zip(&self.cells.edges) {
+                    *slot = self.cdf_at(&table, approve, j, t);
+                }
+                let mut ll = self.nodes[j].0;
+                for &(lo, hi, count) in &self.cells.updates {
+                    ll += count * (f[hi] - f[lo]).max(f64::MIN_POSITIVE).ln();
+                }
+                for &(at, count) in &self.cells.censored {
+                    ll += count * (1.0 - f[at]).max(f64::MIN_POSITIVE).ln();
+                }
+                ll
+            })
+            .collect()
+    }
+
+    /// The log-likelihood, integrated over the field-wide draws.
+    pub fn log_likelihood(&self, approve: f64, law: &Law) -> f64 {
+        log_sum_exp(&self.node_terms(approve, law))
+    }
+
+    /// The fitted cumulative share updated by each of `times`: the model's curve, its
+    /// field-wide draws weighted by how well each explains the data (their posterior).
+    pub fn fitted_curve(&self, approve: f64, law: &Law, times: &[f64]) -> Vec<f64> {
+        let terms = self.node_terms(approve, law);
+        let top = log_sum_exp(&terms);
+        let table = self.integrated(law);
+        times
+            .iter()
+            .map(|&t| {
+                terms
+                    .iter()
+                    .enumerate()
+                    .map(|(j, l)| (l - top).exp() * self.cdf_at(&table, approve, j, t))
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// Posterior probability of each node given the data (for the bootstrap's draws).
+    pub fn node_posterior(&self, approve: f64, law: &Law) -> Vec<f64> {
+        let terms = self.node_terms(approve, law);
+        let top = log_sum_exp(&terms);
+        terms.iter().map(|l| (l - top).exp()).collect()
+    }
+
+    /// Node `j`'s publication delay and slip probability.
+    pub fn node(&self, j: usize) -> (f64, f64) {
+        (self.nodes[j].1, self.nodes[j].2)
+    }
+
+    /// The prior probability of node `j`.
+    pub fn node_weight(&self, j: usize) -> f64 {
+        self.nodes[j].0.exp()
+    }
+
+    /// The poll period and the slip, in hours.
+    pub fn poll_and_slip(&self) -> (f64, f64) {
+        (self.poll_hours, self.slip_hours)
+    }
+}
+
+/// `ln(sum(exp(x)))` without overflow.
+pub fn log_sum_exp(x: &[f64]) -> f64 {
+    let top = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !top.is_finite() {
+        return top;
+    }
+    top + x.iter().map(|v| (v - top).exp()).sum::<f64>().ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::family::Family;
+
+    fn platform(published: f64) -> PlatformPart {
+        PlatformPart::for_tests(vec![Node { weight: 1.0, published_hours: published, field_slip: true }], 24.0, 4.0)
+    }
+
+    #[test]
+    fn the_update_cdf_matches_a_monte_carlo_of_its_parts() {
+        // T = 3 + S + U(0, 24) + D, S = 4 h with probability 0.3, D exponential mean 10 h,
+        // approve 0.8: the closed form against the grid's interpolation.
+        let law = Law { family: Family::Exponential, params: [10.0, 0.0] };
+        let cells = Cells { edges: vec![0.0, 5.0, 20.0, 40.0, 100.0], ..Cells::default() };
+        let g = GroupLikelihood::new(cells, &platform(3.0), |_| 0.3);
+        let exact = |t: f64| {
+            // E over the uniform wait of the exponential CDF, in closed form.
+            let a = |x: f64| {
+                let h = |y: f64| if y <= 0.0 { 0.0 } else { y - 10.0 * (1.0 - (-y / 10.0).exp()) };
+                (h(x) - h(x - 24.0)) / 24.0
+            };
+            0.8 * (0.7 * a(t - 3.0) + 0.3 * a(t - 7.0))
+        };
+        let curve = g.fitted_curve(0.8, &law, &[5.0, 20.0, 40.0, 100.0]);
+        for (t, f) in [5.0, 20.0, 40.0, 100.0].iter().zip(curve) {
+            assert!((f - exact(*t)).abs() < 1e-4, "t = {t}: {f} vs {}", exact(*t));
+        }
+    }
+
+    #[test]
+    fn cells_count_every_instance_once() {
+        let rows = [(1.0, true), (1.1, true), (30.0, true), (50.0, false), (50.0, false)];
+        let cells = Cells::from_instances(rows.iter().copied());
+        let total: f64 = cells.updates.iter().map(|c| c.2).sum::<f64>()
+            + cells.censored.iter().map(|c| c.1).sum::<f64>();
+        assert_eq!(total, 5.0);
+        let shares = Cells::from_shares(&[(10.0, 0.2), (20.0, 0.2), (30.0, 0.5)], 100.0);
+        let counts: Vec<(usize, usize, i64)> = shares.updates.iter().map(|c| (c.0, c.1, c.2.round() as i64)).collect();
+        assert_eq!(counts, vec![(0, 1, 20), (2, 3, 30)]);
+        assert_eq!(shares.censored, vec![(3, 50.0)]);
+    }
+}

@@ -1,0 +1,396 @@
+//! `rollout-sim fit`: the admin profile estimated from the observed adoption of a past
+//! release, so that forecasts for the next release rest on evidence.
+//!
+//! The fitted model of an instance's update time is the platform part, known from the
+//! scenario and the model ([`platform`]: publication, one draw for the whole field; the
+//! maintenance slip; the wait for the next UPM poll), plus the admin part: with
+//! probability `approve` the admin approves after a delay from the chosen [`Family`],
+//! otherwise the instance never updates. [`likelihood`] integrates over the field-wide
+//! draw; [`estimate`] maximises it and finds profile-likelihood intervals;
+//! [`goodness`] measures the distance between the observed and the fitted curves with a
+//! parametric-bootstrap p-value. Each segment (when the data name them) is fitted on its
+//! own, its likelihood integrating over the publication draw.
+
+pub mod estimate;
+pub mod events;
+pub mod family;
+pub mod fitted;
+pub mod goodness;
+pub mod likelihood;
+pub mod observed;
+pub mod platform;
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use thiserror::Error;
+
+pub use family::{Family, Law};
+pub use observed::{InstanceRow, Observations, ObservedError, SharePoint};
+
+use estimate::{Estimate, approve_interval, intervals, maximise, refit};
+use goodness::GroupData;
+use likelihood::GroupLikelihood;
+use platform::PlatformPart;
+
+use crate::model::ReleasePlan;
+use crate::scenario::Scenario;
+
+/// Updated instances a group needs before its three or so parameters can be fitted.
+pub const MIN_UPDATES: u64 = 10;
+
+/// What went wrong before a fit could start.
+#[derive(Debug, Error)]
+pub enum FitError {
+    /// The data themselves are wrong.
+    #[error(transparent)]
+    Observed(#[from] ObservedError),
+    /// `--release` names no release.
+    #[error("--release {index}: the scenario has releases 0 to {last}")]
+    NoSuchRelease {
+        /// The index given.
+        index: usize,
+        /// The last index there is.
+        last: usize,
+    },
+    /// The release reaches instances without approval.
+    #[error("--release {index} ({label}) needs no approval: it reaches every instance automatically, so it says nothing about admins; {hint}")]
+    NoApproval {
+        /// The index given.
+        index: usize,
+        /// Its label.
+        label: String,
+        /// Which release to fit instead.
+        hint: String,
+    },
+    /// No release of the scenario needs approval.
+    #[error("no release of the scenario needs approval, so there is no admin behaviour to fit; describe the past release that asked for new scopes or a paid licence")]
+    NothingToFit,
+    /// A segment in the data is not in the scenario.
+    #[error("{file}: line {line}, column `segment`: `{name}` is not a segment of the scenario (it has {known})")]
+    UnknownSegment {
+        /// The data file.
+        file: String,
+        /// The line.
+        line: u64,
+        /// The segment named.
+        name: String,
+        /// The scenario's segments.
+        known: String,
+    },
+    /// Too few updates to fit.
+    #[error("{what} has {updated} updated instances; a fit needs at least {MIN_UPDATES} (observe longer, or fit the segments together by leaving out the segment column)")]
+    TooFewUpdates {
+        /// The group.
+        what: String,
+        /// How many updated.
+        updated: u64,
+    },
+}
+
+/// Which families to fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FamilyChoice {
+    /// Just this one.
+    One(Family),
+    /// Each, choosing by AIC.
+    Auto,
+}
+
+/// How to fit.
+#[derive(Clone, Debug)]
+pub struct FitSettings {
+    /// The release observed (default: the first that needs approval).
+    pub release: Option<usize>,
+    /// The delay family.
+    pub family: FamilyChoice,
+    /// Hours after the deploy at which the Marketplace published it, when known.
+    pub published_at: Option<f64>,
+    /// Seed of the bootstrap's draws.
+    pub seed: u64,
+    /// Bootstrap data sets for the goodness-of-fit p-value (0: no p-value).
+    pub bootstrap: u32,
+}
+
+/// A fitted quantity with its 95% interval (`None`: not bounded by the data).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Estimated {
+    /// The `fit.json` name.
+    pub name: &'static str,
+    /// The maximum-likelihood estimate.
+    pub estimate: f64,
+    /// The 95% profile-likelihood interval.
+    pub ci95: (Option<f64>, Option<f64>),
+}
+
+/// One segment's fitted profile (or the whole field's, when the data have no segments).
+#[derive(Clone, Debug)]
+pub struct SegmentFit {
+    /// The segment's name (`all` for the whole field).
+    pub name: String,
+    /// The scenario segment it is, when the data name segments.
+    pub segment: Option<usize>,
+    /// Instances observed.
+    pub n: u64,
+    /// Instances seen updated.
+    pub updated: u64,
+    /// The share that approves.
+    pub approve: Estimated,
+    /// The fitted delay law.
+    pub law: Law,
+    /// The law's parameters, in [`Family::parameter_names`] order.
+    pub parameters: Vec<Estimated>,
+    /// The maximised log-likelihood.
+    pub log_likelihood: f64,
+    /// Its AIC.
+    pub aic: f64,
+    /// The largest gap between the observed and the fitted curve.
+    pub distance: f64,
+    /// The parametric-bootstrap p-value of `distance` (`None` without a bootstrap).
+    pub p_value: Option<f64>,
+    /// Every family tried, with its AIC.
+    pub candidates: Vec<(Family, f64)>,
+    /// The observed cumulative share updated, `(hours, share)`.
+    pub observed_curve: Vec<(f64, f64)>,
+    /// The fitted one on a regular grid, `(hours, share)`.
+    pub fitted_curve: Vec<(f64, f64)>,
+}
+
+/// The outcome of `fit`.
+#[derive(Clone, Debug)]
+pub struct FitOutcome {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The release fitted.
+    pub release: usize,
+    /// Its label.
+    pub release_label: String,
+    /// `per_instance` or `aggregate`.
+    pub form: &'static str,
+    /// Instances observed.
+    pub instances: u64,
+    /// Instances seen updated.
+    pub updated: u64,
+    /// The last observation, hours after the deploy.
+    pub until_hours: f64,
+    /// Bootstrap data sets behind each p-value.
+    pub bootstrap: u32,
+    /// Whether the publication time was given (`--published-at`) rather than integrated over.
+    pub published_at: Option<f64>,
+    /// One fit per segment.
+    pub segments: Vec<SegmentFit>,
+}
+
+/// The release to fit: the one asked for, which must need approval, or the first that does.
+pub fn observed_release(scenario: &Scenario, asked: Option<usize>) -> Result<usize, FitError> {
+    let plan = ReleasePlan::new(scenario);
+    let first = (0..scenario.releases.len()).find(|&k| plan.needs_approval[k]);
+    match asked {
+        None => first.ok_or(FitError::NothingToFit),
+        Some(k) if k >= scenario.releases.len() => Err(FitError::NoSuchRelease {
+            index: k,
+            last: scenario.releases.len() - 1,
+        }),
+        Some(k) if !plan.needs_approval[k] => Err(FitError::NoApproval {
+            index: k,
+            label: scenario.releases[k].label.clone(),
+            hint: match first {
+                Some(f) => format!("release {f} ({}) asks for approval: --release {f}", scenario.releases[f].label),
+                None => "no release of this scenario asks for approval".into(),
+            },
+        }),
+        Some(k) => Ok(k),
+    }
+}
+
+/// The groups to fit: per segment when the data name segments, otherwise one.
+fn groups(scenario: &Scenario, observed: &Observations, file: &Path) -> Result<Vec<(String, Option<usize>, GroupData)>, FitError> {
+    match observed {
+        Observations::Aggregate { points, instances } => Ok(vec![(
+            "all".into(),
+            None,
+            GroupData::Shares {
+                points: points.iter().map(|p| (p.hours, p.share)).collect(),
+                instances: *instances,
+            },
+        )]),
+        Observations::PerInstance(rows) if rows.iter().all(|r| r.segment.is_none()) => Ok(vec![(
+            "all".into(),
+            None,
+            GroupData::Instances(rows.iter().map(|r| (r.hours, r.updated)).collect()),
+        )]),
+        Observations::PerInstance(rows) => {
+            let segments = &scenario.population.segments;
+            let mut per: Vec<Vec<(f64, bool)>> = vec![Vec::new(); segments.len()];
+            for r in rows {
+                let name = r.segment.as_deref().unwrap_or_default();
+                let Some(g) = segments.iter().position(|s| s.name == name) else {
+                    return Err(FitError::UnknownSegment {
+                        file: file.display().to_string(),
+                        line: r.line,
+                        name: name.into(),
+                        known: segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+                    });
+                };
+                per[g].push((r.hours, r.updated));
+            }
+            Ok(per
+                .into_iter()
+                .enumerate()
+                .filter(|(_, rows)| !rows.is_empty())
+                .map(|(g, rows)| (segments[g].name.clone(), Some(g), GroupData::Instances(rows)))
+                .collect())
+        }
+    }
+}
+
+/// Fits the admin profile(s) of `scenario`'s observed release to `observed` (read from
+/// `file`, named in errors).
+pub fn fit(scenario: &Scenario, observed: &Observations, file: &Path, settings: &FitSettings) -> Result<FitOutcome, FitError> {
+    let release = observed_release(scenario, settings.release)?;
+    let platform = PlatformPart::new(scenario, release, settings.published_at);
+    let groups = groups(scenario, observed, file)?;
+    for (name, _, data) in &groups {
+        let updated = match data {
+            GroupData::Instances(rows) => rows.iter().filter(|r| r.1).count() as u64,
+            GroupData::Shares { points, instances } => {
+                (points.last().map_or(0.0, |p| p.1) * *instances as f64).round() as u64
+            }
+        };
+        if updated < MIN_UPDATES {
+            let what = if name == "all" { "the data".to_string() } else { format!("segment {name}") };
+            return Err(FitError::TooFewUpdates { what, updated });
+        }
+    }
+    let segments = groups
+        .into_iter()
+        .map(|(name, segment, data)| fit_group(&platform, name, segment, data, settings))
+        .collect();
+    Ok(FitOutcome {
+        scenario: scenario.name.clone(),
+        release,
+        release_label: scenario.releases[release].label.clone(),
+        form: observed.form(),
+        instances: observed.instances(),
+        updated: observed.updated(),
+        until_hours: observed.until_hours(),
+        bootstrap: settings.bootstrap,
+        published_at: settings.published_at,
+        segments,
+    })
+}
+
+/// Where the optimiser starts: the share that approves a little above the last
+/// observed share, the median delay from when half of those had updated, less the
+/// platform part's typical wait.
+fn starting_point(curve: &[(f64, f64)], platform: &PlatformPart) -> (f64, f64) {
+    let last = curve.last().map_or(0.5, |p| p.1);
+    let half = curve.iter().find(|p| p.1 >= last / 2.0).map_or(24.0, |p| p.0);
+    let publication: f64 = platform.nodes.iter().map(|n| n.weight * n.published_hours).sum();
+    let approve = (last * 1.05 + 0.02).clamp(0.05, 0.98);
+    (approve, (half - publication - platform.poll_hours / 2.0).max(1.0))
+}
+
+fn likelihood_of(platform: &PlatformPart, segment: Option<usize>, data: &GroupData) -> GroupLikelihood {
+    GroupLikelihood::new(data.cells(), platform, |n| platform.slip_probability(segment, n))
+}
+
+fn best_of(group: &GroupLikelihood, family: Family, (approve, median): (f64, f64)) -> Estimate {
+    // Two starts: the observed share and half way to everyone, at the median and twice it.
+    let a = maximise(group, family, approve, median);
+    let b = maximise(group, family, (approve + 1.0) / 2.0, 2.0 * median);
+    if b.log_likelihood > a.log_likelihood { b } else { a }
+}
+
+fn fit_group(platform: &PlatformPart, name: String, segment: Option<usize>, data: GroupData, settings: &FitSettings) -> SegmentFit {
+    let group = likelihood_of(platform, segment, &data);
+    let observed_curve = data.observed_curve();
+    let start = starting_point(&observed_curve, platform);
+    let families: Vec<Family> = match settings.family {
+        FamilyChoice::One(f) => vec![f],
+        FamilyChoice::Auto => Family::ALL.to_vec(),
+    };
+    let fits: Vec<Estimate> = families
+        .par_iter()
+        .map(|&f| best_of(&group, f, start))
+        .collect();
+    let candidates: Vec<(Family, f64)> = fits.iter().map(|e| (e.family, e.aic())).collect();
+    let best = fits
+        .iter()
+        .min_by(|a, b| a.aic().total_cmp(&b.aic()))
+        .expect("at least one family")
+        .clone();
+    let ci = intervals(&group, &best);
+
+    let (approve, law) = (best.approve(), best.law());
+    let natural = |i: usize, c: Option<f64>| c.map(|v| best.family.law(&with(&best.coordinates[1..], i, v)).params[i]);
+    let parameters = best
+        .family
+        .parameter_names()
+        .iter()
+        .enumerate()
+        .map(|(i, &name)| Estimated {
+            name,
+            estimate: law.params[i],
+            ci95: (natural(i, ci[i + 1].0), natural(i, ci[i + 1].1)),
+        })
+        .collect();
+    let (lo, hi) = approve_interval(ci[0]);
+    let distance = data.distance(&group, approve, &law);
+    let p_value = (settings.bootstrap > 0).then(|| {
+        let exceed = (0..settings.bootstrap as u64)
+            .into_par_iter()
+            .filter(|&b| {
+                let sample = data.simulate(&group, approve, &law, settings.seed, b);
+                let refit_group = likelihood_of(platform, segment, &sample);
+                let refit = refit(&refit_group, best.family, best.coordinates.clone());
+                sample.distance(&refit_group, refit.approve(), &refit.law()) >= distance
+            })
+            .count();
+        (1 + exceed) as f64 / (settings.bootstrap as f64 + 1.0)
+    });
+    let until = observed_curve.last().map_or(0.0, |p| p.0).max(data_until(&data));
+    let times: Vec<f64> = (0..=200).map(|i| until * i as f64 / 200.0).collect();
+    let fitted = group.fitted_curve(approve, &law, &times);
+    let (n, updated) = match &data {
+        GroupData::Instances(rows) => (rows.len() as u64, rows.iter().filter(|r| r.1).count() as u64),
+        GroupData::Shares { points, instances } => (
+            *instances,
+            (points.last().map_or(0.0, |p| p.1) * *instances as f64).round() as u64,
+        ),
+    };
+    SegmentFit {
+        name,
+        segment,
+        n,
+        updated,
+        approve: Estimated {
+            name: "approve",
+            estimate: approve,
+            ci95: (Some(lo), Some(hi)),
+        },
+        law,
+        parameters,
+        log_likelihood: best.log_likelihood,
+        aic: best.aic(),
+        distance,
+        p_value,
+        candidates,
+        observed_curve,
+        fitted_curve: times.into_iter().zip(fitted).collect(),
+    }
+}
+
+/// `coordinates` with coordinate `i` replaced by `v`.
+fn with(coordinates: &[f64], i: usize, v: f64) -> Vec<f64> {
+    let mut c = coordinates.to_vec();
+    c[i] = v;
+    c
+}
+
+fn data_until(data: &GroupData) -> f64 {
+    match data {
+        GroupData::Instances(rows) => rows.iter().map(|r| r.0).fold(0.0, f64::max),
+        GroupData::Shares { points, .. } => points.last().map_or(0.0, |p| p.0),
+    }
+}

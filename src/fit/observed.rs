@@ -1,0 +1,345 @@
+//! The observed adoption of a past release: a CSV in one of two forms, told apart by
+//! its header.
+//!
+//! - per instance, `instance,hours,updated[,segment]`: hours after the release's deploy
+//!   at which the instance was first seen on the new version (`updated` true), or last
+//!   seen still on an older one (`updated` false: right-censored);
+//! - aggregate, `hours,share[,instances]`: the cumulative share of instances on the new
+//!   version at each observation time.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// One instance's observation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceRow {
+    /// The instance's id, as the data names it.
+    pub instance: String,
+    /// Hours after the deploy: when it was first seen updated, or last seen not updated.
+    pub hours: f64,
+    /// Whether it was seen on the new version.
+    pub updated: bool,
+    /// Its segment, when the data has a `segment` column.
+    pub segment: Option<String>,
+    /// The line of the file it came from (0 when it came from elsewhere).
+    pub line: u64,
+}
+
+/// One point of a cumulative adoption curve.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SharePoint {
+    /// Hours after the deploy.
+    pub hours: f64,
+    /// The share of the field on the new version by then.
+    pub share: f64,
+}
+
+/// What was observed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Observations {
+    /// One row per instance.
+    PerInstance(Vec<InstanceRow>),
+    /// A cumulative share curve over a field of `instances`.
+    Aggregate {
+        /// The observation times, increasing.
+        points: Vec<SharePoint>,
+        /// The size of the field.
+        instances: u64,
+    },
+}
+
+/// A problem with the observed data, naming the file, the line and the column.
+#[derive(Debug, Error)]
+pub enum ObservedError {
+    /// The file could not be read.
+    #[error("{file}: cannot read it: {message}")]
+    Unreadable {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// One value is wrong.
+    #[error("{file}: line {line}, column `{column}`: {message}")]
+    Value {
+        /// The file.
+        file: PathBuf,
+        /// Its line, from 1 (the header is line 1).
+        line: u64,
+        /// The column's name.
+        column: String,
+        /// What was wrong and what is allowed.
+        message: String,
+    },
+    /// The file as a whole is wrong (its header, its size).
+    #[error("{file}: {message}")]
+    File {
+        /// The file.
+        file: PathBuf,
+        /// What was wrong and what is allowed.
+        message: String,
+    },
+}
+
+const PER_INSTANCE: [&str; 4] = ["instance", "hours", "updated", "segment"];
+const AGGREGATE: [&str; 3] = ["hours", "share", "instances"];
+
+/// Reads `file`. `instances` is the field size of aggregate data without an
+/// `instances` column (`--instances`).
+pub fn read(file: &Path, instances: Option<u64>) -> Result<Observations, ObservedError> {
+    let text = std::fs::read_to_string(file).map_err(|e| ObservedError::Unreadable {
+        file: file.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    parse(&text, file, instances)
+}
+
+/// Parses CSV text (see [`read`]); `file` names it in errors.
+pub fn parse(text: &str, file: &Path, instances: Option<u64>) -> Result<Observations, ObservedError> {
+    let whole = |message: String| ObservedError::File {
+        file: file.to_path_buf(),
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| whole(format!("line 1: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let has = |c: &str| header.iter().any(|h| h == c);
+    let per_instance = has("instance") || has("updated");
+    let (allowed, required): (&[&str], &[&str]) = if per_instance {
+        (&PER_INSTANCE, &PER_INSTANCE[..3])
+    } else {
+        (&AGGREGATE, &AGGREGATE[..2])
+    };
+    let forms = "per instance `instance,hours,updated[,segment]` or aggregate `hours,share[,instances]`";
+    let mut seen = BTreeSet::new();
+    for h in &header {
+        if !allowed.contains(&h.as_str()) {
+            return Err(whole(format!("line 1: unknown column `{h}`; the header must be {forms}")));
+        }
+        if !seen.insert(h.as_str()) {
+            return Err(whole(format!("line 1: column `{h}` appears twice")));
+        }
+    }
+    if let Some(missing) = required.iter().find(|c| !has(c)) {
+        return Err(whole(format!("line 1: missing column `{missing}`; the header must be {forms}")));
+    }
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            whole(format!("line {line}: {e}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        rows.push((line, record));
+    }
+    if rows.is_empty() {
+        return Err(whole("has a header but no rows".into()));
+    }
+    let value_error = |line: u64, column: &str, message: String| ObservedError::Value {
+        file: file.to_path_buf(),
+        line,
+        column: column.to_string(),
+        message,
+    };
+    let hours_at = |line: u64, record: &csv::StringRecord| -> Result<f64, ObservedError> {
+        let raw = &record[column("hours").expect("required")];
+        match raw.parse::<f64>() {
+            Ok(h) if h.is_finite() && h >= 0.0 => Ok(h),
+            _ => Err(value_error(
+                line,
+                "hours",
+                format!("`{raw}` is not allowed; hours after the deploy are a number >= 0"),
+            )),
+        }
+    };
+    if per_instance {
+        let mut ids = BTreeSet::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for (line, record) in &rows {
+            let instance = record[column("instance").expect("required")].to_string();
+            if instance.is_empty() {
+                return Err(value_error(*line, "instance", "is empty; every row names its instance".into()));
+            }
+            if !ids.insert(instance.clone()) {
+                return Err(value_error(
+                    *line,
+                    "instance",
+                    format!("`{instance}` appears twice; give each instance one row (its first update, or the last time it was seen on an older version)"),
+                ));
+            }
+            let raw = &record[column("updated").expect("required")];
+            let updated = match raw.to_ascii_lowercase().as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => {
+                    return Err(value_error(
+                        *line,
+                        "updated",
+                        format!("`{raw}` is not a boolean; write true or false (or 1 or 0)"),
+                    ));
+                }
+            };
+            let segment = match column("segment") {
+                Some(c) if record[c].is_empty() => {
+                    return Err(value_error(*line, "segment", "is empty; name the instance's segment".into()));
+                }
+                Some(c) => Some(record[c].to_string()),
+                None => None,
+            };
+            out.push(InstanceRow {
+                instance,
+                hours: hours_at(*line, record)?,
+                updated,
+                segment,
+                line: *line,
+            });
+        }
+        return Ok(Observations::PerInstance(out));
+    }
+    let mut points: Vec<SharePoint> = Vec::with_capacity(rows.len());
+    let mut field: Option<(u64, u64)> = None;
+    for (line, record) in &rows {
+        let hours = hours_at(*line, record)?;
+        let raw = &record[column("share").expect("required")];
+        let share = match raw.parse::<f64>() {
+            Ok(s) if (0.0..=1.0).contains(&s) => s,
+            _ => {
+                return Err(value_error(
+                    *line,
+                    "share",
+                    format!("`{raw}` is not allowed; a share is a number from 0 to 1"),
+                ));
+            }
+        };
+        if let Some(last) = points.last() {
+            if hours <= last.hours {
+                return Err(value_error(
+                    *line,
+                    "hours",
+                    format!("{hours} does not follow the previous row's {}; rows must be in increasing hours", last.hours),
+                ));
+            }
+            if share < last.share {
+                return Err(value_error(
+                    *line,
+                    "share",
+                    format!("{share} is below the previous row's {}; a cumulative share never decreases", last.share),
+                ));
+            }
+        }
+        if let Some(c) = column("instances") {
+            let raw = &record[c];
+            let n = raw.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                value_error(*line, "instances", format!("`{raw}` is not allowed; the field size is a whole number >= 1"))
+            })?;
+            match field {
+                Some((first, at)) if first != n => {
+                    return Err(value_error(
+                        *line,
+                        "instances",
+                        format!("{n} differs from {first} on line {at}; the field observed must be the same on every row"),
+                    ));
+                }
+                None => field = Some((n, *line)),
+                _ => {}
+            }
+        }
+        points.push(SharePoint { hours, share });
+    }
+    let instances = match (field.map(|f| f.0), instances) {
+        (Some(n), Some(flag)) if n != flag => {
+            return Err(whole(format!(
+                "the `instances` column says {n} but --instances says {flag}; give one"
+            )));
+        }
+        (Some(n), _) | (None, Some(n)) => n,
+        (None, None) => {
+            return Err(whole(
+                "aggregate data needs the field size: an `instances` column or --instances N".into(),
+            ));
+        }
+    };
+    Ok(Observations::Aggregate { points, instances })
+}
+
+impl Observations {
+    /// `per_instance` or `aggregate`, as `fit.json` names the form.
+    pub fn form(&self) -> &'static str {
+        match self {
+            Observations::PerInstance(_) => "per_instance",
+            Observations::Aggregate { .. } => "aggregate",
+        }
+    }
+
+    /// The number of instances observed.
+    pub fn instances(&self) -> u64 {
+        match self {
+            Observations::PerInstance(rows) => rows.len() as u64,
+            Observations::Aggregate { instances, .. } => *instances,
+        }
+    }
+
+    /// The number seen on the new version (aggregate: rounded from the last share).
+    pub fn updated(&self) -> u64 {
+        match self {
+            Observations::PerInstance(rows) => rows.iter().filter(|r| r.updated).count() as u64,
+            Observations::Aggregate { points, instances } => {
+                let last = points.last().map_or(0.0, |p| p.share);
+                (last * *instances as f64).round() as u64
+            }
+        }
+    }
+
+    /// The last observation time, in hours after the deploy.
+    pub fn until_hours(&self) -> f64 {
+        match self {
+            Observations::PerInstance(rows) => rows.iter().map(|r| r.hours).fold(0.0, f64::max),
+            Observations::Aggregate { points, .. } => points.last().map_or(0.0, |p| p.hours),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Observations, ObservedError> {
+        parse(text, Path::new("obs.csv"), None)
+    }
+
+    #[test]
+    fn the_header_tells_the_forms_apart() {
+        let rows = parse_str("instance,hours,updated,segment\na,12.5,true,free\nb,100,false,free\n").unwrap();
+        assert_eq!(rows.form(), "per_instance");
+        assert_eq!((rows.instances(), rows.updated(), rows.until_hours()), (2, 1, 100.0));
+        let agg = parse_str("hours,share,instances\n24,0.1,500\n48,0.3,500\n").unwrap();
+        assert_eq!(agg.form(), "aggregate");
+        assert_eq!((agg.instances(), agg.updated()), (500, 150));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_column() {
+        let e = |text: &str| parse_str(text).unwrap_err().to_string();
+        assert_eq!(
+            e("instance,hours,updated\na,-1,true\n"),
+            "obs.csv: line 2, column `hours`: `-1` is not allowed; hours after the deploy are a number >= 0"
+        );
+        assert!(e("instance,hours,updated\na,1,true\nb,2,yes\n").starts_with("obs.csv: line 3, column `updated`: `yes` is not a boolean"));
+        assert!(e("hours,share,instances\n1,0.5,10\n2,0.4,10\n").starts_with("obs.csv: line 3, column `share`: 0.4 is below"));
+        assert!(e("hours,share,instances\n1,1.5,10\n").starts_with("obs.csv: line 2, column `share`"));
+        assert!(e("instance,hours\na,1\n").contains("missing column `updated`"));
+        assert!(e("hours,share\n1,0.5\n").contains("--instances N"));
+        assert!(e("hours,share,colour\n1,0.5,red\n").contains("unknown column `colour`"));
+        assert!(e("instance,hours,updated\na,1,true\na,2,false\n").contains("line 3, column `instance`: `a` appears twice"));
+    }
+}
