@@ -31,7 +31,11 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     let release = observed_release(&s, args.release)?;
     // Everything is read and checked before the output folder is touched.
     let (observed, observed_file, observed_csv) = match (&args.observed, &args.from_events) {
-        (Some(file), _) => (fit::observed::read(file, args.instances)?, file.clone(), None),
+        (Some(file), _) => (
+            fit::observed::read(file, args.instances)?,
+            file.clone(),
+            None,
+        ),
         (None, Some(log)) => {
             let text = std::fs::read_to_string(log)
                 .with_context(|| format!("{}: cannot read the event log", log.display()))?;
@@ -59,7 +63,8 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         .build()
         .context("cannot start worker threads")?;
     let outcome = pool.install(|| fit::fit(&s, &observed, &observed_file, &settings))?;
-    let scenario_text = fitted_scenario(&text, &outcome).context("cannot write the fitted scenario")?;
+    let scenario_text =
+        fitted_scenario(&text, &outcome).context("cannot write the fitted scenario")?;
     let json = <dyn Exporter<_>>::to_bytes(&FitJson, &outcome);
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("fit.json".into(), json.clone()),

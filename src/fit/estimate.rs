@@ -111,7 +111,12 @@ fn nelder_mead(cost: Negative<'_>, start: Vec<f64>, step: f64, iterations: u64) 
 }
 
 /// The maximum-likelihood estimate of `family` from `approve` and `median_hours`.
-pub fn maximise(group: &GroupLikelihood, family: Family, approve: f64, median_hours: f64) -> Estimate {
+pub fn maximise(
+    group: &GroupLikelihood,
+    family: Family,
+    approve: f64,
+    median_hours: f64,
+) -> Estimate {
     let start: Vec<f64> = std::iter::once(logit(approve))
         .chain(family.starting_law(median_hours).coordinates())
         .collect();
@@ -119,8 +124,17 @@ pub fn maximise(group: &GroupLikelihood, family: Family, approve: f64, median_ho
 }
 
 /// The maximum-likelihood estimate from given coordinates (a warm start).
-pub fn maximise_from(group: &GroupLikelihood, family: Family, start: Vec<f64>, step: f64) -> Estimate {
-    let cost = || Negative { group, family, fixed: None };
+pub fn maximise_from(
+    group: &GroupLikelihood,
+    family: Family,
+    start: Vec<f64>,
+    step: f64,
+) -> Estimate {
+    let cost = || Negative {
+        group,
+        family,
+        fixed: None,
+    };
     let (first, _) = nelder_mead(cost(), start, step, 600);
     let (best, value) = nelder_mead(cost(), first, step / 5.0, 600);
     Estimate {
@@ -133,7 +147,11 @@ pub fn maximise_from(group: &GroupLikelihood, family: Family, start: Vec<f64>, s
 /// A quick refit from a nearby point (the bootstrap's data sets start at the estimate
 /// they were drawn from): one Nelder-Mead run with a small simplex.
 pub fn refit(group: &GroupLikelihood, family: Family, start: Vec<f64>) -> Estimate {
-    let cost = Negative { group, family, fixed: None };
+    let cost = Negative {
+        group,
+        family,
+        fixed: None,
+    };
     let (best, value) = nelder_mead(cost, start, 0.15, 400);
     Estimate {
         coordinates: best,
@@ -181,7 +199,11 @@ pub type CoordinateInterval = (Option<f64>, Option<f64>);
 /// the negative log-likelihood's Hessian, by central differences); used only to place
 /// the first guess of each profile-likelihood interval end.
 fn standard_errors(group: &GroupLikelihood, estimate: &Estimate) -> Vec<f64> {
-    let cost = Negative { group, family: estimate.family, fixed: None };
+    let cost = Negative {
+        group,
+        family: estimate.family,
+        fixed: None,
+    };
     let x = &estimate.coordinates;
     let n = x.len();
     let h = 1e-3;
@@ -209,7 +231,11 @@ fn standard_errors(group: &GroupLikelihood, estimate: &Estimate) -> Vec<f64> {
         Some(inv) => (0..n)
             .map(|i| {
                 let v = inv[(i, i)];
-                if v.is_finite() && v > 0.0 { v.sqrt().clamp(1e-3, 5.0) } else { fallback[i] }
+                if v.is_finite() && v > 0.0 {
+                    v.sqrt().clamp(1e-3, 5.0)
+                } else {
+                    fallback[i]
+                }
             })
             .collect(),
         None => fallback,
@@ -226,7 +252,11 @@ pub fn intervals(group: &GroupLikelihood, estimate: &Estimate) -> Vec<Coordinate
         .into_par_iter()
         .map(|task| {
             let (i, upward) = (task / 2, task % 2 == 1);
-            let gap = ProfileGap { group, estimate, coordinate: i };
+            let gap = ProfileGap {
+                group,
+                estimate,
+                coordinate: i,
+            };
             let (lo, hi) = bounds[i];
             let centre = estimate.coordinates[i].clamp(lo, hi);
             let limit = if upward { hi } else { lo };
@@ -234,15 +264,26 @@ pub fn intervals(group: &GroupLikelihood, estimate: &Estimate) -> Vec<Coordinate
             // then further out until the gap turns positive or the bound is reached.
             let (mut inside, mut step) = (centre, 1.96 * errors[i]);
             loop {
-                let v = if upward { (centre + step).min(hi) } else { (centre - step).max(lo) };
+                let v = if upward {
+                    (centre + step).min(hi)
+                } else {
+                    (centre - step).max(lo)
+                };
                 if gap.at(v) > 0.0 {
                     let (a, b) = if upward { (inside, v) } else { (v, inside) };
                     let solver = BrentRoot::new(a, b, 1e-3);
-                    let found = Executor::new(ProfileGap { group, estimate, coordinate: i }, solver)
-                        .configure(|s| s.param((a + b) / 2.0).max_iters(40))
-                        .run()
-                        .ok()
-                        .and_then(|r| r.state().get_best_param().copied());
+                    let found = Executor::new(
+                        ProfileGap {
+                            group,
+                            estimate,
+                            coordinate: i,
+                        },
+                        solver,
+                    )
+                    .configure(|s| s.param((a + b) / 2.0).max_iters(40))
+                    .run()
+                    .ok()
+                    .and_then(|r| r.state().get_best_param().copied());
                     return Some(found.unwrap_or((a + b) / 2.0));
                 }
                 if v == limit {

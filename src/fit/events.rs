@@ -23,6 +23,15 @@ struct Record {
     segment: Option<String>,
 }
 
+/// What the log says of one instance: its segment, its first update to the release's
+/// version or a newer one, and when it uninstalled.
+#[derive(Default)]
+struct Seen {
+    segment: Option<String>,
+    updated: Option<f64>,
+    uninstalled: Option<f64>,
+}
+
 /// The per-instance rows of release `release` in replication `replication` of the log
 /// `text` (from `file`), observed until `until` hours after the deploy (default: the
 /// horizon). An instance counts from its first update to the release's version or a
@@ -45,8 +54,7 @@ pub fn rows_from_events(
         .collect();
     let wanted = plan.version_of(release);
     let mut deploy = None;
-    // Per instance: segment, first update to the version or newer, uninstall time.
-    let mut seen: BTreeMap<u64, (Option<String>, Option<f64>, Option<f64>)> = BTreeMap::new();
+    let mut seen: BTreeMap<u64, Seen> = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -70,24 +78,26 @@ pub fn rows_from_events(
             continue;
         }
         let entry = seen.entry(instance).or_default();
-        if entry.0.is_none() {
-            entry.0 = record.segment.clone();
+        if entry.segment.is_none() {
+            entry.segment = record.segment.clone();
         }
         match record.event.as_str() {
-            "updated" if entry.1.is_none() => {
+            "updated" if entry.updated.is_none() => {
                 let to = record.to.as_deref().and_then(|v| ids.get(v)).copied();
                 if to.is_some_and(|v| v == wanted || plan.is_newer(v, wanted)) {
-                    entry.1 = Some(record.hours);
+                    entry.updated = Some(record.hours);
                 }
             }
-            "uninstalled" if entry.2.is_none() => entry.2 = Some(record.hours),
+            "uninstalled" if entry.uninstalled.is_none() => entry.uninstalled = Some(record.hours),
             _ => {}
         }
     }
     let Some(deploy) = deploy else {
         return Err(ObservedError::File {
             file: file.to_path_buf(),
-            message: format!("has no deploy of release {release} in replication {replication}: is it the event log of this scenario (`run --events`)?"),
+            message: format!(
+                "has no deploy of release {release} in replication {replication}: is it the event log of this scenario (`run --events`)?"
+            ),
         });
     };
     let horizon = scenario.horizon.as_hours() - deploy;
@@ -95,9 +105,10 @@ pub fn rows_from_events(
     Ok(seen
         .into_iter()
         // Instances gone before the deploy were not part of the observed field.
-        .filter(|(_, (_, _, gone))| gone.is_none_or(|g| g >= deploy))
-        .map(|(instance, (segment, updated_at, gone))| {
-            let (hours, updated) = match (updated_at.map(|t| t - deploy), gone.map(|g| g - deploy)) {
+        .filter(|(_, seen)| seen.uninstalled.is_none_or(|g| g >= deploy))
+        .map(|(instance, seen)| {
+            let since = |t: Option<f64>| t.map(|t| t - deploy);
+            let (hours, updated) = match (since(seen.updated), since(seen.uninstalled)) {
                 (Some(t), _) if t <= until => (t, true),
                 (_, Some(g)) if g < until => (g, false),
                 _ => (until, false),
@@ -106,7 +117,7 @@ pub fn rows_from_events(
                 instance: instance.to_string(),
                 hours,
                 updated,
-                segment,
+                segment: seen.segment,
                 line: 0,
             }
         })

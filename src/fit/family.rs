@@ -236,12 +236,13 @@ mod tests {
         // The fit's CDF (statrs) and the simulator's inverse transform (Delay::quantile)
         // must describe one law: F(Q(u)) = u for every family.
         let laws = [
-            Law { family: Family::Lognormal, params: [30.0, 1.2] },
-            Law { family: Family::Exponential, params: [12.0, 0.0] },
-            Law { family: Family::Weibull, params: [0.7, 40.0] },
-            Law { family: Family::Gamma, params: [2.5, 9.0] },
+            (Family::Lognormal, [30.0, 1.2]),
+            (Family::Exponential, [12.0, 0.0]),
+            (Family::Weibull, [0.7, 40.0]),
+            (Family::Gamma, [2.5, 9.0]),
         ];
-        for law in laws {
+        for (family, params) in laws {
+            let law = Law { family, params };
             let (cdf, delay) = (law.cdf(), law.to_delay());
             for i in 1..20 {
                 let u = i as f64 / 20.0;

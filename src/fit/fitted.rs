@@ -22,14 +22,22 @@ pub fn profile_name(segment: &str) -> String {
 /// `-fitted`, so its run writes beside the original's.
 pub fn fitted_scenario(original: &str, outcome: &FitOutcome) -> serde_json::Result<String> {
     let mut doc: Value = serde_json::from_str(original)?;
-    let root = doc.as_object_mut().expect("a validated scenario is an object");
+    let root = doc
+        .as_object_mut()
+        .expect("a validated scenario is an object");
     // The schema path was relative to the original's folder.
     root.remove("$schema");
-    let name = root.get("name").and_then(Value::as_str).unwrap_or("scenario").to_string();
+    let name = root
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("scenario")
+        .to_string();
     root.insert("name".into(), json!(format!("{name}-fitted")));
     let description = format!(
         "{} Admin profiles fitted by `rollout-sim fit` to the observed adoption of release {} ({}).",
-        root.get("description").and_then(Value::as_str).unwrap_or(""),
+        root.get("description")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
         outcome.release,
         outcome.release_label
     );
@@ -57,7 +65,11 @@ pub fn fitted_scenario(original: &str, outcome: &FitOutcome) -> serde_json::Resu
         .entry("segments")
         .or_insert_with(|| json!([{"name": "all", "share": 1.0}]));
     for segment in segments.as_array_mut().expect("segments is an array") {
-        let seg_name = segment.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let seg_name = segment
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let fitted = outcome
             .segments
             .iter()

@@ -29,7 +29,9 @@ impl GroupData {
     pub fn cells(&self) -> Cells {
         match self {
             GroupData::Instances(rows) => Cells::from_instances(rows.iter().copied()),
-            GroupData::Shares { points, instances } => Cells::from_shares(points, *instances as f64),
+            GroupData::Shares { points, instances } => {
+                Cells::from_shares(points, *instances as f64)
+            }
         }
     }
 
@@ -87,7 +89,14 @@ impl GroupData {
     /// per-instance row keeps its censoring time (updated rows: the last observation),
     /// aggregate data keep their observation times and field size. Replicate
     /// `replicate` of `seed` has its own ChaCha stream.
-    pub fn simulate(&self, group: &GroupLikelihood, approve: f64, law: &Law, seed: u64, replicate: u64) -> GroupData {
+    pub fn simulate(
+        &self,
+        group: &GroupLikelihood,
+        approve: f64,
+        law: &Law,
+        seed: u64,
+        replicate: u64,
+    ) -> GroupData {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(replicate);
         let mut uniform = move || (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);

@@ -61,7 +61,10 @@ impl Cells {
         let index = |b: u64| edge_bins.binary_search(&b).expect("every edge is listed");
         Cells {
             edges: edge_bins.iter().map(|&b| b as f64 * width).collect(),
-            updates: updates.iter().map(|(&b, &c)| (index(b), index(b + 1), c)).collect(),
+            updates: updates
+                .iter()
+                .map(|(&b, &c)| (index(b), index(b + 1), c))
+                .collect(),
             censored: censored.iter().map(|(&b, &c)| (index(b), c)).collect(),
         }
     }
@@ -84,7 +87,11 @@ impl Cells {
             last = share;
         }
         let censored = vec![(edges.len() - 1, (1.0 - last) * instances)];
-        Cells { edges, updates, censored }
+        Cells {
+            edges,
+            updates,
+            censored,
+        }
     }
 }
 
@@ -270,39 +277,73 @@ mod tests {
     use crate::fit::family::Family;
 
     fn platform(published: f64) -> PlatformPart {
-        PlatformPart::for_tests(vec![Node { weight: 1.0, published_hours: published, field_slip: true }], 24.0, 4.0)
+        PlatformPart::for_tests(
+            vec![Node {
+                weight: 1.0,
+                published_hours: published,
+                field_slip: true,
+            }],
+            24.0,
+            4.0,
+        )
     }
 
     #[test]
     fn the_update_cdf_matches_a_monte_carlo_of_its_parts() {
         // T = 3 + S + U(0, 24) + D, S = 4 h with probability 0.3, D exponential mean 10 h,
         // approve 0.8: the closed form against the grid's interpolation.
-        let law = Law { family: Family::Exponential, params: [10.0, 0.0] };
-        let cells = Cells { edges: vec![0.0, 5.0, 20.0, 40.0, 100.0], ..Cells::default() };
+        let law = Law {
+            family: Family::Exponential,
+            params: [10.0, 0.0],
+        };
+        let cells = Cells {
+            edges: vec![0.0, 5.0, 20.0, 40.0, 100.0],
+            ..Cells::default()
+        };
         let g = GroupLikelihood::new(cells, &platform(3.0), |_| 0.3);
         let exact = |t: f64| {
             // E over the uniform wait of the exponential CDF, in closed form.
             let a = |x: f64| {
-                let h = |y: f64| if y <= 0.0 { 0.0 } else { y - 10.0 * (1.0 - (-y / 10.0).exp()) };
+                let h = |y: f64| {
+                    if y <= 0.0 {
+                        0.0
+                    } else {
+                        y - 10.0 * (1.0 - (-y / 10.0).exp())
+                    }
+                };
                 (h(x) - h(x - 24.0)) / 24.0
             };
             0.8 * (0.7 * a(t - 3.0) + 0.3 * a(t - 7.0))
         };
         let curve = g.fitted_curve(0.8, &law, &[5.0, 20.0, 40.0, 100.0]);
         for (t, f) in [5.0, 20.0, 40.0, 100.0].iter().zip(curve) {
-            assert!((f - exact(*t)).abs() < 1e-4, "t = {t}: {f} vs {}", exact(*t));
+            assert!(
+                (f - exact(*t)).abs() < 1e-4,
+                "t = {t}: {f} vs {}",
+                exact(*t)
+            );
         }
     }
 
     #[test]
     fn cells_count_every_instance_once() {
-        let rows = [(1.0, true), (1.1, true), (30.0, true), (50.0, false), (50.0, false)];
+        let rows = [
+            (1.0, true),
+            (1.1, true),
+            (30.0, true),
+            (50.0, false),
+            (50.0, false),
+        ];
         let cells = Cells::from_instances(rows.iter().copied());
         let total: f64 = cells.updates.iter().map(|c| c.2).sum::<f64>()
             + cells.censored.iter().map(|c| c.1).sum::<f64>();
         assert_eq!(total, 5.0);
         let shares = Cells::from_shares(&[(10.0, 0.2), (20.0, 0.2), (30.0, 0.5)], 100.0);
-        let counts: Vec<(usize, usize, i64)> = shares.updates.iter().map(|c| (c.0, c.1, c.2.round() as i64)).collect();
+        let counts: Vec<(usize, usize, i64)> = shares
+            .updates
+            .iter()
+            .map(|c| (c.0, c.1, c.2.round() as i64))
+            .collect();
         assert_eq!(counts, vec![(0, 1, 20), (2, 3, 30)]);
         assert_eq!(shares.censored, vec![(3, 50.0)]);
     }

@@ -54,7 +54,9 @@ pub enum FitError {
         last: usize,
     },
     /// The release reaches instances without approval.
-    #[error("--release {index} ({label}) needs no approval: it reaches every instance automatically, so it says nothing about admins; {hint}")]
+    #[error(
+        "--release {index} ({label}) needs no approval: it reaches every instance automatically, so it says nothing about admins; {hint}"
+    )]
     NoApproval {
         /// The index given.
         index: usize,
@@ -64,10 +66,14 @@ pub enum FitError {
         hint: String,
     },
     /// No release of the scenario needs approval.
-    #[error("no release of the scenario needs approval, so there is no admin behaviour to fit; describe the past release that asked for new scopes or a paid licence")]
+    #[error(
+        "no release of the scenario needs approval, so there is no admin behaviour to fit; describe the past release that asked for new scopes or a paid licence"
+    )]
     NothingToFit,
     /// A segment in the data is not in the scenario.
-    #[error("{file}: line {line}, column `segment`: `{name}` is not a segment of the scenario (it has {known})")]
+    #[error(
+        "{file}: line {line}, column `segment`: `{name}` is not a segment of the scenario (it has {known})"
+    )]
     UnknownSegment {
         /// The data file.
         file: String,
@@ -79,7 +85,9 @@ pub enum FitError {
         known: String,
     },
     /// Too few updates to fit.
-    #[error("{what} has {updated} updated instances; a fit needs at least {MIN_UPDATES} (observe longer, or fit the segments together by leaving out the segment column)")]
+    #[error(
+        "{what} has {updated} updated instances; a fit needs at least {MIN_UPDATES} (observe longer, or fit the segments together by leaving out the segment column)"
+    )]
     TooFewUpdates {
         /// The group.
         what: String,
@@ -195,7 +203,10 @@ pub fn observed_release(scenario: &Scenario, asked: Option<usize>) -> Result<usi
             index: k,
             label: scenario.releases[k].label.clone(),
             hint: match first {
-                Some(f) => format!("release {f} ({}) asks for approval: --release {f}", scenario.releases[f].label),
+                Some(f) => format!(
+                    "release {f} ({}) asks for approval: --release {f}",
+                    scenario.releases[f].label
+                ),
                 None => "no release of this scenario asks for approval".into(),
             },
         }),
@@ -204,7 +215,11 @@ pub fn observed_release(scenario: &Scenario, asked: Option<usize>) -> Result<usi
 }
 
 /// The groups to fit: per segment when the data name segments, otherwise one.
-fn groups(scenario: &Scenario, observed: &Observations, file: &Path) -> Result<Vec<(String, Option<usize>, GroupData)>, FitError> {
+fn groups(
+    scenario: &Scenario,
+    observed: &Observations,
+    file: &Path,
+) -> Result<Vec<(String, Option<usize>, GroupData)>, FitError> {
     match observed {
         Observations::Aggregate { points, instances } => Ok(vec![(
             "all".into(),
@@ -229,7 +244,11 @@ fn groups(scenario: &Scenario, observed: &Observations, file: &Path) -> Result<V
                         file: file.display().to_string(),
                         line: r.line,
                         name: name.into(),
-                        known: segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+                        known: segments
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     });
                 };
                 per[g].push((r.hours, r.updated));
@@ -238,7 +257,13 @@ fn groups(scenario: &Scenario, observed: &Observations, file: &Path) -> Result<V
                 .into_iter()
                 .enumerate()
                 .filter(|(_, rows)| !rows.is_empty())
-                .map(|(g, rows)| (segments[g].name.clone(), Some(g), GroupData::Instances(rows)))
+                .map(|(g, rows)| {
+                    (
+                        segments[g].name.clone(),
+                        Some(g),
+                        GroupData::Instances(rows),
+                    )
+                })
                 .collect())
         }
     }
@@ -246,7 +271,12 @@ fn groups(scenario: &Scenario, observed: &Observations, file: &Path) -> Result<V
 
 /// Fits the admin profile(s) of `scenario`'s observed release to `observed` (read from
 /// `file`, named in errors).
-pub fn fit(scenario: &Scenario, observed: &Observations, file: &Path, settings: &FitSettings) -> Result<FitOutcome, FitError> {
+pub fn fit(
+    scenario: &Scenario,
+    observed: &Observations,
+    file: &Path,
+    settings: &FitSettings,
+) -> Result<FitOutcome, FitError> {
     let release = observed_release(scenario, settings.release)?;
     let platform = PlatformPart::new(scenario, release, settings.published_at);
     let groups = groups(scenario, observed, file)?;
@@ -258,7 +288,11 @@ pub fn fit(scenario: &Scenario, observed: &Observations, file: &Path, settings: 
             }
         };
         if updated < MIN_UPDATES {
-            let what = if name == "all" { "the data".to_string() } else { format!("segment {name}") };
+            let what = if name == "all" {
+                "the data".to_string()
+            } else {
+                format!("segment {name}")
+            };
             return Err(FitError::TooFewUpdates { what, updated });
         }
     }
@@ -285,24 +319,50 @@ pub fn fit(scenario: &Scenario, observed: &Observations, file: &Path, settings: 
 /// platform part's typical wait.
 fn starting_point(curve: &[(f64, f64)], platform: &PlatformPart) -> (f64, f64) {
     let last = curve.last().map_or(0.5, |p| p.1);
-    let half = curve.iter().find(|p| p.1 >= last / 2.0).map_or(24.0, |p| p.0);
-    let publication: f64 = platform.nodes.iter().map(|n| n.weight * n.published_hours).sum();
+    let half = curve
+        .iter()
+        .find(|p| p.1 >= last / 2.0)
+        .map_or(24.0, |p| p.0);
+    let publication: f64 = platform
+        .nodes
+        .iter()
+        .map(|n| n.weight * n.published_hours)
+        .sum();
     let approve = (last * 1.05 + 0.02).clamp(0.05, 0.98);
-    (approve, (half - publication - platform.poll_hours / 2.0).max(1.0))
+    (
+        approve,
+        (half - publication - platform.poll_hours / 2.0).max(1.0),
+    )
 }
 
-fn likelihood_of(platform: &PlatformPart, segment: Option<usize>, data: &GroupData) -> GroupLikelihood {
-    GroupLikelihood::new(data.cells(), platform, |n| platform.slip_probability(segment, n))
+fn likelihood_of(
+    platform: &PlatformPart,
+    segment: Option<usize>,
+    data: &GroupData,
+) -> GroupLikelihood {
+    GroupLikelihood::new(data.cells(), platform, |n| {
+        platform.slip_probability(segment, n)
+    })
 }
 
 fn best_of(group: &GroupLikelihood, family: Family, (approve, median): (f64, f64)) -> Estimate {
     // Two starts: the observed share and half way to everyone, at the median and twice it.
     let a = maximise(group, family, approve, median);
     let b = maximise(group, family, (approve + 1.0) / 2.0, 2.0 * median);
-    if b.log_likelihood > a.log_likelihood { b } else { a }
+    if b.log_likelihood > a.log_likelihood {
+        b
+    } else {
+        a
+    }
 }
 
-fn fit_group(platform: &PlatformPart, name: String, segment: Option<usize>, data: GroupData, settings: &FitSettings) -> SegmentFit {
+fn fit_group(
+    platform: &PlatformPart,
+    name: String,
+    segment: Option<usize>,
+    data: GroupData,
+    settings: &FitSettings,
+) -> SegmentFit {
     let group = likelihood_of(platform, segment, &data);
     let observed_curve = data.observed_curve();
     let start = starting_point(&observed_curve, platform);
@@ -323,7 +383,9 @@ fn fit_group(platform: &PlatformPart, name: String, segment: Option<usize>, data
     let ci = intervals(&group, &best);
 
     let (approve, law) = (best.approve(), best.law());
-    let natural = |i: usize, c: Option<f64>| c.map(|v| best.family.law(&with(&best.coordinates[1..], i, v)).params[i]);
+    let natural = |i: usize, c: Option<f64>| {
+        c.map(|v| best.family.law(&with(&best.coordinates[1..], i, v)).params[i])
+    };
     let parameters = best
         .family
         .parameter_names()
@@ -349,11 +411,17 @@ fn fit_group(platform: &PlatformPart, name: String, segment: Option<usize>, data
             .count();
         (1 + exceed) as f64 / (settings.bootstrap as f64 + 1.0)
     });
-    let until = observed_curve.last().map_or(0.0, |p| p.0).max(data_until(&data));
+    let until = observed_curve
+        .last()
+        .map_or(0.0, |p| p.0)
+        .max(data_until(&data));
     let times: Vec<f64> = (0..=200).map(|i| until * i as f64 / 200.0).collect();
     let fitted = group.fitted_curve(approve, &law, &times);
     let (n, updated) = match &data {
-        GroupData::Instances(rows) => (rows.len() as u64, rows.iter().filter(|r| r.1).count() as u64),
+        GroupData::Instances(rows) => (
+            rows.len() as u64,
+            rows.iter().filter(|r| r.1).count() as u64,
+        ),
         GroupData::Shares { points, instances } => (
             *instances,
             (points.last().map_or(0.0, |p| p.1) * *instances as f64).round() as u64,

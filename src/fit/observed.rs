@@ -97,7 +97,11 @@ pub fn read(file: &Path, instances: Option<u64>) -> Result<Observations, Observe
 }
 
 /// Parses CSV text (see [`read`]); `file` names it in errors.
-pub fn parse(text: &str, file: &Path, instances: Option<u64>) -> Result<Observations, ObservedError> {
+pub fn parse(
+    text: &str,
+    file: &Path,
+    instances: Option<u64>,
+) -> Result<Observations, ObservedError> {
     let whole = |message: String| ObservedError::File {
         file: file.to_path_buf(),
         message,
@@ -119,18 +123,23 @@ pub fn parse(text: &str, file: &Path, instances: Option<u64>) -> Result<Observat
     } else {
         (&AGGREGATE, &AGGREGATE[..2])
     };
-    let forms = "per instance `instance,hours,updated[,segment]` or aggregate `hours,share[,instances]`";
+    let forms =
+        "per instance `instance,hours,updated[,segment]` or aggregate `hours,share[,instances]`";
     let mut seen = BTreeSet::new();
     for h in &header {
         if !allowed.contains(&h.as_str()) {
-            return Err(whole(format!("line 1: unknown column `{h}`; the header must be {forms}")));
+            return Err(whole(format!(
+                "line 1: unknown column `{h}`; the header must be {forms}"
+            )));
         }
         if !seen.insert(h.as_str()) {
             return Err(whole(format!("line 1: column `{h}` appears twice")));
         }
     }
     if let Some(missing) = required.iter().find(|c| !has(c)) {
-        return Err(whole(format!("line 1: missing column `{missing}`; the header must be {forms}")));
+        return Err(whole(format!(
+            "line 1: missing column `{missing}`; the header must be {forms}"
+        )));
     }
     let column = |name: &str| header.iter().position(|h| h == name);
     let mut rows = Vec::new();
@@ -168,13 +177,19 @@ pub fn parse(text: &str, file: &Path, instances: Option<u64>) -> Result<Observat
         for (line, record) in &rows {
             let instance = record[column("instance").expect("required")].to_string();
             if instance.is_empty() {
-                return Err(value_error(*line, "instance", "is empty; every row names its instance".into()));
+                return Err(value_error(
+                    *line,
+                    "instance",
+                    "is empty; every row names its instance".into(),
+                ));
             }
             if !ids.insert(instance.clone()) {
                 return Err(value_error(
                     *line,
                     "instance",
-                    format!("`{instance}` appears twice; give each instance one row (its first update, or the last time it was seen on an older version)"),
+                    format!(
+                        "`{instance}` appears twice; give each instance one row (its first update, or the last time it was seen on an older version)"
+                    ),
                 ));
             }
             let raw = &record[column("updated").expect("required")];
@@ -191,7 +206,11 @@ pub fn parse(text: &str, file: &Path, instances: Option<u64>) -> Result<Observat
             };
             let segment = match column("segment") {
                 Some(c) if record[c].is_empty() => {
-                    return Err(value_error(*line, "segment", "is empty; name the instance's segment".into()));
+                    return Err(value_error(
+                        *line,
+                        "segment",
+                        "is empty; name the instance's segment".into(),
+                    ));
                 }
                 Some(c) => Some(record[c].to_string()),
                 None => None,
@@ -226,28 +245,40 @@ pub fn parse(text: &str, file: &Path, instances: Option<u64>) -> Result<Observat
                 return Err(value_error(
                     *line,
                     "hours",
-                    format!("{hours} does not follow the previous row's {}; rows must be in increasing hours", last.hours),
+                    format!(
+                        "{hours} does not follow the previous row's {}; rows must be in increasing hours",
+                        last.hours
+                    ),
                 ));
             }
             if share < last.share {
                 return Err(value_error(
                     *line,
                     "share",
-                    format!("{share} is below the previous row's {}; a cumulative share never decreases", last.share),
+                    format!(
+                        "{share} is below the previous row's {}; a cumulative share never decreases",
+                        last.share
+                    ),
                 ));
             }
         }
         if let Some(c) = column("instances") {
             let raw = &record[c];
             let n = raw.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                value_error(*line, "instances", format!("`{raw}` is not allowed; the field size is a whole number >= 1"))
+                value_error(
+                    *line,
+                    "instances",
+                    format!("`{raw}` is not allowed; the field size is a whole number >= 1"),
+                )
             })?;
             match field {
                 Some((first, at)) if first != n => {
                     return Err(value_error(
                         *line,
                         "instances",
-                        format!("{n} differs from {first} on line {at}; the field observed must be the same on every row"),
+                        format!(
+                            "{n} differs from {first} on line {at}; the field observed must be the same on every row"
+                        ),
                     ));
                 }
                 None => field = Some((n, *line)),
@@ -265,7 +296,8 @@ pub fn parse(text: &str, file: &Path, instances: Option<u64>) -> Result<Observat
         (Some(n), _) | (None, Some(n)) => n,
         (None, None) => {
             return Err(whole(
-                "aggregate data needs the field size: an `instances` column or --instances N".into(),
+                "aggregate data needs the field size: an `instances` column or --instances N"
+                    .into(),
             ));
         }
     };
@@ -319,9 +351,14 @@ mod tests {
 
     #[test]
     fn the_header_tells_the_forms_apart() {
-        let rows = parse_str("instance,hours,updated,segment\na,12.5,true,free\nb,100,false,free\n").unwrap();
+        let rows =
+            parse_str("instance,hours,updated,segment\na,12.5,true,free\nb,100,false,free\n")
+                .unwrap();
         assert_eq!(rows.form(), "per_instance");
-        assert_eq!((rows.instances(), rows.updated(), rows.until_hours()), (2, 1, 100.0));
+        assert_eq!(
+            (rows.instances(), rows.updated(), rows.until_hours()),
+            (2, 1, 100.0)
+        );
         let agg = parse_str("hours,share,instances\n24,0.1,500\n48,0.3,500\n").unwrap();
         assert_eq!(agg.form(), "aggregate");
         assert_eq!((agg.instances(), agg.updated()), (500, 150));
@@ -334,12 +371,23 @@ mod tests {
             e("instance,hours,updated\na,-1,true\n"),
             "obs.csv: line 2, column `hours`: `-1` is not allowed; hours after the deploy are a number >= 0"
         );
-        assert!(e("instance,hours,updated\na,1,true\nb,2,yes\n").starts_with("obs.csv: line 3, column `updated`: `yes` is not a boolean"));
-        assert!(e("hours,share,instances\n1,0.5,10\n2,0.4,10\n").starts_with("obs.csv: line 3, column `share`: 0.4 is below"));
-        assert!(e("hours,share,instances\n1,1.5,10\n").starts_with("obs.csv: line 2, column `share`"));
+        assert!(
+            e("instance,hours,updated\na,1,true\nb,2,yes\n")
+                .starts_with("obs.csv: line 3, column `updated`: `yes` is not a boolean")
+        );
+        assert!(
+            e("hours,share,instances\n1,0.5,10\n2,0.4,10\n")
+                .starts_with("obs.csv: line 3, column `share`: 0.4 is below")
+        );
+        assert!(
+            e("hours,share,instances\n1,1.5,10\n").starts_with("obs.csv: line 2, column `share`")
+        );
         assert!(e("instance,hours\na,1\n").contains("missing column `updated`"));
         assert!(e("hours,share\n1,0.5\n").contains("--instances N"));
         assert!(e("hours,share,colour\n1,0.5,red\n").contains("unknown column `colour`"));
-        assert!(e("instance,hours,updated\na,1,true\na,2,false\n").contains("line 3, column `instance`: `a` appears twice"));
+        assert!(
+            e("instance,hours,updated\na,1,true\na,2,false\n")
+                .contains("line 3, column `instance`: `a` appears twice")
+        );
     }
 }

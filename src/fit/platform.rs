@@ -57,7 +57,11 @@ impl PlatformPart {
         let mut delays: Vec<f64> = match published_at {
             Some(h) => vec![h],
             None => (0..PUBLICATION_DRAWS)
-                .map(|r| Publication::draw(scenario, &plan, r).at[release].since(deploy).as_hours())
+                .map(|r| {
+                    Publication::draw(scenario, &plan, r).at[release]
+                        .since(deploy)
+                        .as_hours()
+                })
                 .collect(),
         };
         delays.sort_by(f64::total_cmp);
@@ -86,8 +90,15 @@ impl PlatformPart {
             nodes,
             poll_hours: timing.upm_poll.as_hours(),
             slip_hours: timing.maintenance_slip.as_hours(),
-            window_open: (0..segments).map(|g| model.window_open_share(release, g)).collect(),
-            segment_shares: scenario.population.segments.iter().map(|s| s.share).collect(),
+            window_open: (0..segments)
+                .map(|g| model.window_open_share(release, g))
+                .collect(),
+            segment_shares: scenario
+                .population
+                .segments
+                .iter()
+                .map(|s| s.share)
+                .collect(),
             instance_slip_probability: match timing.slip_scope {
                 SlipScope::Instance => p,
                 SlipScope::Release => 1.0,

@@ -161,7 +161,13 @@ fn interval_text(e: &Estimated, digits: usize) -> String {
 pub fn render_fit_table(o: &FitOutcome) -> String {
     let mut out = format!(
         "{} release {} ({}): {} instances observed ({}), {} updated, until {:.1} h after the deploy\n\n",
-        o.scenario, o.release, o.release_label, o.instances, o.form.replace('_', " "), o.updated, o.until_hours
+        o.scenario,
+        o.release,
+        o.release_label,
+        o.instances,
+        o.form.replace('_', " "),
+        o.updated,
+        o.until_hours
     );
     for s in &o.segments {
         out += &format!(
@@ -175,7 +181,9 @@ pub fn render_fit_table(o: &FitOutcome) -> String {
         for p in &s.parameters {
             out += &format!(", {} {}", p.name, interval_text(p, 2));
         }
-        let p_value = s.p_value.map_or("not computed".into(), |p| format!("{p:.3}"));
+        let p_value = s
+            .p_value
+            .map_or("not computed".into(), |p| format!("{p:.3}"));
         out += &format!(
             "\n  fit      log-likelihood {:.2}, AIC {:.2}; distance to the observed curve {:.4}, p = {}\n",
             s.log_likelihood, s.aic, s.distance, p_value
@@ -225,7 +233,11 @@ pub fn fit_chart(o: &FitOutcome) -> Chart {
                 s.approve.estimate,
                 s.law.family.name()
             ),
-            line: s.fitted_curve.iter().map(|&(t, f)| (t / scale, f)).collect(),
+            line: s
+                .fitted_curve
+                .iter()
+                .map(|&(t, f)| (t / scale, f))
+                .collect(),
             band: Vec::new(),
             markers: Vec::new(),
         });

@@ -7,9 +7,9 @@ use html_escape::encode_text as esc;
 use super::charts::Drawn;
 use super::comparison::{ComparisonReport, comparison_verdicts, render_comparison_table};
 use super::fit_out::render_fit_table;
-use crate::fit::FitOutcome;
 use super::sweep_out::{SweepReport, render_sweep_table};
 use super::{RunReport, SummaryRow};
+use crate::fit::FitOutcome;
 
 /// The page's style: system fonts, readable widths, and print rules for A4.
 const STYLE: &str = "\
@@ -175,7 +175,11 @@ pub fn fit_page(outcome: &FitOutcome, charts: &[Drawn]) -> String {
     );
     let meta = format!(
         "Release {} ({}) of {}: {} instances observed until {:.1} h after the deploy.",
-        outcome.release, outcome.release_label, outcome.scenario, outcome.instances, outcome.until_hours
+        outcome.release,
+        outcome.release_label,
+        outcome.scenario,
+        outcome.instances,
+        outcome.until_hours
     );
     page(
         &format!("rollout-sim: admin profiles fitted to {}", outcome.scenario),

@@ -9,8 +9,8 @@
 pub mod charts;
 pub mod check_out;
 pub mod comparison;
-pub mod fit_out;
 pub mod events;
+pub mod fit_out;
 pub mod html;
 mod json;
 mod latency_csv;

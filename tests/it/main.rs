@@ -7,6 +7,7 @@ mod common;
 mod comparisons;
 mod determinism;
 mod file_safety;
+mod fitting;
 mod model_facts;
 mod permission_gate;
 mod platform_rules;
