@@ -40,6 +40,9 @@
 //! - [`montecarlo`]: replications in parallel, precision batches;
 //! - [`shard`]: the split across machines, part files and their merge;
 //! - [`fingerprint`]: SHA-256 as hex, for baselines and part files;
+//! - [`fit`]: admin profiles estimated from the observed adoption of a past release
+//!   (maximum likelihood over the model's own platform part, profile intervals,
+//!   bootstrap goodness of fit), and the scenario that uses them;
 //! - [`compare`], [`sweep`], [`check`]: decisions: paired policy comparison, parameter
 //!   grids, regression checks against baselines;
 //! - [`report`]: summaries, verdicts, charts, output formats and the output folder;
