@@ -531,3 +531,42 @@ fn bad_input_exits_2_naming_file_line_and_column_and_writes_nothing() {
         "has 1 updated instances; a fit needs at least 10",
     );
 }
+
+#[test]
+fn a_known_publication_time_replaces_the_integral() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), &one_segment(1500));
+    let events = simulate(dir.path(), &scenario, 8001);
+    // The Marketplace's version history: when release 1 was published.
+    let log = fs::read_to_string(&events).unwrap();
+    let published = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|r| r["event"] == "published" && r["release"] == 1)
+        .map(|r| r["hours"].as_f64().unwrap())
+        .unwrap();
+    let at = format!("{published}");
+    let f = fit_events(
+        &scenario,
+        &dir.path().join("known"),
+        &events,
+        &[
+            "--family",
+            "lognormal",
+            "--no-charts",
+            "--published-at",
+            &at,
+        ],
+    );
+    assert!(
+        f["method"]["publication"]
+            .as_str()
+            .unwrap()
+            .starts_with("given: published")
+    );
+    let seg = &f["segments"][0];
+    assert!(
+        covers(&seg["approve"], 0.7) && covers(&seg["delay"]["median_hours"], 48.0),
+        "{seg}"
+    );
+}
