@@ -307,7 +307,7 @@ pub struct FitArgs {
     #[arg(long, value_name = "HOURS", value_parser = parse_hours)]
     pub published_at: Option<f64>,
     /// The field size of aggregate data without an `instances` column.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub instances: Option<u64>,
     /// Seed of the goodness-of-fit bootstrap (default: the scenario's seed).
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]

@@ -83,6 +83,12 @@ pub enum ObservedError {
     },
 }
 
+/// The latest observation time accepted, in hours after the deploy (over a century).
+pub const MAX_HOURS: f64 = 1e6;
+/// The largest field an aggregate curve may describe (the bootstrap simulates each
+/// instance).
+pub const MAX_INSTANCES: u64 = 10_000_000;
+
 const PER_INSTANCE: [&str; 4] = ["instance", "hours", "updated", "segment"];
 const AGGREGATE: [&str; 3] = ["hours", "share", "instances"];
 
@@ -163,11 +169,13 @@ pub fn parse(
     let hours_at = |line: u64, record: &csv::StringRecord| -> Result<f64, ObservedError> {
         let raw = &record[column("hours").expect("required")];
         match raw.parse::<f64>() {
-            Ok(h) if h.is_finite() && h >= 0.0 => Ok(h),
+            Ok(h) if (0.0..=MAX_HOURS).contains(&h) => Ok(h),
             _ => Err(value_error(
                 line,
                 "hours",
-                format!("`{raw}` is not allowed; hours after the deploy are a number >= 0"),
+                format!(
+                    "`{raw}` is not allowed; hours after the deploy are a number from 0 to {MAX_HOURS}"
+                ),
             )),
         }
     };
@@ -264,11 +272,11 @@ pub fn parse(
         }
         if let Some(c) = column("instances") {
             let raw = &record[c];
-            let n = raw.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
+            let n = raw.parse::<u64>().ok().filter(|&n| (1..=MAX_INSTANCES).contains(&n)).ok_or_else(|| {
                 value_error(
                     *line,
                     "instances",
-                    format!("`{raw}` is not allowed; the field size is a whole number >= 1"),
+                    format!("`{raw}` is not allowed; the field size is a whole number from 1 to {MAX_INSTANCES}"),
                 )
             })?;
             match field {
@@ -369,8 +377,13 @@ mod tests {
         let e = |text: &str| parse_str(text).unwrap_err().to_string();
         assert_eq!(
             e("instance,hours,updated\na,-1,true\n"),
-            "obs.csv: line 2, column `hours`: `-1` is not allowed; hours after the deploy are a number >= 0"
+            "obs.csv: line 2, column `hours`: `-1` is not allowed; hours after the deploy are a number from 0 to 1000000"
         );
+        assert!(
+            e("instance,hours,updated\na,1e300,true\n")
+                .contains("column `hours`: `1e300` is not allowed")
+        );
+        assert!(e("hours,share,instances\n1,0.5,99999999999\n").contains("column `instances`"));
         assert!(
             e("instance,hours,updated\na,1,true\nb,2,yes\n")
                 .starts_with("obs.csv: line 3, column `updated`: `yes` is not a boolean")
