@@ -120,23 +120,13 @@ pub fn maximise(
     let start: Vec<f64> = std::iter::once(logit(approve))
         .chain(family.starting_law(median_hours).coordinates())
         .collect();
-    maximise_from(group, family, start, 0.7)
-}
-
-/// The maximum-likelihood estimate from given coordinates (a warm start).
-pub fn maximise_from(
-    group: &GroupLikelihood,
-    family: Family,
-    start: Vec<f64>,
-    step: f64,
-) -> Estimate {
     let cost = || Negative {
         group,
         family,
         fixed: None,
     };
-    let (first, _) = nelder_mead(cost(), start, step, 600);
-    let (best, value) = nelder_mead(cost(), first, step / 5.0, 600);
+    let (first, _) = nelder_mead(cost(), start, 0.7, 600);
+    let (best, value) = nelder_mead(cost(), first, 0.14, 600);
     Estimate {
         coordinates: best,
         log_likelihood: -value,

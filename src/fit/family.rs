@@ -214,11 +214,6 @@ impl Law {
             }
         }
     }
-
-    /// The median delay in hours.
-    pub fn median_hours(&self) -> f64 {
-        self.to_delay().quantile(0.5).as_hours()
-    }
 }
 
 /// `x` with at most `digits` decimals (scenario files are read by people).

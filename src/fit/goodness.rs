@@ -25,6 +25,29 @@ pub enum GroupData {
 }
 
 impl GroupData {
+    /// Instances observed, and how many were seen updated (aggregate: rounded from the
+    /// last share).
+    pub fn counts(&self) -> (u64, u64) {
+        match self {
+            GroupData::Instances(rows) => (
+                rows.len() as u64,
+                rows.iter().filter(|r| r.1).count() as u64,
+            ),
+            GroupData::Shares { points, instances } => (
+                *instances,
+                (points.last().map_or(0.0, |p| p.1) * *instances as f64).round() as u64,
+            ),
+        }
+    }
+
+    /// The last observation, in hours after the deploy.
+    pub fn until(&self) -> f64 {
+        match self {
+            GroupData::Instances(rows) => rows.iter().map(|r| r.0).fold(0.0, f64::max),
+            GroupData::Shares { points, .. } => points.last().map_or(0.0, |p| p.0),
+        }
+    }
+
     /// The cells of the likelihood.
     pub fn cells(&self) -> Cells {
         match self {
@@ -121,7 +144,7 @@ impl GroupData {
         };
         match self {
             GroupData::Instances(rows) => {
-                let until = rows.iter().map(|r| r.0).fold(0.0, f64::max);
+                let until = self.until();
                 GroupData::Instances(
                     rows.iter()
                         .map(|&(hours, updated)| {

@@ -171,11 +171,6 @@ impl GroupLikelihood {
         }
     }
 
-    /// The cells.
-    pub fn cells(&self) -> &Cells {
-        &self.cells
-    }
-
     /// The number of field-wide nodes.
     pub fn node_count(&self) -> usize {
         self.nodes.len()
@@ -237,13 +232,6 @@ impl GroupLikelihood {
                     .sum()
             })
             .collect()
-    }
-
-    /// Posterior probability of each node given the data (for the bootstrap's draws).
-    pub fn node_posterior(&self, approve: f64, law: &Law) -> Vec<f64> {
-        let terms = self.node_terms(approve, law);
-        let top = log_sum_exp(&terms);
-        terms.iter().map(|l| (l - top).exp()).collect()
     }
 
     /// Node `j`'s publication delay and slip probability.

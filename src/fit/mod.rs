@@ -281,12 +281,7 @@ pub fn fit(
     let platform = PlatformPart::new(scenario, release, settings.published_at);
     let groups = groups(scenario, observed, file)?;
     for (name, _, data) in &groups {
-        let updated = match data {
-            GroupData::Instances(rows) => rows.iter().filter(|r| r.1).count() as u64,
-            GroupData::Shares { points, instances } => {
-                (points.last().map_or(0.0, |p| p.1) * *instances as f64).round() as u64
-            }
-        };
+        let (_, updated) = data.counts();
         if updated < MIN_UPDATES {
             let what = if name == "all" {
                 "the data".to_string()
@@ -411,22 +406,10 @@ fn fit_group(
             .count();
         (1 + exceed) as f64 / (settings.bootstrap as f64 + 1.0)
     });
-    let until = observed_curve
-        .last()
-        .map_or(0.0, |p| p.0)
-        .max(data_until(&data));
+    let until = data.until();
     let times: Vec<f64> = (0..=200).map(|i| until * i as f64 / 200.0).collect();
     let fitted = group.fitted_curve(approve, &law, &times);
-    let (n, updated) = match &data {
-        GroupData::Instances(rows) => (
-            rows.len() as u64,
-            rows.iter().filter(|r| r.1).count() as u64,
-        ),
-        GroupData::Shares { points, instances } => (
-            *instances,
-            (points.last().map_or(0.0, |p| p.1) * *instances as f64).round() as u64,
-        ),
-    };
+    let (n, updated) = data.counts();
     SegmentFit {
         name,
         segment,
@@ -454,11 +437,4 @@ fn with(coordinates: &[f64], i: usize, v: f64) -> Vec<f64> {
     let mut c = coordinates.to_vec();
     c[i] = v;
     c
-}
-
-fn data_until(data: &GroupData) -> f64 {
-    match data {
-        GroupData::Instances(rows) => rows.iter().map(|r| r.0).fold(0.0, f64::max),
-        GroupData::Shares { points, .. } => points.last().map_or(0.0, |p| p.0),
-    }
 }
