@@ -570,3 +570,52 @@ fn a_known_publication_time_replaces_the_integral() {
         "{seg}"
     );
 }
+
+#[test]
+fn format_json_default_folder_and_foreign_folders_behave_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), &one_segment(300));
+    let events = simulate(dir.path(), &scenario, 9001);
+    let args = [
+        "fit",
+        "truth.json",
+        "--from-events",
+        events.to_str().unwrap(),
+        "--bootstrap",
+        "0",
+        "--no-charts",
+    ];
+    // `--format json` prints fit.json; the default folder is output/<name>-fit/.
+    let printed = cli()
+        .current_dir(dir.path())
+        .args(args)
+        .args(["--format", "json"])
+        .assert()
+        .success();
+    let written = fs::read(dir.path().join("output/fit-truth-fit/fit.json")).unwrap();
+    assert_eq!(printed.get_output().stdout, written);
+    // Without a bootstrap there is no p-value.
+    let f: Value = serde_json::from_slice(&written).unwrap();
+    assert!(f["segments"][0]["goodness_of_fit"]["p_value"].is_null());
+    assert!(
+        f["segments"][0]["goodness_of_fit"]["distance"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    // A folder holding a file rollout-sim did not write is refused and left as it was.
+    let mine = dir.path().join("mine");
+    fs::create_dir(&mine).unwrap();
+    fs::write(mine.join("thesis.tex"), "keep me").unwrap();
+    cli()
+        .current_dir(dir.path())
+        .args(args)
+        .args(["--out", "mine"])
+        .assert()
+        .code(2);
+    assert_eq!(
+        fs::read_to_string(mine.join("thesis.tex")).unwrap(),
+        "keep me"
+    );
+    assert_eq!(fs::read_dir(&mine).unwrap().count(), 1);
+}
