@@ -13,7 +13,7 @@
 //!    [`scenario::Scenario`]; every error names its file and field.
 //! 2. [`montecarlo::run`] simulates the replications on rayon's pool. Each replication
 //!    draws its publication times ([`model::Publication`]), then simulates every
-//!    instance on its own tiny event queue ([`engine::EventQueue`], keyed by time and
+//!    instance on its own tiny event queue ([`engine::ShortQueue`], keyed by time and
 //!    insertion order) with the [`model::InstanceModel`]; an observer tallies what
 //!    happened into per-replication figures ([`model::ReleaseFigures`]). Every random
 //!    draw is addressed by (seed, replication, purpose, slot) in [`draws`], so results

@@ -3,7 +3,7 @@
 //! state of the instance being simulated.
 
 use crate::draws::{DrawStream, Purpose, Slot};
-use crate::engine::EventQueue;
+use crate::engine::ShortQueue;
 use crate::time::SimTime;
 
 use super::super::plan::VersionId;
@@ -38,7 +38,8 @@ pub(super) enum InstanceEvent {
 pub struct Workspace {
     seed: u64,
     replication: u64,
-    pub(super) queue: EventQueue<InstanceEvent>,
+    /// An instance has a few pending events at most: a sorted vector beats a heap.
+    pub(super) queue: ShortQueue<InstanceEvent>,
     pub(super) attributes: DrawStream,
     pub(super) arrivals: DrawStream,
     delivery: Vec<Option<DrawStream>>,
@@ -55,7 +56,7 @@ impl Workspace {
         Workspace {
             seed,
             replication,
-            queue: EventQueue::new(),
+            queue: ShortQueue::default(),
             attributes: DrawStream::new(seed, replication, Purpose::InstanceAttributes),
             arrivals: DrawStream::new(seed, replication, Purpose::Arrival),
             delivery: (0..releases).map(|_| None).collect(),
