@@ -1,9 +1,10 @@
 //! What an admin does with an update that needs approval.
 
-use statrs::distribution::{ContinuousCDF, Gamma, Normal};
+use statrs::distribution::{ContinuousCDF, Gamma};
 
 use crate::draws::Slot;
 use crate::scenario::{AdminProfile, Delay};
+use crate::stats::standard_normal_quantile;
 use crate::time::SimDuration;
 
 /// What an admin will do about one approval request, decided when it is first shown.
@@ -64,7 +65,7 @@ impl Delay {
             Delay::Uniform(lo, hi) => *lo + (*hi - *lo).mul_f64(u),
             Delay::Exponential { mean } => mean.mul_f64(-(1.0 - u).ln()),
             Delay::Lognormal { median, sigma } => {
-                median.mul_f64((sigma * Normal::standard().inverse_cdf(u)).exp())
+                median.mul_f64((sigma * standard_normal_quantile(u)).exp())
             }
             Delay::Weibull { shape, scale } => scale.mul_f64((-(1.0 - u).ln()).powf(1.0 / shape)),
             Delay::Gamma { shape, scale } => {

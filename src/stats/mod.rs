@@ -2,9 +2,11 @@
 //! replications (with censoring) and latency histograms with Kaplan-Meier estimates.
 
 mod histogram;
+mod normal;
 pub mod sweep_key;
 
 pub use histogram::{LatencyHistogram, SurvivalPoint};
+pub use normal::standard_normal_quantile;
 
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 
