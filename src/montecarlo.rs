@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::model::replication::{self, LatencyByRelease};
+use crate::model::mix::{EXACT_REPLICATIONS, MixOverReplications};
+use crate::model::replication::{self, ReplicationPhases};
 use crate::model::{FigureRef, InstanceModel, ReleasePlan, ReplicationResult};
 use crate::scenario::Scenario;
 use crate::stats::{LatencyHistogram, Summary};
@@ -20,6 +21,8 @@ pub struct RunOutput {
     pub plan: ReleasePlan,
     /// Every replication's result, in index order.
     pub replications: Vec<ReplicationResult>,
+    /// The version mix over the replications.
+    pub mix: MixOverReplications,
     /// Per release, pooled over replications.
     pub latency: Vec<LatencyHistogram>,
     /// Wall time per phase (not part of any report file).
@@ -32,6 +35,7 @@ impl RunOutput {
     pub fn merge(mut self, other: RunOutput) -> RunOutput {
         self.replications.extend(other.replications);
         self.replications.sort_by_key(|r| r.index);
+        self.mix.append(other.mix);
         self.latency
             .iter_mut()
             .zip(&other.latency)
@@ -59,7 +63,8 @@ pub struct MemoryEstimate {
     /// The replications being simulated: per-instance sweep keys (up to two per instance
     /// and release) and the chunk tallies; grows with the instances and new installs.
     pub in_flight: u128,
-    /// The version mix kept per finished replication; grows with the replications.
+    /// What is kept of finished replications: their figures, and their version mixes
+    /// (whole up to [`EXACT_REPLICATIONS`], pooled beyond); grows with the replications.
     pub kept: u128,
     /// Expected new installs over the horizon (churn), part of `in_flight`.
     pub expected_installs: u128,
@@ -100,12 +105,25 @@ pub fn memory_estimate(scenario: &Scenario, threads: usize) -> MemoryEstimate {
                 .saturating_mul(versions)
                 .saturating_mul(8),
         );
-    let kept = u128::from(scenario.replications).saturating_mul(
+    // Whole mixes up to `EXACT_REPLICATIONS`, pooled cells (about 1 KB each) beyond,
+    // and every replication's figures.
+    let replications = u128::from(scenario.replications);
+    let weighted = !scenario.population.weight_units().is_empty();
+    let mix_bytes = samples
+        .saturating_mul(versions)
+        .saturating_mul(if weighted { 12 } else { 4 });
+    let whole = replications.min(EXACT_REPLICATIONS as u128);
+    let pooled = if replications > whole {
         samples
-            .saturating_mul(versions)
-            .saturating_mul(4)
-            .saturating_add(releases.saturating_mul(256)),
-    );
+            .saturating_mul(versions.saturating_add(releases))
+            .saturating_mul(1024)
+    } else {
+        0
+    };
+    let kept = whole
+        .saturating_mul(mix_bytes)
+        .saturating_add(pooled)
+        .saturating_add(replications.saturating_mul(releases.saturating_mul(256)));
     MemoryEstimate {
         in_flight: in_flight.saturating_mul(per_replication),
         kept,
@@ -120,6 +138,8 @@ pub struct EngineCounts {
     pub events: u64,
     /// The most events pending at once in any replication.
     pub peak_pending: usize,
+    /// Inside the replications, summed over them.
+    pub phases: ReplicationPhases,
 }
 
 impl RunOutput {
@@ -133,6 +153,14 @@ impl RunOutput {
                 .map(|r| r.peak_pending)
                 .max()
                 .unwrap_or(0),
+            phases: self
+                .replications
+                .iter()
+                .fold(ReplicationPhases::default(), |a, r| ReplicationPhases {
+                    instances: a.instances + r.phases.instances,
+                    merge: a.merge + r.phases.merge,
+                    figures: a.figures + r.phases.figures,
+                }),
         }
     }
 }
@@ -146,6 +174,10 @@ pub trait Progress: Sync {
 impl Progress for () {
     fn replication_done(&self) {}
 }
+
+/// Replications simulated between two additions to the version mix: enough to keep
+/// every thread busy, few enough that their mixes stay small beside the pooled one.
+const BATCH: u64 = 256;
 
 /// Runs every replication of `scenario` on the current rayon pool.
 pub fn run(scenario: &Scenario, progress: &dyn Progress) -> RunOutput {
@@ -163,32 +195,51 @@ pub fn run_range(
     let model = InstanceModel::new(scenario, &plan);
     let setup = started.elapsed();
     let releases = plan.release_count();
-    let empty = || (Vec::new(), vec![LatencyHistogram::default(); releases]);
-    let (mut replications, latency) = range
-        .into_par_iter()
-        .map(|index| {
-            let out = replication::run(&model, index);
-            progress.replication_done();
-            out
-        })
-        .fold(
-            empty,
-            |(mut results, mut hists): (Vec<ReplicationResult>, LatencyByRelease), (result, h)| {
-                results.push(result);
+    let samples = replication::sample_grid(scenario).count;
+    let weighted = !scenario.population.weight_units().is_empty();
+    let mut mix = MixOverReplications::new(&plan, samples, weighted);
+    let mut replications = Vec::with_capacity(range.end.saturating_sub(range.start) as usize);
+    let mut latency = vec![LatencyHistogram::default(); releases];
+    // Batches bound what is in flight; within one, replications run in parallel and
+    // come back in index order, which is the order they are added in.
+    let mut start = range.start;
+    while start < range.end {
+        let end = range.end.min(start.saturating_add(BATCH));
+        let empty = || (Vec::new(), vec![LatencyHistogram::default(); releases]);
+        // Histograms merge as they come (integer counts, so in any order); results are
+        // put back in index order.
+        let (mut batch, hists) = (start..end)
+            .into_par_iter()
+            .map(|index| {
+                let out = replication::run(&model, index);
+                progress.replication_done();
+                out
+            })
+            .fold(empty, |(mut done, mut hists), (result, m, h)| {
+                done.push((result, m));
                 hists.iter_mut().zip(&h).for_each(|(a, b)| a.merge(b));
-                (results, hists)
-            },
-        )
-        .reduce(empty, |(mut a, mut ha), (b, hb)| {
-            a.extend(b);
-            ha.iter_mut().zip(&hb).for_each(|(x, y)| x.merge(y));
-            (a, ha)
-        });
-    replications.sort_by_key(|r| r.index);
+                (done, hists)
+            })
+            .reduce(empty, |(mut a, mut ha), (b, hb)| {
+                a.extend(b);
+                ha.iter_mut().zip(&hb).for_each(|(x, y)| x.merge(y));
+                (a, ha)
+            });
+        batch.sort_by_key(|(r, _)| r.index);
+        latency.iter_mut().zip(&hists).for_each(|(a, b)| a.merge(b));
+        let mut mixes = Vec::with_capacity(batch.len());
+        for (result, m) in batch {
+            replications.push(result);
+            mixes.push(m);
+        }
+        mix.add(mixes);
+        start = end;
+    }
     let simulation = started.elapsed() - setup;
     RunOutput {
         plan,
         replications,
+        mix,
         latency,
         timings: PhaseTimings { setup, simulation },
     }

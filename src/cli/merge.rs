@@ -44,8 +44,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
             let mut output = None;
             let sizes = [u64::from(scenario.replications)];
             shard::merge_points(parts, &sizes, batch(), |points| {
-                for (p, reps, hists) in points {
-                    output = Some(shard::run_output(p, &scenario, reps, hists)?);
+                for (p, reps, hists, mixes) in points {
+                    output = Some(shard::run_output(p, &scenario, reps, hists, mixes)?);
                 }
                 Ok(())
             })?;
@@ -82,8 +82,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
             shard::merge_points(parts, &sizes, batch(), |batch| {
                 let built = batch
                     .into_par_iter()
-                    .map(|(p, reps, hists)| {
-                        let run = shard::run_output(p, &scenarios[p], reps, hists)?;
+                    .map(|(p, reps, hists, mixes)| {
+                        let run = shard::run_output(p, &scenarios[p], reps, hists, mixes)?;
                         let report = Report::build(&scenarios[p], &run, None);
                         Ok(sweep_point(p, &points[p], report))
                     })

@@ -1,5 +1,7 @@
 //! The figures MODEL.md section 4 defines, computed for one replication from its tally.
 
+use rayon::slice::ParallelSliceMut;
+
 use crate::time::{SimDuration, SimTime};
 
 use super::tally::{change, key_kind, key_segment, key_time};
@@ -164,15 +166,17 @@ fn reaches(new: f64, total: f64, p: f64) -> bool {
     new >= p * total - 1e-9 * total.max(1.0)
 }
 
-/// Sweeps a release's count changes in time order. `keys` are sorted in place;
-/// `active_at_start` and `old_at_start` are per segment.
+/// Sweeps a release's count changes in time order. `keys` are sorted in place, on every
+/// thread (plain integers, so the order is the same as a sequential sort's: one large
+/// replication's sort was its longest serial step); `active_at_start` and
+/// `old_at_start` are per segment.
 pub fn measure(
     m: &Measure<'_>,
     keys: &mut [u64],
     active_at_start: &[u64],
     old_at_start: &[u64],
 ) -> ReleaseFigures {
-    keys.sort_unstable();
+    keys.par_sort_unstable();
     let (mut active, mut old) = (
         active_at_start.iter().sum::<u64>() as i64,
         old_at_start.iter().sum::<u64>() as i64,

@@ -8,6 +8,7 @@ mod calendar;
 mod figures;
 mod instance;
 mod marketplace;
+pub mod mix;
 mod plan;
 mod record;
 pub mod replication;

@@ -11,6 +11,7 @@ use crate::time::{SimDuration, SimTime};
 use super::figures::{self, Measure, ReleaseFigures};
 use super::instance::{Attributes, Happening, InstanceModel, Member, Observer, Workspace};
 use super::marketplace::Publication;
+use super::mix::ReplicationMix;
 use super::plan::{ReleasePlan, VersionId};
 use super::tally::{SampleGrid, Tally, TallyObserver};
 
@@ -27,10 +28,6 @@ pub struct ReplicationResult {
     pub published: Vec<SimTime>,
     /// Per release: its figures in this replication.
     pub releases: Vec<ReleaseFigures>,
-    /// `[sample][version]`: instances on each version at each sample time.
-    pub mix: Vec<u32>,
-    /// `[sample][version]`: weight units on each version (empty: unweighted).
-    pub mix_weight: Vec<i64>,
     /// Instances below the cut-off version at the cut-off (`None`: no cut-off before
     /// the horizon).
     pub cutoff_affected: Option<u64>,
@@ -38,9 +35,24 @@ pub struct ReplicationResult {
     pub events: u64,
     /// The most events pending at once.
     pub peak_pending: usize,
+    /// Where the replication's wall time went (for `--stats`; in no report).
+    pub phases: ReplicationPhases,
     /// Per release: this replication's instance latency at the quantiles
     /// [`LATENCY_QUANTILES`] by Kaplan-Meier (`None`: not reached before the horizon).
     pub latency_quantiles: Vec<[Option<SimDuration>; 2]>,
+}
+
+/// Wall time of the steps of one replication: its instances (in parallel chunks), then
+/// the serial merge of the chunks' tallies, then the figures (sorting the sweep keys on
+/// every thread, then one sweep per release).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ReplicationPhases {
+    /// Simulating the instances, chunks on every thread.
+    pub instances: std::time::Duration,
+    /// Merging the chunks' tallies, in chunk order.
+    pub merge: std::time::Duration,
+    /// Measuring the figures from the merged tally.
+    pub figures: std::time::Duration,
 }
 
 /// The instance-latency quantiles kept per replication (for regression checks; the
@@ -212,7 +224,10 @@ impl Observer for EligibleAt<'_> {
 }
 
 /// Runs replication `index` of the model's scenario.
-pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, LatencyByRelease) {
+pub fn run(
+    model: &InstanceModel<'_>,
+    index: u64,
+) -> (ReplicationResult, ReplicationMix, LatencyByRelease) {
     let scenario = model.scenario();
     let plan = model.plan();
     let ctx = ReplicationContext::new(model, index);
@@ -222,6 +237,7 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
     let segments = scenario.population.segments.len();
     let weights = scenario.population.weight_units();
 
+    let started = std::time::Instant::now();
     let chunks = ctx.chunks(model, |ids, work| {
         let mut observer = TallyObserver::new(plan, &deployed, horizon, grid, segments, &weights)
             .with_cutoff(scenario.policy.cutoff.map(|c| c.at));
@@ -231,6 +247,7 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
         let (events, peak) = work.engine_counts();
         (observer.tally, events, peak)
     });
+    let instances_done = std::time::Instant::now();
     let mut events = 0;
     let mut peak_pending = 0;
     let mut tally: Option<Tally> = None;
@@ -243,9 +260,16 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
         }
     }
     let mut tally = tally.expect("a population has at least one instance");
+    let merged = std::time::Instant::now();
 
-    let releases = (0..plan.release_count())
-        .map(|k| {
+    // Releases measured at once: each sweep is serial, so one large replication's
+    // figures would otherwise run on one thread after its sort.
+    let (active_at_start, old_at_start) = (&tally.active_at_start, &tally.old_at_start);
+    let releases = tally
+        .keys
+        .par_iter_mut()
+        .enumerate()
+        .map(|(k, keys)| {
             let m = Measure {
                 deployed: deployed[k],
                 published: ctx.publication.at[k],
@@ -260,13 +284,18 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
             };
             figures::measure(
                 &m,
-                &mut tally.keys[k],
-                &tally.active_at_start,
-                &tally.old_at_start[k * segments..(k + 1) * segments],
+                keys,
+                active_at_start,
+                &old_at_start[k * segments..(k + 1) * segments],
             )
         })
         .collect();
 
+    let phases = ReplicationPhases {
+        instances: instances_done - started,
+        merge: merged - instances_done,
+        figures: merged.elapsed(),
+    };
     let versions = plan.version_count();
     let mut mix = vec![0u32; tally.mix_changes.len()];
     let mut running = vec![0i64; versions];
@@ -300,13 +329,20 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> (ReplicationResult, Latency
         index,
         published: ctx.publication.at,
         releases,
-        mix,
-        mix_weight,
         cutoff_affected,
         events,
         peak_pending,
+        phases,
     };
-    (result, tally.latency)
+    (
+        result,
+        ReplicationMix {
+            index,
+            counts: mix,
+            weights: mix_weight,
+        },
+        tally.latency,
+    )
 }
 
 /// When new installs arrive in a replication: a Poisson process of `installs_per_day`,

@@ -29,12 +29,11 @@ use serde::Serialize;
 
 use crate::fingerprint::sha256_hex;
 use crate::model::ReleaseFigures;
+use crate::model::mix::VersionCell;
 use crate::montecarlo::PrecisionOutcome;
 use crate::montecarlo::RunOutput;
 use crate::scenario::Scenario;
-use crate::stats::{
-    LatencyHistogram, Summary, quantile_ci, quantile_unsorted, quantile_with_censoring,
-};
+use crate::stats::{LatencyHistogram, Summary, quantile_ci, quantile_with_censoring};
 use crate::time::SimDuration;
 
 pub use json::JsonReport;
@@ -462,18 +461,8 @@ pub struct MixRow {
     pub hours: f64,
     /// The version.
     pub version: String,
-    /// Mean share of installed instances on the version.
-    pub mean_share: f64,
-    /// 5th percentile of the share over replications.
-    pub p5_share: f64,
-    /// 95th percentile of the share over replications.
-    pub p95_share: f64,
-    /// Mean count of instances on the version.
-    pub mean_instances: f64,
-    /// Installed instances at the sample (all versions), mean over replications.
-    pub mean_installed: f64,
-    /// The version's share of the installed weight (equal to `mean_share` unweighted).
-    pub mean_weighted_share: f64,
+    /// The version's shares and counts at the sample, over replications.
+    pub cell: VersionCell,
 }
 
 /// A release's adoption at one sample: the share of installed instances on its version
@@ -660,45 +649,20 @@ impl RunReport {
 /// Per release and sample: the share of installed instances on the release's version or
 /// a later one, over replications.
 fn adoption(scenario: &Scenario, run: &RunOutput) -> Vec<Vec<Band>> {
-    let plan = &run.plan;
-    let versions = plan.version_count();
-    let samples = run
-        .replications
-        .first()
-        .map_or(0, |r| r.mix.len() / versions);
     let every = scenario.report.sample_every.as_hours();
-    (0..plan.release_count())
-        .map(|k| {
-            let mut shares = Vec::with_capacity(run.replications.len());
-            (0..samples)
-                .map(|j| {
-                    shares.clear();
-                    let mut behind = 0.0;
-                    for r in &run.replications {
-                        let row = &r.mix[j * versions..(j + 1) * versions];
-                        let (mut on, mut all) = (0u64, 0u64);
-                        for (v, &c) in row.iter().enumerate() {
-                            all += u64::from(c);
-                            if plan.at_least(v, k) {
-                                on += u64::from(c);
-                            }
-                        }
-                        behind += (all - on) as f64;
-                        shares.push(if all == 0 {
-                            1.0
-                        } else {
-                            on as f64 / all as f64
-                        });
-                    }
-                    let n = shares.len().max(1) as f64;
-                    let mean = shares.iter().sum::<f64>() / n;
-                    Band {
-                        hours: every * j as f64,
-                        mean,
-                        p5: quantile_unsorted(&mut shares, 0.05).unwrap_or(mean),
-                        p95: quantile_unsorted(&mut shares, 0.95).unwrap_or(mean),
-                        mean_behind: behind / n,
-                    }
+    run.mix
+        .adoption_cells()
+        .into_iter()
+        .map(|cells| {
+            cells
+                .into_iter()
+                .enumerate()
+                .map(|(j, c)| Band {
+                    hours: every * j as f64,
+                    mean: c.mean,
+                    p5: c.p5,
+                    p95: c.p95,
+                    mean_behind: c.mean_behind,
                 })
                 .collect()
         })
@@ -766,59 +730,15 @@ fn parameters(scenario: &Scenario) -> Vec<(String, String, String)> {
 /// Mean and 5%/95% share of each version at each sample, over replications.
 fn version_mix(scenario: &Scenario, run: &RunOutput) -> Vec<MixRow> {
     let versions = run.plan.version_count();
-    let samples = run
-        .replications
-        .first()
-        .map_or(0, |r| r.mix.len() / versions);
-    let mut rows = Vec::with_capacity(samples * versions);
-    let mut shares = Vec::with_capacity(run.replications.len());
-    // Per replication at the sample: installed instances and installed weight, summed
-    // once rather than once per version.
-    let mut totals: Vec<(u64, Option<i64>)> = Vec::with_capacity(run.replications.len());
-    for j in 0..samples {
-        let hours = scenario.report.sample_every.as_hours() * j as f64;
-        let cells = j * versions..(j + 1) * versions;
-        totals.clear();
-        totals.extend(run.replications.iter().map(|r| {
-            (
-                r.mix[cells.clone()].iter().map(|&c| u64::from(c)).sum(),
-                r.mix_weight.get(cells.clone()).map(|row| row.iter().sum()),
-            )
-        }));
-        for v in 0..versions {
-            shares.clear();
-            let mut instances = 0.0;
-            let mut installed = 0.0;
-            let mut weighted_share = 0.0;
-            for (r, &(active, weight)) in run.replications.iter().zip(&totals) {
-                let count = r.mix[j * versions + v];
-                let share = if active == 0 {
-                    0.0
-                } else {
-                    f64::from(count) / active as f64
-                };
-                weighted_share += match weight {
-                    Some(0) => 0.0,
-                    Some(total) => r.mix_weight[j * versions + v] as f64 / total as f64,
-                    None => share,
-                };
-                installed += active as f64;
-                shares.push(share);
-                instances += f64::from(count);
-            }
-            let n = shares.len() as f64;
-            let mean_share = shares.iter().sum::<f64>() / n;
-            rows.push(MixRow {
-                hours,
-                version: run.plan.versions[v].to_string(),
-                mean_share,
-                p5_share: quantile_unsorted(&mut shares, 0.05).unwrap_or(0.0),
-                p95_share: quantile_unsorted(&mut shares, 0.95).unwrap_or(0.0),
-                mean_instances: instances / n,
-                mean_installed: installed / n,
-                mean_weighted_share: weighted_share / n,
-            });
-        }
-    }
-    rows
+    let every = scenario.report.sample_every.as_hours();
+    run.mix
+        .version_cells()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| MixRow {
+            hours: every * (i / versions) as f64,
+            version: run.plan.versions[i % versions].to_string(),
+            cell: c,
+        })
+        .collect()
 }

@@ -28,12 +28,12 @@ impl Exporter for TimeseriesCsv {
             w.write_record([
                 row.hours.to_string(),
                 row.version.clone(),
-                row.mean_share.to_string(),
-                row.p5_share.to_string(),
-                row.p95_share.to_string(),
-                row.mean_instances.to_string(),
-                row.mean_installed.to_string(),
-                row.mean_weighted_share.to_string(),
+                row.cell.mean_share.to_string(),
+                row.cell.p5_share.to_string(),
+                row.cell.p95_share.to_string(),
+                row.cell.mean_instances.to_string(),
+                row.cell.mean_installed.to_string(),
+                row.cell.mean_weighted_share.to_string(),
             ])?;
         }
         w.flush()

@@ -7,6 +7,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::{PartReader, PointPart, Shard, ShardError};
+use crate::model::mix::{MixOverReplications, MixState};
 use crate::model::replication::sample_grid;
 use crate::model::{ReleasePlan, ReplicationResult};
 use crate::montecarlo::{PhaseTimings, RunOutput};
@@ -104,8 +105,13 @@ pub fn check_complete(parts: &[PartReader]) -> Result<(), ShardError> {
 }
 
 /// A grid point whose replications are all in: its index, its replications in index
-/// order, and their pooled latency histograms.
-pub type CompletePoint = (usize, Vec<ReplicationResult>, Vec<LatencyHistogram>);
+/// order, their pooled latency histograms, and their version mix part by part.
+pub type CompletePoint = (
+    usize,
+    Vec<ReplicationResult>,
+    Vec<LatencyHistogram>,
+    Vec<MixState>,
+);
 
 /// Streams the grid points of a complete set of parts (see [`check_complete`]) in
 /// order. Lines are parsed `batch` at a time in parallel; each batch of grid points
@@ -145,10 +151,10 @@ pub fn merge_points(
             })
             .collect::<Result<Vec<_>, _>>()?;
         for share in shares {
-            let (p, mut reps, mut hists) = match open.take() {
+            let (p, mut reps, mut hists, mut mixes) = match open.take() {
                 Some(o) if o.0 == share.point => o,
                 Some((p, ..)) => return Err(wrong(format!("grid point {p} is incomplete"))),
-                None if share.point == next => (next, Vec::new(), Vec::new()),
+                None if share.point == next => (next, Vec::new(), Vec::new(), Vec::new()),
                 None => {
                     return Err(wrong(format!(
                         "grid point {} comes where {next} was due",
@@ -157,6 +163,7 @@ pub fn merge_points(
                 }
             };
             reps.extend(share.replications.into_iter().map(ReplicationResult::from));
+            mixes.push(share.mix);
             let incoming = share.latency.into_iter().map(LatencyHistogram::from);
             if hists.is_empty() {
                 hists = incoming.collect();
@@ -177,10 +184,10 @@ pub fn merge_points(
                 )));
             }
             if reps.len() as u64 == due {
-                ready.push((p, reps, hists));
+                ready.push((p, reps, hists, mixes));
                 next = p + 1;
             } else {
-                open = Some((p, reps, hists));
+                open = Some((p, reps, hists, mixes));
             }
         }
         if ready.len() >= batch.max(1) {
@@ -207,11 +214,30 @@ pub fn run_output(
     scenario: &Scenario,
     replications: Vec<ReplicationResult>,
     latency: Vec<LatencyHistogram>,
+    mixes: Vec<MixState>,
 ) -> Result<RunOutput, ShardError> {
     check_shape(point, scenario, &replications, &latency)?;
+    let plan = ReleasePlan::new(scenario);
+    let weighted = !scenario.population.weight_units().is_empty();
+    let mut mix = MixOverReplications::new(&plan, sample_grid(scenario).count, weighted);
+    for state in mixes {
+        mix.add_state(state).map_err(|e| {
+            ShardError::Mismatch(format!(
+                "the parts do not fit the scenario at grid point {point}: {e}"
+            ))
+        })?;
+    }
+    if mix.replications() != replications.len() as u64 {
+        return Err(ShardError::Mismatch(format!(
+            "the parts do not fit the scenario at grid point {point}: the version mix covers {} replications, not {}",
+            mix.replications(),
+            replications.len()
+        )));
+    }
     Ok(RunOutput {
-        plan: ReleasePlan::new(scenario),
+        plan,
         replications,
+        mix,
         latency,
         timings: PhaseTimings::default(),
     })
@@ -238,7 +264,6 @@ fn check_shape(
     let releases = scenario.releases.len();
     let thresholds = scenario.report.thresholds.len();
     let weighted = !scenario.population.weight_units().is_empty();
-    let cells = sample_grid(scenario).count * (releases + 1);
     if latency.len() != releases || !latency.iter().all(LatencyHistogram::is_well_formed) {
         return bad("malformed latency histograms".into());
     }
@@ -247,20 +272,10 @@ fn check_shape(
             f.time_to_share.len() == thresholds
                 && f.time_to_weighted_share.len() == if weighted { thresholds } else { 0 }
         });
-        let weights_fit = r.mix_weight.len() == if weighted { cells } else { 0 }
-            && r.mix_weight.chunks(releases + 1).all(|row| {
-                row.iter()
-                    .try_fold(0i64, |sum, w| {
-                        (*w >= 0).then(|| sum.checked_add(*w)).flatten()
-                    })
-                    .is_some()
-            });
         if r.published.len() != releases
             || r.releases.len() != releases
             || r.latency_quantiles.len() != releases
-            || r.mix.len() != cells
             || !figures_fit
-            || !weights_fit
         {
             return bad(format!("replication {} has the wrong shape", r.index));
         }

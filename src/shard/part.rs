@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Shard, ShardError};
 use crate::fingerprint::{self, sha256_hex};
+use crate::model::mix::MixState;
 use crate::model::{ReleaseFigures, ReplicationResult};
 use crate::montecarlo::RunOutput;
 use crate::scenario::input::{self, canonical_json};
@@ -23,7 +24,7 @@ use crate::time::{SimDuration, SimTime};
 pub const PART_FORMAT: &str = "rollout-sim part";
 
 /// The version of the part file format.
-pub const PART_SCHEMA: u32 = 1;
+pub const PART_SCHEMA: u32 = 2;
 
 /// Which command a part belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +168,8 @@ pub struct PointPart {
     pub replications: Vec<ReplicationPart>,
     /// Per release, the latency histogram of those replications.
     pub latency: Vec<HistogramPart>,
+    /// Their version mix: whole, or pooled beyond `EXACT_REPLICATIONS`.
+    pub mix: MixState,
 }
 
 /// A replication's result as a part file stores it (times in milliseconds).
@@ -178,10 +181,6 @@ pub struct ReplicationPart {
     pub published_ms: Vec<i64>,
     /// Per release: its figures.
     pub releases: Vec<FiguresPart>,
-    /// `[sample][version]` instance counts.
-    pub mix: Vec<u32>,
-    /// `[sample][version]` weight units (empty: unweighted).
-    pub mix_weight: Vec<i64>,
     /// Instances below the cut-off version at the cut-off.
     pub cutoff_affected: Option<u64>,
     /// Events processed.
@@ -246,8 +245,6 @@ impl From<&ReplicationResult> for ReplicationPart {
                     left_behind: f.left_behind,
                 })
                 .collect(),
-            mix: r.mix.clone(),
-            mix_weight: r.mix_weight.clone(),
             cutoff_affected: r.cutoff_affected,
             events: r.events,
             peak_pending: r.peak_pending,
@@ -280,11 +277,10 @@ impl From<ReplicationPart> for ReplicationResult {
                     left_behind: f.left_behind,
                 })
                 .collect(),
-            mix: r.mix,
-            mix_weight: r.mix_weight,
             cutoff_affected: r.cutoff_affected,
             events: r.events,
             peak_pending: r.peak_pending,
+            phases: Default::default(),
             latency_quantiles: r
                 .latency_quantiles_ms
                 .into_iter()
@@ -318,6 +314,7 @@ impl PointPart {
             point,
             replications: run.replications.iter().map(ReplicationPart::from).collect(),
             latency: run.latency.iter().map(HistogramPart::from).collect(),
+            mix: run.mix.state().clone(),
         }
     }
 }

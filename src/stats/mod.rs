@@ -3,10 +3,12 @@
 
 mod histogram;
 mod normal;
+mod share_sketch;
 pub mod sweep_key;
 
 pub use histogram::{LatencyHistogram, SurvivalPoint};
 pub use normal::standard_normal_quantile;
+pub use share_sketch::{ExactSum, SKETCH_ERROR, ShareSketch};
 
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 

@@ -358,7 +358,7 @@ fn a_backport_reaches_only_its_line() {
         .iter()
         .rev()
         .take(4)
-        .filter(|r| r.mean_share > 0.05)
+        .filter(|r| r.cell.mean_share > 0.05)
         .count();
     assert_eq!(last, 2, "1.5.0 and 2.1.0 at the horizon");
     let mut bad = doc;

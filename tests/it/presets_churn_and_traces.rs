@@ -234,10 +234,10 @@ fn with_uninstalls_only_the_installed_count_decays_exponentially() {
         // Each replication's count is Binomial(n, p); the mean of 20 has sd sqrt(n p (1-p) / 20).
         let sd = (n * p * (1.0 - p) / reps as f64).sqrt();
         assert!(
-            (row.mean_installed - n * p).abs() <= 4.5 * sd + 1e-9,
+            (row.cell.mean_installed - n * p).abs() <= 4.5 * sd + 1e-9,
             "day {}: {} vs {}",
             row.hours / 24.0,
-            row.mean_installed,
+            row.cell.mean_installed,
             n * p
         );
         checked += 1;
@@ -445,7 +445,10 @@ fn shares_by_weight_follow_the_heavy_segment() {
         .rev()
         .find(|r| r.version == "1.5.0")
         .unwrap();
-    assert_eq!((last.mean_share, last.mean_weighted_share), (1.0, 1.0));
+    assert_eq!(
+        (last.cell.mean_share, last.cell.mean_weighted_share),
+        (1.0, 1.0)
+    );
     // Equal weights other than 1 give exactly the shares by instance.
     let (_, equal) = run(&set(doc.clone(), "population.segments", segments(2.0, 2.0)));
     for r in &equal.replications {

@@ -100,6 +100,31 @@ fn a_run_in_1_3_or_7_shards_merges_to_exactly_the_unsharded_run() {
     assert_eq!(printed, fs::read(single.join("report.json")).unwrap());
 }
 
+/// Past 1,000 replications the version mix is pooled (MixOverReplications): the bands
+/// must still not depend on the thread count or on a split whose shards are pooled,
+/// whole, or both.
+#[test]
+fn a_pooled_version_mix_is_the_same_for_any_threads_and_shard_split() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args: &[&str] = &["--replications", "1400", "--instances", "60"];
+    let single = tmp.path().join("single");
+    unsharded("run", &[args, &["--threads", "1"]].concat(), &single);
+    let two = tmp.path().join("two");
+    unsharded("run", &[args, &["--threads", "2"]].concat(), &two);
+    assert_eq!(files(&single), files(&two), "1 and 2 threads");
+    // One shard pools its 1,400 replications in the part itself; two keep 700 each
+    // whole and the merge pools them; five keep 280 each whole.
+    for (n, form) in [(1, "\"pooled\""), (2, "\"exact\""), (5, "\"exact\"")] {
+        let parts = tmp.path().join(format!("parts-{n}"));
+        shards("run", args, n, &parts);
+        let part = fs::read_to_string(parts.join(format!("part-0-of-{n}.jsonl"))).unwrap();
+        assert!(part.contains(form), "{n} shards store the mix {form}");
+        let merged = tmp.path().join(format!("merged-{n}"));
+        merge(&[&parts], &merged).success();
+        assert_eq!(files(&single), files(&merged), "{n} shards");
+    }
+}
+
 #[test]
 fn a_sweep_in_1_3_or_7_shards_merges_to_exactly_the_unsharded_sweep() {
     let tmp = tempfile::tempdir().unwrap();
@@ -116,6 +141,9 @@ fn a_sweep_in_1_3_or_7_shards_merges_to_exactly_the_unsharded_sweep() {
         let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
         merge(&refs, &merged).success();
         assert_eq!(files(&single), files(&merged), "{n} shards");
+        // A sweep reports no version mix, so its parts carry only the count.
+        let part = fs::read_to_string(&paths[0]).unwrap();
+        assert!(part.contains("\"skipped\"") && !part.contains("\"exact\""));
     }
 }
 

@@ -103,7 +103,7 @@ fn version_mix(report: &RunReport) -> Chart {
             (
                 rows.first().map_or(String::new(), |r| r.version.clone()),
                 rows.iter()
-                    .map(|r| (r.hours / unit, r.mean_share))
+                    .map(|r| (r.hours / unit, r.cell.mean_share))
                     .collect(),
             )
         })
@@ -232,7 +232,7 @@ fn installed(report: &RunReport) -> Option<Chart> {
         .mix
         .iter()
         .step_by(versions)
-        .map(|r| (r.hours, r.mean_installed))
+        .map(|r| (r.hours, r.cell.mean_installed))
         .collect();
     let (lo, hi) = points
         .iter()

@@ -1,0 +1,610 @@
+//! The version mix over replications: what the p5/p95 bands of `timeseries.csv`, the
+//! adoption chart and the verdicts are read from.
+//!
+//! Up to [`EXACT_REPLICATIONS`] replications every replication's hourly mix is kept and
+//! the bands are exact order statistics. Beyond, every cell (one version or release at
+//! one sample) is pooled into a [`ShareSketch`] and exact sums, so memory stays flat in
+//! the replications (a few hundred bytes per cell, whatever their number) and the p5/p95
+//! are within [`SKETCH_ERROR`] of the exact ones. Which form a run gets depends only on
+//! its number of replications, and the pooled form only on the multiset of replications,
+//! so any thread count or shard split gives the same bytes.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(doc)]
+use crate::stats::SKETCH_ERROR;
+use crate::stats::{ExactSum, ShareSketch, quantile_unsorted};
+
+use super::plan::ReleasePlan;
+
+/// The most replications whose mixes are kept whole (about 23 KB each for 60 days of
+/// hourly samples and 4 versions): up to this many, the bands are exact.
+pub const EXACT_REPLICATIONS: usize = 1000;
+
+/// One replication's version mix: `[sample][version]` instance counts and weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationMix {
+    /// The replication's index.
+    pub index: u64,
+    /// Instances on each version at each sample.
+    pub counts: Vec<u32>,
+    /// Weight units on each version at each sample (empty: unweighted).
+    pub weights: Vec<i64>,
+}
+
+/// One version at one sample, over replications.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VersionCell {
+    /// Mean share of installed instances on the version.
+    pub mean_share: f64,
+    /// 5th percentile of the share.
+    pub p5_share: f64,
+    /// 95th percentile of the share.
+    pub p95_share: f64,
+    /// Mean count of instances on the version.
+    pub mean_instances: f64,
+    /// Mean installed instances (all versions).
+    pub mean_installed: f64,
+    /// Mean share of the installed weight (the share itself when unweighted).
+    pub mean_weighted_share: f64,
+}
+
+/// One release's adoption (share on its version or later) at one sample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdoptionCell {
+    /// Mean share.
+    pub mean: f64,
+    /// 5th percentile of the share.
+    pub p5: f64,
+    /// 95th percentile of the share.
+    pub p95: f64,
+    /// Mean installed instances not yet on the release.
+    pub mean_behind: f64,
+}
+
+/// The shape every replication's mix has.
+#[derive(Clone, Debug, PartialEq)]
+struct Shape {
+    samples: usize,
+    versions: usize,
+    releases: usize,
+    weighted: bool,
+    /// `[version * releases + release]`: whether the version counts as adopting.
+    at_least: Vec<bool>,
+}
+
+/// A replication's shares at one sample, computed once for both kinds of cell (the
+/// vectors are reused from sample to sample).
+#[derive(Default)]
+struct SampleShares {
+    installed: u64,
+    /// Per version: (count, share, weighted share).
+    versions: Vec<(u32, f64, f64)>,
+    /// Per release: (share on it or later, installed instances behind it).
+    adoption: Vec<(f64, u64)>,
+}
+
+impl Shape {
+    /// Fills `out` with the shares of `mix` at `sample`.
+    fn shares(&self, mix: &ReplicationMix, sample: usize, out: &mut SampleShares) {
+        let cells = sample * self.versions..(sample + 1) * self.versions;
+        let row = &mix.counts[cells.clone()];
+        let installed: u64 = row.iter().map(|&c| u64::from(c)).sum();
+        let weight: Option<i64> = mix.weights.get(cells.clone()).map(|w| w.iter().sum());
+        out.installed = installed;
+        out.versions.clear();
+        out.versions
+            .extend(row.iter().enumerate().map(|(v, &count)| {
+                let share = if installed == 0 {
+                    0.0
+                } else {
+                    f64::from(count) / installed as f64
+                };
+                let weighted = match weight {
+                    Some(0) => 0.0,
+                    Some(total) => mix.weights[cells.start + v] as f64 / total as f64,
+                    None => share,
+                };
+                (count, share, weighted)
+            }));
+        out.adoption.clear();
+        out.adoption.extend((0..self.releases).map(|k| {
+            let on: u64 = row
+                .iter()
+                .enumerate()
+                .filter(|&(v, _)| self.at_least[v * self.releases + k])
+                .map(|(_, &c)| u64::from(c))
+                .sum();
+            let share = if installed == 0 {
+                1.0
+            } else {
+                on as f64 / installed as f64
+            };
+            (share, installed - on)
+        }));
+    }
+
+    /// Calls `f` with every replication's shares at each sample, sample by sample (one
+    /// reused buffer per replication).
+    fn each_sample(&self, mixes: &[ReplicationMix], mut f: impl FnMut(&[SampleShares])) {
+        let mut per_rep: Vec<SampleShares> =
+            mixes.iter().map(|_| SampleShares::default()).collect();
+        for j in 0..self.samples {
+            for (m, s) in mixes.iter().zip(&mut per_rep) {
+                self.shares(m, j, s);
+            }
+            f(&per_rep);
+        }
+    }
+
+    /// Whether a mix (perhaps from a part file) has this shape, with weights that are
+    /// non-negative and sum without overflow at every sample.
+    fn fits(&self, mix: &ReplicationMix) -> bool {
+        let cells = self.samples * self.versions;
+        mix.counts.len() == cells
+            && mix.weights.len() == if self.weighted { cells } else { 0 }
+            && mix.weights.chunks(self.versions.max(1)).all(|row| {
+                row.iter()
+                    .try_fold(0i64, |sum, &w| {
+                        (w >= 0).then(|| sum.checked_add(w)).flatten()
+                    })
+                    .is_some()
+            })
+    }
+}
+
+/// A version cell pooled over replications.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PooledVersion {
+    share: ShareSketch,
+    share_sum: ExactSum,
+    weighted_share_sum: ExactSum,
+    instances: u128,
+    installed: u128,
+}
+
+/// An adoption cell pooled over replications.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PooledAdoption {
+    share: ShareSketch,
+    share_sum: ExactSum,
+    behind: u128,
+}
+
+/// Every cell pooled: `[sample][version]` and `[sample][release]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PooledMix {
+    /// Replications pooled.
+    pub replications: u64,
+    versions: Vec<PooledVersion>,
+    adoption: Vec<PooledAdoption>,
+}
+
+impl PooledMix {
+    fn empty(shape: &Shape) -> PooledMix {
+        PooledMix {
+            replications: 0,
+            versions: vec![PooledVersion::default(); shape.samples * shape.versions],
+            adoption: vec![PooledAdoption::default(); shape.samples * shape.releases],
+        }
+    }
+
+    /// Adds replications, sample by sample in parallel (each cell's state depends only
+    /// on the values it receives, so the split changes nothing).
+    fn add(&mut self, shape: &Shape, mixes: &[ReplicationMix]) {
+        self.replications += mixes.len() as u64;
+        self.versions
+            .par_chunks_mut(shape.versions.max(1))
+            .zip(self.adoption.par_chunks_mut(shape.releases.max(1)))
+            .enumerate()
+            .for_each(|(sample, (versions, adoption))| {
+                let mut s = SampleShares::default();
+                for mix in mixes {
+                    shape.shares(mix, sample, &mut s);
+                    for (cell, &(count, share, weighted)) in versions.iter_mut().zip(&s.versions) {
+                        cell.share.add(share);
+                        cell.share_sum.add(share);
+                        cell.weighted_share_sum.add(weighted);
+                        cell.instances += u128::from(count);
+                        cell.installed += u128::from(s.installed);
+                    }
+                    for (cell, &(share, behind)) in adoption.iter_mut().zip(&s.adoption) {
+                        cell.share.add(share);
+                        cell.share_sum.add(share);
+                        cell.behind += u128::from(behind);
+                    }
+                }
+            });
+    }
+
+    fn merge(&mut self, other: &PooledMix) {
+        self.replications = self.replications.saturating_add(other.replications);
+        for (a, b) in self.versions.iter_mut().zip(&other.versions) {
+            a.share.merge(&b.share);
+            a.share_sum.merge(b.share_sum);
+            a.weighted_share_sum.merge(b.weighted_share_sum);
+            a.instances = a.instances.saturating_add(b.instances);
+            a.installed = a.installed.saturating_add(b.installed);
+        }
+        for (a, b) in self.adoption.iter_mut().zip(&other.adoption) {
+            a.share.merge(&b.share);
+            a.share_sum.merge(b.share_sum);
+            a.behind = a.behind.saturating_add(b.behind);
+        }
+    }
+
+    fn fits(&self, shape: &Shape) -> bool {
+        self.versions.len() == shape.samples * shape.versions
+            && self.adoption.len() == shape.samples * shape.releases
+            && self
+                .versions
+                .iter()
+                .all(|c| c.share.is_well_formed() && c.share.count() == self.replications)
+            && self
+                .adoption
+                .iter()
+                .all(|c| c.share.is_well_formed() && c.share.count() == self.replications)
+    }
+}
+
+/// How the mixes are held: whole (in replication order) or pooled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MixState {
+    /// Every replication's mix, in replication order.
+    Exact(Vec<ReplicationMix>),
+    /// Every cell pooled.
+    Pooled(Box<PooledMix>),
+    /// Not kept, only counted: for commands that report no version mix (a sweep), so
+    /// their part files stay small.
+    Skipped(u64),
+}
+
+/// The version mix of a run's replications (kept in replication order while whole).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MixOverReplications {
+    shape: Shape,
+    state: MixState,
+}
+
+/// Why a stored mix (from a part file) does not fit the scenario.
+#[derive(Debug, thiserror::Error)]
+#[error("a version mix does not have the scenario's shape")]
+pub struct MixShapeError;
+
+impl MixOverReplications {
+    /// No replications yet, for `samples` samples of the plan's versions.
+    pub fn new(plan: &ReleasePlan, samples: usize, weighted: bool) -> Self {
+        let (versions, releases) = (plan.version_count(), plan.release_count());
+        let at_least = (0..versions)
+            .flat_map(|v| (0..releases).map(move |k| (v, k)))
+            .map(|(v, k)| plan.at_least(v, k))
+            .collect();
+        MixOverReplications {
+            shape: Shape {
+                samples,
+                versions,
+                releases,
+                weighted,
+                at_least,
+            },
+            state: MixState::Exact(Vec::new()),
+        }
+    }
+
+    /// Replications added so far.
+    pub fn replications(&self) -> u64 {
+        match &self.state {
+            MixState::Exact(m) => m.len() as u64,
+            MixState::Pooled(p) => p.replications,
+            MixState::Skipped(n) => *n,
+        }
+    }
+
+    /// Forgets the mixes, keeping their count (for commands that report no mix).
+    pub fn skip(&mut self) {
+        self.state = MixState::Skipped(self.replications());
+    }
+
+    /// Every replication's mix in replication order, while they are kept whole.
+    pub fn exact(&self) -> Option<&[ReplicationMix]> {
+        match &self.state {
+            MixState::Exact(mixes) => Some(mixes),
+            MixState::Pooled(_) | MixState::Skipped(_) => None,
+        }
+    }
+
+    /// The held form, for storing in a part file.
+    pub fn state(&self) -> &MixState {
+        &self.state
+    }
+
+    /// Adds replications not added before, in any order.
+    pub fn add(&mut self, mixes: Vec<ReplicationMix>) {
+        debug_assert!(mixes.iter().all(|m| self.shape.fits(m)));
+        match &mut self.state {
+            MixState::Exact(kept) if kept.len() + mixes.len() <= EXACT_REPLICATIONS => {
+                kept.extend(mixes);
+                kept.sort_by_key(|m| m.index);
+            }
+            MixState::Exact(kept) => {
+                let mut pooled = PooledMix::empty(&self.shape);
+                pooled.add(&self.shape, kept);
+                pooled.add(&self.shape, &mixes);
+                self.state = MixState::Pooled(Box::new(pooled));
+            }
+            MixState::Pooled(pooled) => pooled.add(&self.shape, &mixes),
+            MixState::Skipped(n) => *n = n.saturating_add(mixes.len() as u64),
+        }
+    }
+
+    /// Adds a stored form of replications not added before, after checking it has this
+    /// run's shape.
+    pub fn add_state(&mut self, state: MixState) -> Result<(), MixShapeError> {
+        let nothing_yet = self.replications() == 0;
+        match state {
+            MixState::Skipped(n) if nothing_yet || matches!(self.state, MixState::Skipped(_)) => {
+                self.state = MixState::Skipped(self.replications().saturating_add(n));
+                Ok(())
+            }
+            _ if matches!(self.state, MixState::Skipped(_)) && !nothing_yet => Err(MixShapeError),
+            MixState::Exact(mixes) if mixes.iter().all(|m| self.shape.fits(m)) => {
+                self.add(mixes);
+                match &self.state {
+                    MixState::Exact(kept) if kept.windows(2).any(|w| w[0].index == w[1].index) => {
+                        Err(MixShapeError)
+                    }
+                    _ => Ok(()),
+                }
+            }
+            MixState::Pooled(other) if other.fits(&self.shape) => {
+                self.pool();
+                if let MixState::Pooled(pooled) = &mut self.state {
+                    pooled.merge(&other);
+                }
+                Ok(())
+            }
+            _ => Err(MixShapeError),
+        }
+    }
+
+    /// Adds the replications of `other` (none of them added before).
+    pub fn append(&mut self, other: MixOverReplications) {
+        // Same plan and grid: the shapes agree, so this cannot fail.
+        let _ = self.add_state(other.state);
+    }
+
+    fn pool(&mut self) {
+        if matches!(self.state, MixState::Skipped(0)) {
+            self.state = MixState::Exact(Vec::new());
+        }
+        if let MixState::Exact(kept) = &self.state {
+            let mut pooled = PooledMix::empty(&self.shape);
+            pooled.add(&self.shape, kept);
+            self.state = MixState::Pooled(Box::new(pooled));
+        }
+    }
+
+    /// Per sample and version (`[sample][version]`), over replications; none when
+    /// skipped.
+    pub fn version_cells(&self) -> Vec<VersionCell> {
+        let shape = &self.shape;
+        match &self.state {
+            MixState::Exact(mixes) => {
+                let mut cells = Vec::with_capacity(shape.samples * shape.versions);
+                let mut shares = Vec::with_capacity(mixes.len());
+                shape.each_sample(mixes, |per_rep| {
+                    for v in 0..shape.versions {
+                        shares.clear();
+                        let (mut instances, mut installed, mut weighted) = (0.0, 0.0, 0.0);
+                        for s in per_rep {
+                            let (count, share, w) = s.versions[v];
+                            weighted += w;
+                            installed += s.installed as f64;
+                            shares.push(share);
+                            instances += f64::from(count);
+                        }
+                        let n = shares.len() as f64;
+                        cells.push(VersionCell {
+                            mean_share: shares.iter().sum::<f64>() / n,
+                            p5_share: quantile_unsorted(&mut shares, 0.05).unwrap_or(0.0),
+                            p95_share: quantile_unsorted(&mut shares, 0.95).unwrap_or(0.0),
+                            mean_instances: instances / n,
+                            mean_installed: installed / n,
+                            mean_weighted_share: weighted / n,
+                        });
+                    }
+                });
+                cells
+            }
+            MixState::Pooled(p) => {
+                let n = p.replications;
+                p.versions
+                    .iter()
+                    .map(|c| VersionCell {
+                        mean_share: c.share_sum.mean(n),
+                        p5_share: c.share.quantile(0.05).unwrap_or(0.0),
+                        p95_share: c.share.quantile(0.95).unwrap_or(0.0),
+                        mean_instances: c.instances as f64 / n as f64,
+                        mean_installed: c.installed as f64 / n as f64,
+                        mean_weighted_share: c.weighted_share_sum.mean(n),
+                    })
+                    .collect()
+            }
+            MixState::Skipped(_) => Vec::new(),
+        }
+    }
+
+    /// Per release and sample (`[release][sample]`), over replications; none when
+    /// skipped.
+    pub fn adoption_cells(&self) -> Vec<Vec<AdoptionCell>> {
+        let shape = &self.shape;
+        match &self.state {
+            MixState::Exact(mixes) => {
+                let mut out = vec![Vec::with_capacity(shape.samples); shape.releases];
+                let mut shares = Vec::with_capacity(mixes.len());
+                shape.each_sample(mixes, |per_rep| {
+                    for (k, cells) in out.iter_mut().enumerate() {
+                        shares.clear();
+                        let mut behind = 0.0;
+                        for s in per_rep {
+                            let (share, b) = s.adoption[k];
+                            behind += b as f64;
+                            shares.push(share);
+                        }
+                        let n = shares.len().max(1) as f64;
+                        let mean = shares.iter().sum::<f64>() / n;
+                        cells.push(AdoptionCell {
+                            mean,
+                            p5: quantile_unsorted(&mut shares, 0.05).unwrap_or(mean),
+                            p95: quantile_unsorted(&mut shares, 0.95).unwrap_or(mean),
+                            mean_behind: behind / n,
+                        });
+                    }
+                });
+                out
+            }
+            MixState::Pooled(p) => {
+                let n = p.replications;
+                (0..shape.releases)
+                    .map(|k| {
+                        (0..shape.samples)
+                            .map(|j| {
+                                let c = &p.adoption[j * shape.releases + k];
+                                let mean = c.share_sum.mean(n);
+                                AdoptionCell {
+                                    mean,
+                                    p5: c.share.quantile(0.05).unwrap_or(mean),
+                                    p95: c.share.quantile(0.95).unwrap_or(mean),
+                                    mean_behind: c.behind as f64 / n.max(1) as f64,
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+            MixState::Skipped(_) => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::SKETCH_ERROR;
+
+    /// A plan of two releases (three versions) over `samples` samples.
+    fn empty(samples: usize, weighted: bool) -> MixOverReplications {
+        let shape = Shape {
+            samples,
+            versions: 3,
+            releases: 2,
+            weighted,
+            // Version v has adopted release k when v > k.
+            at_least: vec![false, false, true, false, true, true],
+        };
+        MixOverReplications {
+            shape,
+            state: MixState::Exact(Vec::new()),
+        }
+    }
+
+    /// Replication `i`'s mix: 1,000 instances drifting to newer versions, with noise
+    /// from a fixed hash so that shares take many values.
+    fn mix(i: u64, samples: usize, weighted: bool) -> ReplicationMix {
+        let mut counts = Vec::new();
+        for j in 0..samples {
+            let noise = (i.wrapping_mul(2654435761).wrapping_add(j as u64 * 40503) % 97) as u32;
+            let new = (j as u32 * 90 + noise).min(1000);
+            let mid = (1000 - new) / 2;
+            counts.extend([1000 - new - mid, mid, new]);
+        }
+        let weights = if weighted {
+            counts.iter().map(|&c| i64::from(c) * 3).collect()
+        } else {
+            Vec::new()
+        };
+        ReplicationMix {
+            index: i,
+            counts,
+            weights,
+        }
+    }
+
+    #[test]
+    fn pooled_cells_agree_with_the_exact_ones() {
+        let (samples, n) = (6, 900);
+        let mut exact = empty(samples, true);
+        exact.add((0..n).map(|i| mix(i, samples, true)).collect());
+        assert!(exact.exact().is_some());
+        let mut pooled = exact.clone();
+        pooled.pool();
+        assert!(pooled.exact().is_none());
+        for (e, p) in exact.version_cells().iter().zip(pooled.version_cells()) {
+            assert!((e.mean_share - p.mean_share).abs() < 1e-12);
+            assert!((e.mean_weighted_share - p.mean_weighted_share).abs() < 1e-12);
+            assert_eq!(
+                (e.mean_instances, e.mean_installed),
+                (p.mean_instances, p.mean_installed)
+            );
+            assert!((e.p5_share - p.p5_share).abs() <= SKETCH_ERROR);
+            assert!((e.p95_share - p.p95_share).abs() <= SKETCH_ERROR);
+        }
+        for (e, p) in exact
+            .adoption_cells()
+            .concat()
+            .iter()
+            .zip(pooled.adoption_cells().concat())
+        {
+            assert!((e.mean - p.mean).abs() < 1e-12);
+            assert_eq!(e.mean_behind, p.mean_behind);
+            assert!((e.p5 - p.p5).abs() <= SKETCH_ERROR && (e.p95 - p.p95).abs() <= SKETCH_ERROR);
+        }
+    }
+
+    #[test]
+    fn past_the_limit_the_pool_is_the_same_for_any_split_and_order() {
+        let samples = 4;
+        let all = || (0..1500).map(|i| mix(i, samples, false));
+        let mut whole = empty(samples, false);
+        whole.add(all().collect());
+        assert!(whole.exact().is_none());
+        assert_eq!(whole.replications(), 1500);
+        for split in [1, 600, 1200] {
+            let mut later = empty(samples, false);
+            later.add(all().skip(split).collect());
+            let mut first = empty(samples, false);
+            first.add(all().take(split).collect());
+            // Added the other way round, as shards may be.
+            later.append(first);
+            assert_eq!(later, whole, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn stored_mixes_of_another_shape_or_repeated_are_refused() {
+        let mut m = empty(2, false);
+        assert!(
+            m.add_state(MixState::Exact(vec![mix(0, 3, false)]))
+                .is_err()
+        );
+        assert!(m.add_state(MixState::Exact(vec![mix(0, 2, true)])).is_err());
+        let mut negative = mix(1, 2, true);
+        negative.weights[0] = -1;
+        let mut w = empty(2, true);
+        assert!(w.add_state(MixState::Exact(vec![negative])).is_err());
+        m.add_state(MixState::Exact(vec![mix(0, 2, false)]))
+            .unwrap();
+        assert!(
+            m.add_state(MixState::Exact(vec![mix(0, 2, false)]))
+                .is_err()
+        );
+        let mut other = empty(3, false);
+        other.add((0..1001).map(|i| mix(i, 3, false)).collect());
+        let MixState::Pooled(p) = other.state else {
+            panic!("past the limit the mix is pooled")
+        };
+        assert!(m.add_state(MixState::Pooled(p)).is_err());
+    }
+}
