@@ -13,7 +13,8 @@
 //! scenario fingerprint, seed, shard, and the size and SHA-256 of everything after it),
 //! the job (the scenario file's text and every override, so the merge can rebuild it
 //! without the file), then one line per grid point the shard ran: each replication's
-//! figures, version mix and latency histograms. Nothing per instance. A part that is
+//! figures, the latency histograms, and the version mix (whole, pooled, or skipped for a
+//! sweep, which reports none). Nothing per instance. A part that is
 //! truncated, extended or altered fails its size or checksum.
 //!
 //! **The merge** refuses parts of different jobs, seeds, tool versions or shard counts,
