@@ -42,6 +42,7 @@ impl RunOutput {
             .for_each(|(a, b)| a.merge(b));
         self.timings.setup += other.timings.setup;
         self.timings.simulation += other.timings.simulation;
+        self.timings.inside.add(other.timings.inside);
         self
     }
 }
@@ -53,6 +54,8 @@ pub struct PhaseTimings {
     pub setup: Duration,
     /// Simulating the replications.
     pub simulation: Duration,
+    /// Inside the replications, summed over them.
+    pub inside: ReplicationPhases,
 }
 
 /// Bytes of memory a run of `scenario` needs with `threads` replications in flight, at
@@ -138,8 +141,6 @@ pub struct EngineCounts {
     pub events: u64,
     /// The most events pending at once in any replication.
     pub peak_pending: usize,
-    /// Inside the replications, summed over them.
-    pub phases: ReplicationPhases,
 }
 
 impl RunOutput {
@@ -153,14 +154,6 @@ impl RunOutput {
                 .map(|r| r.peak_pending)
                 .max()
                 .unwrap_or(0),
-            phases: self
-                .replications
-                .iter()
-                .fold(ReplicationPhases::default(), |a, r| ReplicationPhases {
-                    instances: a.instances + r.phases.instances,
-                    merge: a.merge + r.phases.merge,
-                    figures: a.figures + r.phases.figures,
-                }),
         }
     }
 }
@@ -200,31 +193,44 @@ pub fn run_range(
     let mut mix = MixOverReplications::new(&plan, samples, weighted);
     let mut replications = Vec::with_capacity(range.end.saturating_sub(range.start) as usize);
     let mut latency = vec![LatencyHistogram::default(); releases];
+    let mut inside = ReplicationPhases::default();
     // Batches bound what is in flight; within one, replications run in parallel and
     // come back in index order, which is the order they are added in.
     let mut start = range.start;
     while start < range.end {
         let end = range.end.min(start.saturating_add(BATCH));
-        let empty = || (Vec::new(), vec![LatencyHistogram::default(); releases]);
+        let empty = || {
+            (
+                Vec::new(),
+                vec![LatencyHistogram::default(); releases],
+                ReplicationPhases::default(),
+            )
+        };
         // Histograms merge as they come (integer counts, so in any order); results are
         // put back in index order.
-        let (mut batch, hists) = (start..end)
+        let (mut batch, hists, phases) = (start..end)
             .into_par_iter()
             .map(|index| {
                 let out = replication::run(&model, index);
                 progress.replication_done();
                 out
             })
-            .fold(empty, |(mut done, mut hists), (result, m, h)| {
-                done.push((result, m));
-                hists.iter_mut().zip(&h).for_each(|(a, b)| a.merge(b));
-                (done, hists)
+            .fold(empty, |(mut done, mut hists, mut phases), out| {
+                done.push((out.result, out.mix));
+                hists
+                    .iter_mut()
+                    .zip(&out.latency)
+                    .for_each(|(a, b)| a.merge(b));
+                phases.add(out.phases);
+                (done, hists, phases)
             })
-            .reduce(empty, |(mut a, mut ha), (b, hb)| {
+            .reduce(empty, |(mut a, mut ha, mut pa), (b, hb, pb)| {
                 a.extend(b);
                 ha.iter_mut().zip(&hb).for_each(|(x, y)| x.merge(y));
-                (a, ha)
+                pa.add(pb);
+                (a, ha, pa)
             });
+        inside.add(phases);
         batch.sort_by_key(|(r, _)| r.index);
         latency.iter_mut().zip(&hists).for_each(|(a, b)| a.merge(b));
         let mut mixes = Vec::with_capacity(batch.len());
@@ -241,7 +247,11 @@ pub fn run_range(
         replications,
         mix,
         latency,
-        timings: PhaseTimings { setup, simulation },
+        timings: PhaseTimings {
+            setup,
+            simulation,
+            inside,
+        },
     }
 }
 

@@ -4,6 +4,7 @@
 //! travels through the model. Conversion to hours happens only at report time.
 
 use std::fmt;
+use std::num::NonZeroI64;
 use std::ops::{Add, Sub};
 
 const MS_PER_SECOND: i64 = 1_000;
@@ -12,9 +13,52 @@ const MS_PER_HOUR: i64 = 60 * MS_PER_MINUTE;
 const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 const MS_PER_WEEK: i64 = 7 * MS_PER_DAY;
 
-/// A span of simulated time, in whole milliseconds. Never negative once validated.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SimDuration(i64);
+/// A span of simulated time, in whole milliseconds, never negative.
+///
+/// Kept as the bitwise complement of the milliseconds, which is never zero for a
+/// non-negative span: so `Option<SimDuration>` (a figure that may be censored, kept per
+/// replication and release) takes 8 bytes instead of 16.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SimDuration(NonZeroI64);
+
+impl SimDuration {
+    /// From non-negative milliseconds (the complement of which is never zero).
+    const fn new(ms: i64) -> Self {
+        let ms = if ms < 0 { 0 } else { ms };
+        match NonZeroI64::new(!ms) {
+            Some(n) => SimDuration(n),
+            None => unreachable!(),
+        }
+    }
+    /// The milliseconds back.
+    const fn ms(self) -> i64 {
+        !self.0.get()
+    }
+}
+
+impl Default for SimDuration {
+    fn default() -> Self {
+        SimDuration::ZERO
+    }
+}
+
+impl Ord for SimDuration {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.ms().cmp(&other.ms())
+    }
+}
+
+impl PartialOrd for SimDuration {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Debug for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SimDuration({}ms)", self.ms())
+    }
+}
 
 /// An instant of simulated time: milliseconds since the scenario `start`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,51 +66,51 @@ pub struct SimTime(i64);
 
 impl SimDuration {
     /// No time at all.
-    pub const ZERO: SimDuration = SimDuration(0);
+    pub const ZERO: SimDuration = SimDuration::new(0);
 
-    /// `ms` milliseconds.
+    /// `ms` milliseconds (a negative count is no time at all).
     pub const fn from_millis(ms: i64) -> Self {
-        SimDuration(ms)
+        SimDuration::new(ms)
     }
     /// `s` seconds (saturating).
     pub const fn from_secs(s: i64) -> Self {
-        SimDuration(s.saturating_mul(MS_PER_SECOND))
+        SimDuration::new(s.saturating_mul(MS_PER_SECOND))
     }
     /// `m` minutes (saturating).
     pub const fn from_minutes(m: i64) -> Self {
-        SimDuration(m.saturating_mul(MS_PER_MINUTE))
+        SimDuration::new(m.saturating_mul(MS_PER_MINUTE))
     }
     /// `h` hours (saturating).
     pub const fn from_hours(h: i64) -> Self {
-        SimDuration(h.saturating_mul(MS_PER_HOUR))
+        SimDuration::new(h.saturating_mul(MS_PER_HOUR))
     }
     /// `d` days (saturating).
     pub const fn from_days(d: i64) -> Self {
-        SimDuration(d.saturating_mul(MS_PER_DAY))
+        SimDuration::new(d.saturating_mul(MS_PER_DAY))
     }
     /// Rounds a real number of milliseconds (from a continuous distribution) to the grid.
     pub fn from_millis_f64(ms: f64) -> Self {
-        SimDuration(ms.round().clamp(0.0, i64::MAX as f64 / 4.0) as i64)
+        SimDuration::new(ms.round().clamp(0.0, i64::MAX as f64 / 4.0) as i64)
     }
     /// Whole milliseconds.
     pub const fn as_millis(self) -> i64 {
-        self.0
+        self.ms()
     }
     /// Milliseconds as a float.
     pub fn as_millis_f64(self) -> f64 {
-        self.0 as f64
+        self.ms() as f64
     }
     /// Hours as a float.
     pub fn as_hours(self) -> f64 {
-        self.0 as f64 / MS_PER_HOUR as f64
+        self.ms() as f64 / MS_PER_HOUR as f64
     }
     /// Whether the span is empty.
     pub fn is_zero(self) -> bool {
-        self.0 == 0
+        self.ms() == 0
     }
     /// `self * factor`, rounded to the millisecond grid.
     pub fn mul_f64(self, factor: f64) -> Self {
-        SimDuration::from_millis_f64(self.0 as f64 * factor)
+        SimDuration::from_millis_f64(self.ms() as f64 * factor)
     }
 
     /// Parses `"90s"`, `"30m"`, `"5h"`, `"2d"`, `"1w"`, `"250ms"`, decimals such as `"1.5h"`
@@ -104,7 +148,7 @@ impl SimDuration {
         if !total.is_finite() || total > MAX_DURATION_MS {
             return Err(DurationParseError::TooLong(text.to_string()));
         }
-        Ok(SimDuration(total.round() as i64))
+        Ok(SimDuration::new(total.round() as i64))
     }
 }
 
@@ -128,7 +172,7 @@ pub enum DurationParseError {
 impl fmt::Display for SimDuration {
     /// The largest whole unit that represents the span exactly, e.g. `5h`, `90s`, `1d12h`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rest = self.0;
+        let mut rest = self.ms();
         if rest == 0 {
             return write!(f, "0h");
         }
@@ -168,7 +212,7 @@ impl SimTime {
     }
     /// Time elapsed since `earlier` (saturating at zero).
     pub fn since(self, earlier: SimTime) -> SimDuration {
-        SimDuration((self.0 - earlier.0).max(0))
+        SimDuration::new(self.0.saturating_sub(earlier.0))
     }
     /// Hours since the scenario start.
     pub fn as_hours(self) -> f64 {
@@ -180,7 +224,7 @@ impl SimTime {
         if self.0 <= phase.0 {
             return phase;
         }
-        let p = period.0.max(1);
+        let p = period.ms().max(1);
         // Checked: a tick beyond the clock's range never comes.
         (self.0 - phase.0)
             .checked_add(p - 1)
@@ -197,14 +241,14 @@ impl Add<SimDuration> for SimTime {
         if self.is_never() {
             return self;
         }
-        SimTime(self.0.saturating_add(d.0))
+        SimTime(self.0.saturating_add(d.ms()))
     }
 }
 
 impl Sub<SimDuration> for SimTime {
     type Output = SimTime;
     fn sub(self, d: SimDuration) -> SimTime {
-        SimTime(self.0.saturating_sub(d.0))
+        SimTime(self.0.saturating_sub(d.ms()))
     }
 }
 
@@ -212,7 +256,7 @@ impl Sub<SimDuration> for SimTime {
 impl Add for SimDuration {
     type Output = SimDuration;
     fn add(self, d: SimDuration) -> SimDuration {
-        SimDuration(self.0.saturating_add(d.0))
+        SimDuration::new(self.ms().saturating_add(d.ms()))
     }
 }
 
@@ -220,13 +264,27 @@ impl Add for SimDuration {
 impl Sub for SimDuration {
     type Output = SimDuration;
     fn sub(self, d: SimDuration) -> SimDuration {
-        SimDuration(self.0.saturating_sub(d.0).max(0))
+        SimDuration::new(self.ms().saturating_sub(d.ms()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_maybe_censored_duration_takes_8_bytes_and_orders_by_length() {
+        assert_eq!(std::mem::size_of::<Option<SimDuration>>(), 8);
+        let spans = [0, 1, 999, 3_600_000, i64::MAX].map(SimDuration::from_millis);
+        for w in spans.windows(2) {
+            assert!(w[0] < w[1], "{:?} < {:?}", w[0], w[1]);
+        }
+        assert_eq!(spans[4].as_millis(), i64::MAX);
+        assert_eq!(SimDuration::default(), SimDuration::ZERO);
+        assert_eq!(SimDuration::from_millis(-5), SimDuration::ZERO);
+        assert_eq!(spans[4] + spans[4], spans[4], "saturates");
+        assert_eq!(spans[1] - spans[2], SimDuration::ZERO, "never negative");
+    }
 
     #[test]
     fn parses_every_unit_and_sums() {

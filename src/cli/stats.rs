@@ -111,9 +111,9 @@ pub fn render(run: &RunOutput, scenario: &Scenario, phases: &Phases) -> String {
         sim,
         phases.aggregation.as_secs_f64(),
         phases.output.as_secs_f64(),
-        counts.phases.instances.as_secs_f64(),
-        counts.phases.merge.as_secs_f64(),
-        counts.phases.figures.as_secs_f64(),
+        run.timings.inside.instances.as_secs_f64(),
+        run.timings.inside.merge.as_secs_f64(),
+        run.timings.inside.figures.as_secs_f64(),
         peak,
     )
 }

@@ -14,9 +14,9 @@ pub struct ReleaseFigures {
     pub published_after: Option<SimDuration>,
     /// Per threshold: the first time after the deploy at which the share of active
     /// instances on this release's version or later reached it.
-    pub time_to_share: Vec<Option<SimDuration>>,
+    pub time_to_share: Box<[Option<SimDuration>]>,
     /// The same by weight (seats, revenue); empty when the scenario is unweighted.
-    pub time_to_weighted_share: Vec<Option<SimDuration>>,
+    pub time_to_weighted_share: Box<[Option<SimDuration>]>,
     /// The first time after the deploy at which at most `tolerance` of active instances
     /// are older than this release.
     pub coexistence: Option<SimDuration>,
@@ -256,8 +256,8 @@ pub fn measure(
     }
     ReleaseFigures {
         published_after: (m.published <= m.horizon).then(|| m.published.since(m.deployed)),
-        time_to_share,
-        time_to_weighted_share,
+        time_to_share: time_to_share.into(),
+        time_to_weighted_share: time_to_weighted_share.into(),
         coexistence,
         left_behind,
     }

@@ -35,11 +35,22 @@ pub struct ReplicationResult {
     pub events: u64,
     /// The most events pending at once.
     pub peak_pending: usize,
-    /// Where the replication's wall time went (for `--stats`; in no report).
-    pub phases: ReplicationPhases,
     /// Per release: this replication's instance latency at the quantiles
     /// [`LATENCY_QUANTILES`] by Kaplan-Meier (`None`: not reached before the horizon).
     pub latency_quantiles: Vec<[Option<SimDuration>; 2]>,
+}
+
+/// Everything one replication produced.
+pub struct ReplicationOutput {
+    /// Its figures.
+    pub result: ReplicationResult,
+    /// Its version mix.
+    pub mix: ReplicationMix,
+    /// Its latency histograms.
+    pub latency: LatencyByRelease,
+    /// Where its wall time went (for `--stats`; in no report, and not kept per
+    /// replication).
+    pub phases: ReplicationPhases,
 }
 
 /// Wall time of the steps of one replication: its instances (in parallel chunks), then
@@ -53,6 +64,15 @@ pub struct ReplicationPhases {
     pub merge: std::time::Duration,
     /// Measuring the figures from the merged tally.
     pub figures: std::time::Duration,
+}
+
+impl ReplicationPhases {
+    /// Adds another replication's (or group's) times.
+    pub fn add(&mut self, other: ReplicationPhases) {
+        self.instances += other.instances;
+        self.merge += other.merge;
+        self.figures += other.figures;
+    }
 }
 
 /// The instance-latency quantiles kept per replication (for regression checks; the
@@ -224,10 +244,7 @@ impl Observer for EligibleAt<'_> {
 }
 
 /// Runs replication `index` of the model's scenario.
-pub fn run(
-    model: &InstanceModel<'_>,
-    index: u64,
-) -> (ReplicationResult, ReplicationMix, LatencyByRelease) {
+pub fn run(model: &InstanceModel<'_>, index: u64) -> ReplicationOutput {
     let scenario = model.scenario();
     let plan = model.plan();
     let ctx = ReplicationContext::new(model, index);
@@ -332,17 +349,17 @@ pub fn run(
         cutoff_affected,
         events,
         peak_pending,
-        phases,
     };
-    (
+    ReplicationOutput {
         result,
-        ReplicationMix {
+        mix: ReplicationMix {
             index,
             counts: mix,
             weights: mix_weight,
         },
-        tally.latency,
-    )
+        latency: tally.latency,
+        phases,
+    }
 }
 
 /// When new installs arrive in a replication: a Poisson process of `installs_per_day`,

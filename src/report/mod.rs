@@ -523,21 +523,20 @@ impl Report {
             .map(|(k, release)| {
                 let figures = || reps.iter().map(move |r| &r.releases[k]);
                 // One summary per threshold of a per-threshold figure.
-                let by_threshold =
-                    |figure: &dyn Fn(&ReleaseFigures) -> &Vec<Option<SimDuration>>| {
-                        scenario
-                            .report
-                            .thresholds
-                            .iter()
-                            .enumerate()
-                            .map(|(i, &p)| {
-                                (
-                                    ThresholdKey(p),
-                                    Stat::of(figures().map(|f| hours(figure(f)[i]))),
-                                )
-                            })
-                            .collect::<BTreeMap<_, _>>()
-                    };
+                let by_threshold = |figure: &dyn Fn(&ReleaseFigures) -> &[Option<SimDuration>]| {
+                    scenario
+                        .report
+                        .thresholds
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &p)| {
+                            (
+                                ThresholdKey(p),
+                                Stat::of(figures().map(|f| hours(figure(f)[i]))),
+                            )
+                        })
+                        .collect::<BTreeMap<_, _>>()
+                };
                 let coexistence: Vec<Option<f64>> =
                     figures().map(|f| hours(f.coexistence)).collect();
                 let latency = &run.latency[k];

@@ -280,7 +280,6 @@ impl From<ReplicationPart> for ReplicationResult {
             cutoff_affected: r.cutoff_affected,
             events: r.events,
             peak_pending: r.peak_pending,
-            phases: Default::default(),
             latency_quantiles: r
                 .latency_quantiles_ms
                 .into_iter()
