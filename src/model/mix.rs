@@ -63,6 +63,15 @@ pub struct AdoptionCell {
     pub mean_behind: f64,
 }
 
+/// Every cell of a run's mix over replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MixSummary {
+    /// Per sample and version (`[sample][version]`).
+    pub versions: Vec<VersionCell>,
+    /// Per release and sample (`[release][sample]`).
+    pub adoption: Vec<Vec<AdoptionCell>>,
+}
+
 /// The shape every replication's mix has.
 #[derive(Clone, Debug, PartialEq)]
 struct Shape {
@@ -386,13 +395,16 @@ impl MixOverReplications {
         }
     }
 
-    /// Per sample and version (`[sample][version]`), over replications; none when
+    /// Every cell over replications, in one pass over the kept mixes; none when
     /// skipped.
-    pub fn version_cells(&self) -> Vec<VersionCell> {
+    pub fn summarise(&self) -> MixSummary {
         let shape = &self.shape;
         match &self.state {
             MixState::Exact(mixes) => {
-                let mut cells = Vec::with_capacity(shape.samples * shape.versions);
+                let mut out = MixSummary {
+                    versions: Vec::with_capacity(shape.samples * shape.versions),
+                    adoption: vec![Vec::with_capacity(shape.samples); shape.releases],
+                };
                 let mut shares = Vec::with_capacity(mixes.len());
                 shape.each_sample(mixes, |per_rep| {
                     for v in 0..shape.versions {
@@ -406,7 +418,7 @@ impl MixOverReplications {
                             instances += f64::from(count);
                         }
                         let n = shares.len() as f64;
-                        cells.push(VersionCell {
+                        out.versions.push(VersionCell {
                             mean_share: shares.iter().sum::<f64>() / n,
                             p5_share: quantile_unsorted(&mut shares, 0.05).unwrap_or(0.0),
                             p95_share: quantile_unsorted(&mut shares, 0.95).unwrap_or(0.0),
@@ -415,37 +427,7 @@ impl MixOverReplications {
                             mean_weighted_share: weighted / n,
                         });
                     }
-                });
-                cells
-            }
-            MixState::Pooled(p) => {
-                let n = p.replications;
-                p.versions
-                    .iter()
-                    .map(|c| VersionCell {
-                        mean_share: c.share_sum.mean(n),
-                        p5_share: c.share.quantile(0.05).unwrap_or(0.0),
-                        p95_share: c.share.quantile(0.95).unwrap_or(0.0),
-                        mean_instances: c.instances as f64 / n as f64,
-                        mean_installed: c.installed as f64 / n as f64,
-                        mean_weighted_share: c.weighted_share_sum.mean(n),
-                    })
-                    .collect()
-            }
-            MixState::Skipped(_) => Vec::new(),
-        }
-    }
-
-    /// Per release and sample (`[release][sample]`), over replications; none when
-    /// skipped.
-    pub fn adoption_cells(&self) -> Vec<Vec<AdoptionCell>> {
-        let shape = &self.shape;
-        match &self.state {
-            MixState::Exact(mixes) => {
-                let mut out = vec![Vec::with_capacity(shape.samples); shape.releases];
-                let mut shares = Vec::with_capacity(mixes.len());
-                shape.each_sample(mixes, |per_rep| {
-                    for (k, cells) in out.iter_mut().enumerate() {
+                    for (k, cells) in out.adoption.iter_mut().enumerate() {
                         shares.clear();
                         let mut behind = 0.0;
                         for s in per_rep {
@@ -467,7 +449,19 @@ impl MixOverReplications {
             }
             MixState::Pooled(p) => {
                 let n = p.replications;
-                (0..shape.releases)
+                let versions = p
+                    .versions
+                    .iter()
+                    .map(|c| VersionCell {
+                        mean_share: c.share_sum.mean(n),
+                        p5_share: c.share.quantile(0.05).unwrap_or(0.0),
+                        p95_share: c.share.quantile(0.95).unwrap_or(0.0),
+                        mean_instances: c.instances as f64 / n as f64,
+                        mean_installed: c.installed as f64 / n as f64,
+                        mean_weighted_share: c.weighted_share_sum.mean(n),
+                    })
+                    .collect();
+                let adoption = (0..shape.releases)
                     .map(|k| {
                         (0..shape.samples)
                             .map(|j| {
@@ -482,9 +476,13 @@ impl MixOverReplications {
                             })
                             .collect()
                     })
-                    .collect()
+                    .collect();
+                MixSummary { versions, adoption }
             }
-            MixState::Skipped(_) => Vec::new(),
+            MixState::Skipped(_) => MixSummary {
+                versions: Vec::new(),
+                adoption: Vec::new(),
+            },
         }
     }
 }
@@ -541,7 +539,8 @@ mod tests {
         let mut pooled = exact.clone();
         pooled.pool();
         assert!(pooled.exact().is_none());
-        for (e, p) in exact.version_cells().iter().zip(pooled.version_cells()) {
+        let (exact, pooled) = (exact.summarise(), pooled.summarise());
+        for (e, p) in exact.versions.iter().zip(pooled.versions) {
             assert!((e.mean_share - p.mean_share).abs() < 1e-12);
             assert!((e.mean_weighted_share - p.mean_weighted_share).abs() < 1e-12);
             assert_eq!(
@@ -551,12 +550,7 @@ mod tests {
             assert!((e.p5_share - p.p5_share).abs() <= SKETCH_ERROR);
             assert!((e.p95_share - p.p95_share).abs() <= SKETCH_ERROR);
         }
-        for (e, p) in exact
-            .adoption_cells()
-            .concat()
-            .iter()
-            .zip(pooled.adoption_cells().concat())
-        {
+        for (e, p) in exact.adoption.concat().iter().zip(pooled.adoption.concat()) {
             assert!((e.mean - p.mean).abs() < 1e-12);
             assert_eq!(e.mean_behind, p.mean_behind);
             assert!((e.p5 - p.p5).abs() <= SKETCH_ERROR && (e.p95 - p.p95).abs() <= SKETCH_ERROR);

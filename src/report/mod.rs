@@ -28,8 +28,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::fingerprint::sha256_hex;
-use crate::model::ReleaseFigures;
-use crate::model::mix::VersionCell;
+use crate::model::mix::{AdoptionCell, VersionCell};
+use crate::model::{ReleaseFigures, ReleasePlan};
 use crate::montecarlo::PrecisionOutcome;
 use crate::montecarlo::RunOutput;
 use crate::scenario::Scenario;
@@ -615,7 +615,8 @@ impl RunReport {
         precision: Option<PrecisionOutcome>,
     ) -> RunReport {
         let report = Report::build(scenario, run, precision);
-        let adoption = adoption(scenario, run);
+        let summary = run.mix.summarise();
+        let adoption = adoption(scenario, summary.adoption);
         let coexistence: Vec<Vec<Option<f64>>> = (0..scenario.releases.len())
             .map(|k| {
                 run.replications
@@ -634,7 +635,7 @@ impl RunReport {
         verdicts.extend(report.cutoff.as_ref().map(verdict::cutoff_verdict));
         RunReport {
             report,
-            mix: version_mix(scenario, run),
+            mix: version_mix(scenario, &run.plan, summary.versions),
             latency: run.latency.clone(),
             compat_window_quantile: quantile,
             adoption,
@@ -647,10 +648,9 @@ impl RunReport {
 
 /// Per release and sample: the share of installed instances on the release's version or
 /// a later one, over replications.
-fn adoption(scenario: &Scenario, run: &RunOutput) -> Vec<Vec<Band>> {
+fn adoption(scenario: &Scenario, cells: Vec<Vec<AdoptionCell>>) -> Vec<Vec<Band>> {
     let every = scenario.report.sample_every.as_hours();
-    run.mix
-        .adoption_cells()
+    cells
         .into_iter()
         .map(|cells| {
             cells
@@ -727,16 +727,15 @@ fn parameters(scenario: &Scenario) -> Vec<(String, String, String)> {
 }
 
 /// Mean and 5%/95% share of each version at each sample, over replications.
-fn version_mix(scenario: &Scenario, run: &RunOutput) -> Vec<MixRow> {
-    let versions = run.plan.version_count();
+fn version_mix(scenario: &Scenario, plan: &ReleasePlan, cells: Vec<VersionCell>) -> Vec<MixRow> {
+    let versions = plan.version_count();
     let every = scenario.report.sample_every.as_hours();
-    run.mix
-        .version_cells()
+    cells
         .into_iter()
         .enumerate()
         .map(|(i, c)| MixRow {
             hours: every * (i / versions) as f64,
-            version: run.plan.versions[i % versions].to_string(),
+            version: plan.versions[i % versions].to_string(),
             cell: c,
         })
         .collect()
