@@ -166,11 +166,121 @@ fn reaches(new: f64, total: f64, p: f64) -> bool {
     new >= p * total - 1e-9 * total.max(1.0)
 }
 
-/// Sweeps a release's count changes in time order. `keys` are sorted in place, on every
-/// thread (plain integers, so the order is the same as a sequential sort's: one large
-/// replication's sort was its longest serial step); `active_at_start` and
-/// `old_at_start` are per segment.
+/// A release's figures from its count changes (`keys`, reordered in place);
+/// `active_at_start` and `old_at_start` are per segment.
+///
+/// When the only changes are instances reaching the release (no installs or uninstalls
+/// after the start, no weights), the old count falls by one per key, so each figure is
+/// the time of the key of a known rank: found by selection ([`measure_by_rank`]), in
+/// linear time. Otherwise the keys are sorted and swept ([`measure_by_sweep`]). Both give
+/// the same figures (a property test compares them).
 pub fn measure(
+    m: &Measure<'_>,
+    keys: &mut [u64],
+    active_at_start: &[u64],
+    old_at_start: &[u64],
+) -> ReleaseFigures {
+    if m.weights.is_empty() && keys.iter().all(|&k| key_kind(k) == change::REACH) {
+        measure_by_rank(
+            m,
+            keys,
+            active_at_start.iter().sum::<u64>() as i64,
+            old_at_start.iter().sum::<u64>() as i64,
+        )
+    } else {
+        measure_by_sweep(m, keys, active_at_start, old_at_start)
+    }
+}
+
+/// Whether `active - old` out of `active` reaches each threshold share `p`.
+fn share_reached(active: i64, old: i64, p: f64) -> bool {
+    reaches((active - old) as f64, active as f64, p)
+}
+
+/// Whether at most `tolerance` of `active` instances are `old`.
+fn coexistence_over(active: i64, old: i64, tolerance: f64) -> bool {
+    old <= (tolerance * active as f64 + 1e-9).floor() as i64
+}
+
+/// [`measure`] when every key is an instance reaching the release and nothing is
+/// weighted: `active` is constant and the old count after the `c` earliest keys is
+/// `old_at_start - c`. A figure first holds after the `c*`-th earliest key, for the
+/// least `c*` at which its condition holds (conditions only get easier as `c` grows), so
+/// it is that key's time; no key needs sorting, only selecting.
+fn measure_by_rank(
+    m: &Measure<'_>,
+    keys: &mut [u64],
+    active: i64,
+    old_at_start: i64,
+) -> ReleaseFigures {
+    let by_deploy = keys.iter().filter(|&&k| key_time(k) <= m.deployed).count();
+    // The least count of reached instances at which `holds(old)` is true, if any.
+    let least = |holds: &dyn Fn(i64) -> bool| -> Option<usize> {
+        let (mut lo, mut hi) = (by_deploy, keys.len() + 1);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if holds(old_at_start - mid as i64) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        (lo <= keys.len()).then_some(lo)
+    };
+    let needed: Vec<Option<usize>> = m
+        .thresholds
+        .iter()
+        .map(|&p| least(&|old| share_reached(active, old, p)))
+        .chain([least(&|old| coexistence_over(active, old, m.tolerance))])
+        .collect();
+    // The time of the `c`-th earliest key (`c` >= 1), selecting ranks in increasing order
+    // so each selection only partitions what lies above the last.
+    let mut ranks: Vec<usize> = needed
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&c| c > by_deploy)
+        .collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    let mut time_of_rank = Vec::with_capacity(ranks.len());
+    let mut below = 0;
+    for &c in &ranks {
+        let (_, nth, _) = keys[below..].select_nth_unstable(c - 1 - below);
+        time_of_rank.push((c, key_time(*nth)));
+        below = c;
+    }
+    // Ranks reached by the deploy hold at the deploy; every later one was selected.
+    let since = |c: Option<usize>| {
+        c.map(|c| {
+            time_of_rank
+                .iter()
+                .find(|(r, _)| *r == c)
+                .map_or(SimDuration::ZERO, |&(_, t)| t.since(m.deployed))
+        })
+    };
+    let drop_at = m.drop_support_at.filter(|&t| t <= m.horizon);
+    let (share, coexistence) = needed.split_at(m.thresholds.len());
+    ReleaseFigures {
+        published_after: published_after(m),
+        time_to_share: share.iter().map(|&c| since(c)).collect(),
+        time_to_weighted_share: Box::default(),
+        coexistence: since(coexistence[0]),
+        left_behind: drop_at.map(|d| {
+            (old_at_start - keys.iter().filter(|&&k| key_time(k) <= d).count() as i64) as u64
+        }),
+    }
+}
+
+/// When the Marketplace published the release after its deploy (censored past the horizon).
+fn published_after(m: &Measure<'_>) -> Option<SimDuration> {
+    (m.published <= m.horizon).then(|| m.published.since(m.deployed))
+}
+
+/// [`measure`] in general: sorts the keys (on every thread: plain integers, so the order
+/// is a sequential sort's) and sweeps them in time order, looking at the counts after
+/// every change at each instant from the deploy on.
+fn measure_by_sweep(
     m: &Measure<'_>,
     keys: &mut [u64],
     active_at_start: &[u64],
@@ -199,7 +309,7 @@ pub fn measure(
     let mut evaluate = |t: SimTime, active: i64, old: i64, active_w: i128, old_w: i128| {
         let since = t.since(m.deployed);
         for (slot, &p) in time_to_share.iter_mut().zip(m.thresholds) {
-            if slot.is_none() && reaches((active - old) as f64, active as f64, p) {
+            if slot.is_none() && share_reached(active, old, p) {
                 *slot = Some(since);
             }
         }
@@ -208,7 +318,7 @@ pub fn measure(
                 *slot = Some(since);
             }
         }
-        if coexistence.is_none() && old <= (m.tolerance * active as f64 + 1e-9).floor() as i64 {
+        if coexistence.is_none() && coexistence_over(active, old, m.tolerance) {
             coexistence = Some(since);
         }
         time_to_share
@@ -255,7 +365,7 @@ pub fn measure(
         left_behind = Some(old as u64);
     }
     ReleaseFigures {
-        published_after: (m.published <= m.horizon).then(|| m.published.since(m.deployed)),
+        published_after: published_after(m),
         time_to_share: time_to_share.into(),
         time_to_weighted_share: time_to_weighted_share.into(),
         coexistence,
@@ -333,5 +443,39 @@ mod tests {
                 .iter()
                 .all(|t| *t == Some(SimDuration::ZERO))
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Selection by rank and the sweep agree whenever the fast path applies: any
+        /// reach times (before, at and after the deploy, ties included), any counts,
+        /// thresholds, tolerance and drop date.
+        #[test]
+        fn selection_by_rank_agrees_with_the_sweep(
+            hours in proptest::collection::vec(0i64..60, 0..40),
+            new_at_start in 0u64..5,
+            extra_old in 0u64..5,
+            thresholds in proptest::collection::vec(0.0f64..=1.0, 1..4),
+            tolerance in 0.0f64..0.3,
+            drop in proptest::option::of(0i64..120),
+        ) {
+            let old = hours.len() as u64 + extra_old;
+            let active = old + new_at_start;
+            let m = Measure {
+                deployed: SimTime::from_millis(10 * 3_600_000),
+                published: SimTime::from_millis(12 * 3_600_000),
+                drop_support_at: drop.map(|h| SimTime::from_millis(h * 3_600_000)),
+                horizon: SimTime::from_millis(100 * 3_600_000),
+                thresholds: &thresholds,
+                tolerance,
+                weights: &[],
+            };
+            let mut keys: Vec<u64> = hours.iter().map(|&h| k(h, change::REACH)).collect();
+            let mut sorted = keys.clone();
+            let by_rank = measure_by_rank(&m, &mut keys, active as i64, old as i64);
+            let by_sweep = measure_by_sweep(&m, &mut sorted, &[active], &[old]);
+            proptest::prop_assert_eq!(by_rank, by_sweep);
+        }
     }
 }
