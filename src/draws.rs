@@ -90,10 +90,16 @@ fn key(seed: u64, purpose: Purpose) -> [u8; 32] {
 /// repositions the generator (a little dearer), so callers should visit slots in order.
 pub struct DrawStream {
     rng: ChaCha8Rng,
-    slot_len: usize,
+    /// Bytes per slot: 8 per 64-bit word.
+    slot_bytes: usize,
     next_slot: u64,
-    current: [u64; 16],
+    /// The current slot's words, as the generator's little-endian bytes: read in one
+    /// block copy and decoded only where a uniform is asked for.
+    current: [u8; MAX_SLOT_BYTES],
 }
+
+/// The longest slot: an admin slot's 16 words.
+const MAX_SLOT_BYTES: usize = admin_slot::WORDS * 8;
 
 /// How far ahead reading through is cheaper than repositioning the generator.
 const READ_THROUGH_LIMIT: u64 = 4;
@@ -105,40 +111,45 @@ impl DrawStream {
         rng.set_stream(replication);
         DrawStream {
             rng,
-            slot_len: purpose.slot_len(),
+            slot_bytes: purpose.slot_len() * 8,
             next_slot: 0,
-            current: [0; 16],
+            current: [0; MAX_SLOT_BYTES],
         }
     }
 
     /// The uniforms of `slot`. The same slot always yields the same values.
     pub fn slot(&mut self, slot: u64) -> Slot<'_> {
+        let bytes = &mut self.current[..self.slot_bytes];
         if slot < self.next_slot || slot - self.next_slot > READ_THROUGH_LIMIT {
-            // Each u64 is two 32-bit ChaCha words.
+            // A slot of `n` words starts at 32-bit word `2 n slot`.
             self.rng
-                .set_word_pos(slot as u128 * self.slot_len as u128 * 2);
+                .set_word_pos(slot as u128 * self.slot_bytes as u128 / 4);
         } else {
-            for _ in 0..(slot - self.next_slot) * self.slot_len as u64 {
-                self.rng.next_u64();
+            for _ in self.next_slot..slot {
+                self.rng.fill_bytes(bytes);
             }
         }
-        for word in &mut self.current[..self.slot_len] {
-            *word = self.rng.next_u64();
-        }
+        // The same words as `next_u64` would give, one after another: each is two 32-bit
+        // ChaCha words, low first, which is their little-endian byte order.
+        self.rng.fill_bytes(bytes);
         self.next_slot = slot + 1;
-        Slot(&self.current[..self.slot_len])
+        Slot(bytes)
     }
 }
 
 /// The fixed words of one slot, read as uniforms by index.
 #[derive(Clone, Copy)]
-pub struct Slot<'a>(&'a [u64]);
+pub struct Slot<'a>(&'a [u8]);
 
 impl Slot<'_> {
     /// A uniform on the open interval (0, 1): 53 random bits, centred in their cell, so
     /// that `ln(u)` and `ln(1 - u)` are always finite.
     pub fn uniform(&self, index: usize) -> f64 {
-        ((self.0[index] >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+        let word = self.0[index * 8..index * 8 + 8]
+            .try_into()
+            .map(u64::from_le_bytes)
+            .expect("a slot word is 8 bytes");
+        ((word >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
     }
 }
 
@@ -153,6 +164,23 @@ mod tests {
         let mut jumping = DrawStream::new(7, 3, Purpose::InstanceAttributes);
         for i in [49u64, 3, 17, 0, 18, 19, 25, 2] {
             assert_eq!(jumping.slot(i).uniform(2), seq[i as usize], "slot {i}");
+        }
+    }
+
+    #[test]
+    fn a_slot_holds_the_generators_words_in_order() {
+        // The documented layout: slot `s` of an `n`-word purpose is words `n s .. n (s+1)`
+        // of the (seed, purpose) generator's stream `replication`, read as `next_u64`.
+        let mut rng = ChaCha8Rng::from_seed(key(5, Purpose::Admin(1)));
+        rng.set_stream(2);
+        let words: Vec<u64> = (0..3 * admin_slot::WORDS).map(|_| rng.next_u64()).collect();
+        let mut stream = DrawStream::new(5, 2, Purpose::Admin(1));
+        for slot in [2u64, 0, 1] {
+            for i in 0..admin_slot::WORDS {
+                let w = words[slot as usize * admin_slot::WORDS + i];
+                let expected = ((w >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+                assert_eq!(stream.slot(slot).uniform(i), expected, "slot {slot} word {i}");
+            }
         }
     }
 
