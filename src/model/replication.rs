@@ -257,7 +257,8 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> ReplicationOutput {
     let started = std::time::Instant::now();
     let chunks = ctx.chunks(model, |ids, work| {
         let mut observer = TallyObserver::new(plan, &deployed, horizon, grid, segments, &weights)
-            .with_cutoff(scenario.policy.cutoff.map(|c| c.at));
+            .with_cutoff(scenario.policy.cutoff.map(|c| c.at))
+            .expecting(ids.end - ids.start);
         for id in ids {
             ctx.simulate(model, id, work, &mut observer);
         }
@@ -265,18 +266,10 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> ReplicationOutput {
         (observer.tally, events, peak)
     });
     let instances_done = std::time::Instant::now();
-    let mut events = 0;
-    let mut peak_pending = 0;
-    let mut tally: Option<Tally> = None;
-    for (t, e, p) in chunks {
-        events += e;
-        peak_pending = peak_pending.max(p);
-        match &mut tally {
-            Some(acc) => acc.merge(t),
-            None => tally = Some(t),
-        }
-    }
-    let mut tally = tally.expect("a population has at least one instance");
+    let events = chunks.iter().map(|c| c.1).sum();
+    let peak_pending = chunks.iter().map(|c| c.2).max().unwrap_or(0);
+    let mut tally = Tally::merge_all(chunks.into_iter().map(|c| c.0).collect())
+        .expect("a population has at least one instance");
     let merged = std::time::Instant::now();
 
     // Releases measured at once: each sweep is serial, so one large replication's

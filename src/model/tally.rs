@@ -108,7 +108,22 @@ impl Tally {
         }
     }
 
-    pub fn merge(&mut self, other: Tally) {
+    /// Merges the tallies of a replication's chunks, in order, growing each release's
+    /// keys once to their total instead of doubling through every chunk.
+    pub fn merge_all(tallies: Vec<Tally>) -> Option<Tally> {
+        let mut tallies = tallies.into_iter();
+        let mut merged = tallies.next()?;
+        let rest: Vec<Tally> = tallies.collect();
+        for (k, keys) in merged.keys.iter_mut().enumerate() {
+            keys.reserve(rest.iter().map(|t| t.keys[k].len()).sum());
+        }
+        for tally in rest {
+            merged.merge(tally);
+        }
+        Some(merged)
+    }
+
+    fn merge(&mut self, other: Tally) {
         for (mine, theirs) in self.keys.iter_mut().zip(other.keys) {
             mine.extend(theirs);
         }
@@ -182,6 +197,15 @@ impl<'a> TallyObserver<'a> {
         }
     }
 
+    /// Room for the keys of `members` instances, about one per release each, so that a
+    /// chunk's keys never regrow.
+    pub fn expecting(mut self, members: u64) -> Self {
+        for keys in &mut self.tally.keys {
+            keys.reserve(members as usize);
+        }
+        self
+    }
+
     /// Count instances below `plan.cutoff_below` just before `at`.
     pub fn with_cutoff(mut self, at: Option<SimTime>) -> Self {
         self.cutoff = at;
@@ -200,6 +224,7 @@ impl<'a> TallyObserver<'a> {
 }
 
 impl Observer for TallyObserver<'_> {
+    #[inline]
     fn begin(
         &mut self,
         _instance: u64,
@@ -224,6 +249,7 @@ impl Observer for TallyObserver<'_> {
         self.at_cutoff = None;
     }
 
+    #[inline]
     fn happened(&mut self, at: SimTime, what: Happening) {
         if self.cutoff.is_some_and(|c| at >= c)
             && self.at_cutoff.is_none()
@@ -254,6 +280,7 @@ impl Observer for TallyObserver<'_> {
         }
     }
 
+    #[inline]
     fn end(&mut self) {
         let (installed, uninstalled, horizon) =
             (self.installed_at, self.uninstalled_at, self.horizon);

@@ -47,8 +47,8 @@ pub struct InstanceModel<'a> {
     plan: &'a ReleasePlan,
     segment_cdf: Vec<f64>,
     zone_cdf: Vec<Vec<f64>>,
-    /// `[release][segment][zone]`: the release was deployed while a window applying to
-    /// that segment and zone was open.
+    /// `[segment][zone][release]`: the release was deployed while a window applying to
+    /// that segment and zone was open (an instance reads its own zone's row).
     in_window: Vec<Vec<Vec<bool>>>,
 }
 
@@ -70,17 +70,18 @@ impl<'a> InstanceModel<'a> {
     /// Prepares what every instance of `scenario` shares (segment and zone tables, windows open at each deploy).
     pub fn new(scenario: &'a Scenario, plan: &'a ReleasePlan) -> Self {
         let segments = &scenario.population.segments;
-        let in_window = scenario
-            .releases
+        let in_window = segments
             .iter()
-            .map(|r| {
-                let instant = scenario.instant(r.at);
-                segments
+            .map(|s| {
+                s.zones
                     .iter()
-                    .map(|s| {
-                        s.zones
+                    .map(|&(zone, _)| {
+                        scenario
+                            .releases
                             .iter()
-                            .map(|&(zone, _)| calendar::is_open(&s.maintenance, instant, zone))
+                            .map(|r| {
+                                calendar::is_open(&s.maintenance, scenario.instant(r.at), zone)
+                            })
                             .collect()
                     })
                     .collect()
@@ -106,8 +107,8 @@ impl<'a> InstanceModel<'a> {
         let total: f64 = zones.iter().map(|z| z.1).sum();
         zones
             .iter()
-            .zip(&self.in_window[release][segment])
-            .filter(|(_, open)| **open)
+            .zip(&self.in_window[segment])
+            .filter(|(_, open)| open[release])
             .map(|(z, _)| z.1)
             .sum::<f64>()
             / total

@@ -48,9 +48,10 @@ impl InstanceModel<'_> {
         // it was deployed inside one of this instance's maintenance windows.
         work.earliest.clear();
         work.seen.clear();
+        let in_window = &self.in_window[attrs.segment][attrs.zone];
         for k in 0..plan.release_count() {
             let mut earliest = publication.at[k];
-            if self.in_window[k][attrs.segment][attrs.zone] && !timing.maintenance_slip.is_zero() {
+            if in_window[k] && !timing.maintenance_slip.is_zero() {
                 let p = timing.slip_probability;
                 let slips = match timing.slip_scope {
                     SlipScope::Release => publication.field_slips[k],
@@ -98,7 +99,9 @@ impl InstanceModel<'_> {
                 }
             }
         }
-        work.polls.sort_unstable();
+        // Latest first: each poll then lands at the end of the sorted queue, shifting
+        // nothing (polls are distinct, so this order changes no tie).
+        work.polls.sort_unstable_by(|a, b| b.cmp(a));
         for &poll in &work.polls {
             work.queue
                 .schedule(poll, InstanceEvent::Poll)
