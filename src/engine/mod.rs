@@ -6,10 +6,11 @@
 //! which keeps every model built on it causal.
 //!
 //! Where the pending events are kept is the queue's second type parameter: a binary heap
-//! ([`Heap`], the default) for queues of any size, or a sorted vector ([`Sorted`],
-//! [`ShortQueue`]) for queues that never hold more than a handful of events, such as one
-//! instance's polls, deliveries and deadlines, where shifting a few entries beats the
-//! heap's sift. Both pop in exactly the same `(time, seq)` order.
+//! ([`Heap`], the default) for queues of any size, or an unsorted vector scanned on
+//! every pop ([`Scanned`], [`ShortQueue`]) for queues that never hold more than a handful
+//! of events, such as one instance's polls, deliveries and deadlines, where comparing a
+//! few keys beats the heap's sift and a sorted vector's shifts. Both pop in exactly the
+//! same `(time, seq)` order.
 //!
 //! ```
 //! use rollout_sim::engine::EventQueue;
@@ -77,6 +78,14 @@ pub trait Pending<E>: Default {
     /// Removes the earliest entry.
     #[doc(hidden)]
     fn pop(&mut self) -> Option<Entry<E>>;
+    /// Removes the earliest entry if it is due at or before `limit`.
+    #[doc(hidden)]
+    fn pop_due(&mut self, limit: SimTime) -> Option<Entry<E>> {
+        if self.next_time()? > limit {
+            return None;
+        }
+        self.pop()
+    }
     /// The earliest entry's time.
     fn next_time(&self) -> Option<SimTime>;
     /// Entries pending.
@@ -116,27 +125,37 @@ impl<E> Pending<E> for Heap<E> {
     }
 }
 
-/// A vector sorted latest first, so the earliest entry pops off its end: for queues of a
-/// few events, where inserting shifts a few entries and popping is free.
-pub struct Sorted<E>(Vec<Entry<E>>);
+/// An unsorted vector scanned for the earliest entry: for queues of a few events, where
+/// adding is a push and removing scans a handful of keys, with nothing shifted or sifted.
+pub struct Scanned<E>(Vec<Entry<E>>);
 
-impl<E> Default for Sorted<E> {
+impl<E> Default for Scanned<E> {
     fn default() -> Self {
-        Sorted(Vec::new())
+        Scanned(Vec::new())
     }
 }
 
-impl<E> Pending<E> for Sorted<E> {
+impl<E> Scanned<E> {
+    /// The index of the earliest `(time, seq)`.
+    fn earliest(&self) -> Option<usize> {
+        (0..self.0.len()).min_by_key(|&i| (self.0[i].time, self.0[i].seq))
+    }
+}
+
+impl<E> Pending<E> for Scanned<E> {
     fn push(&mut self, entry: Entry<E>) {
-        // Entries with an earlier (time, seq) sit after it; `Entry`'s order is reversed.
-        let at = self.0.partition_point(|e| *e < entry);
-        self.0.insert(at, entry);
+        self.0.push(entry);
     }
     fn pop(&mut self) -> Option<Entry<E>> {
-        self.0.pop()
+        let i = self.earliest()?;
+        Some(self.0.swap_remove(i))
+    }
+    fn pop_due(&mut self, limit: SimTime) -> Option<Entry<E>> {
+        let i = self.earliest()?;
+        (self.0[i].time <= limit).then(|| self.0.swap_remove(i))
     }
     fn next_time(&self) -> Option<SimTime> {
-        self.0.last().map(|e| e.time)
+        self.earliest().map(|i| self.0[i].time)
     }
     fn len(&self) -> usize {
         self.0.len()
@@ -146,8 +165,8 @@ impl<E> Pending<E> for Sorted<E> {
     }
 }
 
-/// A queue for a handful of pending events (see [`Sorted`]).
-pub type ShortQueue<E> = EventQueue<E, Sorted<E>>;
+/// A queue for a handful of pending events (see [`Scanned`]).
+pub type ShortQueue<E> = EventQueue<E, Scanned<E>>;
 
 /// Pending events and the simulation clock.
 pub struct EventQueue<E, P: Pending<E> = Heap<E>> {
@@ -211,17 +230,20 @@ impl<E, P: Pending<E>> EventQueue<E, P> {
     /// Removes the earliest event and advances the clock to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let entry = self.pending.pop()?;
-        self.now = entry.time;
-        self.processed += 1;
-        Some((entry.time, entry.event))
+        Some(self.advance(entry))
     }
 
     /// Pops the earliest event only if it is due at or before `limit`.
     pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
-        if self.pending.next_time()? > limit {
-            return None;
-        }
-        self.pop()
+        let entry = self.pending.pop_due(limit)?;
+        Some(self.advance(entry))
+    }
+
+    /// Moves the clock to a popped entry and counts it.
+    fn advance(&mut self, entry: Entry<E>) -> (SimTime, E) {
+        self.now = entry.time;
+        self.processed += 1;
+        (entry.time, entry.event)
     }
 
     /// Events still pending.
@@ -342,7 +364,7 @@ mod tests {
     }
 
     #[test]
-    fn the_sorted_store_pops_exactly_as_the_heap() {
+    fn the_scanned_store_pops_exactly_as_the_heap() {
         let heap = workload(EventQueue::new());
         assert!(heap.len() > 2_000);
         assert_eq!(workload(ShortQueue::default()), heap);

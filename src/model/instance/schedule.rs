@@ -99,9 +99,7 @@ impl InstanceModel<'_> {
                 }
             }
         }
-        // Latest first: each poll then lands at the end of the sorted queue, shifting
-        // nothing (polls are distinct, so this order changes no tie).
-        work.polls.sort_unstable_by(|a, b| b.cmp(a));
+        work.polls.sort_unstable();
         for &poll in &work.polls {
             work.queue
                 .schedule(poll, InstanceEvent::Poll)

@@ -38,7 +38,7 @@ pub(super) enum InstanceEvent {
 pub struct Workspace {
     seed: u64,
     replication: u64,
-    /// An instance has a few pending events at most: a sorted vector beats a heap.
+    /// An instance has a few pending events at most: scanning them beats a heap.
     pub(super) queue: ShortQueue<InstanceEvent>,
     pub(super) attributes: DrawStream,
     pub(super) arrivals: DrawStream,
