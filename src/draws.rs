@@ -179,7 +179,11 @@ mod tests {
             for i in 0..admin_slot::WORDS {
                 let w = words[slot as usize * admin_slot::WORDS + i];
                 let expected = ((w >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-                assert_eq!(stream.slot(slot).uniform(i), expected, "slot {slot} word {i}");
+                assert_eq!(
+                    stream.slot(slot).uniform(i),
+                    expected,
+                    "slot {slot} word {i}"
+                );
             }
         }
     }

@@ -138,7 +138,14 @@ impl<E> Default for Scanned<E> {
 impl<E> Scanned<E> {
     /// The index of the earliest `(time, seq)`.
     fn earliest(&self) -> Option<usize> {
-        (0..self.0.len()).min_by_key(|&i| (self.0[i].time, self.0[i].seq))
+        let first = self.0.first()?;
+        let (mut best, mut key) = (0, (first.time, first.seq));
+        for (i, e) in self.0.iter().enumerate().skip(1) {
+            if (e.time, e.seq) < key {
+                (best, key) = (i, (e.time, e.seq));
+            }
+        }
+        Some(best)
     }
 }
 

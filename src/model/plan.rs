@@ -30,6 +30,9 @@ pub struct ReleasePlan {
     pub cutoff_below: Option<Version>,
     covers: Vec<bool>,
     at_least: Vec<bool>,
+    /// Per version: how many versions are older by number, so that "newer" is one
+    /// integer comparison on the hot path.
+    rank: Vec<usize>,
     releases: usize,
 }
 
@@ -78,7 +81,14 @@ impl ReleasePlan {
             c.below
                 .unwrap_or(*versions.iter().max().expect("at least the initial version"))
         });
+        let mut by_number = versions.clone();
+        by_number.sort_unstable();
+        let rank = versions
+            .iter()
+            .map(|v| by_number.partition_point(|w| w < v))
+            .collect();
         ReleasePlan {
+            rank,
             cutoff_below,
             versions,
             permissions,
@@ -121,7 +131,7 @@ impl ReleasePlan {
     /// Whether `candidate` is a newer version than `current`.
     #[inline]
     pub fn is_newer(&self, candidate: VersionId, current: VersionId) -> bool {
-        self.versions[candidate] > self.versions[current]
+        self.rank[candidate] > self.rank[current]
     }
 
     /// Whether `version` is older than the cut-off version.

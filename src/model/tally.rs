@@ -212,13 +212,23 @@ impl<'a> TallyObserver<'a> {
         self
     }
 
-    fn mix(&mut self, t: SimTime, version: VersionId, delta: i64) {
-        if let Some(j) = self.grid.first_sample_at_or_after(t) {
-            let at = j * self.plan.version_count() + version;
-            self.tally.mix_changes[at] += delta;
-            if let Some(w) = self.weights.get(self.segment) {
-                self.tally.mix_weight_changes[at] += delta * w;
-            }
+    /// Adds `delta` instances on `version` from time `t` on; `moved_from`: the version
+    /// they left at the same time (one sample lookup for both).
+    fn mix(&mut self, t: SimTime, version: VersionId, delta: i64, moved_from: Option<VersionId>) {
+        let Some(j) = self.grid.first_sample_at_or_after(t) else {
+            return;
+        };
+        let row = j * self.plan.version_count();
+        self.add_to_mix(row + version, delta);
+        if let Some(from) = moved_from {
+            self.add_to_mix(row + from, -delta);
+        }
+    }
+
+    fn add_to_mix(&mut self, cell: usize, delta: i64) {
+        self.tally.mix_changes[cell] += delta;
+        if let Some(w) = self.weights.get(self.segment) {
+            self.tally.mix_weight_changes[cell] += delta * w;
         }
     }
 }
@@ -244,7 +254,7 @@ impl Observer for TallyObserver<'_> {
                 SimTime::NEVER
             };
         }
-        self.mix(installed_at, version, 1);
+        self.mix(installed_at, version, 1, None);
         self.tally.instances += 1;
         self.at_cutoff = None;
     }
@@ -265,12 +275,11 @@ impl Observer for TallyObserver<'_> {
                         self.reached[k] = at;
                     }
                 }
-                self.mix(at, from, -1);
-                self.mix(at, to, 1);
+                self.mix(at, to, 1, Some(from));
             }
             Happening::Uninstalled { version, .. } => {
                 self.uninstalled_at = at;
-                self.mix(at, version, -1);
+                self.mix(at, version, -1, None);
             }
             Happening::Noticed { .. }
             | Happening::Visible { .. }
