@@ -134,17 +134,26 @@ impl Shape {
         }));
     }
 
-    /// Calls `f` with every replication's shares at each sample, sample by sample (one
-    /// reused buffer per replication).
-    fn each_sample(&self, mixes: &[ReplicationMix], mut f: impl FnMut(&[SampleShares])) {
-        let mut per_rep: Vec<SampleShares> =
-            mixes.iter().map(|_| SampleShares::default()).collect();
-        for j in 0..self.samples {
-            for (m, s) in mixes.iter().zip(&mut per_rep) {
-                self.shares(m, j, s);
-            }
-            f(&per_rep);
-        }
+    /// `f` of every replication's shares at each sample, in sample order. Samples are
+    /// independent, so they run on every thread (one reused buffer per replication and
+    /// task): this summary is the serial tail of a run of many replications.
+    fn per_sample<T: Send>(
+        &self,
+        mixes: &[ReplicationMix],
+        f: impl Fn(&[SampleShares]) -> T + Sync,
+    ) -> Vec<T> {
+        (0..self.samples)
+            .into_par_iter()
+            .map_init(
+                || -> Vec<SampleShares> { mixes.iter().map(|_| SampleShares::default()).collect() },
+                |per_rep, j| {
+                    for (m, s) in mixes.iter().zip(per_rep.iter_mut()) {
+                        self.shares(m, j, s);
+                    }
+                    f(per_rep)
+                },
+            )
+            .collect()
     }
 
     /// Whether a mix (perhaps from a part file) has this shape, with weights that are
@@ -401,50 +410,61 @@ impl MixOverReplications {
         let shape = &self.shape;
         match &self.state {
             MixState::Exact(mixes) => {
+                let cells = shape.per_sample(mixes, |per_rep| {
+                    let mut shares = Vec::with_capacity(per_rep.len());
+                    let versions: Vec<VersionCell> = (0..shape.versions)
+                        .map(|v| {
+                            shares.clear();
+                            let (mut instances, mut installed, mut weighted) = (0.0, 0.0, 0.0);
+                            for s in per_rep {
+                                let (count, share, w) = s.versions[v];
+                                weighted += w;
+                                installed += s.installed as f64;
+                                shares.push(share);
+                                instances += f64::from(count);
+                            }
+                            let n = shares.len() as f64;
+                            VersionCell {
+                                mean_share: shares.iter().sum::<f64>() / n,
+                                p5_share: quantile_unsorted(&mut shares, 0.05).unwrap_or(0.0),
+                                p95_share: quantile_unsorted(&mut shares, 0.95).unwrap_or(0.0),
+                                mean_instances: instances / n,
+                                mean_installed: installed / n,
+                                mean_weighted_share: weighted / n,
+                            }
+                        })
+                        .collect();
+                    let adoption: Vec<AdoptionCell> = (0..shape.releases)
+                        .map(|k| {
+                            shares.clear();
+                            let mut behind = 0.0;
+                            for s in per_rep {
+                                let (share, b) = s.adoption[k];
+                                behind += b as f64;
+                                shares.push(share);
+                            }
+                            let n = shares.len().max(1) as f64;
+                            let mean = shares.iter().sum::<f64>() / n;
+                            AdoptionCell {
+                                mean,
+                                p5: quantile_unsorted(&mut shares, 0.05).unwrap_or(mean),
+                                p95: quantile_unsorted(&mut shares, 0.95).unwrap_or(mean),
+                                mean_behind: behind / n,
+                            }
+                        })
+                        .collect();
+                    (versions, adoption)
+                });
                 let mut out = MixSummary {
                     versions: Vec::with_capacity(shape.samples * shape.versions),
                     adoption: vec![Vec::with_capacity(shape.samples); shape.releases],
                 };
-                let mut shares = Vec::with_capacity(mixes.len());
-                shape.each_sample(mixes, |per_rep| {
-                    for v in 0..shape.versions {
-                        shares.clear();
-                        let (mut instances, mut installed, mut weighted) = (0.0, 0.0, 0.0);
-                        for s in per_rep {
-                            let (count, share, w) = s.versions[v];
-                            weighted += w;
-                            installed += s.installed as f64;
-                            shares.push(share);
-                            instances += f64::from(count);
-                        }
-                        let n = shares.len() as f64;
-                        out.versions.push(VersionCell {
-                            mean_share: shares.iter().sum::<f64>() / n,
-                            p5_share: quantile_unsorted(&mut shares, 0.05).unwrap_or(0.0),
-                            p95_share: quantile_unsorted(&mut shares, 0.95).unwrap_or(0.0),
-                            mean_instances: instances / n,
-                            mean_installed: installed / n,
-                            mean_weighted_share: weighted / n,
-                        });
+                for (versions, adoption) in cells {
+                    out.versions.extend(versions);
+                    for (release, cell) in out.adoption.iter_mut().zip(adoption) {
+                        release.push(cell);
                     }
-                    for (k, cells) in out.adoption.iter_mut().enumerate() {
-                        shares.clear();
-                        let mut behind = 0.0;
-                        for s in per_rep {
-                            let (share, b) = s.adoption[k];
-                            behind += b as f64;
-                            shares.push(share);
-                        }
-                        let n = shares.len().max(1) as f64;
-                        let mean = shares.iter().sum::<f64>() / n;
-                        cells.push(AdoptionCell {
-                            mean,
-                            p5: quantile_unsorted(&mut shares, 0.05).unwrap_or(mean),
-                            p95: quantile_unsorted(&mut shares, 0.95).unwrap_or(mean),
-                            mean_behind: behind / n,
-                        });
-                    }
-                });
+                }
                 out
             }
             MixState::Pooled(p) => {
