@@ -215,6 +215,8 @@ struct EligibleAt<'a> {
 }
 
 impl Observer for EligibleAt<'_> {
+    const HEARS_VISIBILITY: bool = false;
+
     fn begin(
         &mut self,
         _instance: u64,

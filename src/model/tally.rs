@@ -234,6 +234,8 @@ impl<'a> TallyObserver<'a> {
 }
 
 impl Observer for TallyObserver<'_> {
+    const HEARS_VISIBILITY: bool = false;
+
     #[inline]
     fn begin(
         &mut self,

@@ -93,6 +93,10 @@ pub enum Happening {
 
 /// Receives an instance's life as it is simulated.
 pub trait Observer {
+    /// Whether the observer wants [`Happening::Visible`]. Traces and event logs do; a
+    /// tally does not, and then no poll scans the releases for newly visible ones.
+    const HEARS_VISIBILITY: bool = true;
+
     /// An instance's life starts: installed at `installed_at` on `version`.
     fn begin(
         &mut self,

@@ -136,30 +136,35 @@ impl InstanceModel<'_> {
         while let Some((t, event)) = work.queue.pop_until(horizon) {
             match event {
                 InstanceEvent::Poll => {
-                    for k in 0..plan.release_count() {
-                        if !work.seen[k] && work.earliest[k] <= t && !self.delivered_by_forge(k) {
-                            work.seen[k] = true;
-                            let slipped = work.earliest[k] > publication.at[k];
-                            observer.happened(
-                                t,
-                                Happening::Visible {
-                                    release: k,
-                                    slipped,
-                                },
-                            );
+                    if O::HEARS_VISIBILITY {
+                        for k in 0..plan.release_count() {
+                            if !work.seen[k] && work.earliest[k] <= t && !self.delivered_by_forge(k)
+                            {
+                                work.seen[k] = true;
+                                let slipped = work.earliest[k] > publication.at[k];
+                                observer.happened(
+                                    t,
+                                    Happening::Visible {
+                                        release: k,
+                                        slipped,
+                                    },
+                                );
+                            }
                         }
                     }
                     self.on_poll(t, instance, &attrs, &mut state, work, observer)
                 }
                 InstanceEvent::ForgeDelivery(k) => {
-                    let slipped = work.earliest[k] > publication.at[k];
-                    observer.happened(
-                        t,
-                        Happening::Visible {
-                            release: k,
-                            slipped,
-                        },
-                    );
+                    if O::HEARS_VISIBILITY {
+                        let slipped = work.earliest[k] > publication.at[k];
+                        observer.happened(
+                            t,
+                            Happening::Visible {
+                                release: k,
+                                slipped,
+                            },
+                        );
+                    }
                     // The gate decides: it keeps other major lines out unless the rules
                     // let it cross them.
                     let v = plan.version_of(k);
