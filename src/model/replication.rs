@@ -54,8 +54,9 @@ pub struct ReplicationOutput {
 }
 
 /// Wall time of the steps of one replication: its instances (in parallel chunks), then
-/// the serial merge of the chunks' tallies, then the figures (sorting the sweep keys on
-/// every thread, then one sweep per release).
+/// the merge of the chunks' tallies (one thread per release: the part of a large
+/// replication that scales least), then the figures (per release at once: a selection
+/// by rank, or a parallel sort and a sweep).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ReplicationPhases {
     /// Simulating the instances, chunks on every thread.
@@ -274,8 +275,8 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> ReplicationOutput {
         .expect("a population has at least one instance");
     let merged = std::time::Instant::now();
 
-    // Releases measured at once: each sweep is serial, so one large replication's
-    // figures would otherwise run on one thread after its sort.
+    // Releases measured at once: each selection or sweep is serial, so one large
+    // replication's figures would otherwise run on one thread.
     let (active_at_start, old_at_start) = (&tally.active_at_start, &tally.old_at_start);
     let releases = tally
         .keys

@@ -5,6 +5,8 @@
 //! version mix as differences per sample, and the latency histogram. Chunks merge by
 //! concatenation and addition, so results do not depend on how instances were split.
 
+use rayon::prelude::*;
+
 use crate::stats::{LatencyHistogram, sweep_key};
 use crate::time::{SimDuration, SimTime};
 
@@ -108,25 +110,36 @@ impl Tally {
         }
     }
 
-    /// Merges the tallies of a replication's chunks, in order, growing each release's
-    /// keys once to their total instead of doubling through every chunk.
+    /// Merges the tallies of a replication's chunks, in order. Each release's keys are
+    /// one concatenation into an allocation of their total size, releases on every
+    /// thread (for one large replication this copy, and the pages it touches, was the
+    /// longest serial step); the counts are added after.
     pub fn merge_all(tallies: Vec<Tally>) -> Option<Tally> {
         let mut tallies = tallies.into_iter();
         let mut merged = tallies.next()?;
-        let rest: Vec<Tally> = tallies.collect();
-        for (k, keys) in merged.keys.iter_mut().enumerate() {
-            keys.reserve(rest.iter().map(|t| t.keys[k].len()).sum());
+        // Per release, every later chunk's keys, taken out so each is freed once copied.
+        let mut later: Vec<Vec<Vec<u64>>> = vec![Vec::new(); merged.keys.len()];
+        for mut tally in tallies {
+            for (release, keys) in later.iter_mut().zip(&mut tally.keys) {
+                release.push(std::mem::take(keys));
+            }
+            merged.add_counts(&tally);
         }
-        for tally in rest {
-            merged.merge(tally);
-        }
+        merged
+            .keys
+            .par_iter_mut()
+            .zip(later)
+            .for_each(|(keys, chunks)| {
+                keys.reserve(chunks.iter().map(Vec::len).sum());
+                for chunk in chunks {
+                    keys.extend_from_slice(&chunk);
+                }
+            });
         Some(merged)
     }
 
-    fn merge(&mut self, other: Tally) {
-        for (mine, theirs) in self.keys.iter_mut().zip(other.keys) {
-            mine.extend(theirs);
-        }
+    /// Adds everything but the keys of `other`.
+    fn add_counts(&mut self, other: &Tally) {
         add(&mut self.active_at_start, &other.active_at_start);
         add(&mut self.mix_weight_changes, &other.mix_weight_changes);
         add(&mut self.old_at_start, &other.old_at_start);
