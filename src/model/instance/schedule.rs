@@ -49,9 +49,9 @@ impl InstanceModel<'_> {
         work.earliest.clear();
         work.seen.clear();
         let in_window = &self.in_window[attrs.segment][attrs.zone];
-        for k in 0..plan.release_count() {
+        for (k, &deployed_in_window) in in_window.iter().enumerate() {
             let mut earliest = publication.at[k];
-            if in_window[k] && !timing.maintenance_slip.is_zero() {
+            if deployed_in_window && !timing.maintenance_slip.is_zero() {
                 let p = timing.slip_probability;
                 let slips = match timing.slip_scope {
                     SlipScope::Release => publication.field_slips[k],
