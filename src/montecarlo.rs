@@ -188,9 +188,7 @@ pub fn run_range(
     let model = InstanceModel::new(scenario, &plan);
     let setup = started.elapsed();
     let releases = plan.release_count();
-    let samples = replication::sample_grid(scenario).count;
-    let weighted = !scenario.population.weight_units().is_empty();
-    let mut mix = MixOverReplications::new(&plan, samples, weighted);
+    let mut mix = replication::empty_mix(scenario, &plan);
     let mut replications = Vec::with_capacity(range.end.saturating_sub(range.start) as usize);
     let mut latency = vec![LatencyHistogram::default(); releases];
     let mut inside = ReplicationPhases::default();

@@ -11,7 +11,7 @@ use crate::time::{SimDuration, SimTime};
 use super::figures::{self, Measure, ReleaseFigures};
 use super::instance::{Attributes, Happening, InstanceModel, Member, Observer, Workspace};
 use super::marketplace::Publication;
-use super::mix::ReplicationMix;
+use super::mix::{MixOverReplications, ReplicationMix};
 use super::plan::{ReleasePlan, VersionId};
 use super::tally::{SampleGrid, Tally, TallyObserver};
 
@@ -86,6 +86,13 @@ pub type LatencyByRelease = Vec<LatencyHistogram>;
 /// The times at which the version mix is sampled.
 pub fn sample_grid(scenario: &Scenario) -> SampleGrid {
     SampleGrid::new(scenario.report.sample_every, scenario.horizon)
+}
+
+/// The version mix of a run of `scenario`, before any replication is added: its sample
+/// grid, the plan's versions, and weights if the scenario has them.
+pub fn empty_mix(scenario: &Scenario, plan: &ReleasePlan) -> MixOverReplications {
+    let weighted = !scenario.population.weight_units().is_empty();
+    MixOverReplications::new(plan, sample_grid(scenario).count, weighted)
 }
 
 /// What every member of one replication shares: publication times, the arrival times of

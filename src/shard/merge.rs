@@ -7,8 +7,8 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::{PartReader, PointPart, Shard, ShardError};
-use crate::model::mix::{MixOverReplications, MixState};
-use crate::model::replication::sample_grid;
+use crate::model::mix::MixState;
+use crate::model::replication::empty_mix;
 use crate::model::{ReleasePlan, ReplicationResult};
 use crate::montecarlo::{PhaseTimings, RunOutput};
 use crate::scenario::Scenario;
@@ -218,8 +218,7 @@ pub fn run_output(
 ) -> Result<RunOutput, ShardError> {
     check_shape(point, scenario, &replications, &latency)?;
     let plan = ReleasePlan::new(scenario);
-    let weighted = !scenario.population.weight_units().is_empty();
-    let mut mix = MixOverReplications::new(&plan, sample_grid(scenario).count, weighted);
+    let mut mix = empty_mix(scenario, &plan);
     for state in mixes {
         mix.add_state(state).map_err(|e| {
             ShardError::Mismatch(format!(

@@ -347,6 +347,9 @@ fn stats_reports_engine_and_phase_figures() {
                 .and(predicate::str::contains("events per second"))
                 .and(predicate::str::contains("peak pending events"))
                 .and(predicate::str::contains("setup").and(predicate::str::contains("aggregation")))
+                .and(predicate::str::contains("inside replications"))
+                .and(predicate::str::contains("tally merge"))
+                .and(predicate::str::contains("figures"))
                 .and(predicate::str::contains("peak memory")),
         );
 }
