@@ -23,9 +23,11 @@ pub enum Purpose {
     Publication,
     /// Per instance, for release `k`: maintenance-slip coin and Forge propagation delay.
     Delivery(u32),
-    /// Per instance, for its `n`-th approval request: outcome, response delay, reminder
-    /// responses.
+    /// Per instance, for its `n`-th approval request: outcome and response delay.
     Admin(u32),
+    /// Per instance, for its `n`-th approval request: the responses to reminders, read
+    /// only when the admin ignores the notice and the profile sends reminders.
+    Reminders(u32),
     /// Per new install (churn): the gap before it, then its attributes.
     Arrival,
 }
@@ -38,32 +40,48 @@ impl Purpose {
             Purpose::Arrival => 3,
             Purpose::Delivery(k) => (1 << 32) | k as u64,
             Purpose::Admin(k) => (2 << 32) | k as u64,
+            Purpose::Reminders(k) => (3 << 32) | k as u64,
         }
     }
 
-    /// How many 64-bit words each slot of this purpose owns.
+    /// How many 64-bit words each slot of this purpose owns: as many as its draws, so
+    /// that the ChaCha output generated per instance is the output it uses.
     pub fn slot_len(self) -> usize {
         match self {
+            Purpose::InstanceAttributes => 4,
+            Purpose::Delivery(_) => 2,
             Purpose::Admin(_) => admin_slot::WORDS,
-            _ => 8,
+            Purpose::Reminders(_) => reminder_slot::WORDS,
+            Purpose::Publication | Purpose::Arrival => 8,
         }
     }
 }
 
 /// The layout of an admin's slot (one per approval request): which uniform decides what.
-/// The number of reminders a profile may have follows from it.
 pub mod admin_slot {
     /// Words in an admin slot.
-    pub const WORDS: usize = 16;
+    pub const WORDS: usize = 2;
     /// Approve, reject or ignore.
     pub const OUTCOME: usize = 0;
     /// The response delay of an admin who acts on the notice.
     pub const DELAY: usize = 1;
-    /// Reminder `j` uses `FIRST_REMINDER + 2j` (respond or not) and the word after it
-    /// (the delay).
-    pub const FIRST_REMINDER: usize = 2;
-    /// As many reminders as the slot has word pairs after the first response.
-    pub const MAX_REMINDERS: usize = (WORDS - FIRST_REMINDER) / 2;
+}
+
+/// The layout of a reminder slot (one per approval request, beside the admin slot). The
+/// number of reminders a profile may have follows from it.
+pub mod reminder_slot {
+    /// As many reminders as the slot has word pairs.
+    pub const MAX_REMINDERS: usize = 7;
+    /// Words in a reminder slot.
+    pub const WORDS: usize = 2 * MAX_REMINDERS;
+    /// Reminder `j`: whether the admin responds to it.
+    pub const fn respond(j: usize) -> usize {
+        2 * j
+    }
+    /// Reminder `j`: the response delay.
+    pub const fn delay(j: usize) -> usize {
+        2 * j + 1
+    }
 }
 
 /// SplitMix64: expands one seed word into well-mixed key material.
@@ -90,19 +108,19 @@ fn key(seed: u64, purpose: Purpose) -> [u8; 32] {
 /// repositions the generator (a little dearer), so callers should visit slots in order.
 pub struct DrawStream {
     rng: ChaCha8Rng,
-    /// Bytes per slot: 8 per 64-bit word.
-    slot_bytes: usize,
+    /// 64-bit words per slot.
+    slot_words: usize,
     next_slot: u64,
-    /// The current slot's words, as the generator's little-endian bytes: read in one
-    /// block copy and decoded only where a uniform is asked for.
-    current: [u8; MAX_SLOT_BYTES],
+    /// The current slot's words, as `next_u64` gives them.
+    current: [u64; MAX_SLOT_WORDS],
 }
 
-/// The longest slot: an admin slot's 16 words.
-const MAX_SLOT_BYTES: usize = admin_slot::WORDS * 8;
+/// The longest slot: a reminder slot's 14 words.
+const MAX_SLOT_WORDS: usize = reminder_slot::WORDS;
 
-/// How far ahead reading through is cheaper than repositioning the generator.
-const READ_THROUGH_LIMIT: u64 = 4;
+/// How many words ahead reading through is cheaper than repositioning the generator,
+/// which regenerates a whole buffer of 32 words.
+const READ_THROUGH_WORDS: u64 = 32;
 
 impl DrawStream {
     /// Positions the stream of `purpose` for replication `replication` of a run seeded `seed`.
@@ -111,45 +129,44 @@ impl DrawStream {
         rng.set_stream(replication);
         DrawStream {
             rng,
-            slot_bytes: purpose.slot_len() * 8,
+            slot_words: purpose.slot_len(),
             next_slot: 0,
-            current: [0; MAX_SLOT_BYTES],
+            current: [0; MAX_SLOT_WORDS],
         }
     }
 
     /// The uniforms of `slot`. The same slot always yields the same values.
     pub fn slot(&mut self, slot: u64) -> Slot<'_> {
-        let bytes = &mut self.current[..self.slot_bytes];
-        if slot < self.next_slot || slot - self.next_slot > READ_THROUGH_LIMIT {
-            // A slot of `n` words starts at 32-bit word `2 n slot`.
-            self.rng
-                .set_word_pos(slot as u128 * self.slot_bytes as u128 / 4);
-        } else {
-            for _ in self.next_slot..slot {
-                self.rng.fill_bytes(bytes);
+        let words = self.slot_words;
+        let skipped = slot
+            .checked_sub(self.next_slot)
+            .map(|gap| gap.saturating_mul(words as u64));
+        match skipped {
+            Some(skipped) if skipped <= READ_THROUGH_WORDS => {
+                for _ in 0..skipped {
+                    self.rng.next_u64();
+                }
             }
+            // A slot of `n` 64-bit words starts at 32-bit word `2 n slot`.
+            _ => self.rng.set_word_pos(slot as u128 * words as u128 * 2),
         }
-        // The same words as `next_u64` would give, one after another: each is two 32-bit
-        // ChaCha words, low first, which is their little-endian byte order.
-        self.rng.fill_bytes(bytes);
+        for word in &mut self.current[..words] {
+            *word = self.rng.next_u64();
+        }
         self.next_slot = slot + 1;
-        Slot(bytes)
+        Slot(&self.current[..words])
     }
 }
 
 /// The fixed words of one slot, read as uniforms by index.
 #[derive(Clone, Copy)]
-pub struct Slot<'a>(&'a [u8]);
+pub struct Slot<'a>(&'a [u64]);
 
 impl Slot<'_> {
     /// A uniform on the open interval (0, 1): 53 random bits, centred in their cell, so
     /// that `ln(u)` and `ln(1 - u)` are always finite.
     pub fn uniform(&self, index: usize) -> f64 {
-        let word = self.0[index * 8..index * 8 + 8]
-            .try_into()
-            .map(u64::from_le_bytes)
-            .expect("a slot word is 8 bytes");
-        ((word >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+        ((self.0[index] >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
     }
 }
 
@@ -171,13 +188,15 @@ mod tests {
     fn a_slot_holds_the_generators_words_in_order() {
         // The documented layout: slot `s` of an `n`-word purpose is words `n s .. n (s+1)`
         // of the (seed, purpose) generator's stream `replication`, read as `next_u64`.
-        let mut rng = ChaCha8Rng::from_seed(key(5, Purpose::Admin(1)));
+        let mut rng = ChaCha8Rng::from_seed(key(5, Purpose::Reminders(1)));
         rng.set_stream(2);
-        let words: Vec<u64> = (0..3 * admin_slot::WORDS).map(|_| rng.next_u64()).collect();
-        let mut stream = DrawStream::new(5, 2, Purpose::Admin(1));
-        for slot in [2u64, 0, 1] {
-            for i in 0..admin_slot::WORDS {
-                let w = words[slot as usize * admin_slot::WORDS + i];
+        let n = reminder_slot::WORDS;
+        let words: Vec<u64> = (0..10 * n).map(|_| rng.next_u64()).collect();
+        let mut stream = DrawStream::new(5, 2, Purpose::Reminders(1));
+        // Backwards, forwards by one, reading through a gap, and jumping past one.
+        for slot in [2u64, 0, 1, 3, 5, 9] {
+            for i in 0..n {
+                let w = words[slot as usize * n + i];
                 let expected = ((w >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
                 assert_eq!(
                     stream.slot(slot).uniform(i),
@@ -202,6 +221,10 @@ mod tests {
         assert_ne!(
             first(1, 0, Purpose::Admin(0)),
             first(1, 0, Purpose::Delivery(0))
+        );
+        assert_ne!(
+            first(1, 0, Purpose::Admin(0)),
+            first(1, 0, Purpose::Reminders(0))
         );
     }
 

@@ -19,39 +19,42 @@ pub struct AdminPlan {
     pub delay: SimDuration,
 }
 
-/// Uniform indices within an admin slot: the first response, then two per reminder.
-use crate::draws::admin_slot::{DELAY, FIRST_REMINDER, OUTCOME};
+use crate::draws::{admin_slot, reminder_slot};
 
 impl AdminProfile {
-    /// The plan drawn from this request's slot, or `None` when the admin never acts.
+    /// What the admin does about the notice itself, from the request's admin slot, or
+    /// `None` when they ignore it.
     ///
     /// The outcome comes from one uniform and the delay by inverse transform from another
     /// (so a changed parameter moves each admin's delay monotonically: common random
-    /// numbers across compared scenarios). An admin who ignores the notice responds to
-    /// reminder `j` with probability `reminder_response`, approving or rejecting in the
-    /// profile's proportion, after a fresh delay; admins who already decided to act are
-    /// not moved by reminders.
-    pub fn plan(&self, draws: Slot<'_>) -> Option<AdminPlan> {
-        let u = draws.uniform(OUTCOME);
-        if u < self.approve + self.reject {
-            return Some(AdminPlan {
-                approve: u < self.approve,
-                prompted_after: SimDuration::ZERO,
-                reminder: None,
-                delay: self.delay.quantile(draws.uniform(DELAY)),
-            });
-        }
+    /// numbers across compared scenarios).
+    pub fn respond(&self, draws: Slot<'_>) -> Option<AdminPlan> {
+        let u = draws.uniform(admin_slot::OUTCOME);
+        (u < self.approve + self.reject).then(|| AdminPlan {
+            approve: u < self.approve,
+            prompted_after: SimDuration::ZERO,
+            reminder: None,
+            delay: self.delay.quantile(draws.uniform(admin_slot::DELAY)),
+        })
+    }
+
+    /// What an admin who ignored the notice does, from the request's reminder slot, or
+    /// `None` when no reminder moves them.
+    ///
+    /// They respond to reminder `j` with probability `reminder_response`, approving or
+    /// rejecting in the profile's proportion, after a fresh delay. Callers read the
+    /// reminder slot only for profiles with reminders, so that most instances never
+    /// generate its words.
+    pub fn respond_to_reminders(&self, draws: Slot<'_>) -> Option<AdminPlan> {
         let acting = self.approve + self.reject;
         self.reminders.iter().enumerate().find_map(|(j, &offset)| {
-            let coin = draws.uniform(FIRST_REMINDER + 2 * j);
+            let coin = draws.uniform(reminder_slot::respond(j));
             (coin < self.reminder_response).then(|| AdminPlan {
                 // Rescaled, the coin is a fresh uniform for the approve/reject choice.
                 approve: acting == 0.0 || coin / self.reminder_response < self.approve / acting,
                 prompted_after: offset,
                 reminder: Some(j),
-                delay: self
-                    .delay
-                    .quantile(draws.uniform(FIRST_REMINDER + 2 * j + 1)),
+                delay: self.delay.quantile(draws.uniform(reminder_slot::delay(j))),
             })
         })
     }

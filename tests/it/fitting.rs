@@ -117,6 +117,17 @@ fn covers(v: &Value, truth: f64) -> bool {
     lo <= truth && truth <= hi
 }
 
+/// Whether `truth` lies inside the 99.9% interval implied by the reported 95% one: each
+/// side stretched by z(0.9995) / z(0.975) = 3.2905 / 1.9600. One data set's 95% interval
+/// misses the truth 5% of the time, too often for a test that looks at one data set; this
+/// one misses it 0.1% of the time. The 95% coverage itself is tested over 20 data sets
+/// (`intervals_cover_the_truth_in_at_least_17_of_20_data_sets`).
+fn plausible(v: &Value, truth: f64) -> bool {
+    let (estimate, lo, hi) = estimate(v);
+    let stretch = 3.2905 / 1.9600;
+    estimate - stretch * (estimate - lo) <= truth && truth <= estimate + stretch * (hi - estimate)
+}
+
 #[test]
 fn intervals_cover_the_truth_in_at_least_17_of_20_data_sets() {
     let dir = tempfile::tempdir().unwrap();
@@ -170,8 +181,8 @@ fn censored_observation_still_recovers_the_profile_and_ignoring_censoring_does_n
     let (full_seg, short_seg) = (&full["segments"][0], &short["segments"][0]);
     assert_eq!(short["observed"]["until_hours"], 60.0);
     for seg in [full_seg, short_seg] {
-        assert!(covers(&seg["approve"], 0.7), "{seg}");
-        assert!(covers(&seg["delay"]["median_hours"], 48.0), "{seg}");
+        assert!(plausible(&seg["approve"], 0.7), "{seg}");
+        assert!(plausible(&seg["delay"]["median_hours"], 48.0), "{seg}");
     }
     assert!(width(&short_seg["approve"]) > 1.5 * width(&full_seg["approve"]));
     assert!(width(&short_seg["delay"]["median_hours"]) > width(&full_seg["delay"]["median_hours"]));
@@ -204,9 +215,41 @@ fn censored_observation_still_recovers_the_profile_and_ignoring_censoring_does_n
 
 #[test]
 fn aggregate_shares_recover_the_profile_with_wider_intervals() {
+    // Daily shares carry less information than each instance's time, so their intervals
+    // are wider in expectation; one data set can reverse that (the field-wide publication
+    // draw moves both widths a lot), so the widths are compared on average over six.
+    let seeds: Vec<u64> = (3001..3007).collect();
+    let (mut median_ratio, mut sigma_ratio) = (0.0, 0.0);
+    for &seed in &seeds {
+        let (a, r) = aggregate_and_per_instance_fits(seed);
+        assert!(plausible(&a["approve"], 0.7), "seed {seed}: {a}");
+        assert!(
+            plausible(&a["delay"]["median_hours"], 48.0),
+            "seed {seed}: {a}"
+        );
+        assert!(a["goodness_of_fit"]["p_value"].as_f64().unwrap() > 0.0);
+        median_ratio += width(&a["delay"]["median_hours"]) / width(&r["delay"]["median_hours"]);
+        sigma_ratio += width(&a["delay"]["sigma"]) / width(&r["delay"]["sigma"]);
+    }
+    let n = seeds.len() as f64;
+    assert!(
+        median_ratio / n > 1.0,
+        "mean width ratio {}",
+        median_ratio / n
+    );
+    assert!(
+        sigma_ratio / n > 1.0,
+        "mean width ratio {}",
+        sigma_ratio / n
+    );
+}
+
+/// One simulated rollout of 3,000 instances fitted twice: from daily shares (the segment
+/// of the aggregate fit) and from every instance's events.
+fn aggregate_and_per_instance_fits(seed: u64) -> (Value, Value) {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(dir.path(), &one_segment(3000));
-    let events = simulate(dir.path(), &scenario, 3001);
+    let events = simulate(dir.path(), &scenario, seed);
     let per_instance = fit_events(
         &scenario,
         &dir.path().join("rows"),
@@ -245,12 +288,10 @@ fn aggregate_shares_recover_the_profile_with_wider_intervals() {
         ],
     );
     assert_eq!(aggregate["observed"]["form"], "aggregate");
-    let (a, r) = (&aggregate["segments"][0], &per_instance["segments"][0]);
-    assert!(covers(&a["approve"], 0.7), "{a}");
-    assert!(covers(&a["delay"]["median_hours"], 48.0), "{a}");
-    assert!(width(&a["delay"]["median_hours"]) > width(&r["delay"]["median_hours"]));
-    assert!(width(&a["delay"]["sigma"]) > width(&r["delay"]["sigma"]));
-    assert!(a["goodness_of_fit"]["p_value"].as_f64().unwrap() > 0.0);
+    (
+        aggregate["segments"][0].clone(),
+        per_instance["segments"][0].clone(),
+    )
 }
 
 #[test]
@@ -274,11 +315,11 @@ fn a_segment_column_fits_each_segment_to_its_own_truth() {
         (Some("free"), Some("paid"))
     );
     assert!(
-        covers(&free["approve"], 0.55) && covers(&free["delay"]["median_hours"], 72.0),
+        plausible(&free["approve"], 0.55) && plausible(&free["delay"]["median_hours"], 72.0),
         "{free}"
     );
     assert!(
-        covers(&paid["approve"], 0.9) && covers(&paid["delay"]["median_hours"], 12.0),
+        plausible(&paid["approve"], 0.9) && plausible(&paid["delay"]["median_hours"], 12.0),
         "{paid}"
     );
     // Told apart: the intervals do not overlap.
@@ -566,7 +607,7 @@ fn a_known_publication_time_replaces_the_integral() {
     );
     let seg = &f["segments"][0];
     assert!(
-        covers(&seg["approve"], 0.7) && covers(&seg["delay"]["median_hours"], 48.0),
+        plausible(&seg["approve"], 0.7) && plausible(&seg["delay"]["median_hours"], 48.0),
         "{seg}"
     );
 }

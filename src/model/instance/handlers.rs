@@ -67,10 +67,15 @@ impl InstanceModel<'_> {
         observer.happened(t, Happening::Noticed { release });
         // Draws are keyed by the instance's n-th approval request, not by the release, so
         // scenarios with different release lists still give each admin the same decisions.
-        let slot = work.admin_slot(episode - 1, instance);
         let segment = &self.scenario.population.segments[attrs.segment];
         let admin = &segment.admin;
-        let plan = admin.plan(slot);
+        let plan = admin
+            .respond(work.admin_slot(episode - 1, instance))
+            .or_else(|| {
+                (!admin.reminders.is_empty())
+                    .then(|| admin.respond_to_reminders(work.reminder_slot(episode - 1, instance)))
+                    .flatten()
+            });
         let horizon = self.scenario.horizon_time();
         // Reminders go out while the request is open, up to the one that moves the admin.
         if plan.is_none_or(|p| p.reminder.is_some()) {

@@ -44,6 +44,7 @@ pub struct Workspace {
     pub(super) arrivals: DrawStream,
     delivery: Vec<Option<DrawStream>>,
     admin: Vec<Option<DrawStream>>,
+    reminders: Vec<Option<DrawStream>>,
     pub(super) earliest: Vec<SimTime>,
     /// Per release: it has reached this instance (announced to the observer).
     pub(super) seen: Vec<bool>,
@@ -61,6 +62,7 @@ impl Workspace {
             arrivals: DrawStream::new(seed, replication, Purpose::Arrival),
             delivery: (0..releases).map(|_| None).collect(),
             admin: (0..releases).map(|_| None).collect(),
+            reminders: (0..releases).map(|_| None).collect(),
             earliest: Vec::with_capacity(releases),
             seen: Vec::with_capacity(releases),
             polls: Vec::with_capacity(releases),
@@ -80,6 +82,14 @@ impl Workspace {
         let (seed, rep) = (self.seed, self.replication);
         self.admin[ordinal as usize]
             .get_or_insert_with(|| DrawStream::new(seed, rep, Purpose::Admin(ordinal)))
+            .slot(slot)
+    }
+
+    /// The reminder responses of an instance's `ordinal`-th approval request, for `slot`.
+    pub(super) fn reminder_slot(&mut self, ordinal: u32, slot: u64) -> Slot<'_> {
+        let (seed, rep) = (self.seed, self.replication);
+        self.reminders[ordinal as usize]
+            .get_or_insert_with(|| DrawStream::new(seed, rep, Purpose::Reminders(ordinal)))
             .slot(slot)
     }
 

@@ -5,7 +5,7 @@ use super::file::{AdminFile, DelayFile, OnRejectFile};
 use super::*;
 
 /// Reminders a profile may have: as many as the admin's draw slot has word pairs for.
-pub const MAX_REMINDERS: usize = crate::draws::admin_slot::MAX_REMINDERS;
+pub const MAX_REMINDERS: usize = crate::draws::reminder_slot::MAX_REMINDERS;
 
 pub(super) fn admin_profiles(
     files: &BTreeMap<String, AdminFile>,
