@@ -15,8 +15,8 @@ use super::mix::{MixOverReplications, ReplicationMix};
 use super::plan::{ReleasePlan, VersionId};
 use super::tally::{SampleGrid, Tally, TallyObserver};
 
-/// Instances per chunk: large enough to amortise setup, small enough to spread one big
-/// replication over every thread.
+/// Instances per chunk when several threads run: large enough to amortise setup, small
+/// enough to spread one big replication over every thread.
 pub const CHUNK_INSTANCES: u64 = 1 << 15;
 
 /// What one replication produced, apart from its latency histograms.
@@ -160,13 +160,20 @@ impl ReplicationContext {
         f: impl Fn(std::ops::Range<u64>, &mut Workspace) -> T + Sync,
     ) -> Vec<T> {
         let (scenario, n) = (model.scenario(), self.members());
-        (0..n.div_ceil(CHUNK_INSTANCES))
+        // On one thread there is nothing to spread: the replication is one chunk, and its
+        // tally needs no merge (a copy of every key, 5% of a large run's time).
+        let size = if rayon::current_num_threads() == 1 {
+            n.max(1)
+        } else {
+            CHUNK_INSTANCES
+        };
+        (0..n.div_ceil(size))
             .into_par_iter()
             .map(|chunk| {
                 let mut work =
                     Workspace::new(scenario.seed, self.index, model.plan().release_count());
-                let first = chunk * CHUNK_INSTANCES;
-                f(first..(first + CHUNK_INSTANCES).min(n), &mut work)
+                let first = chunk * size;
+                f(first..(first + size).min(n), &mut work)
             })
             .collect()
     }
