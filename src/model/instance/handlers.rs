@@ -69,13 +69,13 @@ impl InstanceModel<'_> {
         // scenarios with different release lists still give each admin the same decisions.
         let segment = &self.scenario.population.segments[attrs.segment];
         let admin = &segment.admin;
-        let plan = admin
-            .respond(work.admin_slot(episode - 1, instance))
-            .or_else(|| {
-                (!admin.reminders.is_empty())
-                    .then(|| admin.respond_to_reminders(work.reminder_slot(episode - 1, instance)))
-                    .flatten()
-            });
+        // The reminder slot is read only when a reminder could move an ignoring admin.
+        let plan = match admin.respond(work.admin_slot(episode - 1, instance)) {
+            None if !admin.reminders.is_empty() => {
+                admin.respond_to_reminders(work.reminder_slot(episode - 1, instance))
+            }
+            acted_or_ignored => acted_or_ignored,
+        };
         let horizon = self.scenario.horizon_time();
         // Reminders go out while the request is open, up to the one that moves the admin.
         if plan.is_none_or(|p| p.reminder.is_some()) {

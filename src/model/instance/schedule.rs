@@ -64,7 +64,9 @@ impl InstanceModel<'_> {
                 }
             }
             work.earliest.push(earliest);
-            work.seen.push(false);
+            if O::HEARS_VISIBILITY {
+                work.seen.push(false);
+            }
         }
 
         let horizon = s.horizon_time();

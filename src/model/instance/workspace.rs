@@ -46,7 +46,8 @@ pub struct Workspace {
     admin: Vec<Option<DrawStream>>,
     reminders: Vec<Option<DrawStream>>,
     pub(super) earliest: Vec<SimTime>,
-    /// Per release: it has reached this instance (announced to the observer).
+    /// Per release: it has reached this instance (announced to the observer); kept only
+    /// for observers that hear visibility.
     pub(super) seen: Vec<bool>,
     pub(super) polls: Vec<SimTime>,
 }
@@ -71,26 +72,27 @@ impl Workspace {
 
     /// Release `k`'s delivery draws (slip coin, Forge propagation) for `slot`.
     pub(super) fn delivery_slot(&mut self, k: usize, slot: u64) -> Slot<'_> {
-        let (seed, rep) = (self.seed, self.replication);
-        self.delivery[k]
-            .get_or_insert_with(|| DrawStream::new(seed, rep, Purpose::Delivery(k as u32)))
-            .slot(slot)
+        let purpose = Purpose::Delivery(k as u32);
+        opened(&mut self.delivery[k], self.seed, self.replication, purpose).slot(slot)
     }
 
     /// The draws of an instance's `ordinal`-th approval request, for `slot`.
     pub(super) fn admin_slot(&mut self, ordinal: u32, slot: u64) -> Slot<'_> {
-        let (seed, rep) = (self.seed, self.replication);
-        self.admin[ordinal as usize]
-            .get_or_insert_with(|| DrawStream::new(seed, rep, Purpose::Admin(ordinal)))
-            .slot(slot)
+        let purpose = Purpose::Admin(ordinal);
+        opened(
+            &mut self.admin[ordinal as usize],
+            self.seed,
+            self.replication,
+            purpose,
+        )
+        .slot(slot)
     }
 
     /// The reminder responses of an instance's `ordinal`-th approval request, for `slot`.
     pub(super) fn reminder_slot(&mut self, ordinal: u32, slot: u64) -> Slot<'_> {
-        let (seed, rep) = (self.seed, self.replication);
-        self.reminders[ordinal as usize]
-            .get_or_insert_with(|| DrawStream::new(seed, rep, Purpose::Reminders(ordinal)))
-            .slot(slot)
+        let purpose = Purpose::Reminders(ordinal);
+        let stream = &mut self.reminders[ordinal as usize];
+        opened(stream, self.seed, self.replication, purpose).slot(slot)
     }
 
     /// Events processed and the most pending at once, over every instance so far.
@@ -112,4 +114,15 @@ pub(super) struct InstanceState {
     /// more than it did brings a new notice and a fresh decision.
     pub(super) asked: Option<VersionId>,
     pub(super) uninstalled: bool,
+}
+
+/// A stream opened the first time a chunk needs it: most scenarios never read most
+/// purposes (no slip, no Forge, no second approval request, no reminders).
+fn opened(
+    stream: &mut Option<DrawStream>,
+    seed: u64,
+    replication: u64,
+    purpose: Purpose,
+) -> &mut DrawStream {
+    stream.get_or_insert_with(|| DrawStream::new(seed, replication, purpose))
 }
