@@ -79,80 +79,110 @@ struct Shape {
     versions: usize,
     releases: usize,
     weighted: bool,
-    /// `[version * releases + release]`: whether the version counts as adopting.
+    /// `[release * versions + version]`: whether the version counts as adopting.
     at_least: Vec<bool>,
 }
 
-/// A replication's shares at one sample, computed once for both kinds of cell (the
-/// vectors are reused from sample to sample).
+/// Every replication's values at one sample, one column per cell in replication order
+/// (`[cell * replications + replication]`), filled in one pass over the mixes and reused
+/// from sample to sample, so that a cell's mean and quantiles read contiguous values.
 #[derive(Default)]
-struct SampleShares {
-    installed: u64,
-    /// Per version: (count, share, weighted share).
-    versions: Vec<(u32, f64, f64)>,
-    /// Per release: (share on it or later, installed instances behind it).
-    adoption: Vec<(f64, u64)>,
+struct SampleColumns {
+    replications: usize,
+    /// Installed instances (all versions).
+    installed: Vec<u64>,
+    /// Per version: instances on it, their share and (weighted runs only) the share of
+    /// the installed weight.
+    counts: Vec<u32>,
+    shares: Vec<f64>,
+    weighted: Vec<f64>,
+    /// Per release: the share on it or later, and the installed instances behind it.
+    adoption: Vec<f64>,
+    behind: Vec<u64>,
+}
+
+impl SampleColumns {
+    /// Cell `cell`'s column of `values`.
+    fn column<T>(&self, values: &[T], cell: usize) -> std::ops::Range<usize> {
+        debug_assert!(values.len() >= (cell + 1) * self.replications);
+        cell * self.replications..(cell + 1) * self.replications
+    }
+
+    /// Version `version`'s weighted shares: its shares when the run is unweighted.
+    fn weighted(&self, version: usize) -> &[f64] {
+        let values = if self.weighted.is_empty() {
+            &self.shares
+        } else {
+            &self.weighted
+        };
+        &values[self.column(values, version)]
+    }
 }
 
 impl Shape {
-    /// Fills `out` with the shares of `mix` at `sample`.
-    fn shares(&self, mix: &ReplicationMix, sample: usize, out: &mut SampleShares) {
-        let cells = sample * self.versions..(sample + 1) * self.versions;
-        let row = &mix.counts[cells.clone()];
-        let installed: u64 = row.iter().map(|&c| u64::from(c)).sum();
-        let weight: Option<i64> = mix.weights.get(cells.clone()).map(|w| w.iter().sum());
-        out.installed = installed;
-        out.versions.clear();
-        out.versions
-            .extend(row.iter().enumerate().map(|(v, &count)| {
-                let share = if installed == 0 {
-                    0.0
+    /// Fills `out` with every mix's values at `sample`.
+    fn columns(&self, mixes: &[ReplicationMix], sample: usize, out: &mut SampleColumns) {
+        let (n, versions) = (mixes.len(), self.versions);
+        out.replications = n;
+        out.installed.resize(n, 0);
+        out.counts.resize(versions * n, 0);
+        out.shares.resize(versions * n, 0.0);
+        out.weighted
+            .resize(if self.weighted { versions * n } else { 0 }, 0.0);
+        out.adoption.resize(self.releases * n, 0.0);
+        out.behind.resize(self.releases * n, 0);
+        let cells = sample * versions..(sample + 1) * versions;
+        for (r, mix) in mixes.iter().enumerate() {
+            let row = &mix.counts[cells.clone()];
+            let installed: u64 = row.iter().map(|&c| u64::from(c)).sum();
+            out.installed[r] = installed;
+            let per_installed = |on: u64, none: f64| {
+                if installed == 0 {
+                    none
                 } else {
-                    f64::from(count) / installed as f64
-                };
-                let weighted = match weight {
-                    Some(0) => 0.0,
-                    Some(total) => mix.weights[cells.start + v] as f64 / total as f64,
-                    None => share,
-                };
-                (count, share, weighted)
-            }));
-        out.adoption.clear();
-        out.adoption.extend((0..self.releases).map(|k| {
-            let on: u64 = row
-                .iter()
-                .enumerate()
-                .filter(|&(v, _)| self.at_least[v * self.releases + k])
-                .map(|(_, &c)| u64::from(c))
-                .sum();
-            let share = if installed == 0 {
-                1.0
-            } else {
-                on as f64 / installed as f64
+                    on as f64 / installed as f64
+                }
             };
-            (share, installed - on)
-        }));
+            for (v, &count) in row.iter().enumerate() {
+                out.counts[v * n + r] = count;
+                out.shares[v * n + r] = per_installed(u64::from(count), 0.0);
+            }
+            if let Some(weights) = mix.weights.get(cells.clone()) {
+                let total: i64 = weights.iter().sum();
+                for (v, &w) in weights.iter().enumerate() {
+                    out.weighted[v * n + r] = if total == 0 {
+                        0.0
+                    } else {
+                        w as f64 / total as f64
+                    };
+                }
+            }
+            for (k, adopting) in self.at_least.chunks_exact(versions).enumerate() {
+                let on: u64 = row
+                    .iter()
+                    .zip(adopting)
+                    .map(|(&c, &adopts)| if adopts { u64::from(c) } else { 0 })
+                    .sum();
+                out.adoption[k * n + r] = per_installed(on, 1.0);
+                out.behind[k * n + r] = installed - on;
+            }
+        }
     }
 
-    /// `f` of every replication's shares at each sample, in sample order. Samples are
-    /// independent, so they run on every thread (one reused buffer per replication and
-    /// task): this summary is the serial tail of a run of many replications.
+    /// `f` of every replication's values at each sample, in sample order. Samples are
+    /// independent, so they run on every thread (one reused set of columns per task):
+    /// this summary is the serial tail of a run of many replications.
     fn per_sample<T: Send>(
         &self,
         mixes: &[ReplicationMix],
-        f: impl Fn(&[SampleShares]) -> T + Sync,
+        f: impl Fn(&mut SampleColumns) -> T + Sync,
     ) -> Vec<T> {
         (0..self.samples)
             .into_par_iter()
-            .map_init(
-                || -> Vec<SampleShares> { mixes.iter().map(|_| SampleShares::default()).collect() },
-                |per_rep, j| {
-                    for (m, s) in mixes.iter().zip(per_rep.iter_mut()) {
-                        self.shares(m, j, s);
-                    }
-                    f(per_rep)
-                },
-            )
+            .map_init(SampleColumns::default, |columns, j| {
+                self.columns(mixes, j, columns);
+                f(columns)
+            })
             .collect()
     }
 
@@ -216,24 +246,34 @@ impl PooledMix {
             .par_chunks_mut(shape.versions.max(1))
             .zip(self.adoption.par_chunks_mut(shape.releases.max(1)))
             .enumerate()
-            .for_each(|(sample, (versions, adoption))| {
-                let mut s = SampleShares::default();
-                for mix in mixes {
-                    shape.shares(mix, sample, &mut s);
-                    for (cell, &(count, share, weighted)) in versions.iter_mut().zip(&s.versions) {
-                        cell.share.add(share);
-                        cell.share_sum.add(share);
-                        cell.weighted_share_sum.add(weighted);
-                        cell.instances += u128::from(count);
-                        cell.installed += u128::from(s.installed);
+            .for_each_init(
+                SampleColumns::default,
+                |c, (sample, (versions, adoption))| {
+                    shape.columns(mixes, sample, c);
+                    for (v, cell) in versions.iter_mut().enumerate() {
+                        let column = c.column(&c.shares, v);
+                        for (r, &share) in c.shares[column.clone()].iter().enumerate() {
+                            cell.share.add(share);
+                            cell.share_sum.add(share);
+                            cell.instances += u128::from(c.counts[column.start + r]);
+                            cell.installed += u128::from(c.installed[r]);
+                        }
+                        for &weighted in c.weighted(v) {
+                            cell.weighted_share_sum.add(weighted);
+                        }
                     }
-                    for (cell, &(share, behind)) in adoption.iter_mut().zip(&s.adoption) {
-                        cell.share.add(share);
-                        cell.share_sum.add(share);
-                        cell.behind += u128::from(behind);
+                    for (k, cell) in adoption.iter_mut().enumerate() {
+                        let column = c.column(&c.adoption, k);
+                        for (&share, &behind) in
+                            c.adoption[column.clone()].iter().zip(&c.behind[column])
+                        {
+                            cell.share.add(share);
+                            cell.share_sum.add(share);
+                            cell.behind += u128::from(behind);
+                        }
                     }
-                }
-            });
+                },
+            );
     }
 
     fn merge(&mut self, other: &PooledMix) {
@@ -295,8 +335,8 @@ impl MixOverReplications {
     /// No replications yet, for `samples` samples of the plan's versions.
     pub fn new(plan: &ReleasePlan, samples: usize, weighted: bool) -> Self {
         let (versions, releases) = (plan.version_count(), plan.release_count());
-        let at_least = (0..versions)
-            .flat_map(|v| (0..releases).map(move |k| (v, k)))
+        let at_least = (0..releases)
+            .flat_map(|k| (0..versions).map(move |v| (v, k)))
             .map(|(v, k)| plan.at_least(v, k))
             .collect();
         MixOverReplications {
@@ -410,45 +450,38 @@ impl MixOverReplications {
         let shape = &self.shape;
         match &self.state {
             MixState::Exact(mixes) => {
-                let cells = shape.per_sample(mixes, |per_rep| {
-                    let mut shares = Vec::with_capacity(per_rep.len());
+                let cells = shape.per_sample(mixes, |c| {
+                    let n = c.replications as f64;
+                    let installed = c.installed.iter().map(|&i| i as f64).sum::<f64>();
                     let versions: Vec<VersionCell> = (0..shape.versions)
                         .map(|v| {
-                            shares.clear();
-                            let (mut instances, mut installed, mut weighted) = (0.0, 0.0, 0.0);
-                            for s in per_rep {
-                                let (count, share, w) = s.versions[v];
-                                weighted += w;
-                                installed += s.installed as f64;
-                                shares.push(share);
-                                instances += f64::from(count);
-                            }
-                            let n = shares.len() as f64;
+                            let column = c.column(&c.shares, v);
+                            let instances: f64 =
+                                c.counts[column.clone()].iter().map(|&i| f64::from(i)).sum();
+                            let mean_weighted_share = c.weighted(v).iter().sum::<f64>() / n;
+                            let shares = &mut c.shares[column];
                             VersionCell {
                                 mean_share: shares.iter().sum::<f64>() / n,
-                                p5_share: quantile_unsorted(&mut shares, 0.05).unwrap_or(0.0),
-                                p95_share: quantile_unsorted(&mut shares, 0.95).unwrap_or(0.0),
+                                p5_share: quantile_unsorted(shares, 0.05).unwrap_or(0.0),
+                                p95_share: quantile_unsorted(shares, 0.95).unwrap_or(0.0),
                                 mean_instances: instances / n,
                                 mean_installed: installed / n,
-                                mean_weighted_share: weighted / n,
+                                mean_weighted_share,
                             }
                         })
                         .collect();
                     let adoption: Vec<AdoptionCell> = (0..shape.releases)
                         .map(|k| {
-                            shares.clear();
-                            let mut behind = 0.0;
-                            for s in per_rep {
-                                let (share, b) = s.adoption[k];
-                                behind += b as f64;
-                                shares.push(share);
-                            }
+                            let column = c.column(&c.adoption, k);
+                            let behind: f64 =
+                                c.behind[column.clone()].iter().map(|&b| b as f64).sum();
+                            let shares = &mut c.adoption[column];
                             let n = shares.len().max(1) as f64;
                             let mean = shares.iter().sum::<f64>() / n;
                             AdoptionCell {
                                 mean,
-                                p5: quantile_unsorted(&mut shares, 0.05).unwrap_or(mean),
-                                p95: quantile_unsorted(&mut shares, 0.95).unwrap_or(mean),
+                                p5: quantile_unsorted(shares, 0.05).unwrap_or(mean),
+                                p95: quantile_unsorted(shares, 0.95).unwrap_or(mean),
                                 mean_behind: behind / n,
                             }
                         })
@@ -519,8 +552,8 @@ mod tests {
             versions: 3,
             releases: 2,
             weighted,
-            // Version v has adopted release k when v > k.
-            at_least: vec![false, false, true, false, true, true],
+            // Version v has adopted release k when v > k (`[k * versions + v]`).
+            at_least: vec![false, true, true, false, false, true],
         };
         MixOverReplications {
             shape,
