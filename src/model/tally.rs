@@ -227,6 +227,7 @@ impl<'a> TallyObserver<'a> {
 
     /// Adds `delta` instances on `version` from time `t` on; `moved_from`: the version
     /// they left at the same time (one sample lookup for both).
+    #[inline(always)]
     fn mix(&mut self, t: SimTime, version: VersionId, delta: i64, moved_from: Option<VersionId>) {
         let Some(j) = self.grid.first_sample_at_or_after(t) else {
             return;
@@ -274,7 +275,9 @@ impl Observer for TallyObserver<'_> {
         self.at_cutoff = None;
     }
 
-    #[inline]
+    // Always inlined, as `mix` is: an instance reports a few happenings, and as calls
+    // they cost 2% of bench-replications' instructions (callgrind).
+    #[inline(always)]
     fn happened(&mut self, at: SimTime, what: Happening) {
         if self.cutoff.is_some_and(|c| at >= c)
             && self.at_cutoff.is_none()

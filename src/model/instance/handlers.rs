@@ -17,6 +17,7 @@ impl InstanceModel<'_> {
     }
 
     /// The newest version (by number) whose release has reached this instance's UPM by `t`.
+    #[inline]
     pub(super) fn newest_visible(&self, earliest: &[SimTime], t: SimTime) -> Option<VersionId> {
         let plan = self.plan;
         (0..plan.release_count())
