@@ -62,8 +62,12 @@ fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
         .collect()
 }
 
+/// The first entry of `cdf` above `u` (the last if none is, when rounding left the total
+/// just under 1). Counted without a branch per entry: `u` is random, so a search that
+/// stops at the entry mispredicts.
 fn pick(cdf: &[f64], u: f64) -> usize {
-    cdf.iter().position(|&c| u < c).unwrap_or(cdf.len() - 1)
+    let below = cdf.iter().filter(|&&c| c <= u).count();
+    below.min(cdf.len() - 1)
 }
 
 impl<'a> InstanceModel<'a> {
