@@ -96,7 +96,7 @@ pub fn render(run: &RunOutput, scenario: &Scenario, phases: &Phases) -> String {
          \x20 events per second    {:.2} million (simulation phase, all threads)\n\
          \x20 peak pending events  {} (on one instance's queue)\n\
          \x20 wall time            setup {:.3} s, simulation {:.3} s, aggregation {:.3} s, output {:.3} s\n\
-         \x20 inside replications  instances {:.3} s, tally merge {:.3} s (a thread per release), figures {:.3} s (wall, summed over replications)\n\
+         \x20 inside replications  instances {:.3} s, tally merge {:.3} s (counts only; keys stay in their chunks), figures {:.3} s (wall, summed over replications)\n\
          \x20 peak memory          {} (resident, whole process)\n",
         scenario.replications,
         scenario.population.instances,

@@ -1,7 +1,8 @@
 //! The figures MODEL.md section 4 defines, computed for one replication from its tally.
 
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 
+use crate::stats::values_at_ranks;
 use crate::time::{SimDuration, SimTime};
 
 use super::tally::{change, key_kind, key_segment, key_time};
@@ -166,29 +167,51 @@ fn reaches(new: f64, total: f64, p: f64) -> bool {
     new >= p * total - 1e-9 * total.max(1.0)
 }
 
-/// A release's figures from its count changes (`keys`, reordered in place);
-/// `active_at_start` and `old_at_start` are per segment.
+/// A release's figures from its count changes (`parts`: the keys as a replication's
+/// chunks left them, reordered or joined in place); `active_at_start` and
+/// `old_at_start` are per segment.
 ///
 /// When the only changes are instances reaching the release (no installs or uninstalls
 /// after the start, no weights), the old count falls by one per key, so each figure is
 /// the time of the key of a known rank: found by selection ([`measure_by_rank`]), in
-/// linear time. Otherwise the keys are sorted and swept ([`measure_by_sweep`]). Both give
-/// the same figures (a property test compares them).
+/// linear time and without joining the parts. Otherwise the parts are joined, sorted and
+/// swept ([`measure_by_sweep`]). Both give the same figures (a property test compares
+/// them).
 pub fn measure(
     m: &Measure<'_>,
-    keys: &mut [u64],
+    parts: &mut [Vec<u64>],
     active_at_start: &[u64],
     old_at_start: &[u64],
 ) -> ReleaseFigures {
-    if m.weights.is_empty() && keys.iter().all(|&k| key_kind(k) == change::REACH) {
+    let only_reaches = || {
+        parts
+            .par_iter()
+            .all(|p| p.iter().all(|&k| key_kind(k) == change::REACH))
+    };
+    if m.weights.is_empty() && only_reaches() {
         measure_by_rank(
             m,
-            keys,
+            parts,
             active_at_start.iter().sum::<u64>() as i64,
             old_at_start.iter().sum::<u64>() as i64,
         )
     } else {
-        measure_by_sweep(m, keys, active_at_start, old_at_start)
+        measure_by_sweep(m, &mut join(parts), active_at_start, old_at_start)
+    }
+}
+
+/// The parts as one vector: the only one as it is, or all of them in order, each freed
+/// once copied.
+fn join(parts: &mut [Vec<u64>]) -> Vec<u64> {
+    match parts {
+        [only] => std::mem::take(only),
+        _ => {
+            let mut joined = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+            for part in parts {
+                joined.extend_from_slice(&std::mem::take(part));
+            }
+            joined
+        }
     }
 }
 
@@ -209,14 +232,15 @@ fn coexistence_over(active: i64, old: i64, tolerance: f64) -> bool {
 /// it is that key's time; no key needs sorting, only selecting.
 fn measure_by_rank(
     m: &Measure<'_>,
-    keys: &mut [u64],
+    parts: &mut [Vec<u64>],
     active: i64,
     old_at_start: i64,
 ) -> ReleaseFigures {
-    let by_deploy = keys.iter().filter(|&&k| key_time(k) <= m.deployed).count();
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let by_deploy = keys_until(parts, m.deployed);
     // The least count of reached instances at which `holds(old)` is true, if any.
     let least = |holds: &dyn Fn(i64) -> bool| -> Option<usize> {
-        let (mut lo, mut hi) = (by_deploy, keys.len() + 1);
+        let (mut lo, mut hi) = (by_deploy, total + 1);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             if holds(old_at_start - mid as i64) {
@@ -225,7 +249,7 @@ fn measure_by_rank(
                 lo = mid + 1;
             }
         }
-        (lo <= keys.len()).then_some(lo)
+        (lo <= total).then_some(lo)
     };
     let needed: Vec<Option<usize>> = m
         .thresholds
@@ -233,8 +257,7 @@ fn measure_by_rank(
         .map(|&p| least(&|old| share_reached(active, old, p)))
         .chain([least(&|old| coexistence_over(active, old, m.tolerance))])
         .collect();
-    // The time of the `c`-th earliest key (`c` >= 1), selecting ranks in increasing order
-    // so each selection only partitions what lies above the last.
+    // The time of the `c`-th earliest key (`c` >= 1).
     let mut ranks: Vec<usize> = needed
         .iter()
         .flatten()
@@ -243,13 +266,31 @@ fn measure_by_rank(
         .collect();
     ranks.sort_unstable();
     ranks.dedup();
-    let mut time_of_rank = Vec::with_capacity(ranks.len());
-    let mut below = 0;
-    for &c in &ranks {
-        let (_, nth, _) = keys[below..].select_nth_unstable(c - 1 - below);
-        time_of_rank.push((c, key_time(*nth)));
-        below = c;
-    }
+    let time_of_rank: Vec<(usize, SimTime)> = match parts {
+        // One part: select ranks in increasing order in place, each selection
+        // partitioning only what lies above the last.
+        [keys] => {
+            let mut below = 0;
+            ranks
+                .iter()
+                .map(|&c| {
+                    let (_, nth, _) = keys[below..].select_nth_unstable(c - 1 - below);
+                    below = c;
+                    (c, key_time(*nth))
+                })
+                .collect()
+        }
+        // Several: select across them, without joining them.
+        _ => {
+            let slices: Vec<&[u64]> = parts.iter().map(Vec::as_slice).collect();
+            let zero_based: Vec<usize> = ranks.iter().map(|c| c - 1).collect();
+            ranks
+                .iter()
+                .zip(values_at_ranks(&slices, &zero_based))
+                .map(|(&c, k)| (c, key_time(k)))
+                .collect()
+        }
+    };
     // Ranks reached by the deploy hold at the deploy; every later one was selected.
     let since = |c: Option<usize>| {
         c.map(|c| {
@@ -266,10 +307,16 @@ fn measure_by_rank(
         time_to_share: share.iter().map(|&c| since(c)).collect(),
         time_to_weighted_share: Box::default(),
         coexistence: since(coexistence[0]),
-        left_behind: drop_at.map(|d| {
-            (old_at_start - keys.iter().filter(|&&k| key_time(k) <= d).count() as i64) as u64
-        }),
+        left_behind: drop_at.map(|d| (old_at_start - keys_until(parts, d) as i64) as u64),
     }
+}
+
+/// How many keys of `parts` are at or before `t`.
+fn keys_until(parts: &[Vec<u64>], t: SimTime) -> usize {
+    parts
+        .par_iter()
+        .map(|p| p.iter().filter(|&&k| key_time(k) <= t).count())
+        .sum()
 }
 
 /// When the Marketplace published the release after its deploy (censored past the horizon).
@@ -381,6 +428,7 @@ mod tests {
         crate::model::tally::key(SimTime::from_millis(hours * 3_600_000), 0, kind)
     }
 
+    /// The figures of `keys` (in one part, and split in two, which must agree).
     fn measure_hours(keys: &mut [u64], active: u64, old: u64, drop: Option<i64>) -> ReleaseFigures {
         let m = Measure {
             deployed: SimTime::from_millis(10 * 3_600_000),
@@ -391,7 +439,16 @@ mod tests {
             tolerance: 0.0,
             weights: &[],
         };
-        measure(&m, keys, &[active], &[old])
+        let whole = measure(&m, &mut [keys.to_vec()], &[active], &[old]);
+        let (first, second) = keys.split_at(keys.len() / 2);
+        let split = measure(
+            &m,
+            &mut [first.to_vec(), second.to_vec()],
+            &[active],
+            &[old],
+        );
+        assert_eq!(whole, split);
+        whole
     }
 
     #[test]
@@ -448,12 +505,13 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
 
-        /// Selection by rank and the sweep agree whenever the fast path applies: any
-        /// reach times (before, at and after the deploy, ties included), any counts,
-        /// thresholds, tolerance and drop date.
+        /// Selection by rank (in one part or across several) and the sweep agree
+        /// whenever the fast path applies: any reach times (before, at and after the
+        /// deploy, ties included), any counts, thresholds, tolerance and drop date.
         #[test]
         fn selection_by_rank_agrees_with_the_sweep(
             hours in proptest::collection::vec(0i64..60, 0..40),
+            cuts in proptest::collection::vec(0usize..40, 0..4),
             new_at_start in 0u64..5,
             extra_old in 0u64..5,
             thresholds in proptest::collection::vec(0.0f64..=1.0, 1..4),
@@ -471,11 +529,19 @@ mod tests {
                 tolerance,
                 weights: &[],
             };
-            let mut keys: Vec<u64> = hours.iter().map(|&h| k(h, change::REACH)).collect();
-            let mut sorted = keys.clone();
-            let by_rank = measure_by_rank(&m, &mut keys, active as i64, old as i64);
-            let by_sweep = measure_by_sweep(&m, &mut sorted, &[active], &[old]);
-            proptest::prop_assert_eq!(by_rank, by_sweep);
+            let keys: Vec<u64> = hours.iter().map(|&h| k(h, change::REACH)).collect();
+            let mut cuts: Vec<usize> = cuts.iter().map(|&c| c.min(keys.len())).collect();
+            cuts.sort_unstable();
+            let mut parts: Vec<Vec<u64>> = std::iter::once(0)
+                .chain(cuts.iter().copied())
+                .zip(cuts.iter().copied().chain([keys.len()]))
+                .map(|(a, b)| keys[a..b].to_vec())
+                .collect();
+            let by_rank = measure_by_rank(&m, &mut [keys.clone()], active as i64, old as i64);
+            let by_rank_in_parts = measure_by_rank(&m, &mut parts, active as i64, old as i64);
+            let by_sweep = measure_by_sweep(&m, &mut keys.clone(), &[active], &[old]);
+            proptest::prop_assert_eq!(&by_rank, &by_sweep);
+            proptest::prop_assert_eq!(by_rank_in_parts, by_sweep);
         }
     }
 }

@@ -54,9 +54,9 @@ pub struct ReplicationOutput {
 }
 
 /// Wall time of the steps of one replication: its instances (in parallel chunks), then
-/// the merge of the chunks' tallies (one thread per release: the part of a large
-/// replication that scales least), then the figures (per release at once: a selection
-/// by rank, or a parallel sort and a sweep).
+/// the merge of the chunks' tallies (counts added, keys kept in their chunks' parts),
+/// then the figures (per release at once: a selection by rank across the parts, or a
+/// join, a parallel sort and a sweep).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ReplicationPhases {
     /// Simulating the instances, chunks on every thread.
@@ -289,8 +289,8 @@ pub fn run(model: &InstanceModel<'_>, index: u64) -> ReplicationOutput {
         .expect("a population has at least one instance");
     let merged = std::time::Instant::now();
 
-    // Releases measured at once: each selection or sweep is serial, so one large
-    // replication's figures would otherwise run on one thread.
+    // Releases measured at once (each also selects across its parts in parallel), so
+    // that one large replication's figures do not run on one thread.
     let (active_at_start, old_at_start) = (&tally.active_at_start, &tally.old_at_start);
     let releases = tally
         .keys

@@ -3,9 +3,8 @@
 //! For each release the tally keeps only the moments at which the count of active
 //! instances or of instances older than the release changes (a sortable key each), the
 //! version mix as differences per sample, and the latency histogram. Chunks merge by
-//! concatenation and addition, so results do not depend on how instances were split.
-
-use rayon::prelude::*;
+//! addition, their keys kept as parts in chunk order (the figures depend only on the
+//! multiset of keys), so results do not depend on how instances were split.
 
 use crate::stats::{LatencyHistogram, sweep_key};
 use crate::time::{SimDuration, SimTime};
@@ -70,8 +69,9 @@ impl SampleGrid {
 /// Accumulated outcome of a chunk of instances (and, merged, of a replication).
 #[derive(Clone, Debug)]
 pub struct Tally {
-    /// Per release: sweep keys of changes after time 0.
-    pub keys: Vec<Vec<u64>>,
+    /// Per release: sweep keys of changes after time 0, in parts (a chunk's tally has
+    /// one; a merged tally one per chunk, in chunk order).
+    pub keys: Vec<Vec<Vec<u64>>>,
     /// Per segment: instances active at time 0; per release and segment, those of them
     /// older than the release (`[release * segments + segment]`).
     pub active_at_start: Vec<u64>,
@@ -95,7 +95,7 @@ impl Tally {
         grid: SampleGrid,
     ) -> Self {
         Tally {
-            keys: vec![Vec::new(); releases],
+            keys: vec![vec![Vec::new()]; releases],
             active_at_start: vec![0; segments],
             old_at_start: vec![0; releases * segments],
             mix_changes: vec![0; grid.count * versions],
@@ -110,31 +110,19 @@ impl Tally {
         }
     }
 
-    /// Merges the tallies of a replication's chunks, in order. Each release's keys are
-    /// one concatenation into an allocation of their total size, releases on every
-    /// thread (for one large replication this copy, and the pages it touches, was the
-    /// longest serial step); the counts are added after.
+    /// Merges the tallies of a replication's chunks, in order: counts are added, and
+    /// each chunk's keys become the next part of each release's keys, uncopied (joining
+    /// them copied every key into fresh memory: for one large replication the longest
+    /// serial step).
     pub fn merge_all(tallies: Vec<Tally>) -> Option<Tally> {
         let mut tallies = tallies.into_iter();
         let mut merged = tallies.next()?;
-        // Per release, every later chunk's keys, taken out so each is freed once copied.
-        let mut later: Vec<Vec<Vec<u64>>> = vec![Vec::new(); merged.keys.len()];
         for mut tally in tallies {
-            for (release, keys) in later.iter_mut().zip(&mut tally.keys) {
-                release.push(std::mem::take(keys));
+            for (mine, theirs) in merged.keys.iter_mut().zip(&mut tally.keys) {
+                mine.append(theirs);
             }
             merged.add_counts(&tally);
         }
-        merged
-            .keys
-            .par_iter_mut()
-            .zip(later)
-            .for_each(|(keys, chunks)| {
-                keys.reserve(chunks.iter().map(Vec::len).sum());
-                for chunk in chunks {
-                    keys.extend_from_slice(&chunk);
-                }
-            });
         Some(merged)
     }
 
@@ -213,8 +201,8 @@ impl<'a> TallyObserver<'a> {
     /// Room for the keys of `members` instances, about one per release each, so that a
     /// chunk's keys never regrow.
     pub fn expecting(mut self, members: u64) -> Self {
-        for keys in &mut self.tally.keys {
-            keys.reserve(members as usize);
+        for parts in &mut self.tally.keys {
+            parts[0].reserve(members as usize);
         }
         self
     }
@@ -332,7 +320,7 @@ impl Observer for TallyObserver<'_> {
         for k in 0..self.reached.len() {
             let reached = self.reached[k];
             let old_at_install = !self.plan.at_least(self.first_version, k);
-            let keys = &mut self.tally.keys[k];
+            let keys = &mut self.tally.keys[k][0];
             match (from_start, old_at_install) {
                 (true, true) => self.tally.old_at_start[k * self.segments + segment] += 1,
                 (true, false) => {}

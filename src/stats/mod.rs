@@ -3,11 +3,13 @@
 
 mod histogram;
 mod normal;
+mod select;
 mod share_sketch;
 pub mod sweep_key;
 
 pub use histogram::{LatencyHistogram, SurvivalPoint};
 pub use normal::standard_normal_quantile;
+pub use select::values_at_ranks;
 pub use share_sketch::{ExactSum, SKETCH_ERROR, ShareSketch};
 
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
