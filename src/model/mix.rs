@@ -102,9 +102,8 @@ struct SampleColumns {
 }
 
 impl SampleColumns {
-    /// Cell `cell`'s column of `values`.
-    fn column<T>(&self, values: &[T], cell: usize) -> std::ops::Range<usize> {
-        debug_assert!(values.len() >= (cell + 1) * self.replications);
+    /// Where cell `cell`'s column lies in a per-version or per-release vector.
+    fn column(&self, cell: usize) -> std::ops::Range<usize> {
         cell * self.replications..(cell + 1) * self.replications
     }
 
@@ -115,7 +114,7 @@ impl SampleColumns {
         } else {
             &self.weighted
         };
-        &values[self.column(values, version)]
+        &values[self.column(version)]
     }
 }
 
@@ -251,7 +250,7 @@ impl PooledMix {
                 |c, (sample, (versions, adoption))| {
                     shape.columns(mixes, sample, c);
                     for (v, cell) in versions.iter_mut().enumerate() {
-                        let column = c.column(&c.shares, v);
+                        let column = c.column(v);
                         for (r, &share) in c.shares[column.clone()].iter().enumerate() {
                             cell.share.add(share);
                             cell.share_sum.add(share);
@@ -263,7 +262,7 @@ impl PooledMix {
                         }
                     }
                     for (k, cell) in adoption.iter_mut().enumerate() {
-                        let column = c.column(&c.adoption, k);
+                        let column = c.column(k);
                         for (&share, &behind) in
                             c.adoption[column.clone()].iter().zip(&c.behind[column])
                         {
@@ -336,8 +335,7 @@ impl MixOverReplications {
     pub fn new(plan: &ReleasePlan, samples: usize, weighted: bool) -> Self {
         let (versions, releases) = (plan.version_count(), plan.release_count());
         let at_least = (0..releases)
-            .flat_map(|k| (0..versions).map(move |v| (v, k)))
-            .map(|(v, k)| plan.at_least(v, k))
+            .flat_map(|k| (0..versions).map(move |v| plan.at_least(v, k)))
             .collect();
         MixOverReplications {
             shape: Shape {
@@ -455,7 +453,7 @@ impl MixOverReplications {
                     let installed = c.installed.iter().map(|&i| i as f64).sum::<f64>();
                     let versions: Vec<VersionCell> = (0..shape.versions)
                         .map(|v| {
-                            let column = c.column(&c.shares, v);
+                            let column = c.column(v);
                             let instances: f64 =
                                 c.counts[column.clone()].iter().map(|&i| f64::from(i)).sum();
                             let mean_weighted_share = c.weighted(v).iter().sum::<f64>() / n;
@@ -472,7 +470,7 @@ impl MixOverReplications {
                         .collect();
                     let adoption: Vec<AdoptionCell> = (0..shape.releases)
                         .map(|k| {
-                            let column = c.column(&c.adoption, k);
+                            let column = c.column(k);
                             let behind: f64 =
                                 c.behind[column.clone()].iter().map(|&b| b as f64).sum();
                             let shares = &mut c.adoption[column];

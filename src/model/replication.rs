@@ -160,8 +160,8 @@ impl ReplicationContext {
         f: impl Fn(std::ops::Range<u64>, &mut Workspace) -> T + Sync,
     ) -> Vec<T> {
         let (scenario, n) = (model.scenario(), self.members());
-        // On one thread there is nothing to spread: the replication is one chunk, and its
-        // tally needs no merge (a copy of every key, 5% of a large run's time).
+        // On one thread there is nothing to spread: the replication is one chunk, its
+        // tally needs no merge and its figures select within one vector of keys.
         let size = if rayon::current_num_threads() == 1 {
             n.max(1)
         } else {

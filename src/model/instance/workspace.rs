@@ -79,13 +79,8 @@ impl Workspace {
     /// The draws of an instance's `ordinal`-th approval request, for `slot`.
     pub(super) fn admin_slot(&mut self, ordinal: u32, slot: u64) -> Slot<'_> {
         let purpose = Purpose::Admin(ordinal);
-        opened(
-            &mut self.admin[ordinal as usize],
-            self.seed,
-            self.replication,
-            purpose,
-        )
-        .slot(slot)
+        let stream = &mut self.admin[ordinal as usize];
+        opened(stream, self.seed, self.replication, purpose).slot(slot)
     }
 
     /// The reminder responses of an instance's `ordinal`-th approval request, for `slot`.

@@ -4,7 +4,7 @@ use super::calendars::days;
 use super::file::{AdminFile, DelayFile, OnRejectFile};
 use super::*;
 
-/// Reminders a profile may have: as many as the admin's draw slot has word pairs for.
+/// Reminders a profile may have: as many as the reminder draw slot has word pairs for.
 pub const MAX_REMINDERS: usize = crate::draws::reminder_slot::MAX_REMINDERS;
 
 pub(super) fn admin_profiles(
