@@ -26,6 +26,62 @@ pub const BASELINE_SCHEMA: u32 = 1;
 /// Instances of replication 0 whose event sequence the event fingerprint covers.
 pub const EVENT_FINGERPRINT_INSTANCES: u64 = 1_000;
 
+/// Why a baseline could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    /// There is no baseline file for the scenario.
+    #[error("no baseline for this scenario; create it with --update")]
+    Missing,
+    /// The file could not be read (not a regular file, too large, not UTF-8).
+    #[error("cannot read the baseline: {0}")]
+    Unreadable(crate::scenario::input::InputError),
+    /// Not valid JSON, a repeated key, or not a baseline's shape.
+    #[error("corrupt or truncated baseline ({0}); recreate it with --update")]
+    Corrupt(String),
+    /// Written by a newer rollout-sim.
+    #[error(
+        "baseline schema {0} is newer than this rollout-sim reads ({BASELINE_SCHEMA}); use a newer rollout-sim"
+    )]
+    Newer(u64),
+    /// A baseline of another scenario.
+    #[error("a baseline of scenario {found:?}, not {expected:?}")]
+    OtherScenario {
+        /// The scenario the baseline is of.
+        found: String,
+        /// The scenario checked.
+        expected: String,
+    },
+}
+
+/// Parses a baseline's text: JSON with each key once, of a schema this version reads.
+pub fn parse_baseline(text: &str) -> Result<Baseline, BaselineError> {
+    let value = crate::scenario::input::parse_json(text)
+        .map_err(|e| BaselineError::Corrupt(e.to_string()))?;
+    let schema = value["schema_version"].as_u64().unwrap_or(0);
+    if schema > u64::from(BASELINE_SCHEMA) {
+        return Err(BaselineError::Newer(schema));
+    }
+    serde_json::from_value(value).map_err(|e| BaselineError::Corrupt(e.to_string()))
+}
+
+/// Reads the baseline at `path` of the scenario named `scenario`.
+pub fn read_baseline(path: &std::path::Path, scenario: &str) -> Result<Baseline, BaselineError> {
+    let text = crate::scenario::input::read_bounded(path).map_err(|e| match e {
+        crate::scenario::input::InputError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            BaselineError::Missing
+        }
+        other => BaselineError::Unreadable(other),
+    })?;
+    let base = parse_baseline(&text)?;
+    if base.scenario != scenario {
+        return Err(BaselineError::OtherScenario {
+            found: crate::scenario::input::echo(&base.scenario),
+            expected: scenario.to_string(),
+        });
+    }
+    Ok(base)
+}
+
 /// What a baseline stores of one run. Small: no per-instance data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {

@@ -83,6 +83,7 @@ pub mod draws;
 pub mod engine;
 pub mod fingerprint;
 pub mod fit;
+pub mod memory;
 pub mod model;
 pub mod montecarlo;
 pub mod platform;

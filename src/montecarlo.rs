@@ -69,28 +69,59 @@ pub struct MemoryEstimate {
     /// What is kept of finished replications: their figures, and their version mixes
     /// (whole up to [`EXACT_REPLICATIONS`], pooled beyond); grows with the replications.
     pub kept: u128,
+    /// The summary over replications and the outputs made of it: a cell per version
+    /// and sample (mean, quantiles, and their text in JSON and CSV), and a table of
+    /// releases by versions; grows with the releases and the sample grid.
+    pub report: u128,
     /// Expected new installs over the horizon (churn), part of `in_flight`.
     pub expected_installs: u128,
 }
 
 impl MemoryEstimate {
-    /// Fixed cost of the process (code, thread stacks, report).
+    /// Fixed cost of the process (code, thread stacks).
     pub const BASELINE: u128 = 32 << 20;
+
+    /// Report bytes per version and sample. Measured (`run --stats`, 1,000 instances, 10
+    /// replications, 721 samples): peaks beyond the other parts were 217 MB at 1,000
+    /// releases and 716 MB at 3,000, about 290 bytes per cell plus 11 per release and
+    /// version; rounded up to bound the 4.6 GB peak of 10,000 releases (BENCHMARKS.md).
+    pub const REPORT_BYTES_PER_CELL: u128 = 400;
+
+    /// Report bytes per release and version (see [`Self::REPORT_BYTES_PER_CELL`]).
+    pub const REPORT_BYTES_PER_RELEASE_VERSION: u128 = 16;
 
     /// Everything, the fixed cost included.
     pub fn total(&self) -> u128 {
         self.in_flight
             .saturating_add(self.kept)
+            .saturating_add(self.report)
             .saturating_add(Self::BASELINE)
+    }
+}
+
+/// Expected new installs of `scenario` over its horizon (churn), saturating.
+fn expected_installs(scenario: &Scenario) -> u128 {
+    let expected = scenario.population.churn.installs_per_day * scenario.horizon.as_hours() / 24.0;
+    // A float this large saturates the cast: still far above any memory.
+    expected.ceil().max(0.0) as u128
+}
+
+/// The memory `trace` needs: one replication's shared context (every new install's
+/// arrival time, every member's bulk move), though it follows one instance.
+pub fn trace_memory_estimate(scenario: &Scenario) -> MemoryEstimate {
+    let expected_installs = expected_installs(scenario);
+    let members = u128::from(scenario.population.instances).saturating_add(expected_installs);
+    MemoryEstimate {
+        in_flight: members.saturating_mul(24),
+        kept: 0,
+        report: 0,
+        expected_installs,
     }
 }
 
 /// The memory a run of `scenario` needs at most with `threads` replications in flight.
 pub fn memory_estimate(scenario: &Scenario, threads: usize) -> MemoryEstimate {
-    let expected_installs =
-        scenario.population.churn.installs_per_day * scenario.horizon.as_hours() / 24.0;
-    // A float this large saturates the cast: still far above any memory.
-    let expected_installs = expected_installs.ceil().max(0.0) as u128;
+    let expected_installs = expected_installs(scenario);
     let instances = u128::from(scenario.population.instances).saturating_add(expected_installs);
     let releases = scenario.releases.len() as u128;
     let versions = releases + 1;
@@ -127,9 +158,18 @@ pub fn memory_estimate(scenario: &Scenario, threads: usize) -> MemoryEstimate {
         .saturating_mul(mix_bytes)
         .saturating_add(pooled)
         .saturating_add(replications.saturating_mul(releases.saturating_mul(256)));
+    let report = samples
+        .saturating_mul(versions)
+        .saturating_mul(MemoryEstimate::REPORT_BYTES_PER_CELL)
+        .saturating_add(
+            releases
+                .saturating_mul(versions)
+                .saturating_mul(MemoryEstimate::REPORT_BYTES_PER_RELEASE_VERSION),
+        );
     MemoryEstimate {
         in_flight: in_flight.saturating_mul(per_replication),
         kept,
+        report,
         expected_installs,
     }
 }

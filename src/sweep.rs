@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::scenario::input::echo;
 use crate::scenario::setting::parse_value;
 use crate::scenario::{FieldError, Setting};
 
@@ -20,24 +21,27 @@ pub struct Axis {
 
 /// An axis written wrongly on the command line.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error(
-    "{0:?}: expected PATH=V1,V2,... with at least one value, such as admins.casual.approve=0.5,0.7"
-)]
-pub struct AxisParseError(pub String);
+#[error("\"{0}\": {1}")]
+pub struct AxisParseError(pub String, pub String);
+
+/// What a sweep axis must look like.
+const AXIS_FORM: &str =
+    "expected PATH=V1,V2,... with at least one value, such as admins.casual.approve=0.5,0.7";
 
 impl Axis {
     /// `PATH=V1,V2,...`; each value is JSON if it parses as JSON, else text.
     pub fn parse(text: &str) -> Result<Axis, AxisParseError> {
         let (path, values) = text
             .split_once('=')
-            .ok_or_else(|| AxisParseError(text.to_string()))?;
+            .ok_or_else(|| AxisParseError(echo(text), AXIS_FORM.into()))?;
         let values: Vec<Value> = values
             .split(',')
             .filter(|v| !v.trim().is_empty())
             .map(parse_value)
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(|e| AxisParseError(echo(text), e))?;
         if path.trim().is_empty() || values.is_empty() {
-            return Err(AxisParseError(text.to_string()));
+            return Err(AxisParseError(echo(text), AXIS_FORM.into()));
         }
         Ok(Axis {
             path: path.trim().to_string(),
@@ -70,6 +74,31 @@ pub fn load_sweep_file(path: &Path) -> Result<Vec<Axis>, FieldError> {
     Ok(file.axes)
 }
 
+/// The most grid points a sweep may have: each point is a whole scenario, validated
+/// before anything runs and simulated with all its replications.
+pub const MAX_GRID_POINTS: u128 = 10_000;
+
+/// The number of points of the grid of `axes`, refused above [`MAX_GRID_POINTS`] before
+/// any point is built: a grid of a million points would spend its memory and minutes
+/// validating.
+pub fn checked_grid_size(axes: &[Axis]) -> Result<usize, String> {
+    let size = axes
+        .iter()
+        .fold(1u128, |n, a| n.saturating_mul(a.values.len() as u128));
+    if size > MAX_GRID_POINTS {
+        let shape: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+        return Err(format!(
+            "the grid has {size} points ({} values on the axes {}); a sweep has at most {MAX_GRID_POINTS}: use fewer values, or split the sweep into several runs",
+            shape.join(" x "),
+            axes.iter()
+                .map(|a| echo(&a.path))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(size as usize)
+}
+
 /// Every combination of axis values, the first axis varying slowest: a stable order.
 pub fn grid(axes: &[Axis]) -> Vec<Vec<Setting>> {
     let mut points: Vec<Vec<Setting>> = vec![Vec::new()];
@@ -92,6 +121,27 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<Setting>> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_grid_beyond_the_bound_is_refused_before_it_is_built() {
+        let values = (0..1000)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let big = [
+            Axis::parse(&format!("a={values}")).unwrap(),
+            Axis::parse(&format!("b={values}")).unwrap(),
+        ];
+        let err = checked_grid_size(&big).unwrap_err();
+        assert!(
+            err.contains("1000000 points") && err.contains("1000 x 1000"),
+            "{err}"
+        );
+        assert_eq!(checked_grid_size(&big[..1]), Ok(1000));
+        // Saturating: no overflow however many axes.
+        let many: Vec<Axis> = (0..40).map(|_| big[0].clone()).collect();
+        assert!(checked_grid_size(&many).is_err());
+    }
 
     #[test]
     fn grid_is_the_cartesian_product_in_stable_order() {

@@ -7,9 +7,9 @@
 #
 #   ROLLOUT_SIM=target/release/rollout-sim bash examples/slurm/test-slurm.sh
 #
-# Installs slurm-wlm and munge from apt when they are missing (root needed, as for the
-# daemons, which run as root like on a real cluster). The test suite runs this script
-# (tests/it/slurm.rs). Exit 0 when identical; otherwise the reason and the daemons' logs.
+# Needs slurm-wlm and munge installed (.ci/run installs them; this script installs
+# nothing) and root, as the daemons run as root like on a real cluster. The opt-in
+# system test tests/it/slurm.rs runs this script. Exit 0 when identical; otherwise the reason and the daemons' logs.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,11 +26,9 @@ fail() {
 [[ -x $bin ]] || fail "no rollout-sim binary at $bin; build it or set ROLLOUT_SIM"
 [[ $(id -u) -eq 0 ]] || fail "needs root: slurmd starts jobs as their users, and the daemons' files are root's"
 
-if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
-    echo "test-slurm: installing slurm-wlm and munge" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
-fi
+for tool in slurmctld slurmd sbatch munged; do
+    command -v "$tool" >/dev/null || fail "$tool is not installed: install slurm-wlm and munge first (.ci/run does); this script installs nothing"
+done
 
 work=$(mktemp -d /tmp/rollout-slurm.XXXXXX)
 pids=()

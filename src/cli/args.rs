@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::scenario::input::echo;
 use crate::shard::ShardSpec;
 
 /// How long will old and new versions of a cloud app live side by side?
@@ -86,27 +87,27 @@ pub struct SimOptions {
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Override the number of replications (with --precision: the first batch).
-    #[arg(long)]
+    #[arg(long, value_parser = whole(1u64, u64::MAX), allow_hyphen_values = true)]
     pub replications: Option<u64>,
     /// Override the number of instances.
-    #[arg(long)]
+    #[arg(long, value_parser = whole(1u64, u64::MAX), allow_hyphen_values = true)]
     pub instances: Option<u64>,
     /// Worker threads, 1 to 256 [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = parse_threads)]
+    #[arg(long, value_parser = parse_threads, allow_hyphen_values = true)]
     pub threads: Option<NonZeroUsize>,
     /// Add replications until the 95% CI half-width of --precision-figure is at most
     /// this: a duration such as 0.5h (a number of instances for left_behind).
-    #[arg(long, value_name = "HALF_WIDTH")]
+    #[arg(long, value_name = "HALF_WIDTH", allow_hyphen_values = true)]
     pub precision: Option<String>,
     /// The figure --precision watches: coexistence, share:P, published or left_behind,
     /// optionally @K for release K [default: coexistence of the last release].
     #[arg(long, value_name = "FIGURE", requires = "precision")]
     pub precision_figure: Option<String>,
     /// Replications added per step in precision mode (at least 1).
-    #[arg(long, default_value_t = 100, requires = "precision", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 100, requires = "precision", value_parser = whole(1u64, u64::MAX), allow_hyphen_values = true)]
     pub precision_batch: u64,
     /// The most replications precision mode may run (at least 1).
-    #[arg(long, default_value_t = 10_000, requires = "precision", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 10_000, requires = "precision", value_parser = whole(1u64, u64::MAX), allow_hyphen_values = true)]
     pub max_replications: u64,
     /// Print nothing on stdout or stderr unless there is an error.
     #[arg(long, short)]
@@ -144,7 +145,7 @@ pub struct RunArgs {
     /// `part-I-of-N.jsonl` into --out [default: output/<scenario name>-parts]; `merge`
     /// joins the parts. I/N, slurm (from the job array's variables) or indexed:N (from
     /// JOB_COMPLETION_INDEX).
-    #[arg(long, value_name = "I/N|slurm|indexed:N", value_parser = parse_shard)]
+    #[arg(long, value_name = "I/N|slurm|indexed:N", value_parser = parse_shard, allow_hyphen_values = true)]
     pub shard: Option<ShardSpec>,
     #[command(flatten)]
     pub sim: SimOptions,
@@ -188,7 +189,7 @@ pub struct SweepArgs {
     /// Run only shard I of N (from 0) of the grid points x replications and write the
     /// part file `part-I-of-N.jsonl` into --out [default: output/sweep-<scenario
     /// name>-parts]; `merge` joins the parts. I/N, slurm or indexed:N.
-    #[arg(long, value_name = "I/N|slurm|indexed:N", value_parser = parse_shard)]
+    #[arg(long, value_name = "I/N|slurm|indexed:N", value_parser = parse_shard, allow_hyphen_values = true)]
     pub shard: Option<ShardSpec>,
     #[command(flatten)]
     pub sim: SimOptions,
@@ -234,7 +235,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub exact: bool,
     /// Family-wise error rate over every figure of every scenario (Holm).
-    #[arg(long, default_value_t = 0.001, value_parser = parse_alpha)]
+    #[arg(long, default_value_t = 0.001, value_parser = parse_alpha, allow_hyphen_values = true)]
     pub alpha: f64,
     /// Write a GitHub-flavoured Markdown summary to this file.
     #[arg(long, value_name = "FILE")]
@@ -246,6 +247,11 @@ pub struct CheckArgs {
     /// by replication) into this folder.
     #[arg(long, value_name = "DIR")]
     pub charts: Option<PathBuf>,
+    /// Replace an existing --markdown, --junit, baseline or --charts target even when
+    /// rollout-sim did not write it (or it was changed since). Without it, only files
+    /// that carry rollout-sim's unchanged seal, and folders of its own, are replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Set a scenario value by JSON path in every scenario checked (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub settings: Vec<String>,
@@ -291,29 +297,29 @@ pub struct FitArgs {
     #[arg(long, value_name = "EVENTS", conflicts_with = "observed")]
     pub from_events: Option<PathBuf>,
     /// With --from-events: the replication whose events are the observations.
-    #[arg(long, default_value_t = 0, requires = "from_events")]
+    #[arg(long, default_value_t = 0, requires = "from_events", value_parser = whole(0u64, u64::MAX), allow_hyphen_values = true)]
     pub replication: u64,
     /// With --from-events: stop observing this many hours after the deploy.
-    #[arg(long, value_name = "HOURS", requires = "from_events", value_parser = parse_hours)]
+    #[arg(long, value_name = "HOURS", requires = "from_events", value_parser = parse_hours, allow_hyphen_values = true)]
     pub until: Option<f64>,
     /// The release observed, by index (default: the first that needs approval).
-    #[arg(long)]
+    #[arg(long, value_parser = whole(0usize, usize::MAX), allow_hyphen_values = true)]
     pub release: Option<usize>,
     /// The delay family.
     #[arg(long, value_enum, default_value_t = FamilyArg::Auto)]
     pub family: FamilyArg,
     /// Hours after the deploy at which the Marketplace published the version, when known
     /// from its version history (otherwise integrated over the model's draw).
-    #[arg(long, value_name = "HOURS", value_parser = parse_hours)]
+    #[arg(long, value_name = "HOURS", value_parser = parse_hours, allow_hyphen_values = true)]
     pub published_at: Option<f64>,
     /// The field size of aggregate data without an `instances` column.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, value_parser = whole(1u64, 10_000_000), allow_hyphen_values = true)]
     pub instances: Option<u64>,
     /// Seed of the goodness-of-fit bootstrap (default: the scenario's seed).
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Bootstrap data sets behind the goodness-of-fit p-value (0: no p-value).
-    #[arg(long, default_value_t = 99, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    #[arg(long, default_value_t = 99, value_parser = whole(0u32, 10_000), allow_hyphen_values = true)]
     pub bootstrap: u32,
     /// Output directory (default `output/<scenario name>-fit/`).
     #[arg(long)]
@@ -325,7 +331,7 @@ pub struct FitArgs {
     #[arg(long, value_enum, default_value_t = FitFormat::Table)]
     pub format: FitFormat,
     /// Worker threads (default: all cores).
-    #[arg(long, value_parser = parse_threads)]
+    #[arg(long, value_parser = parse_threads, allow_hyphen_values = true)]
     pub threads: Option<NonZeroUsize>,
     #[command(flatten)]
     pub charts: ChartOptions,
@@ -334,18 +340,50 @@ pub struct FitArgs {
     pub quiet: bool,
 }
 
+/// The parser of a whole-number option, whose message says what the option accepts
+/// (clap's own says "invalid digit found in string" for `-1`).
+fn whole<T>(min: T, max: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy + Send + Sync + 'static,
+{
+    move |text: &str| {
+        text.trim()
+            .parse::<T>()
+            .ok()
+            .filter(|n| *n >= min && *n <= max)
+            .ok_or_else(|| {
+                let range = if max.to_string().len() >= 10 {
+                    format!("a whole number, {min} or more")
+                } else {
+                    format!("a whole number from {min} to {max}")
+                };
+                format!("\"{}\" is not allowed; expected {range}", echo(text))
+            })
+    }
+}
+
 fn parse_hours(text: &str) -> Result<f64, String> {
     text.parse::<f64>()
         .ok()
         .filter(|h| h.is_finite() && *h >= 0.0 && *h <= 1e6)
-        .ok_or_else(|| format!("{text:?} is not a number of hours; allowed: 0 to 1000000"))
+        .ok_or_else(|| {
+            format!(
+                "\"{}\" is not a number of hours; allowed: 0 to 1000000",
+                echo(text)
+            )
+        })
 }
 
 fn parse_alpha(text: &str) -> Result<f64, String> {
     text.parse::<f64>()
         .ok()
         .filter(|a| *a > 0.0 && *a < 1.0)
-        .ok_or_else(|| format!("{text:?} is not an error rate; allowed: a number between 0 and 1"))
+        .ok_or_else(|| {
+            format!(
+                "\"{}\" is not an error rate; allowed: a number between 0 and 1",
+                echo(text)
+            )
+        })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -361,10 +399,10 @@ pub struct TraceArgs {
     /// The scenario file (JSON).
     pub scenario: PathBuf,
     /// The instance to trace (0-based).
-    #[arg(long)]
+    #[arg(long, value_parser = whole(0u64, u64::MAX), allow_hyphen_values = true)]
     pub instance: u64,
     /// The replication (0-based).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole(0u64, u64::MAX), allow_hyphen_values = true)]
     pub replication: u64,
     /// Override the scenario's seed (0 to 2^64-1).
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
@@ -385,11 +423,20 @@ fn parse_threads(text: &str) -> Result<NonZeroUsize, String> {
         .ok()
         .filter(|n| (1..=MAX_THREADS).contains(n))
         .and_then(NonZeroUsize::new)
-        .ok_or_else(|| format!("{text:?} is not a thread count; allowed: 1 to {MAX_THREADS}"))
+        .ok_or_else(|| {
+            format!(
+                "\"{}\" is not a thread count; allowed: 1 to {MAX_THREADS}",
+                echo(text)
+            )
+        })
 }
 
 /// Seeds are unsigned 64-bit integers; say so rather than print clap's generic tip.
 fn parse_seed(text: &str) -> Result<u64, String> {
-    text.parse::<u64>()
-        .map_err(|_| format!("{text:?} is not a seed; seeds are whole numbers from 0 to 2^64-1 (18446744073709551615)"))
+    text.parse::<u64>().map_err(|_| {
+        format!(
+            "\"{}\" is not a seed; seeds are whole numbers from 0 to 2^64-1 (18446744073709551615)",
+            echo(text)
+        )
+    })
 }

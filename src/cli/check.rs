@@ -1,17 +1,18 @@
 //! `rollout-sim check`: parse, run, compare with baselines, print; exit 1 on drift.
 
 use std::collections::BTreeMap;
-use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::{Bar, CheckArgs, expand_folders, overrides, pool};
-use crate::check::{self, BASELINE_SCHEMA, Baseline, FigureTest};
+use crate::check::{self, Baseline, FigureTest};
 use crate::montecarlo;
 use crate::report::charts::drift_chart;
 use crate::report::check_out::{CheckReport, ScenarioCheck, Verdict};
-use crate::report::output::OutputDir;
+use crate::report::output::{FileSet, OutputDir};
+use crate::report::seal::{self, is_sealed};
 use crate::report::{RunReport, output_fingerprints};
 use crate::scenario::{self, Scenario, input};
 
@@ -33,26 +34,23 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
         })
         .collect::<Result<_>>()?;
     // Every file the check will write is checked before any work: it may replace only
-    // a file it wrote itself.
-    if let Some(path) = &args.markdown {
-        ensure_ours(
-            path,
-            &|text| text.contains("rollout-sim check"),
-            "Markdown summary",
-        )?;
+    // a file it wrote itself and that nobody changed since (its seal), unless forced.
+    let targets = args.markdown.iter().chain(&args.junit).cloned();
+    let baselines = match (args.update, &args.baseline) {
+        (true, Some(dir)) => scenarios
+            .iter()
+            .map(|(_, s, _)| dir.join(format!("{}.json", s.name)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for path in targets.chain(baselines.iter().cloned()) {
+        FileSet::check(&path, args.force, is_sealed).context("cannot write the check's files")?;
     }
-    if let Some(path) = &args.junit {
-        let ours = |text: &str| text.contains("name=\"rollout-sim check\"");
-        ensure_ours(path, &ours, "JUnit report")?;
-    }
-    if let (true, Some(dir)) = (args.update, &args.baseline) {
-        for (_, s, _) in &scenarios {
-            let path = dir.join(format!("{}.json", s.name));
-            ensure_ours(&path, &is_baseline, "rollout-sim baseline")?;
-        }
-    }
+    // Every file is staged as it is made and published together at the end: all of
+    // them or none.
+    let mut files = FileSet::new(args.force);
     let mut charts_dir = match &args.charts {
-        Some(dir) => Some(OutputDir::prepare(dir, false).context("cannot write the charts")?),
+        Some(dir) => Some(OutputDir::prepare(dir, args.force).context("cannot write the charts")?),
         None => None,
     };
     // Per scenario with a baseline: the baseline's and the new run's figures, to chart
@@ -71,20 +69,19 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
         exact: args.exact,
         scenarios: Vec::new(),
     };
+    let mut updated = Vec::new();
     for (path, s, canonical) in &scenarios {
         let run = pool.install(|| montecarlo::run(s, &bar));
         let mut run_report = RunReport::build(s, &run, None);
         let new = Baseline::of(s, &run, output_fingerprints(&mut run_report), canonical);
         if args.update {
             let dir = args.baseline.as_deref().expect("clap requires --baseline");
-            write_baseline(dir, &new)?;
-            if !args.sim.quiet {
-                outln!(
-                    "{}: baseline written to {}",
-                    path.display(),
-                    dir.join(format!("{}.json", s.name)).display()
-                );
-            }
+            let target = dir.join(format!("{}.json", s.name));
+            let text = seal::seal_json_object(&(serde_json::to_string_pretty(&new)? + "\n"));
+            files
+                .stage(&target, is_sealed, |f| f.write_all(text.as_bytes()))
+                .context("cannot write the baseline")?;
+            updated.push((path, target));
             continue;
         }
         let mut entry = ScenarioCheck {
@@ -117,6 +114,16 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
     }
     drop(bar);
     if args.update {
+        files.commit().context("cannot write the baselines")?;
+        if !args.sim.quiet {
+            for (path, target) in updated {
+                outln!(
+                    "{}: baseline written to {}",
+                    path.display(),
+                    target.display()
+                );
+            }
+        }
         return Ok(true);
     }
     // One family over every figure of every scenario.
@@ -161,16 +168,19 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
         dir.publish().context("cannot write the charts")?;
     }
     if let Some(path) = &args.markdown {
-        write_atomic(path, report.markdown().as_bytes())?;
+        let text = seal::seal_markdown(&report.markdown());
+        files.stage(path, is_sealed, |f| f.write_all(text.as_bytes()))?;
     }
     if let Some(path) = &args.junit {
-        write_atomic(path, report.junit().as_bytes())?;
+        let text = seal::seal_xml(&report.junit());
+        files.stage(path, is_sealed, |f| f.write_all(text.as_bytes()))?;
     }
+    files.commit().context("cannot write the check's files")?;
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         out!("{}", report.github_annotations());
     }
     if !args.sim.quiet {
-        out!("{}", report.table());
+        outln!("{}", report.table().trim_end());
     }
     let (drifted, errors) = report.counts();
     if errors > 0 {
@@ -226,79 +236,5 @@ fn scenario_files(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 fn read_baseline(dir: &Path, s: &Scenario) -> Result<Baseline> {
     let path = dir.join(format!("{}.json", s.name));
-    let text = input::read_bounded(&path).map_err(|e| match e {
-        input::InputError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => anyhow!(
-            "{}: no baseline for this scenario; create it with --update",
-            path.display()
-        ),
-        other => anyhow!("{}: cannot read the baseline: {other}", path.display()),
-    })?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        anyhow!("{}: corrupt or truncated baseline (invalid JSON at line {}, column {}); recreate it with --update", path.display(), e.line(), e.column())
-    })?;
-    let schema = value["schema_version"].as_u64().unwrap_or(0);
-    if schema > u64::from(BASELINE_SCHEMA) {
-        bail!(
-            "{}: baseline schema {schema} is newer than this rollout-sim reads ({BASELINE_SCHEMA}); use a newer rollout-sim",
-            path.display()
-        );
-    }
-    let base: Baseline = serde_json::from_value(value).map_err(|e| {
-        anyhow!(
-            "{}: corrupt baseline ({e}); recreate it with --update",
-            path.display()
-        )
-    })?;
-    if base.scenario != s.name {
-        bail!(
-            "{}: a baseline of scenario {:?}, not {:?}",
-            path.display(),
-            base.scenario,
-            s.name
-        );
-    }
-    Ok(base)
-}
-
-/// Whether a file's text is a baseline (of any schema).
-fn is_baseline(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text)
-        .is_ok_and(|v| v.get("schema_version").is_some() && v.get("figures").is_some())
-}
-
-/// Refuses a path the check would write if something other than a `what` written by
-/// rollout-sim stands there (`ours` recognises its text).
-fn ensure_ours(path: &Path, ours: &dyn Fn(&str) -> bool, what: &str) -> Result<()> {
-    if path.is_dir() {
-        bail!("{}: is a folder; name a file", path.display());
-    }
-    if path.exists() && !fs::read_to_string(path).is_ok_and(|t| ours(&t)) {
-        bail!(
-            "{}: exists and is not a {what}; refusing to replace it (remove it or name another file)",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
-/// Writes a baseline (its path was checked by [`ensure_ours`] before the run).
-fn write_baseline(dir: &Path, b: &Baseline) -> Result<()> {
-    fs::create_dir_all(dir)
-        .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
-    let text = serde_json::to_string_pretty(b)? + "\n";
-    write_atomic(&dir.join(format!("{}.json", b.scenario)), text.as_bytes())
-}
-
-/// Writes a file whole or not at all: a temporary file beside it, then a rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| anyhow!("{}: not a file name", path.display()))?
-        .to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("{}: cannot write", path.display()))
+    check::read_baseline(&path, &s.name).map_err(|e| anyhow!("{}: {e}", path.display()))
 }

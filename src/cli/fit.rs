@@ -37,7 +37,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
             None,
         ),
         (None, Some(log)) => {
-            let text = std::fs::read_to_string(log)
+            let text = scenario::input::read_bounded_to(log, scenario::input::MAX_DATA_BYTES)
                 .with_context(|| format!("{}: cannot read the event log", log.display()))?;
             let rows = rows_from_events(&s, &text, log, release, args.replication, args.until)?;
             let csv = to_csv(&rows);

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 
 use super::run::{Finish, publish_run};
@@ -66,6 +66,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
                 );
             }
             let axes = job.axes();
+            // A part's job is checked like a sweep's: a grid too large is refused first.
+            crate::sweep::checked_grid_size(&axes).map_err(|e| anyhow!("{e}"))?;
             let points = grid(&axes);
             let scenarios = point_scenarios(&job.scenario_text, &file, &base, &points)?;
             let name = scenarios[0].name.clone();

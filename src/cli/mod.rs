@@ -57,10 +57,24 @@ pub const EXIT_CHECK_FAILED: u8 = 1;
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn execute(cli: Cli) -> ExitCode {
-    // Ctrl-C and SIGTERM remove the staging folders of unfinished output: an
-    // interrupted command leaves everything as it was.
+    // Ctrl-C and SIGTERM wait for a publication in progress, then remove the staging of
+    // unfinished output: an interrupted command leaves everything as it was, except
+    // outputs already published whole, which it names.
     let _ = ctrlc::set_handler(|| {
-        crate::report::output::remove_live_staging();
+        let left = crate::report::output::interrupt();
+        if left.published.is_empty() {
+            eprintln!("interrupted: nothing was written or replaced");
+        } else {
+            let names: Vec<String> = left
+                .published
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            eprintln!(
+                "interrupted after publishing {} in full; nothing else was written",
+                names.join(", ")
+            );
+        }
         std::process::exit(130);
     });
     let result = match cli.command {
@@ -102,10 +116,20 @@ pub fn execute(cli: Cli) -> ExitCode {
         // The reader went away (`| head`): stop quietly, as ripgrep does.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", terminal_safe(&format!("{e:#}")));
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// The most characters of an error message printed: the rest is cut with a count.
+const MAX_MESSAGE_CHARS: usize = 2_000;
+
+/// An error message as the terminal gets it: one line (control characters such as a
+/// newline, ESC or BEL in a path or an echoed value are escaped, so they can neither
+/// split the line nor drive the terminal) of at most [`MAX_MESSAGE_CHARS`] characters.
+fn terminal_safe(message: &str) -> String {
+    scenario::input::echo_at_most(message, MAX_MESSAGE_CHARS)
 }
 
 /// Writes to stdout, returning errors (a closed pipe) instead of panicking.
@@ -152,10 +176,14 @@ fn parse_settings(settings: &[String]) -> Result<Vec<Setting>> {
     settings
         .iter()
         .map(|s| {
-            let (path, value) = s
-                .split_once('=')
-                .ok_or_else(|| anyhow!("--set {s:?}: expected PATH=VALUE"))?;
-            Ok(Setting::new(path.trim(), parse_value(value)))
+            let (path, value) = s.split_once('=').ok_or_else(|| {
+                anyhow!(
+                    "--set \"{}\": expected PATH=VALUE",
+                    scenario::input::echo(s)
+                )
+            })?;
+            let value = parse_value(value).map_err(|e| anyhow!("--set {}: {e}", path.trim()))?;
+            Ok(Setting::new(path.trim(), value))
         })
         .collect()
 }
@@ -174,7 +202,7 @@ fn precision_target(sim: &SimOptions, scenario: &Scenario) -> Result<Option<Prec
         crate::model::Figure::LeftBehind => text.parse::<f64>().ok().filter(|v| *v > 0.0),
         _ => SimDuration::parse(text).ok().filter(|d| !d.is_zero()).map(SimDuration::as_hours),
     }
-    .ok_or_else(|| anyhow!("--precision {text:?}: expected a positive duration such as 0.5h (a number of instances for left_behind)"))?;
+    .ok_or_else(|| anyhow!("--precision \"{}\": expected a positive duration such as 0.5h (a number of instances for left_behind)", scenario::input::echo(text)))?;
     Ok(Some(PrecisionTarget {
         figure,
         half_width,

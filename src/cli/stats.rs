@@ -9,19 +9,6 @@ use std::path::Path;
 
 use crate::scenario::{Overrides, Scenario};
 
-/// A value of `/proc/meminfo` or `/proc/self/status`, in bytes (Linux only).
-fn proc_kb(file: &str, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(file).ok()?;
-    let line = text.lines().find(|l| l.starts_with(key))?;
-    let kb: u64 = line[key.len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
-
 fn gib(bytes: u128) -> f64 {
     bytes as f64 / (1u64 << 30) as f64
 }
@@ -34,15 +21,48 @@ pub fn check_memory(
     threads: usize,
     overrides: &Overrides,
 ) -> Result<()> {
-    let estimate = montecarlo::memory_estimate(scenario, threads);
+    refuse_beyond_memory(
+        file,
+        scenario,
+        &montecarlo::memory_estimate(scenario, threads),
+        threads,
+        overrides,
+    )
+}
+
+/// [`check_memory`] for `trace`, which simulates one replication's shared context.
+pub fn check_trace_memory(file: &Path, scenario: &Scenario, overrides: &Overrides) -> Result<()> {
+    refuse_beyond_memory(
+        file,
+        scenario,
+        &montecarlo::trace_memory_estimate(scenario),
+        1,
+        overrides,
+    )
+}
+
+fn refuse_beyond_memory(
+    file: &Path,
+    scenario: &Scenario,
+    estimate: &montecarlo::MemoryEstimate,
+    threads: usize,
+    overrides: &Overrides,
+) -> Result<()> {
     let needed = estimate.total();
-    let Some(available) = proc_kb("/proc/meminfo", "MemAvailable:").map(u128::from) else {
+    let Some(available) = crate::memory::available_bytes() else {
         return Ok(());
     };
     if needed <= available {
         return Ok(());
     }
-    let (field, value, flag, advice) = if estimate.kept > estimate.in_flight {
+    let (field, value, flag, advice) = if estimate.report > estimate.in_flight.max(estimate.kept) {
+        (
+            "releases",
+            format!("{} releases", scenario.releases.len()),
+            None,
+            "use fewer releases, a coarser report.sample_every or a shorter horizon",
+        )
+    } else if estimate.kept > estimate.in_flight {
         (
             "replications",
             scenario.replications.to_string(),
@@ -87,7 +107,7 @@ pub struct Phases {
 pub fn render(run: &RunOutput, scenario: &Scenario, phases: &Phases) -> String {
     let counts = run.engine_counts();
     let sim = run.timings.simulation.as_secs_f64();
-    let peak = proc_kb("/proc/self/status", "VmHWM:").map_or("unknown".to_string(), |b| {
+    let peak = crate::memory::peak_resident_bytes().map_or("unknown".to_string(), |b| {
         format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64)
     });
     format!(

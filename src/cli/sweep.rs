@@ -34,6 +34,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     }
     let base = overrides(&args.sim, &[])?;
     let text = scenario::read(&args.scenario)?;
+    crate::sweep::checked_grid_size(&axes).map_err(|e| anyhow!("{e}"))?;
     let points = grid(&axes);
     // Validate every grid point before running any.
     let scenarios = point_scenarios(&text, &args.scenario, &base, &points)?;

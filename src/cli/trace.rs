@@ -14,6 +14,7 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
         ..Overrides::default()
     };
     let s = scenario::load(&args.scenario, &overrides)?;
+    super::stats::check_trace_memory(&args.scenario, &s, &overrides)?;
     if args.replication >= s.replications as u64 {
         bail!(
             "--replication {}: the scenario has replications 0 to {}",

@@ -86,9 +86,11 @@ pub enum FitError {
     },
     /// Too few updates to fit.
     #[error(
-        "{what} has {updated} updated instances; a fit needs at least {MIN_UPDATES} (observe longer, or fit the segments together by leaving out the segment column)"
+        "{file}: {what} has {updated} updated instances; a fit needs at least {MIN_UPDATES} (observe longer, or fit the segments together by leaving out the segment column)"
     )]
     TooFewUpdates {
+        /// The data file.
+        file: String,
         /// The group.
         what: String,
         /// How many updated.
@@ -243,7 +245,7 @@ fn groups(
                     return Err(FitError::UnknownSegment {
                         file: file.display().to_string(),
                         line: r.line,
-                        name: name.into(),
+                        name: crate::scenario::input::echo(name),
                         known: segments
                             .iter()
                             .map(|s| s.name.as_str())
@@ -288,7 +290,11 @@ pub fn fit(
             } else {
                 format!("segment {name}")
             };
-            return Err(FitError::TooFewUpdates { what, updated });
+            return Err(FitError::TooFewUpdates {
+                file: file.display().to_string(),
+                what,
+                updated,
+            });
         }
     }
     let segments = groups

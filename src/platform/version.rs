@@ -144,15 +144,29 @@ pub fn derive_versions(
 ) -> Result<(Vec<Version>, Vec<usize>), usize> {
     let mut versions = vec![initial];
     let mut from = Vec::new();
+    // The newest version so far, overall and per major line, kept as versions come
+    // (linear in releases; ties go to the later version, as a scan's `max_by_key` does).
+    let mut newest = 0;
+    let mut newest_of_line = std::collections::BTreeMap::from([(initial.major, 0)]);
     for (k, bump) in bumps.into_iter().enumerate() {
-        let previous = (0..versions.len())
-            .filter(|&v| bump.line.is_none_or(|line| versions[v].major == line))
-            .max_by_key(|&v| versions[v])
-            .ok_or(k)?;
+        let previous = match bump.line {
+            None => newest,
+            Some(line) => *newest_of_line.get(&line).ok_or(k)?,
+        };
         let mut next = rule.next(versions[previous], &bump.changes).ok_or(k)?;
         if let Some(api) = bump.api_version.filter(|_| bump.changes.api_version) {
             // Connect: "the new major version matches the API version in your descriptor".
             next = Version::new(api.max(next.major), 0, 0);
+        }
+        let index = versions.len();
+        if next >= versions[newest] {
+            newest = index;
+        }
+        match newest_of_line.get(&next.major) {
+            Some(&of_line) if versions[of_line] > next => {}
+            _ => {
+                newest_of_line.insert(next.major, index);
+            }
         }
         versions.push(next);
         from.push(previous);
@@ -190,6 +204,49 @@ mod tests {
             ),
             Err(1)
         );
+    }
+
+    /// The scan that `derive_versions` replaced: every earlier version, each time.
+    fn derive_by_scan(
+        rule: NumberingRule,
+        initial: Version,
+        bumps: &[Bump],
+    ) -> Result<(Vec<Version>, Vec<usize>), usize> {
+        let mut versions = vec![initial];
+        let mut from = Vec::new();
+        for (k, bump) in bumps.iter().enumerate() {
+            let previous = (0..versions.len())
+                .filter(|&v| bump.line.is_none_or(|line| versions[v].major == line))
+                .max_by_key(|&v| versions[v])
+                .ok_or(k)?;
+            let mut next = rule.next(versions[previous], &bump.changes).ok_or(k)?;
+            if let Some(api) = bump.api_version.filter(|_| bump.changes.api_version) {
+                next = Version::new(api.max(next.major), 0, 0);
+            }
+            versions.push(next);
+            from.push(previous);
+        }
+        Ok((versions, from))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_linear_derivation_equals_the_scan_over_every_earlier_version(
+            steps in proptest::collection::vec((0usize..4, proptest::option::of(1u32..6), proptest::option::of(1u32..5)), 0..40),
+            forge in proptest::bool::ANY,
+        ) {
+            let names = ["other", "scopes", "api_version", "licensing"];
+            let bumps: Vec<Bump> = steps
+                .iter()
+                .map(|&(kind, api, line)| Bump { changes: kinds(&[names[kind]]), api_version: api, line })
+                .collect();
+            let rule = if forge { NumberingRule::Forge } else { NumberingRule::Connect };
+            let initial = Version::new(2, 1, 0);
+            proptest::prop_assert_eq!(
+                derive_versions(rule, initial, bumps.iter().copied()),
+                derive_by_scan(rule, initial, &bumps)
+            );
+        }
     }
 
     fn v(s: &str) -> Version {

@@ -16,6 +16,7 @@ mod json;
 mod latency_csv;
 mod markdown;
 pub mod output;
+pub mod seal;
 mod survival_csv;
 pub mod sweep_out;
 mod table;

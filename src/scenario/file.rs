@@ -114,11 +114,40 @@ pub enum ExpectStatFile {
 }
 
 /// A bound: a duration (`"48h"`) for times, a number for counts.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, JsonSchema)]
 #[serde(untagged)]
 pub enum BoundFile {
     Number(f64),
     Duration(DurationText),
+}
+
+/// Told apart by the JSON type, so that a wrong type names the accepted forms (an
+/// untagged enum would only say that no variant matched).
+impl<'de> Deserialize<'de> for BoundFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = BoundFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number (for counts and shares, e.g. 50) or a duration text (for times, e.g. \"48h\")")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<BoundFile, E> {
+                Ok(BoundFile::Number(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<BoundFile, E> {
+                Ok(BoundFile::Number(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<BoundFile, E> {
+                Ok(BoundFile::Number(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<BoundFile, E> {
+                SimDuration::parse(v)
+                    .map(|d| BoundFile::Duration(DurationText(d)))
+                    .map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 fn default_replications() -> u64 {

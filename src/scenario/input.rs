@@ -9,6 +9,10 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+/// The largest data file read (`fit --observed` CSVs, `--from-events` logs): an event
+/// log of a million instances is about 200 MiB.
+pub const MAX_DATA_BYTES: u64 = 512 << 20;
+
 /// The largest input file read: far above any real scenario (the shipped ones are a few
 /// KiB; an empirical delay table of 10,000 rows is about 300 KiB), far below memory.
 pub const MAX_INPUT_BYTES: u64 = 16 << 20;
@@ -22,33 +26,84 @@ pub enum InputError {
     #[error("is not a regular file (a folder, FIFO or device); input must be a regular file")]
     /// A folder, FIFO or device.
     NotRegular,
-    #[error("is larger than {} MiB, the most an input file may be", MAX_INPUT_BYTES >> 20)]
-    /// Above [`MAX_INPUT_BYTES`].
-    TooLarge,
+    #[error("is larger than {} MiB, the most this input file may be", .0 >> 20)]
+    /// Above the cap for this kind of input (bytes).
+    TooLarge(u64),
+}
+
+/// The most characters of user input an error message repeats.
+pub const MAX_ECHO_CHARS: usize = 120;
+
+/// User input as an error message may repeat it: control characters (a newline, ESC,
+/// BEL, CR) escaped so that a message stays one line and cannot drive the terminal, and
+/// at most [`MAX_ECHO_CHARS`] characters, with how many more were left out.
+pub fn echo(input: &str) -> String {
+    echo_at_most(input, MAX_ECHO_CHARS)
+}
+
+/// [`echo`] with a cap of `max` characters.
+pub fn echo_at_most(input: &str, max: usize) -> String {
+    let total = input.chars().count();
+    let mut shown: String = input
+        .chars()
+        .take(max)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if total > max {
+        shown.push_str(&format!("... ({} more characters)", total - max));
+    }
+    shown
+}
+
+/// Opens `path` for reading only if it is a regular file (a link to one is followed).
+/// The open never blocks: a FIFO swapped in after the look would otherwise wait for a
+/// writer for ever, so it is opened non-blocking and refused by what the open handle is.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, InputError> {
+    if !std::fs::metadata(path).map_err(InputError::Io)?.is_file() {
+        return Err(InputError::NotRegular);
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(InputError::Io)?;
+    if !file.metadata().map_err(InputError::Io)?.is_file() {
+        return Err(InputError::NotRegular);
+    }
+    Ok(file)
 }
 
 /// Reads a regular file of at most [`MAX_INPUT_BYTES`] as UTF-8 text.
 pub fn read_bounded(path: &Path) -> Result<String, InputError> {
-    // Looked at before opening: opening a FIFO would wait for a writer for ever.
-    if !std::fs::metadata(path).map_err(InputError::Io)?.is_file() {
-        return Err(InputError::NotRegular);
-    }
-    let file = std::fs::File::open(path).map_err(InputError::Io)?;
+    read_bounded_to(path, MAX_INPUT_BYTES)
+}
+
+/// Reads a regular file of at most `cap` bytes as UTF-8 text.
+pub fn read_bounded_to(path: &Path, cap: u64) -> Result<String, InputError> {
+    let file = open_regular(path)?;
     let meta = file.metadata().map_err(InputError::Io)?;
-    if !meta.is_file() {
-        return Err(InputError::NotRegular);
-    }
-    if meta.len() > MAX_INPUT_BYTES {
-        return Err(InputError::TooLarge);
+    if meta.len() > cap {
+        return Err(InputError::TooLarge(cap));
     }
     // The file may grow while it is read: read one byte past the limit at most.
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_INPUT_BYTES + 1)
+    file.take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(InputError::Io)?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(InputError::TooLarge);
+    if bytes.len() as u64 > cap {
+        return Err(InputError::TooLarge(cap));
     }
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        // A UTF-8 byte order mark (some Windows editors write one) carries no text.
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
     String::from_utf8(bytes).map_err(|e| {
         InputError::Io(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -171,7 +226,7 @@ mod tests {
             .unwrap()
             .set_len(MAX_INPUT_BYTES + 1)
             .unwrap();
-        assert!(matches!(read_bounded(&big), Err(InputError::TooLarge)));
+        assert!(matches!(read_bounded(&big), Err(InputError::TooLarge(_))));
         if Path::new("/dev/zero").exists() {
             assert!(matches!(
                 read_bounded(Path::new("/dev/zero")),

@@ -48,9 +48,20 @@ fn steps(path: &str) -> Result<Vec<Step<'_>>, FieldError> {
 }
 
 /// A command-line value: JSON if it parses as JSON (`0.7`, `true`, `[1, 2]`), otherwise
-/// the text itself as a string (`12h`, `Europe/Berlin`).
-pub fn parse_value(text: &str) -> Value {
-    serde_json::from_str(text.trim()).unwrap_or_else(|_| Value::String(text.trim().to_string()))
+/// the text itself as a string (`12h`, `Europe/Berlin`). An object or array must be
+/// valid JSON with each key at most once, as in a scenario file: a typo there is an
+/// error, not a string.
+pub fn parse_value(text: &str) -> Result<Value, String> {
+    let text = text.trim();
+    if text.starts_with('{') || text.starts_with('[') {
+        return super::input::parse_json(text).map_err(|e| {
+            format!(
+                "{} is not a valid JSON object or array: {e}",
+                super::input::echo(text)
+            )
+        });
+    }
+    Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())))
 }
 
 impl Setting {
@@ -144,9 +155,12 @@ mod tests {
 
     #[test]
     fn values_are_json_or_text() {
-        assert_eq!(parse_value("0.7"), json!(0.7));
-        assert_eq!(parse_value("12h"), json!("12h"));
-        assert_eq!(parse_value("\"x\""), json!("x"));
-        assert_eq!(parse_value("[\"1h\", \"2h\"]"), json!(["1h", "2h"]));
+        assert_eq!(parse_value("0.7"), Ok(json!(0.7)));
+        assert_eq!(parse_value("12h"), Ok(json!("12h")));
+        assert_eq!(parse_value("\"x\""), Ok(json!("x")));
+        assert_eq!(parse_value("[\"1h\", \"2h\"]"), Ok(json!(["1h", "2h"])));
+        let dup = parse_value(r#"{"approve": 0.5, "approve": 0.9}"#).unwrap_err();
+        assert!(dup.contains("approve"), "{dup}");
+        assert!(parse_value("[1, 2").is_err());
     }
 }

@@ -437,13 +437,15 @@ impl PartReader {
             message,
         };
         let io = |e: std::io::Error| bad(format!("cannot read the part: {e}"));
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if !meta.is_file() {
-            return Err(bad(
-                "is not a regular file; parts are the part-I-of-N.jsonl files shards write".into(),
-            ));
-        }
-        let mut reader = BufReader::new(File::open(path).map_err(io)?);
+        let not_regular = || {
+            bad("is not a regular file; parts are the part-I-of-N.jsonl files shards write".into())
+        };
+        let file = crate::scenario::input::open_regular(path).map_err(|e| match e {
+            crate::scenario::input::InputError::Io(e) => io(e),
+            _ => not_regular(),
+        })?;
+        let meta = file.metadata().map_err(io)?;
+        let mut reader = BufReader::new(file);
         let mut line = Vec::new();
         (&mut reader)
             .take(MAX_HEADER_BYTES)

@@ -236,11 +236,16 @@ fn stale_staging_of_a_killed_run_is_cleaned_and_does_not_block() {
     let tmp = tempfile::tempdir().unwrap();
     let file = write_doc(tmp.path(), &small(base("connect")));
     let out = tmp.path().join("out");
-    // What a run killed with SIGKILL leaves: a staging folder and a retired folder.
+    // What a run killed with SIGKILL leaves: a staging folder and a retired folder
+    // (the latter is put back first, as the only complete output, then replaced).
     for stale in [".out.partial-4294967290", ".out.old-4294967290"] {
         let d = tmp.path().join(stale);
         fs::create_dir(&d).unwrap();
-        fs::write(d.join(".rollout-sim-manifest.json"), "{}").unwrap();
+        fs::write(
+            d.join(".rollout-sim-manifest.json"),
+            r#"{"tool":"rollout-sim","format":2,"files":["report.json"]}"#,
+        )
+        .unwrap();
         fs::write(d.join("report.json"), "x".repeat(1000)).unwrap();
     }
     cli()
@@ -337,11 +342,18 @@ fn ctrl_c_and_sigterm_remove_the_staging_folder() {
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
-        let staging = tmp.path().join(format!(".out.partial-{}", child.id()));
-        while !staging.exists() && Instant::now() < deadline {
+        let staging = || {
+            fs::read_dir(tmp.path()).unwrap().any(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".out.partial-")
+            })
+        };
+        while !staging() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
-        assert!(staging.exists(), "the run made its staging folder");
+        assert!(staging(), "the run made its staging folder");
         std::thread::sleep(Duration::from_millis(200));
         Process::new("kill")
             .args([signal, &child.id().to_string()])
@@ -995,6 +1007,73 @@ fn catalogue() -> Vec<Bad> {
             "report.compat_window_quantile",
             json!(0),
             "report.compat_window_quantile",
+        ),
+        // Segment names: unique, not empty, printable (they are printed and fit by name).
+        b(
+            segments(json!([{"name": "eu", "share": 0.5}, {"name": "eu", "share": 0.5}])),
+            "population.segments[1].name",
+        ),
+        b(
+            segments(json!([{"name": "", "share": 1.0}])),
+            "population.segments[0].name",
+        ),
+        b(
+            segments(json!([{"name": "  ", "share": 1.0}])),
+            "population.segments[0].name",
+        ),
+        b(
+            segments(json!([{"name": "eu\u{1b}[31m", "share": 1.0}])),
+            "population.segments[0].name",
+        ),
+        b(
+            segments(json!([{"name": "a\u{7}", "share": 1.0}])),
+            "population.segments[0].name",
+        ),
+        b(
+            segments(json!([{"name": "x".repeat(201), "share": 1.0}])),
+            "population.segments[0].name",
+        ),
+        // Release labels, profile and calendar names: printable text.
+        b(
+            releases(json!([{"at": "0h", "changes": ["other"], "label": "fix\r\u{1b}[2K"}])),
+            "releases[0].label",
+        ),
+        b(
+            releases(json!([{"at": "0h", "changes": ["other"], "label": ""}])),
+            "releases[0].label",
+        ),
+        b(
+            set(
+                small(base("connect")),
+                "admins",
+                json!({"a\u{1b}b": {"approve": 0.5, "reject": 0.1}}),
+            ),
+            "admins.a\\u{1b}b",
+        ),
+        b(
+            set(
+                small(base("connect")),
+                "maintenance",
+                json!({"w\nx": {"from": "01:00", "to": "02:00"}}),
+            ),
+            "maintenance.w\\nx",
+        ),
+        // An expectation bound of the wrong type names the field and the accepted forms.
+        b(
+            set(
+                small(base("connect")),
+                "expect",
+                json!([{"figure": "coexistence", "max": true}]),
+            ),
+            "expect[0].max",
+        ),
+        b(
+            set(
+                small(base("connect")),
+                "expect",
+                json!([{"figure": "coexistence", "min": [1]}]),
+            ),
+            "expect[0].min",
         ),
     ]
 }

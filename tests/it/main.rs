@@ -17,3 +17,4 @@ mod properties;
 mod regression_check;
 mod sharding;
 mod slurm;
+mod trust;

@@ -320,6 +320,7 @@ fn ink(rgba: &[u8]) -> (f64, usize) {
 }
 
 #[test]
+#[ignore = "system test: needs Chromium; run with `cargo test -- --include-ignored` (.ci/run does)"]
 fn the_html_pages_render_in_headless_chromium_with_charts_and_fetch_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let run_out = tmp.path().join("run");

@@ -271,12 +271,91 @@ fn missing_truncated_newer_or_foreign_baselines_are_errors_naming_the_file() {
     check(&[]).code(2).stderr(predicate::str::contains(
         "a baseline of scenario \"connect-micro\"",
     ));
-    // --update never replaces a file that is not a baseline.
-    fs::write(&file, "my notes").unwrap();
-    check(&["--update"])
+    // --update never replaces a file rollout-sim did not write: not notes, not a JSON
+    // that merely has a baseline's keys, not a baseline of ours edited by hand.
+    let lookalike = r#"{"schema_version": 1, "figures": {}, "mine": "years of work"}"#;
+    let edited = full.replacen(
+        "\"scenario\"",
+        "\"note\": \"checked by Ann\",\n  \"scenario\"",
+        1,
+    );
+    for text in ["my notes", lookalike, edited.as_str()] {
+        fs::write(&file, text).unwrap();
+        check(&["--update"])
+            .code(2)
+            .stderr(predicate::str::contains("did not write it"));
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "no staging debris");
+    }
+    // --force replaces it; an unchanged baseline of ours is replaced without it.
+    check(&["--update", "--force"]).success();
+    assert_eq!(fs::read_to_string(&file).unwrap(), full);
+    check(&["--update"]).success();
+    // A baseline with a duplicate key is refused, naming the key.
+    fs::write(
+        &file,
+        full.replacen("{\n", "{\n  \"scenario\": \"forge-minor\",\n", 1),
+    )
+    .unwrap();
+    check(&[])
         .code(2)
-        .stderr(predicate::str::contains("not a rollout-sim baseline"));
-    assert_eq!(fs::read_to_string(&file).unwrap(), "my notes");
+        .stderr(predicate::str::contains("duplicate").and(predicate::str::contains("scenario")));
+}
+
+#[test]
+fn check_summaries_replace_only_files_that_carry_rollout_sims_unchanged_seal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = "scenarios/forge-minor.json";
+    let dir = tmp.path().join("b");
+    update(&dir, scenario);
+    let md = tmp.path().join("summary.md");
+    let xml = tmp.path().join("junit.xml");
+    let check = |extra: &[&str]| {
+        cli()
+            .args(["check", scenario, "--baseline", dir.to_str().unwrap()])
+            .args(SMALL)
+            .args([
+                "--markdown",
+                md.to_str().unwrap(),
+                "--junit",
+                xml.to_str().unwrap(),
+            ])
+            .args(extra)
+            .assert()
+    };
+    // Files that merely quote the tool are the user's.
+    let readme = "# Our CI\n\nWe run `rollout-sim check` on every push.\n";
+    let ci_xml = "<?xml version=\"1.0\"?>\n<testsuites><testsuite name=\"rollout-sim check\" tests=\"0\"/></testsuites>\n";
+    fs::write(&md, readme).unwrap();
+    fs::write(&xml, ci_xml).unwrap();
+    check(&[])
+        .code(2)
+        .stderr(predicate::str::contains("did not write it"));
+    assert_eq!(fs::read_to_string(&md).unwrap(), readme);
+    assert_eq!(fs::read_to_string(&xml).unwrap(), ci_xml);
+    fs::remove_file(&xml).unwrap();
+    check(&[]).code(2);
+    assert!(!xml.exists(), "nothing written when one target is refused");
+    fs::remove_file(&md).unwrap();
+    // Written by us: replaced on the next run.
+    check(&[]).success();
+    let ours = fs::read_to_string(&md).unwrap();
+    assert!(ours.contains("rollout-sim check"));
+    check(&[]).success();
+    // Edited by the user: theirs, unless --force.
+    fs::write(&md, format!("{ours}\nMy note.\n")).unwrap();
+    check(&[])
+        .code(2)
+        .stderr(predicate::str::contains("summary.md"));
+    assert!(fs::read_to_string(&md).unwrap().ends_with("My note.\n"));
+    check(&["--force"]).success();
+    assert_eq!(fs::read_to_string(&md).unwrap(), ours);
+    let mut left: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["b", "junit.xml", "summary.md"], "no staging debris");
 }
 
 #[test]

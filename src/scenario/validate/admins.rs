@@ -15,6 +15,11 @@ pub(super) fn admin_profiles(
         .map(|p| (p.name.clone(), p))
         .collect();
     for (name, a) in files {
+        check_label(
+            &format!("admins.{}", input::echo(name)),
+            name,
+            "profile name",
+        )?;
         let field = |key: &str| format!("admins.{name}.{key}");
         // A profile named like a built-in one changes only the keys it gives (so
         // `--set admins.careful.approve=0.5` works); a new profile must give both

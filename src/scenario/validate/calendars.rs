@@ -11,6 +11,11 @@ pub(super) fn calendars(
         ("none".to_string(), Calendar::default()),
     ]);
     for (name, c) in files {
+        check_label(
+            &format!("maintenance.{}", input::echo(name)),
+            name,
+            "calendar name",
+        )?;
         let list: Vec<(&WindowFile, String)> = match c {
             CalendarFile::One(w) => vec![(w, format!("maintenance.{name}"))],
             CalendarFile::Many(ws) => ws

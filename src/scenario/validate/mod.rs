@@ -49,9 +49,43 @@ fn check_name(name: &str) -> Check<()> {
     Err(FieldError::new(
         "name",
         format!(
-            "{name:?} is not allowed; a name is 1 to {MAX_NAME_LEN} of the characters A-Z a-z 0-9 - _ . starting with a letter or digit (it names the output folder output/<name>)"
+            "\"{}\" is not allowed; a name is 1 to {MAX_NAME_LEN} of the characters A-Z a-z 0-9 - _ . starting with a letter or digit (it names the output folder output/<name>)",
+            input::echo(name)
         ),
     ))
+}
+
+/// The longest segment name or release label: they head table rows and chart legends.
+pub const MAX_LABEL_LEN: usize = 200;
+
+/// A segment name or release label is printed to terminals, tables, CSV and charts, so it
+/// is one line of printable text: not empty, no control character (ESC, BEL, CR, a
+/// newline could drive or garble a terminal), at most [`MAX_LABEL_LEN`] characters.
+pub(super) fn check_label(field: &str, text: &str, what: &str) -> Check<()> {
+    if text.trim().is_empty() {
+        return Err(FieldError::new(
+            field,
+            format!("a {what} must not be empty"),
+        ));
+    }
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "\"{}\" holds the control character U+{:04X}; a {what} is one line of printable text (it is printed to terminals)",
+                input::echo(text),
+                u32::from(c)
+            ),
+        ));
+    }
+    let len = text.chars().count();
+    if len > MAX_LABEL_LEN {
+        return Err(FieldError::new(
+            field,
+            format!("a {what} is at most {MAX_LABEL_LEN} characters, got {len}"),
+        ));
+    }
+    Ok(())
 }
 
 pub(super) fn time_of_day(text: &str, field: &str) -> Check<NaiveTime> {

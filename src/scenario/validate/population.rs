@@ -62,8 +62,19 @@ pub(super) fn population(
         ));
     }
     let mut segments = Vec::with_capacity(files.len());
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, s) in files.iter().enumerate() {
         let field = |key: &str| format!("population.segments[{i}].{key}");
+        check_label(&field("name"), &s.name, "segment name")?;
+        if let Some(first) = names.insert(&s.name, i) {
+            return Err(FieldError::new(
+                field("name"),
+                format!(
+                    "\"{}\" is already the name of population.segments[{first}]; segment names must be unique (fit and every report tell segments apart by name)",
+                    input::echo(&s.name)
+                ),
+            ));
+        }
         if !(s.share.is_finite() && s.share >= 0.0 && s.share <= 1.0) {
             return Err(FieldError::new(
                 field("share"),

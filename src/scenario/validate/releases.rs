@@ -75,6 +75,9 @@ pub(super) fn releases(
     let mut line_permissions = BTreeMap::from([(initial_major, initial.permissions.clone())]);
     for (i, r) in files.iter().enumerate() {
         let field = |key: &str| format!("releases[{i}].{key}");
+        if let Some(label) = &r.label {
+            check_label(&field("label"), label, "release label")?;
+        }
         let at = release_time(&r.at, start, &field("at"))?;
         if at > horizon_t {
             return Err(FieldError::new(
