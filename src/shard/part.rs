@@ -468,7 +468,16 @@ impl PartReader {
                 header.schema_version
             )));
         }
-        let payload_bytes = meta.len() - line.len() as u64 - 1;
+        let shard = header.shard;
+        if !(1..=super::MAX_SHARDS).contains(&shard.count) || shard.index >= shard.count {
+            return Err(bad(format!(
+                "is not a whole, unaltered part: its header names shard {} of {}, which is not a shard (I from 0 to N-1, N from 1 to {})",
+                shard.index,
+                shard.count,
+                super::MAX_SHARDS
+            )));
+        }
+        let payload_bytes = meta.len().saturating_sub(line.len() as u64 + 1);
         if payload_bytes != header.payload_bytes {
             return Err(bad(format!(
                 "is truncated or extended: it holds {payload_bytes} bytes after the header, the header says {}",

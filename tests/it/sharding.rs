@@ -349,6 +349,17 @@ fn a_corrupt_or_truncated_part_is_refused() {
     // Cut short.
     fs::write(&p[1], &bytes[..bytes.len() / 2]).unwrap();
     refused(&[&p[0], &p[1], &p[2]], "is truncated");
+    // A header naming a shard that is not one (found by fuzzing: a count of 0 divided
+    // by zero), with its payload intact.
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    for (from, to) in [
+        ("\"count\":3", "\"count\":0"),
+        ("\"index\":1", "\"index\":18446744073709551615"),
+    ] {
+        assert!(text.contains(from), "{from}");
+        fs::write(&p[1], text.replacen(from, to, 1)).unwrap();
+        refused(&[&p[0], &p[1], &p[2]], "which is not a shard");
+    }
     // Not a part at all.
     fs::write(&p[1], "hello\n").unwrap();
     refused(&[&p[0], &p[1], &p[2]], "is not a part file");

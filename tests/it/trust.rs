@@ -75,7 +75,7 @@ fn spawn_run(scenario: &Path, out: &Path, pause_ms: u64) -> std::process::Child 
 fn wait_for_entry(dir: &Path, prefix: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if names(dir).iter().any(|n| n.starts_with(prefix)) {
+        if dir.is_dir() && names(dir).iter().any(|n| n.starts_with(prefix)) {
             return;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -613,4 +613,25 @@ fn bad_data_file_catalogue_exit_2_one_line_naming_the_file_and_nothing_touched()
         .arg(&baselines)
         .assert()
         .success();
+}
+
+#[test]
+fn an_interrupted_run_removes_the_folders_it_created_for_its_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = set(small(), "replications", json!(100_000));
+    let file = scenario_in(tmp.path(), &long);
+    let parent = tmp.path().join("new1").join("new2");
+    let child = spawn_run(&file, &parent.join("out"), 0);
+    wait_for_entry(&parent, ".out.partial-");
+    Process::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let result = child.wait_with_output().unwrap();
+    assert_eq!(result.status.code(), Some(130));
+    assert_eq!(
+        names(tmp.path()),
+        ["scenario.json"],
+        "no empty folders left"
+    );
 }

@@ -79,9 +79,9 @@ impl FileSet {
         Self::check(target, self.force, is_ours)?;
         let name = final_name(target)?;
         let dir = parent_of(target);
-        for created in missing_folders(&dir) {
-            self.created.push(created);
-        }
+        let created = missing_folders(&dir);
+        guard::register_created(&created);
+        self.created.extend(created);
         fs::create_dir_all(&dir).map_err(at(&dir))?;
         let (mut file, staging) = {
             let lock = lock_folder(&dir)?;
@@ -103,7 +103,7 @@ impl FileSet {
 
     /// Publishes every staged file, each checked again just before its rename.
     pub fn commit(mut self) -> Result<(), OutputError> {
-        let publication = Publication::begin()?;
+        let publication = Publication::begin();
         while !self.staged.is_empty() {
             // Taken one at a time: on failure the rest stay staged, and drop removes them.
             let staged = self.staged.remove(0);
@@ -120,7 +120,7 @@ impl FileSet {
             unregister(&staged.staging);
             publication.published(&staged.target);
         }
-        self.created.clear();
+        guard::unregister_created(&std::mem::take(&mut self.created));
         Ok(())
     }
 }

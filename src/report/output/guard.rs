@@ -86,6 +86,10 @@ pub(super) fn read_regular(path: &Path, cap: u64) -> Option<Vec<u8>> {
 /// Staging entries of this process, removed by [`interrupt`].
 static LIVE_STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// Folders created to hold outputs not yet published, removed (when empty) by
+/// [`interrupt`].
+static LIVE_CREATED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
 /// Outputs this process published, for the message on interruption.
 static PUBLISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
@@ -107,19 +111,40 @@ pub(super) fn unregister(path: &Path) {
     locked(&LIVE_STAGING).retain(|d| d != path);
 }
 
+pub(super) fn register_created(dirs: &[PathBuf]) {
+    locked(&LIVE_CREATED).extend_from_slice(dirs);
+}
+
+pub(super) fn unregister_created(dirs: &[PathBuf]) {
+    locked(&LIVE_CREATED).retain(|d| !dirs.contains(d));
+}
+
+/// Removes `dirs` where they are empty, innermost first.
+pub(super) fn remove_empty(dirs: &[PathBuf]) {
+    let mut innermost_first = dirs.to_vec();
+    innermost_first.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for dir in innermost_first {
+        // Only while empty: something else may have been put there meanwhile.
+        let _ = fs::remove_dir(&dir);
+    }
+}
+
 /// The right to publish: taken before the first rename, released after the last.
 pub(super) struct Publication {
     held: Option<MutexGuard<'static, ()>>,
 }
 
 impl Publication {
-    /// Waits for any other publication of this process; refuses once interrupted.
-    pub(super) fn begin() -> Result<Publication, OutputError> {
+    /// Waits for any other publication of this process. Once a signal has come, no
+    /// publication starts: this thread yields to the handler, which is about to report
+    /// and exit.
+    pub(super) fn begin() -> Publication {
         let guard = locked(&PUBLICATION);
         if INTERRUPTED.load(Ordering::SeqCst) {
-            return Err(OutputError::Interrupted);
+            drop(guard);
+            park_for_ever();
         }
-        Ok(Publication { held: Some(guard) })
+        Publication { held: Some(guard) }
     }
 
     /// Records that `path` now holds a complete new output.
@@ -136,10 +161,15 @@ impl Drop for Publication {
     fn drop(&mut self) {
         drop(self.held.take());
         if INTERRUPTED.load(Ordering::SeqCst) {
-            loop {
-                std::thread::park();
-            }
+            park_for_ever();
         }
+    }
+}
+
+/// Stops this thread for good: the signal handler ends the process.
+fn park_for_ever() -> ! {
+    loop {
+        std::thread::park();
     }
 }
 
@@ -170,6 +200,7 @@ pub fn interrupt() -> Interruption {
             }
         }
     }
+    remove_empty(&std::mem::take(&mut *locked(&LIVE_CREATED)));
     Interruption {
         published: locked(&PUBLISHED).clone(),
     }

@@ -96,9 +96,6 @@ pub enum OutputError {
         /// The path given.
         path: PathBuf,
     },
-    #[error("interrupted before publication; nothing was replaced")]
-    /// Ctrl-C or SIGTERM came before this output was published.
-    Interrupted,
 }
 
 fn at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
@@ -139,12 +136,8 @@ fn missing_folders(dir: &Path) -> Vec<PathBuf> {
 
 /// Removes the folders that were created for an output that was not published.
 fn remove_created(created: &[PathBuf]) {
-    let mut innermost_first = created.to_vec();
-    innermost_first.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
-    for dir in innermost_first {
-        // Only while empty: something else may have been put there meanwhile.
-        let _ = fs::remove_dir(&dir);
-    }
+    guard::unregister_created(created);
+    guard::remove_empty(created);
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -346,6 +339,7 @@ impl OutputDir {
         }
         check_replaceable(target, force)?;
         let created = missing_folders(&parent);
+        guard::register_created(&created);
         let made = (|| {
             fs::create_dir_all(&parent).map_err(at(&parent))?;
             let lock = lock_folder(&parent)?;
@@ -457,13 +451,14 @@ impl OutputDir {
     /// old folder removed.
     pub fn publish(mut self) -> Result<(), OutputError> {
         self.write_manifest()?;
-        let publication = Publication::begin()?;
+        let publication = Publication::begin();
         let lock = lock_folder(&self.parent)?;
         let result = self.swap();
         drop(lock);
         if result.is_ok() {
             self.published = true;
             unregister(&self.staging);
+            guard::unregister_created(&self.created);
             publication.published(&self.target);
         }
         result
