@@ -11,8 +11,8 @@ use crate::check::{self, Baseline, FigureTest};
 use crate::montecarlo;
 use crate::report::charts::drift_chart;
 use crate::report::check_out::{CheckReport, ScenarioCheck, Verdict};
-use crate::report::output::{FileSet, OutputDir};
-use crate::report::seal::{self, is_sealed};
+use crate::report::output::{FileSet, OutputDir, sealed};
+use crate::report::seal;
 use crate::report::{RunReport, output_fingerprints};
 use crate::scenario::{self, Scenario, input};
 
@@ -44,7 +44,7 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
         _ => Vec::new(),
     };
     for path in targets.chain(baselines.iter().cloned()) {
-        FileSet::check(&path, args.force, is_sealed).context("cannot write the check's files")?;
+        FileSet::check(&path, args.force, sealed).context("cannot write the check's files")?;
     }
     // Every file is staged as it is made and published together at the end: all of
     // them or none.
@@ -79,7 +79,7 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
             let target = dir.join(format!("{}.json", s.name));
             let text = seal::seal_json_object(&(serde_json::to_string_pretty(&new)? + "\n"));
             files
-                .stage(&target, is_sealed, |f| f.write_all(text.as_bytes()))
+                .stage(&target, sealed, |f| f.write_all(text.as_bytes()))
                 .context("cannot write the baseline")?;
             updated.push((path, target));
             continue;
@@ -169,11 +169,11 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
     }
     if let Some(path) = &args.markdown {
         let text = seal::seal_markdown(&report.markdown());
-        files.stage(path, is_sealed, |f| f.write_all(text.as_bytes()))?;
+        files.stage(path, sealed, |f| f.write_all(text.as_bytes()))?;
     }
     if let Some(path) = &args.junit {
         let text = seal::seal_xml(&report.junit());
-        files.stage(path, is_sealed, |f| f.write_all(text.as_bytes()))?;
+        files.stage(path, sealed, |f| f.write_all(text.as_bytes()))?;
     }
     files.commit().context("cannot write the check's files")?;
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {

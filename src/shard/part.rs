@@ -410,11 +410,21 @@ impl<'a, W: Write + Seek> PartWriter<'a, W> {
 /// The longest header line read: far above any real header (a few hundred bytes).
 const MAX_HEADER_BYTES: u64 = 1 << 16;
 
-/// Tells whether a file's first bytes are a part file's header (so an existing file may
-/// be replaced by a new part, and nothing else).
-pub fn is_part_file(bytes: &[u8]) -> bool {
-    let line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    serde_json::from_slice::<PartHeader>(line).is_ok_and(|h| h.format == PART_FORMAT)
+/// Whether `path` is a whole part file exactly as rollout-sim wrote it: a header of this
+/// format, the payload size it states, and the payload's SHA-256 it states (streamed, so
+/// parts of any size are checked). Only such a file is ever replaced by a shard's rerun:
+/// a file that merely starts like a part is not proof.
+pub fn is_part_file(path: &Path) -> bool {
+    let Ok(mut reader) = PartReader::open(path) else {
+        return false;
+    };
+    loop {
+        match reader.next_point_line() {
+            Ok(Some(_)) => {}
+            Ok(None) => return true,
+            Err(_) => return false,
+        }
+    }
 }
 
 /// A part file being read: its header and job are read (and checked) on opening, its

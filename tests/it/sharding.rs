@@ -217,6 +217,21 @@ fn a_part_replaces_only_its_own_earlier_part_file() {
     let first = files(&parts);
     shard("run", RUN_ARGS, "0/2", &parts);
     assert_eq!(files(&parts), first);
+    // A file that starts like a part but whose payload was changed is not proof of
+    // ours: it is refused and kept (the checksum in its header no longer holds).
+    let ours = fs::read_to_string(&squatter).unwrap();
+    let (header, payload) = ours.split_once('\n').unwrap();
+    let edited = format!("{header}\n{}", payload.replacen('1', "2", 1));
+    fs::write(&squatter, &edited).unwrap();
+    cli()
+        .args(["run", SCENARIO])
+        .args(RUN_ARGS)
+        .args(["--shard", "0/2", "--out"])
+        .arg(&parts)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did not write"));
+    assert_eq!(fs::read_to_string(&squatter).unwrap(), edited);
 }
 
 /// Parts of a 3-shard run, for the refusals to tamper with.

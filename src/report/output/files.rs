@@ -4,13 +4,12 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::guard::{self, Publication, lock_folder, lock_held, read_regular, register, unregister};
-use super::{
-    MAX_OWNED_FILE_BYTES, OutputError, at, final_name, missing_folders, parent_of, remove_created,
-};
+use super::guard::{self, Publication, lock_folder, lock_held, register, unregister};
+use super::{OutputError, at, final_name, missing_folders, parent_of, remove_created};
 
-/// Tells a file rollout-sim wrote from its bytes.
-pub type IsOurs = fn(&[u8]) -> bool;
+/// Tells a regular file rollout-sim wrote, unchanged, from its path: it reads what it
+/// needs (a bounded read for a seal, a streamed checksum for a part).
+pub type IsOurs = fn(&Path) -> bool;
 
 struct Staged {
     target: PathBuf,
@@ -23,8 +22,8 @@ struct Staged {
 /// Files a command writes at paths of the user's choosing (`check --markdown`,
 /// `--junit`, baselines, shard parts), published together at [`commit`].
 ///
-/// An existing file is replaced only when `is_ours` recognises it as written by
-/// rollout-sim (use [`crate::report::seal`] for anything a user could also write), or
+/// An existing file is replaced only when `is_ours` proves it was written by rollout-sim
+/// and not changed since ([`super::sealed`] for files carrying a seal), or
 /// with `force` when it is a regular file; a folder, link, FIFO or device is never
 /// replaced and never opened. Each file is staged under a unique hidden name beside its
 /// target, synced, and renamed into place in [`commit`], which a signal waits for.
@@ -60,7 +59,7 @@ impl FileSet {
                 path: target.to_path_buf(),
             });
         }
-        if force || read_regular(target, MAX_OWNED_FILE_BYTES).is_some_and(|b| is_ours(&b)) {
+        if force || is_ours(target) {
             return Ok(());
         }
         Err(OutputError::ForeignFile {

@@ -13,7 +13,7 @@
 //!   complete, then the command stops and says what was published;
 //! - a failure, Ctrl-C or SIGTERM removes the staging folder; a staging folder whose
 //!   writer died outright is removed by the next run into the same parent once its lock
-//!   is free (see [`guard`]), and a retired copy of the previous output is restored,
+//!   is free (see the `guard` module), and a retired copy of the previous output is restored,
 //!   never deleted, when it is the only complete output left.
 //!
 //! Single files written beside a user's files (check summaries, baselines, shard parts)
@@ -26,7 +26,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
-pub use files::FileSet;
+pub use files::{FileSet, IsOurs};
 pub use guard::{Interruption, interrupt};
 use guard::{Publication, lock_folder, lock_held, read_regular, register, unregister};
 
@@ -42,8 +42,14 @@ const MANIFEST_FORMAT: u32 = 2;
 /// The largest manifest read: far above the longest list of files a command writes.
 const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 
-/// The largest file read to tell whether rollout-sim wrote it.
-const MAX_OWNED_FILE_BYTES: u64 = crate::scenario::input::MAX_INPUT_BYTES;
+/// The largest sealed file read to tell whether rollout-sim wrote it.
+const MAX_SEALED_FILE_BYTES: u64 = crate::scenario::input::MAX_INPUT_BYTES;
+
+/// Whether the regular file at `path` carries rollout-sim's unchanged seal (see
+/// [`super::seal`]); a FIFO, device, link or a file over 16 MiB is not read and is not.
+pub fn sealed(path: &Path) -> bool {
+    read_regular(path, MAX_SEALED_FILE_BYTES).is_some_and(|b| super::seal::is_sealed(&b))
+}
 
 /// The output could not be prepared or written.
 #[derive(Debug, thiserror::Error)]
@@ -504,12 +510,12 @@ impl Drop for OutputDir {
 
 /// Writes one file as `dir/name` with `write`, next to whatever else `dir` holds
 /// (several processes may write their own files into one folder at once): see
-/// [`FileSet`]. `is_ours` tells a file rollout-sim wrote from its bytes.
+/// [`FileSet`]. `is_ours` proves a file rollout-sim wrote.
 pub fn write_single_file(
     dir: &Path,
     name: &str,
     force: bool,
-    is_ours: fn(&[u8]) -> bool,
+    is_ours: files::IsOurs,
     write: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> Result<(), OutputError> {
     if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {

@@ -282,7 +282,7 @@ fn a_manifest_that_is_a_fifo_or_huge_is_never_read() {
     ));
 }
 
-fn sealed(text: &str) -> String {
+fn sealed_text(text: &str) -> String {
     crate::report::seal::seal(&format!(
         "{text}\n<!-- {} -->\n",
         crate::report::seal::PLACEHOLDER
@@ -291,8 +291,8 @@ fn sealed(text: &str) -> String {
 
 fn write_one(target: &Path, force: bool, text: &str) -> Result<(), OutputError> {
     let mut set = FileSet::new(force);
-    set.stage(target, crate::report::seal::is_sealed, |f| {
-        f.write_all(sealed(text).as_bytes())
+    set.stage(target, sealed, |f| {
+        f.write_all(sealed_text(text).as_bytes())
     })?;
     set.commit()
 }
@@ -367,18 +367,14 @@ fn staged_files_of_dead_writers_are_cleaned_and_live_ones_kept() {
 fn a_failed_set_leaves_no_file_and_no_folder_it_created() {
     let tmp = tempfile::tempdir().unwrap();
     let mut set = FileSet::new(false);
-    set.stage(
-        &tmp.path().join("new/a.json"),
-        crate::report::seal::is_sealed,
-        |f| f.write_all(b"ok"),
-    )
+    set.stage(&tmp.path().join("new/a.json"), sealed, |f| {
+        f.write_all(b"ok")
+    })
     .unwrap();
     let err = set
-        .stage(
-            &tmp.path().join("new/deeper/b.json"),
-            crate::report::seal::is_sealed,
-            |_| Err(io::Error::other("the disk is full")),
-        )
+        .stage(&tmp.path().join("new/deeper/b.json"), sealed, |_| {
+            Err(io::Error::other("the disk is full"))
+        })
         .unwrap_err();
     assert!(err.to_string().contains("b.json"), "{err}");
     drop(set);
