@@ -62,8 +62,10 @@ pub struct SweepFile {
 pub fn load_sweep_file(path: &Path) -> Result<Vec<Axis>, FieldError> {
     let text = crate::scenario::input::read_bounded(path)
         .map_err(|e| FieldError::new("(file)", format!("{e:#}")))?;
-    let mut de = serde_json::Deserializer::from_str(&text);
-    let file: SweepFile = serde_path_to_error::deserialize(&mut de)
+    // Each key at most once, at any depth, as in scenario files.
+    let value = crate::scenario::input::parse_json(&text)
+        .map_err(|e| FieldError::new("(file)", e.to_string()))?;
+    let file: SweepFile = serde_path_to_error::deserialize(value)
         .map_err(|e| FieldError::new(e.path().to_string(), e.inner().to_string()))?;
     if file.axes.iter().any(|a| a.values.is_empty()) || file.axes.is_empty() {
         return Err(FieldError::new(
@@ -121,6 +123,20 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<Setting>> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_sweep_file_with_a_repeated_key_is_refused_at_any_depth() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("sweep.json");
+        let text =
+            r#"{"axes": [{"path": "admins.x", "values": [{"approve": 0.5, "approve": 0.9}]}]}"#;
+        std::fs::write(&path, text).unwrap();
+        let err = load_sweep_file(&path).unwrap_err();
+        assert!(
+            err.message.contains("duplicate") && err.message.contains("approve"),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn a_grid_beyond_the_bound_is_refused_before_it_is_built() {
