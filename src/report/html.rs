@@ -8,7 +8,7 @@ use super::charts::Drawn;
 use super::comparison::{ComparisonReport, comparison_verdicts, render_comparison_table};
 use super::fit_out::render_fit_table;
 use super::sweep_out::{SweepReport, render_sweep_table};
-use super::{RunReport, SummaryRow};
+use super::{RunReport, SummaryTable};
 use crate::fit::FitOutcome;
 
 /// The page's style: system fonts, readable widths, and print rules for A4.
@@ -66,20 +66,17 @@ pub fn run_page(report: &RunReport, charts: &[Drawn]) -> String {
             );
         }
         body += "<h2>Summary</h2>\n<table>\n<tr>";
+        let table = SummaryTable::of(r);
         let class = |i: usize| {
-            if SummaryRow::numeric(i) {
-                " class=\"n\""
-            } else {
-                ""
-            }
+            if table.numeric(i) { " class=\"n\"" } else { "" }
         };
-        for (i, h) in SummaryRow::HEADER.iter().enumerate() {
+        for (i, h) in table.header.iter().enumerate() {
             body += &format!("<th{}>{}</th>", class(i), esc(h));
         }
         body += "</tr>\n";
-        for rel in &r.releases {
+        for row in &table.rows {
             body += "<tr>";
-            for (i, c) in SummaryRow::of(rel).cells.iter().enumerate() {
+            for (i, c) in row.iter().enumerate() {
                 body += &format!("<td{}>{}</td>", class(i), esc(c));
             }
             body += "</tr>\n";

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{Exporter, RunReport, SummaryRow};
+use super::{Exporter, RunReport, SummaryTable};
 
 /// `summary.md`.
 pub struct SummaryMarkdown;
@@ -41,19 +41,15 @@ impl Exporter for SummaryMarkdown {
             writeln!(out, "- **Warning:** {}", text(w))?;
         }
         writeln!(out, "\n### Summary\n")?;
-        writeln!(out, "| {} |", SummaryRow::HEADER.join(" | "))?;
-        let rule: Vec<&str> = (0..SummaryRow::HEADER.len())
-            .map(|i| {
-                if SummaryRow::numeric(i) {
-                    "---:"
-                } else {
-                    "---"
-                }
-            })
+        let table = SummaryTable::of(r);
+        let header: Vec<String> = table.header.iter().map(|h| text(h)).collect();
+        writeln!(out, "| {} |", header.join(" | "))?;
+        let rule: Vec<&str> = (0..table.header.len())
+            .map(|i| if table.numeric(i) { "---:" } else { "---" })
             .collect();
         writeln!(out, "|{}|", rule.join("|"))?;
-        for rel in &r.releases {
-            let cells: Vec<String> = SummaryRow::of(rel).cells.iter().map(|c| text(c)).collect();
+        for row in &table.rows {
+            let cells: Vec<String> = row.iter().map(|c| text(c)).collect();
             writeln!(out, "| {} |", cells.join(" | "))?;
         }
         writeln!(

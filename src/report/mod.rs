@@ -17,6 +17,7 @@ mod latency_csv;
 mod markdown;
 pub mod output;
 pub mod seal;
+mod summary_table;
 mod survival_csv;
 pub mod sweep_out;
 mod table;
@@ -40,6 +41,7 @@ use crate::time::SimDuration;
 pub use json::JsonReport;
 pub use latency_csv::LatencyCsv;
 pub use markdown::SummaryMarkdown;
+use summary_table::{SummaryTable, share_cells, threshold_heading, thresholds};
 pub use survival_csv::SurvivalCsv;
 pub use table::{precision_line, render_table};
 pub use timeseries_csv::TimeseriesCsv;
@@ -168,61 +170,6 @@ fn mean_marked(s: &Stat) -> String {
         (None, _) => "censored".into(),
         (Some(m), 0) => format!("{m:.1}"),
         (Some(m), _) => format!("{m:.1}*"),
-    }
-}
-
-/// One release's row of the summary table that `summary.md` and `report.html` print,
-/// each cell as text (hours after the deploy).
-struct SummaryRow {
-    cells: [String; 11],
-}
-
-impl SummaryRow {
-    const HEADER: [&'static str; 11] = [
-        "#",
-        "release",
-        "version",
-        "approval",
-        "to 50%",
-        "to 90%",
-        "to 99%",
-        "coexistence",
-        "95% CI",
-        "recommended window",
-        "censored",
-    ];
-
-    /// Whether column `i` holds numbers (aligned right).
-    fn numeric(i: usize) -> bool {
-        !matches!(i, 1 | 2 | 3 | 8)
-    }
-
-    fn of(rel: &ReleaseReport) -> SummaryRow {
-        let share = |key: f64| {
-            rel.time_to_share_hours
-                .iter()
-                .find(|(k, _)| (k.0 - key).abs() < 1e-12)
-                .map_or("–".into(), |(_, s)| mean_marked(s))
-        };
-        let c = &rel.coexistence_hours;
-        SummaryRow {
-            cells: [
-                rel.index.to_string(),
-                rel.label.clone(),
-                format!("{} → {}", rel.from_version, rel.version),
-                if rel.needs_approval { "yes" } else { "no" }.into(),
-                share(0.5),
-                share(0.9),
-                share(0.99),
-                mean_marked(c),
-                c.ci95
-                    .map_or("–".into(), |[lo, hi]| format!("{lo:.1} to {hi:.1}")),
-                rel.recommended_compat_window
-                    .hours
-                    .map_or("–".into(), |h| format!("{h:.1}")),
-                format!("{}/{}", c.censored, c.n + c.censored),
-            ],
-        }
     }
 }
 
@@ -741,3 +688,4 @@ fn version_mix(scenario: &Scenario, plan: &ReleasePlan, cells: Vec<VersionCell>)
         })
         .collect()
 }
+

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{PrecisionReport, RunReport, Stat, mean_marked};
+use super::{PrecisionReport, RunReport, Stat, share_cells, threshold_heading, thresholds};
 
 fn num(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{v:.1}"))
@@ -40,43 +40,38 @@ pub fn render_table(report: &RunReport) -> String {
         s.name, s.platform, s.instances, s.replications, s.seed, s.horizon_hours
     );
     let _ = writeln!(out);
-    let header = [
-        "#",
-        "release",
-        "version",
-        "appr.",
-        "to 50%",
-        "to 90%",
-        "to 99%",
-        "coexist.",
-        "95% CI",
-        "p95",
-        "censored",
-        "left behind",
-    ];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    let thresholds = thresholds(r);
+    let header: Vec<String> = ["#", "release", "version", "appr."]
+        .into_iter()
+        .map(String::from)
+        .chain(thresholds.iter().map(|&t| threshold_heading(t)))
+        .chain(
+            ["coexist.", "95% CI", "p95", "censored", "left behind"]
+                .into_iter()
+                .map(String::from),
+        )
+        .collect();
+    let mut rows: Vec<Vec<String>> = vec![header.clone()];
     for rel in &r.releases {
         let c = &rel.coexistence_hours;
-        let share = |key: f64| {
-            rel.time_to_share_hours
-                .iter()
-                .find(|(k, _)| (k.0 - key).abs() < 1e-12)
-                .map_or("-".into(), |(_, s)| mean_marked(s))
-        };
-        rows.push(vec![
-            rel.index.to_string(),
-            rel.label.chars().take(22).collect(),
-            format!("{} -> {}", rel.from_version, rel.version),
-            if rel.needs_approval { "yes" } else { "no" }.into(),
-            share(0.5),
-            share(0.9),
-            share(0.99),
-            num(c.mean),
-            ci(c),
-            num(c.p95),
-            format!("{}/{}", c.censored, c.n + c.censored),
-            rel.left_behind.as_ref().map_or("-".into(), |l| num(l.mean)),
-        ]);
+        rows.push(
+            [
+                rel.index.to_string(),
+                rel.label.chars().take(22).collect(),
+                format!("{} -> {}", rel.from_version, rel.version),
+                if rel.needs_approval { "yes" } else { "no" }.into(),
+            ]
+            .into_iter()
+            .chain(share_cells(rel, &thresholds, "-"))
+            .chain([
+                num(c.mean),
+                ci(c),
+                num(c.p95),
+                format!("{}/{}", c.censored, c.n + c.censored),
+                rel.left_behind.as_ref().map_or("-".into(), |l| num(l.mean)),
+            ])
+            .collect(),
+        );
     }
     // Columns as wide as their widest cell: 10,000 replications still line up.
     let widths: Vec<usize> = (0..header.len())

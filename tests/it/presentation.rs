@@ -570,3 +570,53 @@ fn the_verdict_of_a_cutoff_counts_the_instances_it_broke() {
         "{md}"
     );
 }
+
+/// The tables show the scenario's own thresholds, not a fixed 50/90/99 (#26 point 5).
+#[test]
+fn the_tables_show_the_scenarios_thresholds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = crate::common::set(
+        crate::common::set(
+            crate::common::base("connect"),
+            "report.thresholds",
+            serde_json::json!([0.8, 0.95]),
+        ),
+        "replications",
+        serde_json::json!(5),
+    );
+    let file = tmp.path().join("s.json");
+    fs::write(&file, doc.to_string()).unwrap();
+    let out = tmp.path().join("out");
+    let table = cli()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(table).unwrap();
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    for (what, text) in [
+        ("table", &table),
+        ("summary.md", &md),
+        ("report.html", &html),
+    ] {
+        assert!(
+            text.contains("to 80%") && text.contains("to 95%"),
+            "{what}: {text}"
+        );
+        assert!(
+            !text.contains("to 50%") && !text.contains("to 99%"),
+            "{what}: {text}"
+        );
+    }
+    // One cell per threshold in every row: header and rows of summary.md line up.
+    let cells = |l: &str| l.matches(" | ").count();
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+    assert!(rows.len() >= 2);
+    assert!(rows.iter().all(|r| cells(r) == cells(rows[0])), "{md}");
+}
