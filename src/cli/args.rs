@@ -87,10 +87,10 @@ pub struct SimOptions {
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Override the number of replications (with --precision: the first batch).
-    #[arg(long, value_parser = whole(1u64, u64::MAX), allow_hyphen_values = true)]
+    #[arg(long, value_parser = whole(1u64, None), allow_hyphen_values = true)]
     pub replications: Option<u64>,
     /// Override the number of instances.
-    #[arg(long, value_parser = whole(1u64, u64::MAX), allow_hyphen_values = true)]
+    #[arg(long, value_parser = whole(1u64, None), allow_hyphen_values = true)]
     pub instances: Option<u64>,
     /// Worker threads, 1 to 256 [default: all cores]. Results do not depend on it.
     #[arg(long, value_parser = parse_threads, allow_hyphen_values = true)]
@@ -104,10 +104,10 @@ pub struct SimOptions {
     #[arg(long, value_name = "FIGURE", requires = "precision")]
     pub precision_figure: Option<String>,
     /// Replications added per step in precision mode (at least 1).
-    #[arg(long, default_value_t = 100, requires = "precision", value_parser = whole(1u64, u64::MAX), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 100, requires = "precision", value_parser = whole(1u64, None), allow_hyphen_values = true)]
     pub precision_batch: u64,
     /// The most replications precision mode may run (at least 1).
-    #[arg(long, default_value_t = 10_000, requires = "precision", value_parser = whole(1u64, u64::MAX), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 10_000, requires = "precision", value_parser = whole(1u64, None), allow_hyphen_values = true)]
     pub max_replications: u64,
     /// Print nothing on stdout or stderr unless there is an error.
     #[arg(long, short)]
@@ -297,13 +297,13 @@ pub struct FitArgs {
     #[arg(long, value_name = "EVENTS", conflicts_with = "observed")]
     pub from_events: Option<PathBuf>,
     /// With --from-events: the replication whose events are the observations.
-    #[arg(long, default_value_t = 0, requires = "from_events", value_parser = whole(0u64, u64::MAX), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0, requires = "from_events", value_parser = whole(0u64, None), allow_hyphen_values = true)]
     pub replication: u64,
     /// With --from-events: stop observing this many hours after the deploy.
     #[arg(long, value_name = "HOURS", requires = "from_events", value_parser = parse_hours, allow_hyphen_values = true)]
     pub until: Option<f64>,
     /// The release observed, by index (default: the first that needs approval).
-    #[arg(long, value_parser = whole(0usize, usize::MAX), allow_hyphen_values = true)]
+    #[arg(long, value_parser = whole(0usize, None), allow_hyphen_values = true)]
     pub release: Option<usize>,
     /// The delay family.
     #[arg(long, value_enum, default_value_t = FamilyArg::Auto)]
@@ -313,13 +313,13 @@ pub struct FitArgs {
     #[arg(long, value_name = "HOURS", value_parser = parse_hours, allow_hyphen_values = true)]
     pub published_at: Option<f64>,
     /// The field size of aggregate data without an `instances` column.
-    #[arg(long, value_parser = whole(1u64, 10_000_000), allow_hyphen_values = true)]
+    #[arg(long, value_parser = whole(1u64, Some(10_000_000)), allow_hyphen_values = true)]
     pub instances: Option<u64>,
     /// Seed of the goodness-of-fit bootstrap (default: the scenario's seed).
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Bootstrap data sets behind the goodness-of-fit p-value (0: no p-value).
-    #[arg(long, default_value_t = 99, value_parser = whole(0u32, 10_000), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 99, value_parser = whole(0u32, Some(10_000)), allow_hyphen_values = true)]
     pub bootstrap: u32,
     /// Output directory (default `output/<scenario name>-fit/`).
     #[arg(long)]
@@ -340,9 +340,13 @@ pub struct FitArgs {
     pub quiet: bool,
 }
 
-/// The parser of a whole-number option, whose message says what the option accepts
-/// (clap's own says "invalid digit found in string" for `-1`).
-fn whole<T>(min: T, max: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+/// The parser of a whole-number option from `min` to `max` (`None`: the type's
+/// largest), whose message says what the option accepts (clap's own says "invalid digit
+/// found in string" for `-1`).
+fn whole<T>(
+    min: T,
+    max: Option<T>,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy + Send + Sync + 'static,
 {
@@ -350,12 +354,11 @@ where
         text.trim()
             .parse::<T>()
             .ok()
-            .filter(|n| *n >= min && *n <= max)
+            .filter(|n| *n >= min && max.is_none_or(|max| *n <= max))
             .ok_or_else(|| {
-                let range = if max.to_string().len() >= 10 {
-                    format!("a whole number, {min} or more")
-                } else {
-                    format!("a whole number from {min} to {max}")
+                let range = match max {
+                    None => format!("a whole number, {min} or more"),
+                    Some(max) => format!("a whole number from {min} to {max}"),
                 };
                 format!("\"{}\" is not allowed; expected {range}", echo(text))
             })
@@ -399,10 +402,10 @@ pub struct TraceArgs {
     /// The scenario file (JSON).
     pub scenario: PathBuf,
     /// The instance to trace (0-based).
-    #[arg(long, value_parser = whole(0u64, u64::MAX), allow_hyphen_values = true)]
+    #[arg(long, value_parser = whole(0u64, None), allow_hyphen_values = true)]
     pub instance: u64,
     /// The replication (0-based).
-    #[arg(long, default_value_t = 0, value_parser = whole(0u64, u64::MAX), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0, value_parser = whole(0u64, None), allow_hyphen_values = true)]
     pub replication: u64,
     /// Override the scenario's seed (0 to 2^64-1).
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]

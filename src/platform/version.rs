@@ -159,17 +159,15 @@ pub fn derive_versions(
             next = Version::new(api.max(next.major), 0, 0);
         }
         let index = versions.len();
+        versions.push(next);
+        from.push(previous);
         if next >= versions[newest] {
             newest = index;
         }
-        match newest_of_line.get(&next.major) {
-            Some(&of_line) if versions[of_line] > next => {}
-            _ => {
-                newest_of_line.insert(next.major, index);
-            }
+        let of_line = newest_of_line.entry(next.major).or_insert(index);
+        if next >= versions[*of_line] {
+            *of_line = index;
         }
-        versions.push(next);
-        from.push(previous);
     }
     Ok((versions, from))
 }

@@ -688,4 +688,3 @@ fn version_mix(scenario: &Scenario, plan: &ReleasePlan, cells: Vec<VersionCell>)
         })
         .collect()
 }
-

@@ -44,17 +44,14 @@ pub fn echo(input: &str) -> String {
 /// [`echo`] with a cap of `max` characters.
 pub fn echo_at_most(input: &str, max: usize) -> String {
     let total = input.chars().count();
-    let mut shown: String = input
-        .chars()
-        .take(max)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
+    let mut shown = String::new();
+    for c in input.chars().take(max) {
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
     if total > max {
         shown.push_str(&format!("... ({} more characters)", total - max));
     }
@@ -84,8 +81,8 @@ pub fn read_bounded(path: &Path) -> Result<String, InputError> {
     read_bounded_to(path, MAX_INPUT_BYTES)
 }
 
-/// Reads a regular file of at most `cap` bytes as UTF-8 text.
-pub fn read_bounded_to(path: &Path, cap: u64) -> Result<String, InputError> {
+/// Reads a regular file of at most `cap` bytes (see [`open_regular`]).
+pub fn read_bytes_bounded(path: &Path, cap: u64) -> Result<Vec<u8>, InputError> {
     let file = open_regular(path)?;
     let meta = file.metadata().map_err(InputError::Io)?;
     if meta.len() > cap {
@@ -99,6 +96,12 @@ pub fn read_bounded_to(path: &Path, cap: u64) -> Result<String, InputError> {
     if bytes.len() as u64 > cap {
         return Err(InputError::TooLarge(cap));
     }
+    Ok(bytes)
+}
+
+/// Reads a regular file of at most `cap` bytes as UTF-8 text.
+pub fn read_bounded_to(path: &Path, cap: u64) -> Result<String, InputError> {
+    let bytes = read_bytes_bounded(path, cap)?;
     let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         // A UTF-8 byte order mark (some Windows editors write one) carries no text.
         Some(rest) => rest.to_vec(),

@@ -635,3 +635,29 @@ fn an_interrupted_run_removes_the_folders_it_created_for_its_output() {
         "no empty folders left"
     );
 }
+
+#[test]
+fn fit_data_over_512_mib_is_refused_without_being_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario_in(tmp.path(), &scope_change("connect"));
+    // Sparse: no disk space is used, and the size is checked before any read.
+    let big = tmp.path().join("observed.csv");
+    fs::File::create(&big)
+        .unwrap()
+        .set_len((512 << 20) + 1)
+        .unwrap();
+    for flag in ["--observed", "--from-events"] {
+        cli()
+            .args(["fit", file.to_str().unwrap(), flag])
+            .arg(&big)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("observed.csv")
+                    .and(predicate::str::contains("larger than 512 MiB")),
+            );
+    }
+    assert_eq!(names(tmp.path()), ["observed.csv", "scenario.json"]);
+}

@@ -106,11 +106,10 @@ impl FileSet {
         while !self.staged.is_empty() {
             // Taken one at a time: on failure the rest stay staged, and drop removes them.
             let staged = self.staged.remove(0);
-            let lock = lock_folder(&parent_of(&staged.target))?;
-            let renamed = Self::check(&staged.target, self.force, staged.is_ours).and_then(|()| {
+            let renamed = lock_folder(&parent_of(&staged.target)).and_then(|_lock| {
+                Self::check(&staged.target, self.force, staged.is_ours)?;
                 fs::rename(&staged.staging, &staged.target).map_err(at(&staged.target))
             });
-            drop(lock);
             if let Err(e) = renamed {
                 let _ = fs::remove_file(&staged.staging);
                 unregister(&staged.staging);

@@ -9,8 +9,8 @@
 //! dies, however it dies. A staging entry whose lock can be taken is stale; one whose
 //! lock is held, or whose lock cannot be tried (a file system without locks), is kept.
 
-use std::fs::{self, File, TryLockError};
-use std::io::{self, Read};
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -60,27 +60,22 @@ pub(super) fn lock_held(path: &Path) -> bool {
     let Ok(file) = crate::scenario::input::open_regular(path) else {
         return true;
     };
-    match file.try_lock() {
-        Ok(()) => {
-            let _ = file.unlock();
-            false
-        }
-        Err(TryLockError::WouldBlock) | Err(TryLockError::Error(_)) => true,
+    // Taken: nobody held it. Would block, or cannot be tried: held, as far as we know.
+    let free = file.try_lock().is_ok();
+    if free {
+        let _ = file.unlock();
     }
+    !free
 }
 
 /// Reads `path` when it is a regular file (not followed if a link) of at most `cap`
 /// bytes: `None` for anything else, which is then not ours. Never opens a FIFO or a
 /// device, never reads past `cap`.
 pub(super) fn read_regular(path: &Path, cap: u64) -> Option<Vec<u8>> {
-    let meta = fs::symlink_metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > cap {
+    if !fs::symlink_metadata(path).ok()?.is_file() {
         return None;
     }
-    let file = crate::scenario::input::open_regular(path).ok()?;
-    let mut bytes = Vec::new();
-    file.take(cap + 1).read_to_end(&mut bytes).ok()?;
-    (bytes.len() as u64 <= cap).then_some(bytes)
+    crate::scenario::input::read_bytes_bounded(path, cap).ok()
 }
 
 /// Staging entries of this process, removed by [`interrupt`].
@@ -218,10 +213,10 @@ pub(super) fn lock_folder(dir: &Path) -> Result<File, OutputError> {
     Ok(lock)
 }
 
-/// In debug builds only, sleeps for `ROLLOUT_SIM_TEST_PUBLICATION_PAUSE_MS` inside a
-/// publication, between its renames: the window a test sends its signal into.
+/// A test hook: sleeps for `ROLLOUT_SIM_TEST_PUBLICATION_PAUSE_MS` inside a publication,
+/// between its renames, the window a test sends its signal into. Compiled in every
+/// profile (one variable read per publication), so the tests hold under `--release`.
 pub(super) fn pause_inside_publication() {
-    #[cfg(debug_assertions)]
     if let Some(ms) = std::env::var("ROLLOUT_SIM_TEST_PUBLICATION_PAUSE_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())

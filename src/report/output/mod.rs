@@ -182,11 +182,7 @@ impl Vouched {
             manifest.map_or((Vec::new(), MANIFEST_FORMAT), |m| (m.files, m.format));
         let folders = files
             .iter()
-            .flat_map(|f| {
-                f.match_indices('/')
-                    .map(|(i, _)| f[..i].to_string())
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|f| f.match_indices('/').map(|(i, _)| f[..i].to_string()))
             .collect();
         Vouched {
             files: files.into_iter().collect(),
@@ -318,6 +314,8 @@ fn clean_stale(parent: &Path, name: &str) {
 /// [`publish`]: OutputDir::publish
 pub struct OutputDir {
     target: PathBuf,
+    /// Where the previous output stands aside during the swap (`.NAME.old-TOKEN`).
+    retired: PathBuf,
     parent: PathBuf,
     staging: PathBuf,
     /// The staging folder's manifest, locked for as long as this writer lives: the
@@ -348,35 +346,31 @@ impl OutputDir {
         guard::register_created(&created);
         let made = (|| {
             fs::create_dir_all(&parent).map_err(at(&parent))?;
-            let lock = lock_folder(&parent)?;
-            clean_stale(&parent, &name);
+            // Under the folder lock: no other process judges it stale half made.
+            let _lock = lock_folder(&parent)?;
             let staging = guard::new_staging_dir(&parent, &name).map_err(at(&parent))?;
             register(&staging);
             let path = staging.join(MANIFEST);
-            let manifest = File::create_new(&path)
-                .and_then(|f| f.lock().map(|()| f))
-                .map_err(at(&path));
-            drop(lock);
-            Ok((staging, manifest))
+            match File::create_new(&path).and_then(|f| f.lock().map(|()| f)) {
+                Ok(manifest) => Ok((staging, manifest)),
+                Err(e) => {
+                    let _ = fs::remove_dir_all(&staging);
+                    unregister(&staging);
+                    Err(at(&path)(e))
+                }
+            }
         })();
-        let (staging, manifest) = match made {
-            Ok(m) => m,
-            Err(e) => {
-                remove_created(&created);
-                return Err(e);
-            }
-        };
-        let manifest = match manifest {
-            Ok(f) => f,
-            Err(e) => {
-                let _ = fs::remove_dir_all(&staging);
-                unregister(&staging);
-                remove_created(&created);
-                return Err(e);
-            }
-        };
+        let (staging, manifest) = made.inspect_err(|_| remove_created(&created))?;
+        // The retired copy of the previous output shares the staging folder's token.
+        let token = staging
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix(&guard::staging_prefix(&name)))
+            .unwrap_or_default()
+            .to_string();
         let dir = OutputDir {
             target: target.to_path_buf(),
+            retired: parent.join(format!("{}{token}", guard::retired_prefix(&name))),
             parent,
             staging,
             manifest,
@@ -475,26 +469,14 @@ impl OutputDir {
         if fs::symlink_metadata(&self.target).is_err() {
             return fs::rename(&self.staging, &self.target).map_err(at(&self.target));
         }
-        // The retired copy shares the staging folder's unique token.
-        let staging_name = self
-            .staging
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let name = final_name(&self.target)?;
-        let token = staging_name
-            .strip_prefix(&guard::staging_prefix(&name))
-            .unwrap_or(&staging_name);
-        let old = self
-            .parent
-            .join(format!("{}{token}", guard::retired_prefix(&name)));
-        fs::rename(&self.target, &old).map_err(at(&self.target))?;
+        let old = &self.retired;
+        fs::rename(&self.target, old).map_err(at(&self.target))?;
         guard::pause_inside_publication();
         if let Err(e) = fs::rename(&self.staging, &self.target) {
-            let _ = fs::rename(&old, &self.target);
+            let _ = fs::rename(old, &self.target);
             return Err(at(&self.target)(e));
         }
-        fs::remove_dir_all(&old).map_err(at(&old))
+        fs::remove_dir_all(old).map_err(at(old))
     }
 }
 
