@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use rollout_sim::compare::compare;
+use rollout_sim::compare::{compare, pairings};
 use rollout_sim::montecarlo;
 use rollout_sim::scenario::{self, Overrides};
 
@@ -27,23 +27,26 @@ fn main() -> anyhow::Result<()> {
         Ok((s, run))
     })
     .collect::<anyhow::Result<Vec<_>>>()?;
-    let comparison = compare(&runs);
+    // Pairing is decided before comparing: by label here ("write scope" in both).
+    let scenarios: Vec<_> = runs.iter().map(|(s, _)| s.clone()).collect();
+    let comparison = compare(&runs, pairings(&scenarios, &[])?);
     for pairing in &comparison.pairings {
         println!("{}: releases paired by {}", pairing.scenario, pairing.by);
     }
     for e in comparison
         .entries
         .iter()
-        .filter(|e| e.figure == "left_behind")
+        .filter(|e| e.figure == "left_behind" || e.figure == "left_over_at_horizon")
     {
         let d = &e.difference;
         println!(
-            "{} ({} vs {}): {:+.1} instances left behind, paired 95% CI {:?}",
+            "{} ({} vs {}): {:+.1} instances, paired 95% CI {:?}, better: {:?}",
             e.figure,
             e.baseline_label,
             e.label,
             d.mean.unwrap_or(f64::NAN),
-            d.ci95
+            d.ci95,
+            e.better
         );
     }
     Ok(())

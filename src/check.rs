@@ -121,6 +121,7 @@ pub fn figure_refs(scenario: &Scenario) -> Vec<FigureRef> {
         if scenario.policy.drop_old_support_after.is_some() {
             figures.push(Figure::LeftBehind);
         }
+        figures.push(Figure::LeftOver);
         out.extend(
             figures
                 .into_iter()

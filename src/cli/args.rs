@@ -156,6 +156,11 @@ pub struct CompareArgs {
     /// The baseline scenario, then one or more alternatives.
     #[arg(num_args = 2.., required = true)]
     pub scenarios: Vec<PathBuf>,
+    /// Which releases are the same, as BASELINE=ALTERNATIVE release indices (such as
+    /// 0=1,1=2), when labels do not say; once for every alternative, or once per
+    /// alternative in order.
+    #[arg(long, value_name = "B=A,...", value_parser = crate::compare::parse_pairs)]
+    pub pair: Vec<Vec<(usize, usize)>>,
     /// Output directory [default: output/compare-<baseline>].
     #[arg(long)]
     pub out: Option<PathBuf>,

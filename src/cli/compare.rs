@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use super::{Bar, CompareArgs, overrides, pool, precision_target};
-use crate::compare::compare as compare_runs;
+use crate::compare::{Compared, compare as compare_runs};
 use crate::montecarlo::{self, Precision, RunOutput};
 use crate::report::charts::{chart_files, compare_charts, draw_all};
 use crate::report::comparison::{
@@ -48,6 +48,8 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             }
         }
     }
+    // The pairing is known before anything runs: an ambiguous one costs no time.
+    let pairings = crate::compare::pairings(&scenarios, &args.pair)?;
     let targets: Vec<_> = scenarios
         .iter()
         .map(|s| precision_target(&args.sim, s))
@@ -78,9 +80,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
                     let diffs: Vec<_> = outs[1..]
                         .iter()
                         .zip(&targets[1..])
-                        .map(|(run, t)| {
+                        .zip(&scenarios[1..])
+                        .map(|((run, t), other)| {
                             let t = t.expect("every scenario has a target");
-                            crate::compare::paired(
+                            Compared::of(base, other, t0.figure, t.figure).difference(
                                 &outs[0].figure_values(t0.figure),
                                 &run.figure_values(t.figure),
                             )
@@ -108,7 +111,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let runs: Vec<(Scenario, RunOutput)> = scenarios.iter().cloned().zip(outputs).collect();
     drop(bar);
 
-    let comparison = compare_runs(&runs);
+    let comparison = compare_runs(&runs, pairings);
     let names = scenarios.iter().map(|s| s.name.clone()).collect();
     let report = ComparisonReport::new(
         names,

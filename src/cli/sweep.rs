@@ -200,11 +200,11 @@ pub(super) fn publish_sweep(
     format: Format,
     quiet: bool,
 ) -> Result<()> {
-    let report = SweepReport::new(
-        name,
-        axes.iter().map(|a| a.path.clone()).collect(),
-        sweep_points,
-    );
+    let axes: Vec<(String, usize)> = axes
+        .iter()
+        .map(|a| (a.path.clone(), a.values.len()))
+        .collect();
+    let report = SweepReport::new(name, &axes, sweep_points);
     let exporters: Vec<Box<dyn Exporter<SweepReport>>> =
         vec![Box::new(SweepJson), Box::new(SweepCsv)];
     out.write_reports(&report, &exporters)

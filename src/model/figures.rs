@@ -23,6 +23,12 @@ pub struct ReleaseFigures {
     pub coexistence: Option<SimDuration>,
     /// Instances older than this release when the vendor drops support.
     pub left_behind: Option<u64>,
+    /// Active instances still older than this release at the horizon: what a vendor who
+    /// stopped serving old versions then would break. Always observed, so a comparison
+    /// of two policies whose windows never end still has a figure to compare.
+    pub left_over: u64,
+    /// Active instances at the horizon (the denominator of the left-over share).
+    pub active_at_horizon: u64,
 }
 
 /// One of a release's per-replication figures.
@@ -36,6 +42,10 @@ pub enum Figure {
     Coexistence,
     /// [`ReleaseFigures::left_behind`].
     LeftBehind,
+    /// [`ReleaseFigures::left_over`], a count.
+    LeftOver,
+    /// [`ReleaseFigures::left_over`] over [`ReleaseFigures::active_at_horizon`].
+    LeftOverShare,
 }
 
 /// A figure name that does not name a figure of the scenario.
@@ -54,7 +64,7 @@ pub enum FigureProblem {
     #[error("release {release} does not exist (there are {releases})")]
     NoSuchRelease { release: usize, releases: usize },
     #[error(
-        "not a figure; allowed: coexistence, share:P, published, left_behind, each optionally @K"
+        "not a figure; allowed: coexistence, share:P, published, left_behind, left_over, left_over_share, each optionally @K"
     )]
     Unknown,
     #[error("{share} is not one of report.thresholds {thresholds:?}")]
@@ -106,6 +116,8 @@ impl FigureRef {
             "coexistence" => Figure::Coexistence,
             "published" => Figure::PublishedAfter,
             "left_behind" => Figure::LeftBehind,
+            "left_over" => Figure::LeftOver,
+            "left_over_share" => Figure::LeftOverShare,
             _ => {
                 let p: f64 = name
                     .strip_prefix("share:")
@@ -133,19 +145,34 @@ impl FigureRef {
             Figure::TimeToShare(i) => format!("share:{}", thresholds[i]),
             Figure::Coexistence => "coexistence".to_string(),
             Figure::LeftBehind => "left_behind".to_string(),
+            Figure::LeftOver => "left_over".to_string(),
+            Figure::LeftOverShare => "left_over_share".to_string(),
         };
         format!("{name}@{}", self.release)
     }
 }
 
 impl ReleaseFigures {
-    /// The figure in hours (a count for `LeftBehind`); `None` when censored.
+    /// The figure in hours (a count for `LeftBehind` and `LeftOver`, a share for
+    /// `LeftOverShare`); `None` when censored.
     pub fn get(&self, figure: Figure) -> Option<f64> {
         match figure {
             Figure::PublishedAfter => self.published_after.map(SimDuration::as_hours),
             Figure::TimeToShare(i) => self.time_to_share[i].map(SimDuration::as_hours),
             Figure::Coexistence => self.coexistence.map(SimDuration::as_hours),
             Figure::LeftBehind => self.left_behind.map(|n| n as f64),
+            Figure::LeftOver => Some(self.left_over as f64),
+            Figure::LeftOverShare => Some(self.left_over_share()),
+        }
+    }
+
+    /// The share of active instances at the horizon still older than the release (0
+    /// when none is active).
+    pub fn left_over_share(&self) -> f64 {
+        if self.active_at_horizon == 0 {
+            0.0
+        } else {
+            self.left_over as f64 / self.active_at_horizon as f64
         }
     }
 }
@@ -308,6 +335,8 @@ fn measure_by_rank(
         time_to_weighted_share: Box::default(),
         coexistence: since(coexistence[0]),
         left_behind: drop_at.map(|d| (old_at_start - keys_until(parts, d) as i64) as u64),
+        left_over: (old_at_start - keys_until(parts, m.horizon) as i64) as u64,
+        active_at_horizon: active as u64,
     }
 }
 
@@ -384,13 +413,7 @@ fn measure_by_sweep(
             if left_behind.is_none() && drop_at.is_some_and(|d| key_time(keys[i]) > d) {
                 left_behind = Some(old as u64);
             }
-            let (da, dold) = match key_kind(keys[i]) {
-                change::INSTALL_OLD => (1, 1),
-                change::INSTALL_NEW => (1, 0),
-                change::REACH => (0, -1),
-                change::UNINSTALL_OLD => (-1, -1),
-                _ => (-1, 0),
-            };
+            let (da, dold) = change_counts(key_kind(keys[i]));
             active += da;
             old += dold;
             if weighted {
@@ -411,12 +434,42 @@ fn measure_by_sweep(
     if left_behind.is_none() && drop_at.is_some() {
         left_behind = Some(old as u64);
     }
+    let (active_at_horizon, left_over) = counts_at(keys, m.horizon, active_at_start, old_at_start);
     ReleaseFigures {
         published_after: published_after(m),
         time_to_share: time_to_share.into(),
         time_to_weighted_share: time_to_weighted_share.into(),
         coexistence,
         left_behind,
+        left_over,
+        active_at_horizon,
+    }
+}
+
+/// The active and old counts after every change up to `t`. The sweep above may stop
+/// early, once every figure is known; the counts at the horizon need every change, and
+/// their order does not matter for a sum.
+fn counts_at(keys: &[u64], t: SimTime, active_at_start: &[u64], old_at_start: &[u64]) -> (u64, u64) {
+    let (mut active, mut old) = (
+        active_at_start.iter().sum::<u64>() as i64,
+        old_at_start.iter().sum::<u64>() as i64,
+    );
+    for &k in keys.iter().filter(|&&k| key_time(k) <= t) {
+        let (da, dold) = change_counts(key_kind(k));
+        active += da;
+        old += dold;
+    }
+    (active.max(0) as u64, old.max(0) as u64)
+}
+
+/// How a change moves the (active, old) counts.
+fn change_counts(kind: u64) -> (i64, i64) {
+    match kind {
+        change::INSTALL_OLD => (1, 1),
+        change::INSTALL_NEW => (1, 0),
+        change::REACH => (0, -1),
+        change::UNINSTALL_OLD => (-1, -1),
+        _ => (-1, 0),
     }
 }
 
@@ -465,6 +518,8 @@ mod tests {
         assert_eq!(f.time_to_share[1], None);
         assert_eq!(f.coexistence, None);
         assert_eq!(f.left_behind, Some(2)); // at 35h: two still old
+        assert_eq!((f.left_over, f.active_at_horizon), (1, 4)); // at 100h: one
+        assert_eq!(f.get(Figure::LeftOverShare), Some(0.25));
     }
 
     #[test]
@@ -474,6 +529,7 @@ mod tests {
         assert_eq!(f.coexistence, Some(SimDuration::from_hours(15)));
         assert_eq!(f.time_to_share[1], Some(SimDuration::from_hours(15)));
         assert_eq!(f.left_behind, None);
+        assert_eq!((f.left_over, f.active_at_horizon), (0, 1));
     }
 
     #[test]
@@ -487,6 +543,7 @@ mod tests {
         let f = measure_hours(&mut keys, 1, 1, Some(30));
         assert_eq!(f.coexistence, Some(SimDuration::from_hours(10)));
         assert_eq!(f.left_behind, Some(1));
+        assert_eq!((f.left_over, f.active_at_horizon), (0, 2));
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! `comparison.json`, `comparison.csv` and the comparison table.
+//! `comparison.json`, `comparison.csv`, the comparison table and its verdict.
+//!
+//! Every row says which policy the figure favours, by how much, with its paired 95%
+//! CI; the verdict is read off those rows, so the two cannot disagree.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -7,7 +10,7 @@ use serde::Serialize;
 
 use super::json::{cell, write_pretty};
 use super::{Exporter, PrecisionReport, SCHEMA_VERSION, Tool};
-use crate::compare::{Comparison, ComparisonEntry, PairedDifference, Pairing, Side};
+use crate::compare::{Better, Comparison, ComparisonEntry, Pairing, Side, Unit};
 use crate::montecarlo::PrecisionOutcome;
 
 #[derive(Clone, Debug, Serialize)]
@@ -27,11 +30,12 @@ pub struct ComparisonReport {
     pub replications: u64,
     /// Initial instances per scenario.
     pub instances: u64,
-    /// Each figure of each release: the baseline, the other scenario, and `other - baseline`.
-    pub entries: Vec<EntryReport>,
+    /// Each figure of each paired release: both sides, the paired difference, which
+    /// policy it favours.
+    pub entries: Vec<ComparisonEntry>,
     /// How each alternative's releases were paired with the baseline's, and which were
     /// left unpaired.
-    pub pairings: Vec<PairingReport>,
+    pub pairings: Vec<Pairing>,
     /// How a `--precision` comparison ended; `null` otherwise.
     pub precision: Option<PrecisionReport>,
 }
@@ -54,137 +58,9 @@ impl ComparisonReport {
             seed,
             replications,
             instances,
-            entries: comparison
-                .entries
-                .into_iter()
-                .map(EntryReport::from)
-                .collect(),
-            pairings: comparison
-                .pairings
-                .into_iter()
-                .map(PairingReport::from)
-                .collect(),
+            entries: comparison.entries,
+            pairings: comparison.pairings,
             precision: precision.map(PrecisionReport::from),
-        }
-    }
-}
-
-/// One figure of one release compared, as `comparison.json` writes it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct EntryReport {
-    /// The other scenario's name.
-    pub scenario: String,
-    /// The baseline's release index.
-    pub release: usize,
-    /// The paired release's index in the other scenario.
-    pub other_release: usize,
-    /// The baseline release's label.
-    pub baseline_label: String,
-    /// The paired release's label.
-    pub label: String,
-    /// The figure compared.
-    pub figure: String,
-    /// The figure's paired difference.
-    pub difference: DifferenceReport,
-}
-
-/// `other - baseline`, replication by replication, as `comparison.json` writes it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct DifferenceReport {
-    /// The baseline's side.
-    pub baseline: SideReport,
-    /// The other scenario's side.
-    pub other: SideReport,
-    /// Replications in which both sides were observed.
-    pub pairs: u64,
-    /// Replications in which either side was censored.
-    pub censored_pairs: u64,
-    /// Mean of the paired differences.
-    pub mean: Option<f64>,
-    /// 95% CI of the mean paired difference.
-    pub ci95: Option<[f64; 2]>,
-    /// Welch's 95% CI from the same replications, ignoring the pairing.
-    pub unpaired_ci95: Option<[f64; 2]>,
-    /// How much wider the unpaired interval is than the paired one.
-    pub unpaired_to_paired_width: Option<f64>,
-    /// Whether the paired interval excludes zero.
-    pub significant: Option<bool>,
-}
-
-/// One policy's side of a comparison.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SideReport {
-    /// Mean over the observed replications.
-    pub mean: Option<f64>,
-    /// Replications where the figure was observed.
-    pub n: u64,
-    /// Replications where it was censored.
-    pub censored: u64,
-}
-
-/// How an alternative's releases were paired with the baseline's.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PairingReport {
-    /// The alternative's name.
-    pub scenario: String,
-    /// `label` or `index`.
-    pub by: &'static str,
-    /// Paired (baseline, other) release indices.
-    pub pairs: Vec<(usize, usize)>,
-    /// Baseline releases without a partner.
-    pub unpaired_baseline: Vec<String>,
-    /// The alternative's releases without a partner.
-    pub unpaired_other: Vec<String>,
-}
-
-impl From<Side> for SideReport {
-    fn from(s: Side) -> Self {
-        SideReport {
-            mean: s.mean,
-            n: s.n,
-            censored: s.censored,
-        }
-    }
-}
-
-impl From<PairedDifference> for DifferenceReport {
-    fn from(d: PairedDifference) -> Self {
-        DifferenceReport {
-            baseline: d.baseline.into(),
-            other: d.other.into(),
-            pairs: d.pairs,
-            censored_pairs: d.censored_pairs,
-            mean: d.mean,
-            ci95: d.ci95,
-            unpaired_ci95: d.unpaired_ci95,
-            unpaired_to_paired_width: d.unpaired_to_paired_width,
-            significant: d.significant,
-        }
-    }
-}
-
-impl From<ComparisonEntry> for EntryReport {
-    fn from(e: ComparisonEntry) -> Self {
-        EntryReport {
-            scenario: e.scenario,
-            release: e.release,
-            other_release: e.other_release,
-            baseline_label: e.baseline_label,
-            label: e.label,
-            figure: e.figure,
-            difference: e.difference.into(),
-        }
-    }
-}
-
-impl From<Pairing> for PairingReport {
-    fn from(p: Pairing) -> Self {
-        PairingReport {
-            scenario: p.scenario,
-            by: p.by,
-            pairs: p.pairs,
-            unpaired_baseline: p.unpaired_baseline,
-            unpaired_other: p.unpaired_other,
         }
     }
 }
@@ -204,6 +80,14 @@ impl Exporter<ComparisonReport> for ComparisonJson {
 /// `comparison.csv`: one row per compared figure.
 pub struct ComparisonCsv;
 
+fn better_name(b: Better) -> &'static str {
+    match b {
+        Better::Baseline => "baseline",
+        Better::Other => "other",
+        Better::Neither => "neither",
+    }
+}
+
 impl Exporter<ComparisonReport> for ComparisonCsv {
     fn file_name(&self) -> &'static str {
         "comparison.csv"
@@ -215,42 +99,210 @@ impl Exporter<ComparisonReport> for ComparisonCsv {
             "release",
             "other_release",
             "figure",
+            "deploy_offset_hours",
+            "restricted_to_hours",
             "baseline_mean",
+            "baseline_observed",
+            "baseline_censored",
+            "baseline_restricted_mean",
             "other_mean",
+            "other_observed",
+            "other_censored",
+            "other_restricted_mean",
             "difference",
             "ci_lo",
             "ci_hi",
             "unpaired_ci_lo",
             "unpaired_ci_hi",
             "pairs",
-            "censored_pairs",
             "significant",
+            "better",
+            "other_first",
+            "baseline_first",
+            "ties",
+            "sign_test_p",
         ])?;
         for e in &report.entries {
             let d = &e.difference;
-            w.write_record([
+            let side = |s: &Side| {
+                [
+                    cell(s.mean),
+                    s.n.to_string(),
+                    s.censored.to_string(),
+                    cell(s.restricted_mean),
+                ]
+            };
+            let mut row = vec![
                 e.scenario.clone(),
                 e.release.to_string(),
                 e.other_release.to_string(),
                 e.figure.clone(),
-                cell(d.baseline.mean),
-                cell(d.other.mean),
+                cell(Some(e.deploy_offset_hours)),
+                cell(e.restricted_to_hours),
+            ];
+            row.extend(side(&e.baseline));
+            row.extend(side(&e.other));
+            row.extend([
                 cell(d.mean),
                 cell(d.ci95.map(|c| c[0])),
                 cell(d.ci95.map(|c| c[1])),
                 cell(d.unpaired_ci95.map(|c| c[0])),
                 cell(d.unpaired_ci95.map(|c| c[1])),
                 d.pairs.to_string(),
-                d.censored_pairs.to_string(),
-                d.significant.map(|s| s.to_string()).unwrap_or_default(),
-            ])?;
+                e.significant().to_string(),
+                better_name(e.better).to_string(),
+            ]);
+            match &e.sign_test {
+                Some(s) => row.extend([
+                    s.other_first.to_string(),
+                    s.baseline_first.to_string(),
+                    s.ties.to_string(),
+                    cell(s.p_value),
+                ]),
+                None => row.extend([String::new(), String::new(), String::new(), String::new()]),
+            }
+            w.write_record(&row)?;
         }
         w.flush()
     }
 }
 
-fn num(x: Option<f64>) -> String {
-    x.map_or("censored".into(), |v| format!("{v:.2}"))
+/// A figure's name as a planner reads it.
+pub fn figure_title(figure: &str) -> String {
+    match figure
+        .strip_prefix("time_to_share_hours[")
+        .and_then(|p| p.strip_suffix(']'))
+        .and_then(|p| p.parse::<f64>().ok())
+    {
+        Some(p) => format!("time to {}%", p * 100.0),
+        None => match figure {
+            "coexistence_hours" => "coexistence window".into(),
+            "left_behind" => "left behind at the drop date".into(),
+            "left_over_at_horizon" => "left over at the horizon".into(),
+            "left_over_share_at_horizon" => "left-over share at the horizon".into(),
+            other => other.to_string(),
+        },
+    }
+}
+
+/// A value in the figure's unit.
+fn value(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Hours => format!("{v:.1} h"),
+        Unit::Instances => format!("{v:.1}"),
+        Unit::Share => format!("{:.2}%", v * 100.0),
+    }
+}
+
+/// A signed difference in the figure's unit.
+fn signed(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Hours => format!("{v:+.1} h"),
+        Unit::Instances => format!("{v:+.1}"),
+        Unit::Share => format!("{:+.2} pt", v * 100.0),
+    }
+}
+
+/// One side's cell: the mean a reader compares. A time figure is its restricted mean
+/// on the baseline's clock, marked `>=` (a lower bound) and with the replications that
+/// got there when some did not.
+fn side_cell(unit: Unit, s: &Side) -> String {
+    match (unit, s.restricted_mean) {
+        (Unit::Hours, Some(rm)) if s.censored > 0 => {
+            format!(">={} ({}/{})", value(unit, rm), s.n, s.n + s.censored)
+        }
+        (Unit::Hours, Some(rm)) => value(unit, rm),
+        _ => s.mean.map_or("-".into(), |m| value(unit, m)),
+    }
+}
+
+/// One row of the comparison table, as text cells: figure, baseline, other,
+/// difference with its CI, the unpaired half-width, better.
+pub fn row_cells(report: &ComparisonReport, e: &ComparisonEntry) -> [String; 6] {
+    let d = &e.difference;
+    let diff = match (d.mean, d.ci95) {
+        (Some(m), Some([lo, hi])) => {
+            format!("{} [{}, {}]", signed(e.unit, m), signed(e.unit, lo), signed(e.unit, hi))
+        }
+        (Some(m), None) => signed(e.unit, m),
+        _ => "-".into(),
+    };
+    let unpaired = d.unpaired_ci95.map_or("-".into(), |[lo, hi]| {
+        format!("±{}", signed(e.unit, (hi - lo) / 2.0).trim_start_matches('+'))
+    });
+    let better = match e.better {
+        Better::Baseline => report.baseline.clone(),
+        Better::Other => e.scenario.clone(),
+        Better::Neither => "no difference".into(),
+    };
+    [
+        figure_title(&e.figure),
+        side_cell(e.unit, &e.baseline),
+        side_cell(e.unit, &e.other),
+        diff,
+        unpaired,
+        better,
+    ]
+}
+
+/// The sub-row under a time figure of releases deployed at different times: the
+/// difference measured from each release's own deploy.
+pub fn own_deploy_cells(report: &ComparisonReport, e: &ComparisonEntry) -> Option<[String; 6]> {
+    let own = e.since_own_deploy.as_ref()?;
+    let diff = match (own.mean, own.ci95) {
+        (Some(m), Some([lo, hi])) => format!(
+            "{} [{}, {}]",
+            signed(e.unit, m),
+            signed(e.unit, lo),
+            signed(e.unit, hi)
+        ),
+        (Some(m), None) => signed(e.unit, m),
+        _ => "-".into(),
+    };
+    Some([
+        "  after each own deploy".into(),
+        String::new(),
+        String::new(),
+        diff,
+        String::new(),
+        match own.significant {
+            Some(true) if own.mean.is_some_and(|m| m < 0.0) => e.scenario.clone(),
+            Some(true) => report.baseline.clone(),
+            _ => "no difference".into(),
+        },
+    ])
+}
+
+/// The heading of one paired release's block: which releases, how they were paired,
+/// and the deploy offset when there is one.
+pub fn pair_heading(report: &ComparisonReport, e: &ComparisonEntry) -> String {
+    let by = report
+        .pairings
+        .iter()
+        .find(|p| p.scenario == e.scenario)
+        .map_or("index", |p| p.by);
+    let offset = if e.deploy_offset_hours == 0.0 {
+        "deployed at the same time".to_string()
+    } else {
+        format!(
+            "{} deploys {:.1} h {} the baseline's; times are on the baseline's clock",
+            e.scenario,
+            e.deploy_offset_hours.abs(),
+            if e.deploy_offset_hours > 0.0 { "after" } else { "before" }
+        )
+    };
+    format!(
+        "{} release #{} \"{}\" with {} #{} \"{}\" (paired by {by}; {offset})",
+        report.baseline, e.release, e.baseline_label, e.scenario, e.other_release, e.label
+    )
+}
+
+/// The entries grouped by (alternative, paired release), in report order.
+pub fn entry_groups(report: &ComparisonReport) -> Vec<&[ComparisonEntry]> {
+    report
+        .entries
+        .chunk_by(|a, b| a.scenario == b.scenario && a.release == b.release)
+        .collect()
 }
 
 /// The comparison as a terminal table.
@@ -258,126 +310,218 @@ pub fn render_comparison_table(report: &ComparisonReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "baseline {} vs {}: {} replications x {} instances, seed {} (common random numbers)\n",
+        "baseline {} vs {}: {} replications x {} instances, seed {} (common random numbers)",
         report.baseline,
         report.scenarios[1..].join(", "),
         report.replications,
         report.instances,
         report.seed
     );
-    let _ = writeln!(
-        out,
-        "{:<18} {:>3} {:<26} {:>10} {:>10} {:>10} {:>22} {:>9} {:>6}",
-        "scenario",
-        "#",
-        "figure",
-        "baseline",
-        "other",
-        "diff",
-        "paired 95% CI",
-        "unpaired",
-        "signif"
-    );
-    for e in &report.entries {
-        let d = &e.difference;
-        let ci = d
-            .ci95
-            .map_or("-".into(), |[lo, hi]| format!("{lo:.2} to {hi:.2}"));
-        let unpaired = d
-            .unpaired_ci95
-            .map_or("-".into(), |[lo, hi]| format!("±{:.2}", (hi - lo) / 2.0));
-        let signif = match (d.significant, d.censored_pairs) {
-            (Some(true), _) => "yes",
-            (Some(false), _) => "no",
-            (None, c) if c > 0 => "cens.",
-            (None, _) => "-",
-        };
-        let scenario: String = e.scenario.chars().take(18).collect();
+    let other_width = report.scenarios[1..]
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(20, 30);
+    for group in entry_groups(report) {
+        let _ = writeln!(out, "\n{}", pair_heading(report, &group[0]));
         let _ = writeln!(
             out,
-            "{:<18} {:>3} {:<26} {:>10} {:>10} {:>10} {:>22} {:>9} {:>6}",
-            scenario,
-            e.release,
-            e.figure,
-            num(d.baseline.mean),
-            num(d.other.mean),
-            d.mean.map_or("-".into(), |v| format!("{v:+.2}")),
-            ci,
-            unpaired,
-            signif
+            "  {:<30} {:<22} {:<w$} {:<34} {:>10}  better",
+            "figure",
+            "baseline",
+            group[0].scenario.chars().take(other_width).collect::<String>(),
+            "difference [95% CI]",
+            "unpaired",
+            w = other_width
         );
+        for e in group {
+            for [figure, base, other, diff, unpaired, better] in
+                std::iter::once(row_cells(report, e)).chain(own_deploy_cells(report, e))
+            {
+                let _ = writeln!(
+                    out,
+                    "  {figure:<30} {base:<22} {other:<other_width$} {diff:<34} {unpaired:>10}  {better}"
+                );
+            }
+        }
     }
     for p in &report.pairings {
-        let pairs: Vec<String> = p
-            .pairs
-            .iter()
-            .map(|(a, b)| format!("#{a} with #{b}"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "\n{}: releases paired by {} ({})",
-            p.scenario,
-            p.by,
-            pairs.join(", ")
-        );
         if !p.unpaired_baseline.is_empty() {
             let _ = writeln!(
                 out,
-                "  unpaired in the baseline: {}",
+                "\nunpaired in the baseline (against {}): {}",
+                p.scenario,
                 p.unpaired_baseline.join(", ")
             );
         }
         if !p.unpaired_other.is_empty() {
-            let _ = writeln!(
-                out,
-                "  unpaired in {}: {}",
-                p.scenario,
-                p.unpaired_other.join(", ")
-            );
+            let _ = writeln!(out, "\nunpaired in {}: {}", p.scenario, p.unpaired_other.join(", "));
         }
     }
-    let _ = writeln!(
-        out,
-        "\nHours (left_behind: instances). diff = other - baseline over replications where both happened;\n\
-         censored replications are counted in comparison.json, not paired. unpaired: the half-width an\n\
-         unpaired comparison of the same replications would give."
-    );
+    out.push_str(COMPARISON_LEGEND);
     out
 }
 
-/// The comparison's verdict: each alternative's significant differences in the
-/// coexistence window and the time to 90%, or that there are none.
-pub fn comparison_verdicts(report: &ComparisonReport) -> Vec<String> {
-    let mut out: Vec<String> = report
-        .entries
-        .iter()
-        .filter(|e| e.figure == "coexistence_hours" || e.figure == "time_to_share_hours[0.9]")
-        .filter(|e| e.difference.significant == Some(true))
-        .filter_map(|e| {
-            let mean = e.difference.mean?;
-            let [lo, hi] = e.difference.ci95?;
-            let what = if e.figure == "coexistence_hours" {
-                "the coexistence window"
-            } else {
-                "the time to 90% of instances"
-            };
-            Some(format!(
-                "{} {} {what} of release {} ({}) by {:.1} h against {} (95% CI {lo:.1} to {hi:.1} h, paired over {} replications).",
-                e.scenario,
-                if mean < 0.0 { "shortens" } else { "lengthens" },
-                e.release,
-                e.baseline_label,
-                mean.abs(),
-                report.baseline,
-                e.difference.pairs
-            ))
-        })
-        .collect();
-    if out.is_empty() {
-        out.push(format!(
-            "No alternative changes the coexistence window or the time to 90% significantly against {} at these replications.",
-            report.baseline
-        ));
+/// How to read the comparison table.
+pub const COMPARISON_LEGEND: &str = "\nTimes are hours after the baseline release's deploy; a replication that did not get there before\n\
+the horizon counts as the horizon, so >= marks a restricted mean (a lower bound) and (k/n) how many\n\
+replications got there. difference = alternative - baseline, paired replication by replication;\n\
+better: the policy the paired 95% CI favours (lower is better for every figure). unpaired: the\n\
+half-width an unpaired comparison of the same replications would give.\n";
+
+/// A count with thousands separators.
+fn count(v: f64) -> String {
+    let n = v.abs().round() as u64;
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
     }
     out
+}
+
+/// The sentence for one significant entry.
+fn finding(report: &ComparisonReport, e: &ComparisonEntry) -> Option<String> {
+    let d = e.difference.mean?;
+    let [lo, hi] = e.difference.ci95?;
+    let (winner, loser) = match e.better {
+        Better::Other => (e.scenario.as_str(), report.baseline.as_str()),
+        Better::Baseline => (report.baseline.as_str(), e.scenario.as_str()),
+        Better::Neither => return None,
+    };
+    let release = format!("release #{} (\"{}\")", e.release, e.baseline_label);
+    Some(match e.unit {
+        Unit::Hours => {
+            let what = match e.figure.as_str() {
+                "coexistence_hours" => "ends the coexistence window of".to_string(),
+                f => format!("reaches {} of", figure_title(f).trim_start_matches("time to ")),
+            };
+            let sign = e.sign_test.as_ref();
+            let (first, of) = sign.map_or((0, 0), |s| {
+                let first = if e.better == Better::Other { s.other_first } else { s.baseline_first };
+                (first, s.other_first + s.baseline_first + s.ties)
+            });
+            let finished = |s: &Side| format!("{} of {}", s.n, s.n + s.censored);
+            let own = e.since_own_deploy.as_ref().and_then(|own| {
+                let (m, [lo, hi]) = (own.mean?, own.ci95?);
+                Some(format!(
+                    " Measured from each release's own deploy instead, {} is {:.1} h {} ({}95% CI {:+.1} to {:+.1} h): the {:.1} h deploy offset {}.",
+                    e.scenario,
+                    m.abs(),
+                    if m < 0.0 { "sooner" } else { "later" },
+                    if own.significant == Some(true) { "" } else { "not significant, " },
+                    lo,
+                    hi,
+                    e.deploy_offset_hours.abs(),
+                    if (m < 0.0) == (d < 0.0) { "adds to that" } else { "outweighs it" }
+                ))
+            });
+            format!(
+                "{winner} {what} {release} sooner than {loser}: first in {first} of {of} replications; {:.1} h sooner on average up to the horizon (restricted mean, 95% CI {:.1} to {:.1} h). Replications that got there before the horizon: {} for {}, {} for {}.{}",
+                d.abs(),
+                lo.abs().min(hi.abs()),
+                lo.abs().max(hi.abs()),
+                finished(&e.baseline),
+                report.baseline,
+                finished(&e.other),
+                e.scenario,
+                own.unwrap_or_default()
+            )
+        }
+        Unit::Instances | Unit::Share => {
+            let where_ = if e.figure == "left_behind" {
+                "when support for older versions is dropped"
+            } else {
+                "at the horizon"
+            };
+            let (amount, ci) = if e.unit == Unit::Share {
+                (
+                    format!("{:.2} percentage points fewer of the active instances", d.abs() * 100.0),
+                    format!("{:.2} to {:.2} pt", lo.abs().min(hi.abs()) * 100.0, lo.abs().max(hi.abs()) * 100.0),
+                )
+            } else {
+                (
+                    format!("{} fewer instances (of {})", count(d), count(report.instances as f64)),
+                    format!("{:.1} to {:.1}", lo.abs().min(hi.abs()), lo.abs().max(hi.abs())),
+                )
+            };
+            format!("Against {loser}, {winner} leaves {amount} on versions older than {release} {where_} (95% CI {ci}).")
+        }
+    })
+}
+
+/// The comparison's verdict, read off the table: per alternative, how many compared
+/// figures favour each side, then each significant difference of the coexistence
+/// window, the time to the highest threshold below 100% and the instances left over,
+/// or that none differs.
+pub fn comparison_verdicts(report: &ComparisonReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for other in &report.scenarios[1..] {
+        let entries: Vec<&ComparisonEntry> =
+            report.entries.iter().filter(|e| &e.scenario == other).collect();
+        let tally = |b: Better| entries.iter().filter(|e| e.better == b).count();
+        let (wins, losses, ties) = (tally(Better::Other), tally(Better::Baseline), tally(Better::Neither));
+        if wins + losses == 0 {
+            out.push(format!(
+                "No compared figure differs significantly between {other} and {} at these replications ({} figures compared).",
+                report.baseline,
+                entries.len()
+            ));
+            continue;
+        }
+        out.push(format!(
+            "{other} against {}: better on {wins} of {} compared figures, worse on {losses}, no significant difference on {ties}.",
+            report.baseline,
+            entries.len()
+        ));
+        if let Some(e) = entries.iter().find(|e| e.deploy_offset_hours != 0.0) {
+            out.push(format!(
+                "{other}'s release #{} deploys {:.1} h {} the baseline's release #{}: its times are compared on the baseline's clock, so the offset counts.",
+                e.other_release,
+                e.deploy_offset_hours.abs(),
+                if e.deploy_offset_hours > 0.0 { "after" } else { "before" },
+                e.release
+            ));
+        }
+        out.extend(
+            entries
+                .iter()
+                .filter(|e| key_figure(report, e))
+                .filter_map(|e| finding(report, e)),
+        );
+    }
+    out
+}
+
+/// The figures the verdict spells out: the coexistence window, the time to 90% (or,
+/// without that threshold, the highest one below 100%), and the instances left over
+/// at the horizon and left behind at the drop date.
+fn key_figure(report: &ComparisonReport, e: &ComparisonEntry) -> bool {
+    let shares: Vec<f64> = report
+        .entries
+        .iter()
+        .filter_map(|e| {
+            e.figure
+                .strip_prefix("time_to_share_hours[")
+                .and_then(|p| p.strip_suffix(']'))
+                .and_then(|p| p.parse::<f64>().ok())
+        })
+        .collect();
+    let key_share = if shares.iter().any(|&p| (p - 0.9).abs() < 1e-12) {
+        Some(0.9)
+    } else {
+        shares
+            .iter()
+            .copied()
+            .filter(|&p| p < 1.0)
+            .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.max(p))))
+    };
+    match e.figure.as_str() {
+        "coexistence_hours" | "left_over_at_horizon" | "left_behind" => true,
+        f => key_share.is_some_and(|p| f == format!("time_to_share_hours[{p}]")),
+    }
 }

@@ -5,7 +5,10 @@
 use html_escape::encode_text as esc;
 
 use super::charts::Drawn;
-use super::comparison::{ComparisonReport, comparison_verdicts, render_comparison_table};
+use super::comparison::{
+    COMPARISON_LEGEND, ComparisonReport, comparison_verdicts, entry_groups, own_deploy_cells,
+    pair_heading, row_cells,
+};
 use super::fit_out::render_fit_table;
 use super::sweep_out::{SweepReport, render_sweep_table};
 use super::{RunReport, SummaryTable};
@@ -121,9 +124,33 @@ fn verdict_list(verdicts: &[String]) -> String {
 /// `comparison.html`: the comparison's verdict, its table, and its charts.
 pub fn comparison_page(report: &ComparisonReport, charts: &[Drawn]) -> String {
     let mut body = verdict_list(&comparison_verdicts(report));
+    body += "<h2>Paired differences</h2>\n";
+    for group in entry_groups(report) {
+        body += &format!(
+            "<h3>{}</h3>\n<table class=\"comparison\">\n<tr><th>figure</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">difference [95% CI]</th><th class=\"n\">unpaired</th><th>better</th></tr>\n",
+            esc(&pair_heading(report, &group[0])),
+            esc(&report.baseline),
+            esc(&group[0].scenario)
+        );
+        for [figure, base, other, diff, unpaired, better] in group
+            .iter()
+            .flat_map(|e| std::iter::once(row_cells(report, e)).chain(own_deploy_cells(report, e)))
+        {
+            body += &format!(
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
+                esc(&figure),
+                esc(&base),
+                esc(&other),
+                esc(&diff),
+                esc(&unpaired),
+                esc(&better)
+            );
+        }
+        body += "</table>\n";
+    }
     body += &format!(
-        "<h2>Paired differences</h2>\n<pre>{}</pre>\n<h2>Charts</h2>\n{}",
-        esc(&render_comparison_table(report)),
+        "<p class=\"meta\">{}</p>\n<h2>Charts</h2>\n{}",
+        esc(COMPARISON_LEGEND.trim()),
         figures(charts)
     );
     let meta = format!(

@@ -322,6 +322,10 @@ pub struct ReleaseReport {
     pub instance_latency_hours: LatencyQuantiles,
     /// Instances older than the release when the vendor drops support; `null` without a drop date.
     pub left_behind: Option<Stat>,
+    /// Active instances still older than the release at the horizon (never censored).
+    pub left_over_at_horizon: Stat,
+    /// The same as a share of the active instances at the horizon.
+    pub left_over_share_at_horizon: Stat,
     /// The recommended compatibility window in hours (the same as `recommended_compat_window.hours`).
     pub recommended_compat_window_hours: Option<f64>,
     /// The recommended compatibility window with its confidence interval.
@@ -514,6 +518,10 @@ impl Report {
                         .policy
                         .drop_old_support_after
                         .map(|_| Stat::of(figures().map(|f| f.left_behind.map(|n| n as f64)))),
+                    left_over_at_horizon: Stat::of(figures().map(|f| Some(f.left_over as f64))),
+                    left_over_share_at_horizon: Stat::of(
+                        figures().map(|f| Some(f.left_over_share())),
+                    ),
                     recommended_compat_window_hours: quantile_with_censoring(
                         &coexistence,
                         scenario.report.compat_window_quantile,

@@ -18,8 +18,11 @@ pub struct SweepReport {
     pub tool: Tool,
     /// The swept scenario's name.
     pub scenario: String,
-    /// The path of each axis, in order.
+    /// The path of each axis that takes several values, in order.
     pub axes: Vec<String>,
+    /// Settings given a single value (`--set PATH=V`): the same at every point, so
+    /// shown once here and not in each point's `settings`.
+    pub fixed: Vec<(String, Value)>,
     /// Every grid point, the first axis varying slowest.
     pub points: Vec<SweepPoint>,
 }
@@ -54,6 +57,10 @@ pub struct SweepRelease {
     pub coexistence_hours: Stat,
     /// Instances left behind at the drop date, as in `report.json`.
     pub left_behind: Option<Stat>,
+    /// Instances still older than the release at the horizon, as in `report.json`.
+    pub left_over_at_horizon: Stat,
+    /// Their share of the active instances, as in `report.json`.
+    pub left_over_share_at_horizon: Stat,
     /// The recommended compatibility window in hours.
     pub recommended_compat_window_hours: Option<f64>,
 }
@@ -76,6 +83,8 @@ impl SweepPoint {
                     time_to_share_hours: r.time_to_share_hours,
                     coexistence_hours: r.coexistence_hours,
                     left_behind: r.left_behind,
+                    left_over_at_horizon: r.left_over_at_horizon,
+                    left_over_share_at_horizon: r.left_over_share_at_horizon,
                     recommended_compat_window_hours: r.recommended_compat_window_hours,
                 })
                 .collect(),
@@ -84,13 +93,30 @@ impl SweepPoint {
 }
 
 impl SweepReport {
-    /// The sweep report of `scenario` over `axes`.
-    pub fn new(scenario: String, axes: Vec<String>, points: Vec<SweepPoint>) -> Self {
+    /// The sweep report of `scenario` over `axes` (path and number of values, in
+    /// order): axes of one value become `fixed` and leave the points' settings.
+    pub fn new(scenario: String, axes: &[(String, usize)], mut points: Vec<SweepPoint>) -> Self {
+        let is_fixed = |path: &str| axes.iter().any(|(p, n)| p == path && *n == 1);
+        let fixed = points.first().map_or_else(Vec::new, |p| {
+            p.settings
+                .iter()
+                .filter(|(path, _)| is_fixed(path))
+                .cloned()
+                .collect()
+        });
+        for p in &mut points {
+            p.settings.retain(|(path, _)| !is_fixed(path));
+        }
         SweepReport {
             schema_version: SCHEMA_VERSION,
             tool: Tool::this(),
             scenario,
-            axes,
+            axes: axes
+                .iter()
+                .filter(|(_, n)| *n > 1)
+                .map(|(p, _)| p.clone())
+                .collect(),
+            fixed,
             points,
         }
     }
@@ -148,6 +174,8 @@ impl Exporter<SweepReport> for SweepCsv {
             if r.left_behind.is_some() {
                 figure("left_behind".into());
             }
+            figure("left_over_at_horizon".into());
+            figure("left_over_share_at_horizon".into());
             header.push(format!("r{}.recommended_compat_window", r.index));
         }
         w.write_record(&header)?;
@@ -166,6 +194,8 @@ impl Exporter<SweepReport> for SweepCsv {
                 if let Some(l) = &r.left_behind {
                     row.extend(stat_cells(l));
                 }
+                row.extend(stat_cells(&r.left_over_at_horizon));
+                row.extend(stat_cells(&r.left_over_share_at_horizon));
                 row.push(cell(r.recommended_compat_window_hours));
             }
             w.write_record(&row)?;
@@ -179,25 +209,43 @@ fn value_text(v: &serde_json::Value) -> String {
 }
 
 fn mean_ci(s: &Stat) -> String {
+    mean_ci_with(s, |m| format!("{m:.1}"))
+}
+
+/// A mean with its CI, each number formatted by `f`; when some replications were
+/// censored, how many of all the mean rests on instead of the CI.
+fn mean_ci_with(s: &Stat, f: impl Fn(f64) -> String) -> String {
     match (s.mean, s.ci95, s.censored) {
-        (Some(m), Some([lo, hi]), 0) => format!("{m:.1} [{lo:.1}, {hi:.1}]"),
-        (Some(m), _, 0) => format!("{m:.1}"),
-        (Some(m), _, c) => format!("{m:.1} ({c} censored)"),
+        (Some(m), Some([lo, hi]), 0) => format!("{} [{}, {}]", f(m), f(lo), f(hi)),
+        (Some(m), _, 0) => f(m),
+        (Some(m), _, c) => format!("{} (from {} of {}; {c} censored)", f(m), s.n, s.n + c),
         (None, _, _) => "censored".to_string(),
     }
 }
 
-/// The table `sweep` prints: one line per grid point, the last release's headline
-/// figures.
+/// The table `sweep` prints: the fixed settings once, then one line per grid point
+/// with the last release's headline figures.
 pub fn render_sweep_table(report: &SweepReport) -> String {
     let mut out = format!(
         "sweep of {} over {}\n",
         report.scenario,
-        report.axes.join(" x ")
+        if report.axes.is_empty() {
+            "no varying axis".to_string()
+        } else {
+            report.axes.join(" x ")
+        }
     );
+    if !report.fixed.is_empty() {
+        let fixed: Vec<String> = report
+            .fixed
+            .iter()
+            .map(|(k, v)| format!("{k}={}", value_text(v)))
+            .collect();
+        out.push_str(&format!("fixed at every point: {}\n", fixed.join(", ")));
+    }
     if let Some(last) = report.points.first().and_then(|p| p.releases.last()) {
         out.push_str(&format!(
-            "release {} ({}); hours after deploy, mean [95% CI]\n\n",
+            "release {} ({}); hours after deploy, mean [95% CI]; window: the recommended compatibility window; left over: instances still older at the horizon\n\n",
             last.index, last.label
         ));
     }
@@ -215,12 +263,21 @@ pub fn render_sweep_table(report: &SweepReport) -> String {
             line.push_str(&format!("  to {}%: {}", share.0 * 100.0, mean_ci(s)));
         }
         line.push_str(&format!(
-            "  coexistence: {}",
-            mean_ci(&last.coexistence_hours)
+            "  coexistence: {}  window: {}",
+            mean_ci(&last.coexistence_hours),
+            last.recommended_compat_window_hours
+                .map_or("censored".to_string(), |h| format!("{h:.1}"))
         ));
         if let Some(l) = &last.left_behind {
             line.push_str(&format!("  left behind: {}", mean_ci(l)));
         }
+        line.push_str(&format!(
+            "  left over: {} ({})",
+            mean_ci_with(&last.left_over_at_horizon, |m| format!("{m:.0}")),
+            last.left_over_share_at_horizon
+                .mean
+                .map_or("-".into(), |m| format!("{:.1}%", m * 100.0))
+        ));
         out.push_str(&line);
         out.push('\n');
     }

@@ -24,7 +24,7 @@ use crate::time::{SimDuration, SimTime};
 pub const PART_FORMAT: &str = "rollout-sim part";
 
 /// The version of the part file format.
-pub const PART_SCHEMA: u32 = 2;
+pub const PART_SCHEMA: u32 = 3;
 
 /// Which command a part belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,6 +204,10 @@ pub struct FiguresPart {
     pub coexistence_ms: Option<i64>,
     /// [`ReleaseFigures::left_behind`].
     pub left_behind: Option<u64>,
+    /// [`ReleaseFigures::left_over`].
+    pub left_over: u64,
+    /// [`ReleaseFigures::active_at_horizon`].
+    pub active_at_horizon: u64,
 }
 
 /// A latency histogram's counts.
@@ -243,6 +247,8 @@ impl From<&ReplicationResult> for ReplicationPart {
                         .collect(),
                     coexistence_ms: ms(f.coexistence),
                     left_behind: f.left_behind,
+                    left_over: f.left_over,
+                    active_at_horizon: f.active_at_horizon,
                 })
                 .collect(),
             cutoff_affected: r.cutoff_affected,
@@ -275,6 +281,8 @@ impl From<ReplicationPart> for ReplicationResult {
                         .collect(),
                     coexistence: dur(f.coexistence_ms),
                     left_behind: f.left_behind,
+                    left_over: f.left_over,
+                    active_at_horizon: f.active_at_horizon,
                 })
                 .collect(),
             cutoff_affected: r.cutoff_affected,

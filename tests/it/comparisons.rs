@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::common::*;
 use assert_cmd::Command;
-use rollout_sim::compare::compare;
+use rollout_sim::compare::{compare, pairings};
 use rollout_sim::model::FigureRef;
 use rollout_sim::montecarlo::{self, PrecisionTarget, ci_half_width};
 use rollout_sim::scenario::{self, Overrides};
@@ -37,7 +37,7 @@ fn a_policy_that_cannot_affect_a_release_gives_exactly_zero_difference() {
         (a.clone(), montecarlo::run(&a, &())),
         (b.clone(), montecarlo::run(&b, &())),
     ];
-    let entries = compare(&runs).entries;
+    let entries = compare(&runs, pairings(&[a, b], &[]).unwrap()).entries;
     let release0: Vec<_> = entries.iter().filter(|e| e.release == 0).collect();
     assert!(!release0.is_empty());
     for e in release0 {
@@ -69,12 +69,14 @@ fn the_paired_ci_is_narrower_than_the_unpaired_one_on_a_shipped_pair() {
         (a.clone(), montecarlo::run(&a, &())),
         (b.clone(), montecarlo::run(&b, &())),
     ];
-    let entries = compare(&runs).entries;
+    let entries = compare(&runs, pairings(&[a, b], &[]).unwrap()).entries;
     for e in entries
         .iter()
         .filter(|e| e.figure.starts_with("time_to_share") || e.figure == "coexistence_hours")
     {
-        let d = &e.difference;
+        // Measured from each release's own deploy, deploying outside the window is
+        // faster: the slip is 4 h.
+        let d = e.since_own_deploy.as_ref().expect("the deploys differ");
         let [lo, hi] = d.ci95.unwrap();
         let [ulo, uhi] = d.unpaired_ci95.unwrap();
         assert!(
@@ -82,8 +84,10 @@ fn the_paired_ci_is_narrower_than_the_unpaired_one_on_a_shipped_pair() {
             "{}: paired {lo}..{hi} vs unpaired {ulo}..{uhi}",
             e.figure
         );
-        // Deploying outside the window is faster: the slip is 4 h.
         assert!(hi < 0.0 && lo > -4.0 - 1e-9, "{}: {lo}..{hi}", e.figure);
+        // On the scenario clock, the deploy 10 h later costs more than the 4 h slip.
+        assert_eq!(e.deploy_offset_hours, 10.0);
+        assert_eq!(e.better, rollout_sim::compare::Better::Baseline, "{}", e.figure);
     }
 }
 
@@ -106,7 +110,7 @@ fn compare_cli_writes_its_files_and_refuses_unshared_seeds() {
         ])
         .assert()
         .success()
-        .stdout(predicates::str::contains("paired 95% CI"));
+        .stdout(predicates::str::contains("difference [95% CI]"));
     let report: Value =
         serde_json::from_str(&fs::read_to_string(out.join("comparison.json")).unwrap()).unwrap();
     assert_eq!(report["baseline"], "policy-bundle");

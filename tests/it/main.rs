@@ -10,6 +10,7 @@ mod file_safety;
 mod fitting;
 mod model_facts;
 mod permission_gate;
+mod planner_answers;
 mod platform_rules;
 mod presentation;
 mod presets_churn_and_traces;

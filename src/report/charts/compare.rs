@@ -2,7 +2,8 @@
 
 use super::{Axis, Chart, Drawing, Series, time_axis};
 use crate::report::RunReport;
-use crate::report::comparison::ComparisonReport;
+use crate::compare::Unit;
+use crate::report::comparison::{ComparisonReport, figure_title};
 
 /// Every chart of a comparison: per baseline release, the adoption of every scenario's
 /// paired release on one chart; then the paired differences as a forest plot.
@@ -61,39 +62,49 @@ pub fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Cha
             }
         })
         .collect();
-    let rows: Vec<(String, f64, f64, f64)> = report
-        .entries
-        .iter()
-        // Figures in hours only: counts (left_behind) do not share the axis.
-        .filter(|e| e.figure != "left_behind")
-        .filter_map(|e| {
-            let mean = e.difference.mean?;
-            let [lo, hi] = e.difference.ci95?;
-            Some((
-                if report.scenarios.len() > 2 {
-                    format!(
-                        "{}, release {}: {}",
-                        e.scenario,
-                        e.release,
-                        short(&e.figure)
-                    )
+    for (unit, name, axis, what) in [
+        (
+            Unit::Hours,
+            "differences",
+            "difference in hours (negative: sooner than the baseline)",
+            "hours on the baseline's clock, a replication that did not get there counted at the horizon",
+        ),
+        (
+            Unit::Instances,
+            "differences-instances",
+            "difference in instances (negative: fewer than the baseline)",
+            "instances",
+        ),
+    ] {
+        let rows: Vec<(String, f64, f64, f64)> = report
+            .entries
+            .iter()
+            .filter(|e| e.unit == unit)
+            .filter_map(|e| {
+                let mean = e.difference.mean?;
+                let [lo, hi] = e.difference.ci95?;
+                let mut label = if report.scenarios.len() > 2 {
+                    format!("{}, release {}: {}", e.scenario, e.release, figure_title(&e.figure))
                 } else {
-                    format!("release {}: {}", e.release, short(&e.figure))
-                },
-                mean,
-                lo,
-                hi,
-            ))
-        })
-        .collect();
-    if !rows.is_empty() {
+                    format!("release {}: {}", e.release, figure_title(&e.figure))
+                };
+                if e.baseline.censored + e.other.censored > 0 {
+                    let reached = |s: &crate::compare::Side| format!("{}/{}", s.n, s.n + s.censored);
+                    label += &format!(" (reached {} vs {})", reached(&e.baseline), reached(&e.other));
+                }
+                Some((label, mean, lo, hi))
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
         let reach = rows
             .iter()
             .map(|r| r.2.abs().max(r.3.abs()))
             .fold(1.0, f64::max)
             * 1.1;
         charts.push(Chart {
-            name: "differences".into(),
+            name: name.into(),
             title: format!(
                 "Paired differences: {} minus {}",
                 if report.scenarios.len() > 2 {
@@ -103,10 +114,12 @@ pub fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Cha
                 },
                 report.baseline
             ),
-            caption: "Each row is one figure of one release that both scenarios observed: the dot is the mean paired difference over replications (other minus baseline, hours), the bar its 95% confidence interval; a bar that does not cross the dashed zero line is a significant difference, and left of it the alternative is faster.".into(),
+            caption: format!(
+                "Each row is one compared figure of one release: the dot is the mean paired difference over replications (alternative minus baseline, in {what}), the bar its 95% confidence interval; a bar that does not cross the dashed zero line is a significant difference, and left of it the alternative is better. Rows marked 'reached' had replications that did not get there before the horizon (baseline vs alternative)."
+            ),
             drawing: Drawing::Forest {
                 x: Axis {
-                    label: "difference in hours (negative: faster than the baseline)".into(),
+                    label: axis.into(),
                     range: (-reach, reach),
                 },
                 rows,
@@ -114,16 +127,4 @@ pub fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Cha
         });
     }
     charts
-}
-
-fn short(figure: &str) -> String {
-    match figure
-        .strip_prefix("time_to_share_hours[")
-        .and_then(|p| p.strip_suffix(']'))
-        .and_then(|p| p.parse::<f64>().ok())
-    {
-        Some(p) => format!("time to {}%", p * 100.0),
-        None if figure == "coexistence_hours" => "coexistence".into(),
-        None => figure.to_string(),
-    }
 }

@@ -9,16 +9,24 @@ use crate::time::SimDuration;
 
 /// A swept value as a number: itself, or hours for a duration such as `"12h"`.
 fn numeric(v: &Value) -> Option<f64> {
-    v.as_f64().or_else(|| {
-        v.as_str()
-            .and_then(|s| SimDuration::parse(s).ok())
-            .map(SimDuration::as_hours)
-    })
+    v.as_f64().or_else(|| duration_hours(v))
 }
+
+/// A swept value that is a duration, in hours.
+fn duration_hours(v: &Value) -> Option<f64> {
+    v.as_str()
+        .and_then(|s| SimDuration::parse(s).ok())
+        .map(SimDuration::as_hours)
+}
+
+/// A point's mean is drawn only when at least this share of its replications observed
+/// the figure: the mean of the few replications that finished before the horizon is
+/// the mean of the fastest ones, not of the policy.
+pub const MIN_OBSERVED_SHARE: f64 = 0.5;
 
 /// The headline figures a sweep charts: (file stem, label, the figure of a release).
 type FigureOf = fn(&crate::report::sweep_out::SweepRelease) -> Option<&Stat>;
-const FIGURES: [(&str, &str, FigureOf); 2] = [
+const FIGURES: [(&str, &str, FigureOf); 3] = [
     ("coexistence", "coexistence window (hours)", |r| {
         Some(&r.coexistence_hours)
     }),
@@ -28,7 +36,17 @@ const FIGURES: [(&str, &str, FigureOf); 2] = [
             .find(|(k, _)| (k.0 - 0.9).abs() < 1e-12)
             .map(|(_, s)| s)
     }),
+    (
+        "left-over",
+        "instances still on older versions at the horizon",
+        |r| Some(&r.left_over_at_horizon),
+    ),
 ];
+
+/// Whether enough replications observed the figure for its mean to be drawn.
+fn drawable(stat: &Stat) -> bool {
+    stat.n > 0 && stat.n as f64 >= MIN_OBSERVED_SHARE * (stat.n + stat.censored) as f64
+}
 
 /// Per headline figure of the last release, the figure against the first axis's value
 /// (its mean with the 95% CI as a band), one line per value of the second axis if there
@@ -83,6 +101,7 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
         .iter()
         .filter_map(|&(name, label, figure)| {
             let mut top: f64 = 1.0;
+            let mut hidden: Vec<String> = Vec::new();
             let series: Vec<Series> = groups
                 .iter()
                 .map(|(key, points)| {
@@ -92,6 +111,10 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
                         let Some(stat) = p.releases.last().and_then(figure) else {
                             continue;
                         };
+                        if stat.n + stat.censored > 0 && !drawable(stat) {
+                            hidden.push(format!("point {} ({} of {})", p.index, stat.n, stat.n + stat.censored));
+                            continue;
+                        }
                         let (Some(x), Some(mean)) = (value_of(p, 0).map(|v| x_of(&v)), stat.mean)
                         else {
                             continue;
@@ -119,13 +142,26 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
                 name: name.into(),
                 title: format!("{label} against {first_axis}"),
                 caption: format!(
-                    "The last release's {label} at each grid point: the line joins the means over replications and the band is their 95% confidence interval{}; censored replications are left out of the mean.",
-                    if groups.len() > 1 { ", one line per value of the second axis" } else { "" }
+                    "The last release's {label} at each grid point: the line joins the means over replications and the band is their 95% confidence interval{}. {}",
+                    if groups.len() > 1 { ", one line per value of the second axis" } else { "" },
+                    if hidden.is_empty() {
+                        "Every drawn point rests on at least half of its replications; censored replications are left out of the mean.".to_string()
+                    } else {
+                        format!(
+                            "Not drawn, because fewer than half of their replications reached the figure before the horizon (observed of all): {}.",
+                            hidden.join(", ")
+                        )
+                    }
                 ),
                 drawing: Drawing::Lines {
                     x: Axis {
                         label: if numeric_x {
-                            format!("{first_axis} (durations in hours)")
+                            let durations = firsts.iter().any(|v| duration_hours(v).is_some());
+                            if durations {
+                                format!("{first_axis} (hours)")
+                            } else {
+                                first_axis.clone()
+                            }
                         } else {
                             format!("{first_axis} (grid order: {})", firsts.iter().map(text).collect::<Vec<_>>().join(", "))
                         },
@@ -175,6 +211,7 @@ fn heat_maps(report: &SweepReport, firsts: &[Value]) -> Vec<Chart> {
                                         && p.settings.get(1).map(|s| &s.1) == Some(second)
                                 })
                                 .and_then(|p| p.releases.last().and_then(figure))
+                                .filter(|s| drawable(s))
                                 .and_then(|s| s.mean)
                         })
                         .collect()
@@ -184,7 +221,7 @@ fn heat_maps(report: &SweepReport, firsts: &[Value]) -> Vec<Chart> {
                 name: format!("{name}-map"),
                 title: format!("{label}: {first_axis} x {second_axis}"),
                 caption: format!(
-                    "The last release's {label}, mean over replications, at every grid point: lighter is longer; grey cells were censored in every replication."
+                    "The last release's {label}, mean over replications, at every grid point: lighter is larger; grey cells are those where fewer than half of the replications reached the figure before the horizon."
                 ),
                 drawing: Drawing::HeatMap {
                     x: (first_axis.clone(), firsts.iter().map(text).collect()),

@@ -1,0 +1,273 @@
+//! Answers a planner acts on (#26): comparisons that treat censoring as data, releases
+//! paired by what they are, deploy offsets that count, sweeps that show what matters.
+
+use std::fs;
+use std::path::Path;
+
+use crate::common::*;
+use assert_cmd::Command;
+use rollout_sim::compare::{Better, Pairing, compare, pairings, restricted, sign_test};
+use rollout_sim::montecarlo;
+use serde_json::{Value, json};
+
+/// Writes `doc` as `name.json` in `dir`.
+fn write(dir: &Path, name: &str, doc: &Value) -> String {
+    let path = dir.join(format!("{name}.json"));
+    fs::write(&path, doc.to_string()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn compare_cli(args: &[&str]) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("rollout-sim")
+        .unwrap()
+        .arg("compare")
+        .args(args)
+        .assert()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn entry<'a>(report: &'a Value, figure: &str) -> &'a Value {
+    report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["figure"] == figure)
+        .unwrap_or_else(|| panic!("no entry {figure}"))
+}
+
+/// A baseline whose admins approve half the time (90% never happens before the
+/// horizon) against the same release made automatic (everyone within 33 h).
+fn censored_against_finished(dir: &Path) -> (String, String) {
+    let gated = set(
+        set(scope_change("connect"), "name", json!("gated")),
+        "admins",
+        json!({"default": {"approve": 0.5, "reject": 0.0}}),
+    );
+    let automatic = set(gated.clone(), "name", json!("automatic"));
+    let automatic = set(
+        automatic,
+        "releases",
+        json!([{"at": "0h", "changes": ["other"]}]),
+    );
+    (write(dir, "gated", &gated), write(dir, "automatic", &automatic))
+}
+
+#[test]
+fn a_censored_baseline_against_a_finished_alternative_is_a_significant_difference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (gated, automatic) = censored_against_finished(tmp.path());
+    let out = tmp.path().join("c");
+    compare_cli(&[&gated, &automatic, "--pair", "0=0", "--out", out.to_str().unwrap()]).success();
+    let report = read_json(&out.join("comparison.json"));
+    let t90 = entry(&report, "time_to_share_hours[0.9]");
+    // The baseline never got there; the alternative always did.
+    assert_eq!(t90["baseline"]["n"], 0, "{t90}");
+    assert_eq!(t90["other"]["censored"], 0, "{t90}");
+    assert_eq!(t90["better"], "other", "{t90}");
+    assert_eq!(t90["difference"]["significant"], true);
+    assert_eq!(t90["sign_test"]["other_first"], 20);
+    // The restricted mean of the baseline is the horizon (10 days after the deploy).
+    assert_eq!(t90["baseline"]["restricted_mean"], 240.0);
+    let left = entry(&report, "left_over_at_horizon");
+    assert_eq!(left["better"], "other");
+    assert!(left["baseline"]["mean"].as_f64().unwrap() > 50.0, "{left}");
+    assert_eq!(left["other"]["mean"], 0.0);
+    // The verdict says so, and does not claim that nothing changed.
+    let page = fs::read_to_string(out.join("comparison.html")).unwrap();
+    assert!(page.contains("automatic reaches 90% of release #0"), "{page}");
+    assert!(!page.contains("No compared figure differs"));
+    // The table is a real table, every row saying which policy is better.
+    assert!(page.contains("<table class=\"comparison\">"));
+}
+
+#[test]
+fn releases_that_cannot_be_paired_by_label_or_change_set_are_refused_until_stated() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A bundle (one release: scope and feature) against the two shipped apart, with
+    // the labels derived from the changes: pairing by index would silently pair the
+    // bundle with the feature alone.
+    let bundle = set(
+        base("connect"),
+        "releases",
+        json!([{"at": "0h", "changes": ["scopes", "other"]}]),
+    );
+    let isolate = set(
+        set(base("connect"), "name", json!("isolate")),
+        "releases",
+        json!([{"at": "0h", "changes": ["other"]}, {"at": "2d", "changes": ["scopes"]}]),
+    );
+    let (b, i) = (write(tmp.path(), "bundle", &bundle), write(tmp.path(), "isolate", &isolate));
+    let out = tmp.path().join("c");
+    let refused = compare_cli(&[&b, &i, "--out", out.to_str().unwrap()]).code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    for expected in ["test:", "isolate:", "#0", "#1", "scopes + other", "--pair"] {
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+    }
+    assert!(!out.exists(), "nothing is written when the pairing is refused");
+    // Stated, it runs and says how it paired.
+    compare_cli(&[&b, &i, "--pair", "0=1", "--out", out.to_str().unwrap(), "--quiet"]).success();
+    let report = read_json(&out.join("comparison.json"));
+    assert_eq!(report["pairings"][0]["by"], "stated");
+    assert_eq!(report["pairings"][0]["pairs"], json!([[0, 1]]));
+    // A stated pair that names a missing release, or a release twice, is refused.
+    for bad in ["0=2", "0=0,0=1", "x"] {
+        compare_cli(&[&b, &i, "--pair", bad, "--out", tmp.path().join("x").to_str().unwrap()])
+            .code(2);
+    }
+}
+
+#[test]
+fn pairing_follows_labels_then_change_sets_in_order() {
+    let labelled = |name: &str, releases: Value| {
+        scenario(&set(set(base("connect"), "name", json!(name)), "releases", releases))
+    };
+    // Labels in both: equal labels pair, whatever their positions.
+    let a = labelled(
+        "a",
+        json!([{"at": "0h", "changes": ["other"], "label": "x"}, {"at": "1d", "changes": ["scopes"], "label": "y"}]),
+    );
+    let b = labelled(
+        "b",
+        json!([{"at": "0h", "changes": ["scopes"], "label": "y"}, {"at": "1d", "changes": ["other"], "label": "x"}]),
+    );
+    let p = Pairing::of(&a, &b, None).unwrap();
+    assert_eq!((p.by, p.pairs), ("label", vec![(0, 1), (1, 0)]));
+    // No labels: the k-th release of a change set with the k-th of the same set.
+    let c = labelled(
+        "c",
+        json!([{"at": "0h", "changes": ["other"]}, {"at": "1d", "changes": ["scopes"]}, {"at": "2d", "changes": ["other"]}]),
+    );
+    let d = labelled(
+        "d",
+        json!([{"at": "0h", "changes": ["scopes"]}, {"at": "3h", "changes": ["other"]}, {"at": "5d", "changes": ["other"]}]),
+    );
+    let p = Pairing::of(&c, &d, None).unwrap();
+    assert_eq!((p.by, p.pairs), ("change set", vec![(0, 1), (1, 0), (2, 2)]));
+    // A label repeated within one list is ambiguous.
+    let e = labelled(
+        "e",
+        json!([{"at": "0h", "changes": ["other"], "label": "x"}, {"at": "1d", "changes": ["other"], "label": "x"}]),
+    );
+    assert!(Pairing::of(&a, &e, None).unwrap_err().to_string().contains("names two releases"));
+}
+
+#[test]
+fn a_later_deploy_counts_against_the_alternative() {
+    // The same release deployed two days later: on each release's own clock nothing
+    // changes, on the scenario clock it is two days later.
+    let a = scenario(&set(connect_no_windows(300, 20), "name", json!("now")));
+    let later = set(connect_no_windows(300, 20), "name", json!("later"));
+    let later = set(later, "releases[0].at", json!("2d"));
+    let b = scenario(&later);
+    let runs = vec![
+        (a.clone(), montecarlo::run(&a, &())),
+        (b.clone(), montecarlo::run(&b, &())),
+    ];
+    let comparison = compare(&runs, pairings(&[a, b], &[]).unwrap());
+    let t50 = comparison
+        .entries
+        .iter()
+        .find(|e| e.figure == "time_to_share_hours[0.5]")
+        .unwrap();
+    assert_eq!(t50.deploy_offset_hours, 48.0);
+    assert_eq!(t50.better, Better::Baseline);
+    let d = t50.difference.mean.unwrap();
+    // Publication waits for the next descriptor poll (every 5 h) in both, so the
+    // difference is the offset give or take a poll period.
+    assert!((d - 48.0).abs() <= 5.0, "{d}");
+}
+
+#[test]
+fn restricted_values_and_the_sign_test_treat_a_censored_replication_as_later() {
+    let base = [None, Some(10.0), Some(3.0), None];
+    let other = [Some(5.0), Some(10.0), None, None];
+    let (b, o) = (restricted(&base, 0.0, 100.0), restricted(&other, 2.0, 100.0));
+    assert_eq!(b, vec![Some(100.0), Some(10.0), Some(3.0), Some(100.0)]);
+    assert_eq!(o, vec![Some(7.0), Some(12.0), Some(100.0), Some(100.0)]);
+    let s = sign_test(&b, &o);
+    assert_eq!((s.other_first, s.baseline_first, s.ties), (1, 2, 1));
+    // Two-sided exact binomial: P(X <= 1) * 2 for X ~ Bin(3, 0.5) = 2 * 4/8 = 1.
+    assert_eq!(s.p_value, Some(1.0));
+    let all_other = sign_test(&[Some(9.0); 10], &[Some(1.0); 10]);
+    // 2 * 0.5^10
+    assert!((all_other.p_value.unwrap() - 2.0 / 1024.0).abs() < 1e-12);
+}
+
+#[test]
+fn a_sweep_shows_fixed_settings_once_and_the_window_and_left_over_in_its_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    let assert = Command::cargo_bin("rollout-sim")
+        .unwrap()
+        .args([
+            "sweep",
+            "scenarios/connect-scope-change.json",
+            "--set",
+            "admins.casual.approve=0.5,0.9",
+            "--set",
+            "timing.upm_poll=12h",
+            "--replications",
+            "6",
+            "--instances",
+            "400",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert_eq!(stdout.matches("timing.upm_poll=12h").count(), 1, "{stdout}");
+    assert!(stdout.contains("fixed at every point: timing.upm_poll=12h"), "{stdout}");
+    assert!(stdout.contains("window: "), "{stdout}");
+    assert!(stdout.contains("left over: "), "{stdout}");
+    let sweep = read_json(&out.join("sweep.json"));
+    assert_eq!(sweep["axes"], json!(["admins.casual.approve"]));
+    assert_eq!(sweep["fixed"], json!([["timing.upm_poll", "12h"]]));
+    assert_eq!(sweep["points"][1]["settings"], json!([["admins.casual.approve", 0.9]]));
+    let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().contains("r0.left_over_at_horizon.mean"));
+    // The approve axis is a plain number: its label does not claim hours.
+    let chart = fs::read_to_string(out.join("charts/left-over.svg")).unwrap();
+    assert!(chart.lines().any(|l| l == "admins.casual.approve"), "{chart}");
+    assert!(!chart.contains("hours"), "{chart}");
+}
+
+#[test]
+fn a_sweep_chart_does_not_draw_a_mean_from_a_few_finished_replications() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = set(
+        scope_change("connect"),
+        "admins",
+        json!({"default": {"approve": 0.5, "reject": 0.0}}),
+    );
+    let file = write(tmp.path(), "gated", &doc);
+    let out = tmp.path().join("s");
+    Command::cargo_bin("rollout-sim")
+        .unwrap()
+        .args([
+            "sweep",
+            &file,
+            "--set",
+            "admins.default.approve=0.5,0.95,1.0",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let sweep = read_json(&out.join("sweep.json"));
+    // At approve 0.5, time to 90% is censored in every replication: not drawn, and
+    // the caption names the point.
+    let t90 = &sweep["points"][0]["releases"][0]["time_to_share_hours"]["0.9"];
+    assert_eq!(t90["n"], 0, "{t90}");
+    let chart = fs::read_to_string(out.join("charts/time-to-90.svg")).unwrap_or_default();
+    let page = fs::read_to_string(out.join("sweep.html")).unwrap();
+    assert!(
+        page.contains("Not drawn, because fewer than half of their replications")
+            || chart.is_empty(),
+        "{page}"
+    );
+}
