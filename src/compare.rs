@@ -322,7 +322,8 @@ fn describe(s: &Scenario) -> String {
                 "#{k} \"{}\" ({}{} at {:.1} h)",
                 r.label,
                 r.changes.names().join(" + "),
-                r.line.map_or(String::new(), |l| format!(", backport to line {l}")),
+                r.line
+                    .map_or(String::new(), |l| format!(", backport to line {l}")),
                 r.at.as_hours()
             )
         })
@@ -361,7 +362,9 @@ impl Pairing {
                         other.releases.len()
                     )));
                 }
-                let used = |f: &dyn Fn(&(usize, usize)) -> bool| stated.iter().filter(|p| f(p)).count() > 1;
+                let used = |f: &dyn Fn(&(usize, usize)) -> bool| {
+                    stated.iter().filter(|p| f(p)).count() > 1
+                };
                 if used(&|p| p.0 == b) || used(&|p| p.1 == o) {
                     return Err(error(format!(
                         "--pair pairs a release twice ({b}={o}); each release pairs with at most one"
@@ -369,7 +372,12 @@ impl Pairing {
                 }
             }
             ("stated", stated.to_vec())
-        } else if base.releases.iter().chain(&other.releases).all(|r| r.label_given) {
+        } else if base
+            .releases
+            .iter()
+            .chain(&other.releases)
+            .all(|r| r.label_given)
+        {
             let repeated = |s: &Scenario| {
                 s.releases
                     .iter()
@@ -378,7 +386,9 @@ impl Pairing {
                     .map(|(_, r)| r.label.clone())
             };
             if let Some(label) = repeated(base).or_else(|| repeated(other)) {
-                return Err(error(format!("the label \"{label}\" names two releases of one list")));
+                return Err(error(format!(
+                    "the label \"{label}\" names two releases of one list"
+                )));
             }
             let pairs: Vec<(usize, usize)> = base
                 .releases
@@ -416,7 +426,8 @@ impl Pairing {
             }
             if pairs.len() != base.releases.len() || pairs.len() != other.releases.len() {
                 return Err(error(
-                    "their releases are not labelled in both files and their change sets differ".into(),
+                    "their releases are not labelled in both files and their change sets differ"
+                        .into(),
                 ));
             }
             ("change set", pairs)
@@ -569,13 +580,21 @@ pub fn pairings(
     if stated.len() > 1 && stated.len() != alternatives {
         return Err(PairingError {
             baseline: scenarios[0].name.clone(),
-            other: scenarios[1..].iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", "),
+            other: scenarios[1..]
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
             reason: format!(
                 "--pair is given {} times for {alternatives} alternatives; give it once for all, or once per alternative",
                 stated.len()
             ),
             baseline_list: describe(&scenarios[0]),
-            other_list: scenarios[1..].iter().map(describe).collect::<Vec<_>>().join("; "),
+            other_list: scenarios[1..]
+                .iter()
+                .map(describe)
+                .collect::<Vec<_>>()
+                .join("; "),
         });
     }
     scenarios[1..]

@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use crate::scenario::Tolerance;
 use crate::stats::values_at_ranks;
 use crate::time::{SimDuration, SimTime};
 
@@ -184,7 +185,7 @@ pub struct Measure<'a> {
     pub drop_support_at: Option<SimTime>,
     pub horizon: SimTime,
     pub thresholds: &'a [f64],
-    pub tolerance: f64,
+    pub tolerance: Tolerance,
     /// Weight units per segment (empty: unweighted).
     pub weights: &'a [i64],
 }
@@ -247,9 +248,9 @@ fn share_reached(active: i64, old: i64, p: f64) -> bool {
     reaches((active - old) as f64, active as f64, p)
 }
 
-/// Whether at most `tolerance` of `active` instances are `old`.
-fn coexistence_over(active: i64, old: i64, tolerance: f64) -> bool {
-    old <= (tolerance * active as f64 + 1e-9).floor() as i64
+/// Whether few enough of `active` instances are `old` for coexistence to be over.
+fn coexistence_over(active: i64, old: i64, tolerance: Tolerance) -> bool {
+    tolerance.allows(active, old)
 }
 
 /// [`measure`] when every key is an instance reaching the release and nothing is
@@ -449,7 +450,12 @@ fn measure_by_sweep(
 /// The active and old counts after every change up to `t`. The sweep above may stop
 /// early, once every figure is known; the counts at the horizon need every change, and
 /// their order does not matter for a sum.
-fn counts_at(keys: &[u64], t: SimTime, active_at_start: &[u64], old_at_start: &[u64]) -> (u64, u64) {
+fn counts_at(
+    keys: &[u64],
+    t: SimTime,
+    active_at_start: &[u64],
+    old_at_start: &[u64],
+) -> (u64, u64) {
     let (mut active, mut old) = (
         active_at_start.iter().sum::<u64>() as i64,
         old_at_start.iter().sum::<u64>() as i64,
@@ -489,7 +495,7 @@ mod tests {
             drop_support_at: drop.map(|h| SimTime::from_millis(h * 3_600_000)),
             horizon: SimTime::from_millis(100 * 3_600_000),
             thresholds: &[0.5, 1.0],
-            tolerance: 0.0,
+            tolerance: Tolerance::Share(0.0),
             weights: &[],
         };
         let whole = measure(&m, &mut [keys.to_vec()], &[active], &[old]);
@@ -583,7 +589,7 @@ mod tests {
                 drop_support_at: drop.map(|h| SimTime::from_millis(h * 3_600_000)),
                 horizon: SimTime::from_millis(100 * 3_600_000),
                 thresholds: &thresholds,
-                tolerance,
+                tolerance: Tolerance::Share(tolerance),
                 weights: &[],
             };
             let keys: Vec<u64> = hours.iter().map(|&h| k(h, change::REACH)).collect();

@@ -222,13 +222,21 @@ pub fn row_cells(report: &ComparisonReport, e: &ComparisonEntry) -> [String; 6] 
     let d = &e.difference;
     let diff = match (d.mean, d.ci95) {
         (Some(m), Some([lo, hi])) => {
-            format!("{} [{}, {}]", signed(e.unit, m), signed(e.unit, lo), signed(e.unit, hi))
+            format!(
+                "{} [{}, {}]",
+                signed(e.unit, m),
+                signed(e.unit, lo),
+                signed(e.unit, hi)
+            )
         }
         (Some(m), None) => signed(e.unit, m),
         _ => "-".into(),
     };
     let unpaired = d.unpaired_ci95.map_or("-".into(), |[lo, hi]| {
-        format!("±{}", signed(e.unit, (hi - lo) / 2.0).trim_start_matches('+'))
+        format!(
+            "±{}",
+            signed(e.unit, (hi - lo) / 2.0).trim_start_matches('+')
+        )
     });
     let better = match e.better {
         Better::Baseline => report.baseline.clone(),
@@ -288,7 +296,11 @@ pub fn pair_heading(report: &ComparisonReport, e: &ComparisonEntry) -> String {
             "{} deploys {:.1} h {} the baseline's; times are on the baseline's clock",
             e.scenario,
             e.deploy_offset_hours.abs(),
-            if e.deploy_offset_hours > 0.0 { "after" } else { "before" }
+            if e.deploy_offset_hours > 0.0 {
+                "after"
+            } else {
+                "before"
+            }
         )
     };
     format!(
@@ -330,7 +342,11 @@ pub fn render_comparison_table(report: &ComparisonReport) -> String {
             "  {:<30} {:<22} {:<w$} {:<34} {:>10}  better",
             "figure",
             "baseline",
-            group[0].scenario.chars().take(other_width).collect::<String>(),
+            group[0]
+                .scenario
+                .chars()
+                .take(other_width)
+                .collect::<String>(),
             "difference [95% CI]",
             "unpaired",
             w = other_width
@@ -356,7 +372,12 @@ pub fn render_comparison_table(report: &ComparisonReport) -> String {
             );
         }
         if !p.unpaired_other.is_empty() {
-            let _ = writeln!(out, "\nunpaired in {}: {}", p.scenario, p.unpaired_other.join(", "));
+            let _ = writeln!(
+                out,
+                "\nunpaired in {}: {}",
+                p.scenario,
+                p.unpaired_other.join(", ")
+            );
         }
     }
     out.push_str(COMPARISON_LEGEND);
@@ -370,18 +391,10 @@ replications got there. difference = alternative - baseline, paired replication 
 better: the policy the paired 95% CI favours (lower is better for every figure). unpaired: the\n\
 half-width an unpaired comparison of the same replications would give.\n";
 
-/// A count with thousands separators.
-fn count(v: f64) -> String {
-    let n = v.abs().round() as u64;
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+/// A count, rounded, with thousands separators ("1,319").
+pub fn count(v: f64) -> String {
+    use num_format::{Locale, ToFormattedString};
+    (v.abs().round() as u64).to_formatted_string(&Locale::en)
 }
 
 /// The sentence for one significant entry.
@@ -398,11 +411,18 @@ fn finding(report: &ComparisonReport, e: &ComparisonEntry) -> Option<String> {
         Unit::Hours => {
             let what = match e.figure.as_str() {
                 "coexistence_hours" => "ends the coexistence window of".to_string(),
-                f => format!("reaches {} of", figure_title(f).trim_start_matches("time to ")),
+                f => format!(
+                    "reaches {} of",
+                    figure_title(f).trim_start_matches("time to ")
+                ),
             };
             let sign = e.sign_test.as_ref();
             let (first, of) = sign.map_or((0, 0), |s| {
-                let first = if e.better == Better::Other { s.other_first } else { s.baseline_first };
+                let first = if e.better == Better::Other {
+                    s.other_first
+                } else {
+                    s.baseline_first
+                };
                 (first, s.other_first + s.baseline_first + s.ties)
             });
             let finished = |s: &Side| format!("{} of {}", s.n, s.n + s.censored);
@@ -440,16 +460,33 @@ fn finding(report: &ComparisonReport, e: &ComparisonEntry) -> Option<String> {
             };
             let (amount, ci) = if e.unit == Unit::Share {
                 (
-                    format!("{:.2} percentage points fewer of the active instances", d.abs() * 100.0),
-                    format!("{:.2} to {:.2} pt", lo.abs().min(hi.abs()) * 100.0, lo.abs().max(hi.abs()) * 100.0),
+                    format!(
+                        "{:.2} percentage points fewer of the active instances",
+                        d.abs() * 100.0
+                    ),
+                    format!(
+                        "{:.2} to {:.2} pt",
+                        lo.abs().min(hi.abs()) * 100.0,
+                        lo.abs().max(hi.abs()) * 100.0
+                    ),
                 )
             } else {
                 (
-                    format!("{} fewer instances (of {})", count(d), count(report.instances as f64)),
-                    format!("{:.1} to {:.1}", lo.abs().min(hi.abs()), lo.abs().max(hi.abs())),
+                    format!(
+                        "{} fewer instances (of {})",
+                        count(d),
+                        count(report.instances as f64)
+                    ),
+                    format!(
+                        "{:.1} to {:.1}",
+                        lo.abs().min(hi.abs()),
+                        lo.abs().max(hi.abs())
+                    ),
                 )
             };
-            format!("Against {loser}, {winner} leaves {amount} on versions older than {release} {where_} (95% CI {ci}).")
+            format!(
+                "Against {loser}, {winner} leaves {amount} on versions older than {release} {where_} (95% CI {ci})."
+            )
         }
     })
 }
@@ -461,10 +498,17 @@ fn finding(report: &ComparisonReport, e: &ComparisonEntry) -> Option<String> {
 pub fn comparison_verdicts(report: &ComparisonReport) -> Vec<String> {
     let mut out = Vec::new();
     for other in &report.scenarios[1..] {
-        let entries: Vec<&ComparisonEntry> =
-            report.entries.iter().filter(|e| &e.scenario == other).collect();
+        let entries: Vec<&ComparisonEntry> = report
+            .entries
+            .iter()
+            .filter(|e| &e.scenario == other)
+            .collect();
         let tally = |b: Better| entries.iter().filter(|e| e.better == b).count();
-        let (wins, losses, ties) = (tally(Better::Other), tally(Better::Baseline), tally(Better::Neither));
+        let (wins, losses, ties) = (
+            tally(Better::Other),
+            tally(Better::Baseline),
+            tally(Better::Neither),
+        );
         if wins + losses == 0 {
             out.push(format!(
                 "No compared figure differs significantly between {other} and {} at these replications ({} figures compared).",

@@ -18,7 +18,7 @@ use crate::fit::FitOutcome;
 const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;color:#1b1b1b;max-width:1180px;margin:2em auto;padding:0 1.5em;line-height:1.45}\
 h1{font-size:1.7em;margin-bottom:.2em}h2{font-size:1.3em;margin-top:1.8em;border-bottom:1px solid #ccc}\
-.meta{color:#555}.verdict{background:#f3f7fb;border-left:5px solid #0072b2;padding:.6em 1.2em}\
+.meta{color:#555}.answer{font-size:1.2em;font-weight:600;border-left:5px solid #009e73;padding:.2em 1.2em;margin:1.2em 0}.verdict{background:#f3f7fb;border-left:5px solid #0072b2;padding:.6em 1.2em}\
 .verdict li{margin:.35em 0}.warning{background:#fff4e5;border-left:5px solid #d55e00;padding:.6em 1.2em}\
 table{border-collapse:collapse;width:100%;font-size:.92em}th,td{border-bottom:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top}\
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
@@ -57,7 +57,11 @@ pub fn run_page(report: &RunReport, charts: &[Drawn]) -> String {
     {
         let r = &report.report;
         let s = &r.scenario;
-        let mut body = String::from("<section class=\"verdict\"><h2>Verdict</h2><ul>\n");
+        let mut body = String::from("<section class=\"answer\">\n");
+        for h in &report.headline {
+            body += &format!("<p>{}</p>\n", esc(h));
+        }
+        body += "</section>\n<section class=\"verdict\"><h2>Verdict</h2><ul>\n";
         for v in &report.verdicts {
             body += &format!("<li>{}</li>\n", esc(v));
         }

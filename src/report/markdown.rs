@@ -33,6 +33,10 @@ impl Exporter for SummaryMarkdown {
             s.horizon_hours,
             r.tool.version
         )?;
+        writeln!(out, "### Answer\n")?;
+        for h in &report.headline {
+            writeln!(out, "**{}**\n", text(h))?;
+        }
         writeln!(out, "### Verdict\n")?;
         for v in &report.verdicts {
             writeln!(out, "- {}", text(v))?;

@@ -450,6 +450,9 @@ pub struct RunReport {
     pub coexistence: Vec<Vec<Option<f64>>>,
     /// The sentences a planner acts on, release by release, then the cut-off's.
     pub verdicts: Vec<String>,
+    /// The answer first, one sentence per release: when the older versions can be
+    /// switched off, as a date, or what is left at the horizon.
+    pub headline: Vec<String>,
     /// The scenario's parameters in force: (name, value, where it comes from).
     pub parameters: Vec<(String, String, String)>,
 }
@@ -589,7 +592,14 @@ impl RunReport {
             .flat_map(|(r, a)| verdict::release_verdicts(scenario, r, a, quantile))
             .collect();
         verdicts.extend(report.cutoff.as_ref().map(verdict::cutoff_verdict));
+        let headline = report
+            .releases
+            .iter()
+            .zip(&adoption)
+            .map(|(r, a)| verdict::headline(scenario, r, a, quantile))
+            .collect();
         RunReport {
+            headline,
             report,
             mix: version_mix(scenario, &run.plan, summary.versions),
             latency: run.latency.clone(),

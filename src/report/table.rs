@@ -39,6 +39,9 @@ pub fn render_table(report: &RunReport) -> String {
         "{} ({}): {} instances, {} replications, seed {}, horizon {:.0} h",
         s.name, s.platform, s.instances, s.replications, s.seed, s.horizon_hours
     );
+    for h in &report.headline {
+        let _ = writeln!(out, "\n{h}");
+    }
     let _ = writeln!(out);
     let thresholds = thresholds(r);
     let header: Vec<String> = ["#", "release", "version", "appr."]

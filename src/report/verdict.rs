@@ -9,20 +9,143 @@ use super::{Band, ReleaseReport, Stat};
 /// Hours after a deploy at which the levers' cost is read off the run.
 const LEVER_DAYS: [i64; 3] = [7, 14, 30];
 
+/// The recommended window's confidence interval, in words.
+fn window_ci(w: &super::CompatWindow) -> String {
+    match w.ci95 {
+        [Some(lo), Some(hi)] => format!("CI {lo:.1} to {hi:.1} h"),
+        [None, Some(hi)] => format!("CI up to {hi:.1} h; more replications for a lower bound"),
+        [Some(lo), None] => format!("CI from {lo:.1} h to beyond the horizon"),
+        [None, None] => "too few replications for a CI".to_string(),
+    }
+}
+
+/// An instant as a planner reads it: "Tue 2026-09-29 14:00 UTC", and the same in the
+/// time zone most of the instances are in, when the scenario names zones.
+pub fn calendar(scenario: &Scenario, at: chrono::DateTime<chrono::Utc>) -> String {
+    let utc = at.format("%a %Y-%m-%d %H:%M UTC").to_string();
+    let mut weights: Vec<(chrono_tz::Tz, f64)> = Vec::new();
+    for segment in &scenario.population.segments {
+        for &(zone, w) in &segment.zones {
+            match weights.iter_mut().find(|(z, _)| *z == zone) {
+                Some((_, total)) => *total += w * segment.share,
+                None => weights.push((zone, w * segment.share)),
+            }
+        }
+    }
+    match weights
+        .iter()
+        .filter(|(z, _)| *z != chrono_tz::UTC)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+    {
+        Some((zone, _)) => format!(
+            "{utc}, {} in {}",
+            at.with_timezone(zone).format("%a %H:%M"),
+            zone.name()
+        ),
+        None => utc,
+    }
+}
+
+/// The instant `hours` after release `r`'s deploy.
+fn after_deploy(
+    scenario: &Scenario,
+    r: &ReleaseReport,
+    hours: f64,
+) -> chrono::DateTime<chrono::Utc> {
+    let deployed = scenario.instant(scenario.releases[r.index].at);
+    let offset = chrono::Duration::milliseconds((hours * 3_600_000.0).round() as i64);
+    deployed.checked_add_signed(offset).unwrap_or(deployed)
+}
+
+/// The answer a planner asked for, one sentence per release: when the older versions
+/// can be switched off (with the scenario's tolerance), as a date; or, when the run
+/// cannot say, how many instances are still on them at the horizon and what a cut-off
+/// would break.
+pub fn headline(
+    scenario: &Scenario,
+    r: &ReleaseReport,
+    adoption: &[Band],
+    quantile: f64,
+) -> String {
+    let tolerance = scenario.report.coexistence_tolerance;
+    let w = &r.recommended_compat_window;
+    let pct = quantile * 100.0;
+    if let Some(h) = w.hours {
+        let when = calendar(scenario, after_deploy(scenario, r, h));
+        let days = if h >= 72.0 {
+            format!(" ({:.1} days)", h / 24.0)
+        } else {
+            String::new()
+        };
+        let detail = format!(
+            "{h:.1} h{days} after the deploy ({pct:.0}% of replications; {})",
+            window_ci(w)
+        );
+        return if tolerance.is_zero() {
+            format!("Keep serving {} until {when}: {detail}.", r.from_version)
+        } else {
+            format!(
+                "Switch off {} on {when}, when {} are left on it: {detail}.",
+                r.from_version,
+                tolerance.describe()
+            )
+        };
+    }
+    let reps = r.coexistence_hours.n + r.coexistence_hours.censored;
+    let goal = if tolerance.is_zero() {
+        "reaches everyone".to_string()
+    } else {
+        format!("gets down to {} on older versions", tolerance.describe())
+    };
+    let never = if r.coexistence_hours.n == 0 {
+        format!("{} never {goal} before the horizon", r.version)
+    } else {
+        format!(
+            "{} {goal} before the horizon in only {} of {reps} replications, fewer than the {pct:.0}% a window needs",
+            r.version, r.coexistence_hours.n
+        )
+    };
+    let left = match (
+        r.left_over_share_at_horizon.mean,
+        r.left_over_at_horizon.mean,
+    ) {
+        (Some(share), Some(n)) => format!(
+            ": {:.1}% ({} instances) remain on older versions at the horizon",
+            share * 100.0,
+            super::comparison::count(n)
+        ),
+        _ => String::new(),
+    };
+    // What switching off would break: at the scenario's drop date when it has one,
+    // else two weeks after the deploy (one week when the horizon is shorter).
+    let cut = match (scenario.policy.drop_old_support_after, &r.left_behind) {
+        (Some(d), Some(Stat { mean: Some(n), .. })) => Some(format!(
+            "; dropping support {} after the deploy ({}) breaks {} instances",
+            hours_or_days(d.as_hours()),
+            calendar(scenario, after_deploy(scenario, r, d.as_hours())),
+            super::comparison::count(*n)
+        )),
+        _ => [14, 7].iter().find_map(|&d: &i64| {
+            let at = scenario.releases[r.index].at.as_hours() + (d * 24) as f64;
+            adoption.iter().find(|b| b.hours >= at).map(|b| {
+                format!(
+                    "; cutting off at day {d} ({}) breaks {} instances",
+                    calendar(scenario, after_deploy(scenario, r, (d * 24) as f64)),
+                    super::comparison::count(b.mean_behind)
+                )
+            })
+        }),
+    };
+    format!("{never}{left}{}.", cut.unwrap_or_default())
+}
+
 /// The recommended compatibility window of a release, as a sentence.
 pub fn recommendation(r: &ReleaseReport, quantile: f64) -> String {
     let pct = quantile * 100.0;
     let w = &r.recommended_compat_window;
     match w.hours {
         Some(h) => {
-            let ci = match w.ci95 {
-                [Some(lo), Some(hi)] => format!("CI {lo:.1} to {hi:.1} h"),
-                [None, Some(hi)] => {
-                    format!("CI up to {hi:.1} h; more replications for a lower bound")
-                }
-                [Some(lo), None] => format!("CI from {lo:.1} h to beyond the horizon"),
-                [None, None] => "too few replications for a CI".to_string(),
-            };
+            let ci = window_ci(w);
             let days = if h >= 72.0 {
                 format!(" ({:.1} days)", h / 24.0)
             } else {
@@ -135,7 +258,6 @@ pub fn release_verdicts(
         ),
         _ => {}
     }
-    let release_at = scenario.releases[r.index].at.as_hours();
     let last = adoption.last();
     let behind_share = last.map_or(0.0, |b| 1.0 - b.mean);
     let ends = r.recommended_compat_window.hours.is_some();
@@ -154,10 +276,27 @@ pub fn release_verdicts(
             );
         }
         out.push(sentence + ".");
+        out.extend(levers(scenario, r, adoption));
+    }
+    if let Some(left) = &r.left_behind {
+        out.push(format!(
+            "When support for older versions is dropped, {} instances are still on them.",
+            stat_mean(left)
+        ));
+    }
+    out
+}
+
+/// The levers this scenario does not already pull, each with its effect where this run
+/// measures it (a cut-off's cost at 7, 14 and 30 days), else how to measure it.
+fn levers(scenario: &Scenario, r: &ReleaseReport, adoption: &[Band]) -> Vec<String> {
+    let mut out = Vec::new();
+    let release = &scenario.releases[r.index];
+    if scenario.policy.cutoff.is_none() {
         let costs: Vec<String> = LEVER_DAYS
             .iter()
             .filter_map(|&d| {
-                let at = release_at + (d * 24) as f64;
+                let at = release.at.as_hours() + (d * 24) as f64;
                 adoption
                     .iter()
                     .find(|b| b.hours >= at)
@@ -166,21 +305,38 @@ pub fn release_verdicts(
             .collect();
         if !costs.is_empty() {
             out.push(format!(
-                "Levers: a cut-off of the old version (policy.cutoff_at) at {} (means over replications){}.",
-                costs.join(", at "),
-                if r.needs_approval {
-                    "; reminders (admins.*.reminders) win back some admins who ignore"
-                } else {
-                    ""
-                }
+                "Lever, a cut-off of the old version (policy.cutoff_at): at {} (means over replications).",
+                costs.join(", at ")
             ));
         }
     }
-    if let Some(left) = &r.left_behind {
-        out.push(format!(
-            "When support for older versions is dropped, {} instances are still on them.",
-            stat_mean(left)
-        ));
+    if r.needs_approval {
+        let without: Vec<String> = scenario
+            .population
+            .segments
+            .iter()
+            .filter(|s| s.admin.approve + s.admin.reject < 1.0)
+            .filter(|s| s.admin.reminders.is_empty() || s.admin.reminder_response == 0.0)
+            .map(|s| format!("admins.{}.reminders", s.admin.name))
+            .collect();
+        if !without.is_empty() {
+            out.push(format!(
+                "Lever, reminders ({}, with a reminder_response): they win back some admins who ignore; compare this scenario with a copy that sets them to measure how many.",
+                without.join(", ")
+            ));
+        }
+        if release.changes.scopes && release.changes.other {
+            out.push(
+                "Lever, isolating the change: this release bundles new scopes with other changes, so only approving instances get the rest; shipping the other changes alone first reaches every instance automatically (compare the two release lists with --pair to measure it)."
+                    .to_string(),
+            );
+        }
+        if release.changes.licensing && scenario.policy.uninstall_unapproved_after.is_none() {
+            out.push(
+                "Lever, an approval deadline (policy.uninstall_unapproved_after): instances that have not approved the paid version by then are uninstalled, which ends the free version's window; compare with a copy that sets it to measure when."
+                    .to_string(),
+            );
+        }
     }
     out
 }

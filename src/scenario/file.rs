@@ -438,5 +438,17 @@ pub struct ReportFile {
     pub thresholds: Option<Vec<f64>>,
     pub sample_every: Option<DurationText>,
     pub coexistence_tolerance: Option<f64>,
+    /// Another name for `coexistence_tolerance` that also takes a count: a share
+    /// (`0.05` or `"5%"`) or a number of instances (`"100 instances"`).
+    pub switch_off_when_at_most: Option<AtMostFile>,
     pub compat_window_quantile: Option<f64>,
+}
+
+/// `report.switch_off_when_at_most`: a share as a number, or text such as `"5%"` or
+/// `"100 instances"`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AtMostFile {
+    Share(f64),
+    Text(String),
 }

@@ -429,10 +429,49 @@ pub struct ReportSettings {
     pub thresholds: Vec<f64>,
     /// Interval of the version-mix samples.
     pub sample_every: SimDuration,
-    /// Share of active instances that may still be older when coexistence is over.
-    pub coexistence_tolerance: f64,
+    /// How many active instances may still be older when coexistence is over: when the
+    /// vendor can switch the old versions off.
+    pub coexistence_tolerance: Tolerance,
     /// Quantile over replications of the recommended compatibility window.
     pub compat_window_quantile: f64,
+}
+
+/// How many instances may still run an older version when the vendor switches older
+/// versions off (`report.coexistence_tolerance`, also named
+/// `report.switch_off_when_at_most`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tolerance {
+    /// A share of the active instances, in [0, 1).
+    Share(f64),
+    /// A number of instances.
+    Instances(u64),
+}
+
+impl Tolerance {
+    /// Whether `old` of `active` instances is few enough.
+    pub fn allows(self, active: i64, old: i64) -> bool {
+        match self {
+            Tolerance::Share(eps) => old <= (eps * active as f64 + 1e-9).floor() as i64,
+            Tolerance::Instances(n) => old <= i64::try_from(n).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// In a planner's words: "no instance", "at most 5% of instances", "at most 100
+    /// instances".
+    pub fn describe(self) -> String {
+        match self {
+            Tolerance::Share(0.0) => "no instance".into(),
+            Tolerance::Share(eps) => format!("at most {}% of instances", eps * 100.0),
+            Tolerance::Instances(0) => "no instance".into(),
+            Tolerance::Instances(1) => "at most 1 instance".into(),
+            Tolerance::Instances(n) => format!("at most {n} instances"),
+        }
+    }
+
+    /// Whether no old instance at all may be left.
+    pub fn is_zero(self) -> bool {
+        matches!(self, Tolerance::Share(e) if e == 0.0) || self == Tolerance::Instances(0)
+    }
 }
 
 /// Values given on the command line that replace the file's.

@@ -87,7 +87,12 @@ fn the_paired_ci_is_narrower_than_the_unpaired_one_on_a_shipped_pair() {
         assert!(hi < 0.0 && lo > -4.0 - 1e-9, "{}: {lo}..{hi}", e.figure);
         // On the scenario clock, the deploy 10 h later costs more than the 4 h slip.
         assert_eq!(e.deploy_offset_hours, 10.0);
-        assert_eq!(e.better, rollout_sim::compare::Better::Baseline, "{}", e.figure);
+        assert_eq!(
+            e.better,
+            rollout_sim::compare::Better::Baseline,
+            "{}",
+            e.figure
+        );
     }
 }
 

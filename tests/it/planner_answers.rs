@@ -52,7 +52,10 @@ fn censored_against_finished(dir: &Path) -> (String, String) {
         "releases",
         json!([{"at": "0h", "changes": ["other"]}]),
     );
-    (write(dir, "gated", &gated), write(dir, "automatic", &automatic))
+    (
+        write(dir, "gated", &gated),
+        write(dir, "automatic", &automatic),
+    )
 }
 
 #[test]
@@ -60,7 +63,15 @@ fn a_censored_baseline_against_a_finished_alternative_is_a_significant_differenc
     let tmp = tempfile::tempdir().unwrap();
     let (gated, automatic) = censored_against_finished(tmp.path());
     let out = tmp.path().join("c");
-    compare_cli(&[&gated, &automatic, "--pair", "0=0", "--out", out.to_str().unwrap()]).success();
+    compare_cli(&[
+        &gated,
+        &automatic,
+        "--pair",
+        "0=0",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .success();
     let report = read_json(&out.join("comparison.json"));
     let t90 = entry(&report, "time_to_share_hours[0.9]");
     // The baseline never got there; the alternative always did.
@@ -77,7 +88,10 @@ fn a_censored_baseline_against_a_finished_alternative_is_a_significant_differenc
     assert_eq!(left["other"]["mean"], 0.0);
     // The verdict says so, and does not claim that nothing changed.
     let page = fs::read_to_string(out.join("comparison.html")).unwrap();
-    assert!(page.contains("automatic reaches 90% of release #0"), "{page}");
+    assert!(
+        page.contains("automatic reaches 90% of release #0"),
+        "{page}"
+    );
     assert!(!page.contains("No compared figure differs"));
     // The table is a real table, every row saying which policy is better.
     assert!(page.contains("<table class=\"comparison\">"));
@@ -99,30 +113,56 @@ fn releases_that_cannot_be_paired_by_label_or_change_set_are_refused_until_state
         "releases",
         json!([{"at": "0h", "changes": ["other"]}, {"at": "2d", "changes": ["scopes"]}]),
     );
-    let (b, i) = (write(tmp.path(), "bundle", &bundle), write(tmp.path(), "isolate", &isolate));
+    let (b, i) = (
+        write(tmp.path(), "bundle", &bundle),
+        write(tmp.path(), "isolate", &isolate),
+    );
     let out = tmp.path().join("c");
     let refused = compare_cli(&[&b, &i, "--out", out.to_str().unwrap()]).code(2);
     let stderr = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
     for expected in ["test:", "isolate:", "#0", "#1", "scopes + other", "--pair"] {
         assert!(stderr.contains(expected), "{expected:?} in {stderr}");
     }
-    assert!(!out.exists(), "nothing is written when the pairing is refused");
+    assert!(
+        !out.exists(),
+        "nothing is written when the pairing is refused"
+    );
     // Stated, it runs and says how it paired.
-    compare_cli(&[&b, &i, "--pair", "0=1", "--out", out.to_str().unwrap(), "--quiet"]).success();
+    compare_cli(&[
+        &b,
+        &i,
+        "--pair",
+        "0=1",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ])
+    .success();
     let report = read_json(&out.join("comparison.json"));
     assert_eq!(report["pairings"][0]["by"], "stated");
     assert_eq!(report["pairings"][0]["pairs"], json!([[0, 1]]));
     // A stated pair that names a missing release, or a release twice, is refused.
     for bad in ["0=2", "0=0,0=1", "x"] {
-        compare_cli(&[&b, &i, "--pair", bad, "--out", tmp.path().join("x").to_str().unwrap()])
-            .code(2);
+        compare_cli(&[
+            &b,
+            &i,
+            "--pair",
+            bad,
+            "--out",
+            tmp.path().join("x").to_str().unwrap(),
+        ])
+        .code(2);
     }
 }
 
 #[test]
 fn pairing_follows_labels_then_change_sets_in_order() {
     let labelled = |name: &str, releases: Value| {
-        scenario(&set(set(base("connect"), "name", json!(name)), "releases", releases))
+        scenario(&set(
+            set(base("connect"), "name", json!(name)),
+            "releases",
+            releases,
+        ))
     };
     // Labels in both: equal labels pair, whatever their positions.
     let a = labelled(
@@ -145,13 +185,21 @@ fn pairing_follows_labels_then_change_sets_in_order() {
         json!([{"at": "0h", "changes": ["scopes"]}, {"at": "3h", "changes": ["other"]}, {"at": "5d", "changes": ["other"]}]),
     );
     let p = Pairing::of(&c, &d, None).unwrap();
-    assert_eq!((p.by, p.pairs), ("change set", vec![(0, 1), (1, 0), (2, 2)]));
+    assert_eq!(
+        (p.by, p.pairs),
+        ("change set", vec![(0, 1), (1, 0), (2, 2)])
+    );
     // A label repeated within one list is ambiguous.
     let e = labelled(
         "e",
         json!([{"at": "0h", "changes": ["other"], "label": "x"}, {"at": "1d", "changes": ["other"], "label": "x"}]),
     );
-    assert!(Pairing::of(&a, &e, None).unwrap_err().to_string().contains("names two releases"));
+    assert!(
+        Pairing::of(&a, &e, None)
+            .unwrap_err()
+            .to_string()
+            .contains("names two releases")
+    );
 }
 
 #[test]
@@ -184,7 +232,10 @@ fn a_later_deploy_counts_against_the_alternative() {
 fn restricted_values_and_the_sign_test_treat_a_censored_replication_as_later() {
     let base = [None, Some(10.0), Some(3.0), None];
     let other = [Some(5.0), Some(10.0), None, None];
-    let (b, o) = (restricted(&base, 0.0, 100.0), restricted(&other, 2.0, 100.0));
+    let (b, o) = (
+        restricted(&base, 0.0, 100.0),
+        restricted(&other, 2.0, 100.0),
+    );
     assert_eq!(b, vec![Some(100.0), Some(10.0), Some(3.0), Some(100.0)]);
     assert_eq!(o, vec![Some(7.0), Some(12.0), Some(100.0), Some(100.0)]);
     let s = sign_test(&b, &o);
@@ -220,18 +271,32 @@ fn a_sweep_shows_fixed_settings_once_and_the_window_and_left_over_in_its_table()
         .success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     assert_eq!(stdout.matches("timing.upm_poll=12h").count(), 1, "{stdout}");
-    assert!(stdout.contains("fixed at every point: timing.upm_poll=12h"), "{stdout}");
+    assert!(
+        stdout.contains("fixed at every point: timing.upm_poll=12h"),
+        "{stdout}"
+    );
     assert!(stdout.contains("window: "), "{stdout}");
     assert!(stdout.contains("left over: "), "{stdout}");
     let sweep = read_json(&out.join("sweep.json"));
     assert_eq!(sweep["axes"], json!(["admins.casual.approve"]));
     assert_eq!(sweep["fixed"], json!([["timing.upm_poll", "12h"]]));
-    assert_eq!(sweep["points"][1]["settings"], json!([["admins.casual.approve", 0.9]]));
+    assert_eq!(
+        sweep["points"][1]["settings"],
+        json!([["admins.casual.approve", 0.9]])
+    );
     let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
-    assert!(csv.lines().next().unwrap().contains("r0.left_over_at_horizon.mean"));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("r0.left_over_at_horizon.mean")
+    );
     // The approve axis is a plain number: its label does not claim hours.
     let chart = fs::read_to_string(out.join("charts/left-over.svg")).unwrap();
-    assert!(chart.lines().any(|l| l == "admins.casual.approve"), "{chart}");
+    assert!(
+        chart.lines().any(|l| l == "admins.casual.approve"),
+        "{chart}"
+    );
     assert!(!chart.contains("hours"), "{chart}");
 }
 
@@ -270,4 +335,139 @@ fn a_sweep_chart_does_not_draw_a_mean_from_a_few_finished_replications() {
             || chart.is_empty(),
         "{page}"
     );
+}
+
+fn run_cli(doc: &Value, dir: &Path) -> (String, Value) {
+    let file = write(dir, "s", doc);
+    let out = dir.join("out");
+    let assert = Command::cargo_bin("rollout-sim")
+        .unwrap()
+        .args(["run", &file, "--out", out.to_str().unwrap(), "--force"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    (stdout, read_json(&out.join("report.json")))
+}
+
+#[test]
+fn every_output_leads_with_the_answer_as_a_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = set(
+        connect_no_windows(300, 20),
+        "population.segments",
+        json!([{"name": "eu", "share": 1.0, "timezones": {"Europe/Berlin": 1.0}, "admin": "default"}]),
+    );
+    let (stdout, report) = run_cli(&doc, tmp.path());
+    let r = &report["releases"][0];
+    let hours = r["recommended_compat_window_hours"].as_f64().unwrap();
+    // The date is the deploy plus the recommended window, in UTC and in Berlin.
+    let deployed =
+        chrono::DateTime::parse_from_rfc3339(r["deployed_at"].as_str().unwrap()).unwrap();
+    let until = deployed + chrono::Duration::milliseconds((hours * 3_600_000.0).round() as i64);
+    let utc = until
+        .with_timezone(&chrono::Utc)
+        .format("%a %Y-%m-%d %H:%M UTC")
+        .to_string();
+    let berlin = until
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .format("%a %H:%M in Europe/Berlin")
+        .to_string();
+    let answer = format!("Keep serving 1.4.0 until {utc}, {berlin}: {hours:.1} h after the deploy");
+    let first_lines: Vec<&str> = stdout.lines().filter(|l| !l.is_empty()).take(2).collect();
+    assert!(first_lines[1].starts_with(&answer), "{stdout}\n{answer}");
+    let md = fs::read_to_string(tmp.path().join("out/summary.md")).unwrap();
+    let (a, v) = (
+        md.find("### Answer").unwrap(),
+        md.find("### Verdict").unwrap(),
+    );
+    assert!(a < v && md[a..v].contains(&answer), "{md}");
+    let html = fs::read_to_string(tmp.path().join("out/report.html")).unwrap();
+    let (a, v) = (
+        html.find("class=\"answer\"").unwrap(),
+        html.find("class=\"verdict\"").unwrap(),
+    );
+    assert!(a < v && html[a..v].contains(&answer));
+}
+
+#[test]
+fn a_window_that_never_ends_is_answered_with_what_is_left_and_what_a_cut_off_breaks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = set(
+        scope_change("connect"),
+        "admins",
+        json!({"default": {"approve": 0.5, "reject": 0.0}}),
+    );
+    let (stdout, report) = run_cli(&doc, tmp.path());
+    let r = &report["releases"][0];
+    let share = r["left_over_share_at_horizon"]["mean"].as_f64().unwrap();
+    let count = r["left_over_at_horizon"]["mean"].as_f64().unwrap();
+    let expected = format!(
+        "1.5.0 never reaches everyone before the horizon: {:.1}% ({} instances) remain on older versions at the horizon; cutting off at day 7",
+        share * 100.0,
+        count.round()
+    );
+    assert!(stdout.contains(&expected), "{stdout}\n{expected}");
+    // The left-over figure is the active instances still old at the horizon.
+    assert!(share > 0.3 && share < 0.7, "{share}");
+}
+
+#[test]
+fn the_switch_off_question_takes_a_count_and_answers_with_its_own_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let strict = connect_no_windows(300, 20);
+    let lenient = set(
+        strict.clone(),
+        "report.switch_off_when_at_most",
+        json!("30 instances"),
+    );
+    let (_, strict_report) = run_cli(&strict, &tmp.path().join("a").tap_mkdir());
+    let (stdout, lenient_report) = run_cli(&lenient, &tmp.path().join("b").tap_mkdir());
+    assert!(
+        stdout.contains("Switch off 1.4.0 on ")
+            && stdout.contains("when at most 30 instances are left on it"),
+        "{stdout}"
+    );
+    let window = |r: &Value| {
+        r["releases"][0]["coexistence_hours"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(window(&lenient_report) < window(&strict_report));
+}
+
+#[test]
+fn levers_already_pulled_are_not_offered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ignoring = set(
+        scope_change("connect"),
+        "admins",
+        json!({"default": {"approve": 0.5, "reject": 0.0}}),
+    );
+    let (stdout, _) = run_cli(&ignoring, &tmp.path().join("a").tap_mkdir());
+    assert!(
+        stdout.contains("Lever, reminders (admins.default.reminders"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Lever, a cut-off"), "{stdout}");
+    let reminded = set(
+        ignoring,
+        "admins",
+        json!({"default": {"approve": 0.5, "reject": 0.0, "reminders": ["7d"], "reminder_response": 0.3}}),
+    );
+    let reminded = set(reminded, "policy.cutoff_at", json!("8d"));
+    let (stdout, _) = run_cli(&reminded, &tmp.path().join("b").tap_mkdir());
+    assert!(!stdout.contains("Lever, reminders"), "{stdout}");
+    assert!(!stdout.contains("Lever, a cut-off"), "{stdout}");
+}
+
+/// Creating a folder inline.
+trait TapMkdir {
+    fn tap_mkdir(self) -> Self;
+}
+
+impl TapMkdir for std::path::PathBuf {
+    fn tap_mkdir(self) -> Self {
+        fs::create_dir_all(&self).unwrap();
+        self
+    }
 }

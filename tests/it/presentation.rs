@@ -230,7 +230,7 @@ fn the_verdict_of_a_never_ending_rollout_names_the_never_updating_share_and_a_le
         assert!((share - 50.0).abs() < 4.0, "{share}");
         assert!(text.contains("40% of admins ignore the approval request and 10% reject it"));
         assert!(text.contains(
-            "Levers: a cut-off of the old version (policy.cutoff_at) at 7 days would break"
+            "Lever, a cut-off of the old version (policy.cutoff_at): at 7 days would break"
         ));
     }
 }

@@ -1,8 +1,8 @@
 //! The charts of a comparison.
 
 use super::{Axis, Chart, Drawing, Series, time_axis};
-use crate::report::RunReport;
 use crate::compare::Unit;
+use crate::report::RunReport;
 use crate::report::comparison::{ComparisonReport, figure_title};
 
 /// Every chart of a comparison: per baseline release, the adoption of every scenario's
@@ -84,13 +84,23 @@ pub fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Cha
                 let mean = e.difference.mean?;
                 let [lo, hi] = e.difference.ci95?;
                 let mut label = if report.scenarios.len() > 2 {
-                    format!("{}, release {}: {}", e.scenario, e.release, figure_title(&e.figure))
+                    format!(
+                        "{}, release {}: {}",
+                        e.scenario,
+                        e.release,
+                        figure_title(&e.figure)
+                    )
                 } else {
                     format!("release {}: {}", e.release, figure_title(&e.figure))
                 };
                 if e.baseline.censored + e.other.censored > 0 {
-                    let reached = |s: &crate::compare::Side| format!("{}/{}", s.n, s.n + s.censored);
-                    label += &format!(" (reached {} vs {})", reached(&e.baseline), reached(&e.other));
+                    let reached =
+                        |s: &crate::compare::Side| format!("{}/{}", s.n, s.n + s.censored);
+                    label += &format!(
+                        " (reached {} vs {})",
+                        reached(&e.baseline),
+                        reached(&e.other)
+                    );
                 }
                 Some((label, mean, lo, hi))
             })

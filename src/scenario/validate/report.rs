@@ -38,15 +38,7 @@ pub(super) fn report(f: &file::ReportFile, horizon: SimDuration) -> Check<Report
             format!("{sample_every} gives more than a million samples over the horizon {horizon}"),
         ));
     }
-    let coexistence_tolerance = f.coexistence_tolerance.unwrap_or(0.0);
-    if !(0.0..1.0).contains(&coexistence_tolerance) {
-        return Err(FieldError::new(
-            "report.coexistence_tolerance",
-            format!(
-                "{coexistence_tolerance} is not allowed; allowed: 0 (no old instance left) up to, not including, 1"
-            ),
-        ));
-    }
+    let coexistence_tolerance = tolerance(f)?;
     let compat_window_quantile = f.compat_window_quantile.unwrap_or(0.95);
     if !(compat_window_quantile > 0.0 && compat_window_quantile < 1.0) {
         return Err(FieldError::new(
@@ -62,6 +54,57 @@ pub(super) fn report(f: &file::ReportFile, horizon: SimDuration) -> Check<Report
         coexistence_tolerance,
         compat_window_quantile,
     })
+}
+
+/// `report.coexistence_tolerance` or its other name `report.switch_off_when_at_most`.
+fn tolerance(f: &file::ReportFile) -> Check<Tolerance> {
+    const ALIAS: &str = "report.switch_off_when_at_most";
+    let share = |eps: f64, field: &str| {
+        if (0.0..1.0).contains(&eps) {
+            Ok(Tolerance::Share(eps))
+        } else {
+            Err(FieldError::new(
+                field,
+                format!(
+                    "{eps} is not allowed; allowed: a share from 0 (no old instance left) up to, not including, 1"
+                ),
+            ))
+        }
+    };
+    match (f.coexistence_tolerance, &f.switch_off_when_at_most) {
+        (Some(_), Some(_)) => Err(FieldError::new(
+            ALIAS,
+            "is another name for report.coexistence_tolerance: give one of them",
+        )),
+        (Some(eps), None) => share(eps, "report.coexistence_tolerance"),
+        (None, None) => Ok(Tolerance::Share(0.0)),
+        (None, Some(file::AtMostFile::Share(eps))) => share(*eps, ALIAS),
+        (None, Some(file::AtMostFile::Text(text))) => {
+            let t = text.trim();
+            let bad = || {
+                FieldError::new(
+                    ALIAS,
+                    format!(
+                        "\"{}\" is not allowed; allowed: a share such as 0.05 or \"5%\", or a count such as \"100 instances\"",
+                        crate::scenario::input::echo(text)
+                    ),
+                )
+            };
+            if let Some(pct) = t.strip_suffix('%') {
+                let pct: f64 = pct.trim().parse().map_err(|_| bad())?;
+                share(pct / 100.0, ALIAS)
+            } else {
+                let n = t
+                    .strip_suffix("instances")
+                    .or_else(|| t.strip_suffix("instance"))
+                    .unwrap_or(t);
+                n.trim()
+                    .parse::<u64>()
+                    .map(Tolerance::Instances)
+                    .map_err(|_| bad())
+            }
+        }
+    }
 }
 
 /// The `expect` assertions: bounds read as hours (durations) or counts (numbers).
@@ -144,5 +187,36 @@ mod tests {
             check(json!({"sample_every": "0h"})).unwrap_err().field,
             "report.sample_every"
         );
+    }
+
+    #[test]
+    fn the_switch_off_tolerance_takes_a_share_or_a_count_under_either_name() {
+        let t = |v| check(json!(v)).map(|r| r.coexistence_tolerance);
+        assert_eq!(t(json!({})), Ok(Tolerance::Share(0.0)));
+        assert_eq!(
+            t(json!({"coexistence_tolerance": 0.05})),
+            Ok(Tolerance::Share(0.05))
+        );
+        assert_eq!(
+            t(json!({"switch_off_when_at_most": 0.05})),
+            Ok(Tolerance::Share(0.05))
+        );
+        assert_eq!(
+            t(json!({"switch_off_when_at_most": "5%"})),
+            Ok(Tolerance::Share(0.05))
+        );
+        assert_eq!(
+            t(json!({"switch_off_when_at_most": "100 instances"})),
+            Ok(Tolerance::Instances(100))
+        );
+        for bad in [
+            json!({"switch_off_when_at_most": "100%"}),
+            json!({"switch_off_when_at_most": "-3 instances"}),
+            json!({"switch_off_when_at_most": "many"}),
+            json!({"switch_off_when_at_most": 1.5}),
+            json!({"coexistence_tolerance": 0.1, "switch_off_when_at_most": 0.1}),
+        ] {
+            assert_eq!(t(bad).unwrap_err().field, "report.switch_off_when_at_most");
+        }
     }
 }
