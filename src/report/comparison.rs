@@ -303,8 +303,12 @@ pub fn pair_heading(report: &ComparisonReport, e: &ComparisonEntry) -> String {
             }
         )
     };
+    let by = match by {
+        "stated" => "paired as --pair states".to_string(),
+        other => format!("paired by {other}"),
+    };
     format!(
-        "{} release #{} \"{}\" with {} #{} \"{}\" (paired by {by}; {offset})",
+        "{} release #{} \"{}\" with {} #{} \"{}\" ({by}; {offset})",
         report.baseline, e.release, e.baseline_label, e.scenario, e.other_release, e.label
     )
 }

@@ -225,6 +225,7 @@ pub fn fit_chart(o: &FitOutcome) -> Chart {
             line: steps,
             band: Vec::new(),
             markers: Vec::new(),
+            colour: None,
         });
         series.push(Series {
             label: format!(
@@ -240,6 +241,7 @@ pub fn fit_chart(o: &FitOutcome) -> Chart {
                 .collect(),
             band: Vec::new(),
             markers: Vec::new(),
+            colour: None,
         });
     }
     Chart {
@@ -248,10 +250,7 @@ pub fn fit_chart(o: &FitOutcome) -> Chart {
         caption: "The share of observed instances on the new version after the deploy: observed (Kaplan-Meier, which accounts for instances no longer observed; or the shares given) and as the fitted model predicts it, platform part included.".into(),
         drawing: Drawing::Lines {
             x,
-            y: Axis {
-                label: "share of instances updated".into(),
-                range: (0.0, 1.0),
-            },
+            y: Axis::share("share of instances updated"),
             series,
             references: Vec::new(),
         },

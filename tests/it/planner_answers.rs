@@ -471,3 +471,91 @@ impl TapMkdir for std::path::PathBuf {
         self
     }
 }
+
+/// The text lines of an SVG chart (plotters writes each label on its own line).
+fn svg_text(path: &Path) -> Vec<String> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('<'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn charts_read_in_percent_whole_days_and_say_when_there_is_nothing_to_draw() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = set(
+        set(scope_change("connect"), "horizon", json!("20d")),
+        "admins",
+        json!({"default": {"approve": 0.5, "reject": 0.0}}),
+    );
+    run_cli(&doc, tmp.path());
+    let charts = tmp.path().join("out/charts");
+    let adoption = svg_text(&charts.join("adoption.svg"));
+    assert!(
+        adoption.iter().any(|l| l == "100%") && adoption.iter().any(|l| l == "50%"),
+        "{adoption:?}"
+    );
+    assert!(
+        adoption.iter().any(|l| l == "report thresholds"),
+        "a legend entry for the dashed lines"
+    );
+    // Day ticks are whole numbers, not "10.0".
+    assert!(adoption.iter().any(|l| l == "10"), "{adoption:?}");
+    assert!(!adoption.iter().any(|l| l.ends_with(".0")), "{adoption:?}");
+    assert!(
+        adoption
+            .iter()
+            .any(|l| l.starts_with("days since the start, Mon 2026-03-02 14:00 UTC"))
+    );
+    // Every replication censored: the coexistence chart says so instead of an empty
+    // axis around 1 h.
+    let coexistence = svg_text(&charts.join("coexistence-0.svg"));
+    assert!(
+        coexistence
+            .iter()
+            .any(|l| l
+                .starts_with("The coexistence never ended before the horizon in any of the 20")),
+        "{coexistence:?}"
+    );
+    assert!(!coexistence.iter().any(|l| l == "0.95" || l == "1.05"));
+}
+
+#[test]
+fn a_version_keeps_one_colour_on_every_chart_of_a_run() {
+    use rollout_sim::report::RunReport;
+    use rollout_sim::report::charts::{Drawing, run_charts};
+    let doc = set(
+        connect_no_windows(200, 10),
+        "releases",
+        json!([{"at": "0h", "changes": ["other"]}, {"at": "2d", "changes": ["other"]}]),
+    );
+    let (s, out) = run(&doc);
+    let report = RunReport::build(&s, &out, None);
+    let charts = run_charts(&report);
+    let layers: Vec<String> = charts
+        .iter()
+        .find_map(|c| match &c.drawing {
+            Drawing::Stacked { layers, .. } => Some(layers.iter().map(|l| l.0.clone()).collect()),
+            _ => None,
+        })
+        .unwrap();
+    for chart in charts
+        .iter()
+        .filter(|c| c.name == "adoption" || c.name == "survival")
+    {
+        let Drawing::Lines { series, .. } = &chart.drawing else {
+            panic!("{} draws lines", chart.name)
+        };
+        for (k, line) in series.iter().enumerate() {
+            let version = &report.report.releases[k].version;
+            let layer = layers.iter().position(|l| l == version);
+            assert_eq!(
+                line.colour, layer,
+                "{}: release {k} ({version})",
+                chart.name
+            );
+        }
+    }
+}

@@ -362,7 +362,9 @@ fn the_html_pages_render_in_headless_chromium_with_charts_and_fetch_nothing() {
     }
     let differences = svg_texts(&compare_out.join("charts/differences.svg"));
     assert!(
-        differences.iter().any(|t| t == "release 0: coexistence"),
+        differences
+            .iter()
+            .any(|t| t == "release 0: coexistence window"),
         "{differences:?}"
     );
     // The sweep's figures against the swept value: one point per grid point.
@@ -389,6 +391,13 @@ fn the_html_pages_render_in_headless_chromium_with_charts_and_fetch_nothing() {
         compare_out.join("comparison.html"),
         sweep_out.join("sweep.html"),
     ];
+    // Each page leads with its answer, and the comparison's table is a table.
+    let report_html = fs::read_to_string(&pages[0]).unwrap();
+    let answer = report_html.find("class=\"answer\"").expect("an answer");
+    assert!(answer < report_html.find("class=\"verdict\"").expect("a verdict"));
+    let comparison_html = fs::read_to_string(&pages[1]).unwrap();
+    assert!(comparison_html.contains("<table class=\"comparison\">"));
+    assert!(!comparison_html.contains("<pre>"));
     for (i, page) in pages.iter().enumerate() {
         let html = fs::read_to_string(page).unwrap();
         for forbidden in [

@@ -41,6 +41,7 @@ pub fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Cha
                         .map(|b| (b.hours / unit, b.p5, b.p95))
                         .collect(),
                     markers: Vec::new(),
+                    colour: None,
                 });
             }
             let r = &base.report.releases[k];
@@ -52,10 +53,7 @@ pub fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Cha
                 ),
                 drawing: Drawing::Lines {
                     x: x.clone(),
-                    y: Axis {
-                        label: "share of installed instances".into(),
-                        range: (0.0, 1.0),
-                    },
+                    y: Axis::share("share of installed instances"),
                     series,
                     references: Vec::new(),
                 },
@@ -131,6 +129,7 @@ pub fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Cha
                 x: Axis {
                     label: axis.into(),
                     range: (-reach, reach),
+                    percent: false,
                 },
                 rows,
             },

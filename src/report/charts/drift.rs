@@ -41,7 +41,10 @@ pub fn drift_chart(
     };
     Chart {
         name: file_stem(&format!("{scenario}-{figure}")),
-        title: format!("{scenario}: {figure} drifted ({test} test, p = {p_value:.2e})"),
+        title: format!(
+            "{scenario}: {figure} drifted ({test} test, {})",
+            p_text(p_value)
+        ),
         caption: format!(
             "The share of replications whose {figure} is at most the value, in the baseline and in the new run (same seeds, so replication by replication comparable); a curve that ends below 1 has censored replications."
         ),
@@ -49,27 +52,36 @@ pub fn drift_chart(
             x: Axis {
                 label: format!("{figure} ({unit})"),
                 range: (lo - pad, hi + pad),
+                percent: false,
             },
-            y: Axis {
-                label: "share of replications".into(),
-                range: (0.0, 1.0),
-            },
+            y: Axis::share("share of replications"),
             series: vec![
                 Series {
                     label: "baseline".into(),
                     line: base,
                     band: Vec::new(),
                     markers: Vec::new(),
+                    colour: None,
                 },
                 Series {
                     label: "new run".into(),
                     line: newer,
                     band: Vec::new(),
                     markers: Vec::new(),
+                    colour: None,
                 },
             ],
             references: Vec::new(),
         },
+    }
+}
+
+/// A p-value as a reader takes it in: "p < 0.001", else three decimals.
+pub fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".into()
+    } else {
+        format!("p = {p:.3}")
     }
 }
 
@@ -84,4 +96,22 @@ fn file_stem(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p_values_read_as_a_reader_takes_them_in() {
+        assert_eq!(p_text(0.0), "p < 0.001");
+        assert_eq!(p_text(0.000_99), "p < 0.001");
+        assert_eq!(p_text(0.0123), "p = 0.012");
+        let chart = drift_chart("s", "coexistence@0", "KS", 0.0, &[Some(1.0)], &[Some(2.0)]);
+        assert!(
+            chart.title.ends_with("(KS test, p < 0.001)"),
+            "{}",
+            chart.title
+        );
+    }
 }

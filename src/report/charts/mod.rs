@@ -39,12 +39,40 @@ pub struct Chart {
 }
 
 /// A time or value axis: its label and range.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Axis {
     /// The label, with its unit.
     pub label: String,
     /// The drawn range.
     pub range: (f64, f64),
+    /// Values are shares from 0 to 1, labelled as percent (planners read 90%, not 0.9).
+    pub percent: bool,
+}
+
+impl Axis {
+    /// An axis of shares from 0 to 100%.
+    pub fn share(label: impl Into<String>) -> Axis {
+        Axis {
+            label: label.into(),
+            range: (0.0, 1.0),
+            percent: true,
+        }
+    }
+
+    /// A tick's label: percent for shares; otherwise a whole number without decimals
+    /// ("10", not "10.0") and at most three decimals.
+    fn tick(&self, v: f64) -> String {
+        if self.percent {
+            return format!("{:.0}%", v * 100.0);
+        }
+        let text = format!("{v:.3}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        if text == "-0" {
+            "0".into()
+        } else {
+            text.to_string()
+        }
+    }
 }
 
 /// One series of a line chart: a mean line with an optional band around it.
@@ -58,6 +86,9 @@ pub struct Series {
     pub band: Vec<(f64, f64, f64)>,
     /// x positions of vertical markers in the series' colour (e.g. a recommended window).
     pub markers: Vec<f64>,
+    /// The palette index of its colour: a version keeps one colour on every chart of a
+    /// run. `None`: the series' position.
+    pub colour: Option<usize>,
 }
 
 /// What a chart draws.
@@ -89,6 +120,8 @@ pub enum Drawing {
         bins: Vec<(f64, f64, u64)>,
         /// A marked value with its interval: (label, value, low, high).
         marker: Option<(String, f64, Option<f64>, Option<f64>)>,
+        /// Written across the plot when there is nothing to draw, saying why.
+        note: Option<String>,
     },
     /// A value per cell of a two-way grid, coloured on a perceptually even scale.
     HeatMap {
@@ -143,6 +176,7 @@ pub fn time_axis(max_hours: f64, what: &str) -> (Axis, f64) {
             Axis {
                 label: format!("days {what}"),
                 range: (0.0, max_hours / 24.0),
+                percent: false,
             },
             24.0,
         )
@@ -151,6 +185,7 @@ pub fn time_axis(max_hours: f64, what: &str) -> (Axis, f64) {
             Axis {
                 label: format!("hours {what}"),
                 range: (0.0, max_hours.max(1.0)),
+                percent: false,
             },
             1.0,
         )
@@ -165,17 +200,19 @@ pub const PNG_SIZE: (u32, u32) = (1920, 1080);
 type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// Axes with their labels, and only the major grid lines.
+/// Axes with their labels and ticks, and only the major grid lines.
 fn mesh<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Plane>,
-    x_desc: &str,
-    y_desc: &str,
+    x: &Axis,
+    y: &Axis,
     scale: f64,
 ) -> DrawResult<DB> {
     chart
         .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
+        .x_desc(&x.label)
+        .y_desc(&y.label)
+        .x_label_formatter(&|v| x.tick(*v))
+        .y_label_formatter(&|v| y.tick(*v))
         .label_style(("sans-serif", 13.0 * scale))
         .axis_desc_style(("sans-serif", 14.0 * scale))
         .light_line_style(WHITE.mix(0.0))
@@ -260,9 +297,9 @@ impl Chart {
             } => {
                 let mut chart =
                     builder.build_cartesian_2d(x.range.0..x.range.1, y.range.0..y.range.1)?;
-                mesh(&mut chart, &x.label, &y.label, scale)?;
+                mesh(&mut chart, x, y, scale)?;
+                let grey = RGBColor(120, 120, 120);
                 for (value, label) in references.iter() {
-                    let grey = RGBColor(120, 120, 120);
                     chart.draw_series(DashedLineSeries::new(
                         [(x.range.0, *value), (x.range.1, *value)],
                         px(6.0),
@@ -272,14 +309,25 @@ impl Chart {
                     if label.is_empty() {
                         continue;
                     }
+                    // Above its line, not struck through by it.
                     chart.draw_series(std::iter::once(Text::new(
                         label.clone(),
                         (x.range.0 + (x.range.1 - x.range.0) * 0.005, *value),
-                        font(11.0).color(&grey),
+                        font(11.0)
+                            .color(&grey)
+                            .pos(Pos::new(HPos::Left, VPos::Bottom)),
                     )))?;
                 }
+                if !references.is_empty() {
+                    chart
+                        .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
+                        .label("report thresholds")
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], grey.stroke_width(1))
+                        });
+                }
                 for (i, s) in series.iter().enumerate() {
-                    let c = colour(i);
+                    let c = colour(s.colour.unwrap_or(i));
                     if !s.band.is_empty() {
                         let mut polygon: Vec<(f64, f64)> =
                             s.band.iter().map(|&(x, _, hi)| (x, hi)).collect();
@@ -309,7 +357,12 @@ impl Chart {
             }
             Drawing::Stacked { x, layers } => {
                 let mut chart = builder.build_cartesian_2d(x.range.0..x.range.1, 0.0..1.0)?;
-                mesh(&mut chart, &x.label, "share of installed instances", scale)?;
+                mesh(
+                    &mut chart,
+                    x,
+                    &Axis::share("share of installed instances"),
+                    scale,
+                )?;
                 let points = layers.first().map_or(0, |l| l.1.len());
                 let mut below = vec![0.0; points];
                 for (i, (label, layer)) in layers.iter().enumerate() {
@@ -328,10 +381,29 @@ impl Chart {
                 }
                 legend(&mut chart, SeriesLabelPosition::LowerRight, font(12.0))?;
             }
-            Drawing::Histogram { x, bins, marker } => {
+            Drawing::Histogram {
+                x,
+                bins,
+                marker,
+                note,
+            } => {
                 let top = bins.iter().map(|b| b.2).max().unwrap_or(1).max(1) as f64 * 1.1;
                 let mut chart = builder.build_cartesian_2d(x.range.0..x.range.1, 0.0..top)?;
-                mesh(&mut chart, &x.label, "replications", scale)?;
+                let count = Axis {
+                    label: "replications".into(),
+                    range: (0.0, top),
+                    percent: false,
+                };
+                mesh(&mut chart, x, &count, scale)?;
+                if let Some(note) = note {
+                    chart.draw_series(std::iter::once(Text::new(
+                        note.clone(),
+                        ((x.range.0 + x.range.1) / 2.0, top / 2.0),
+                        font(15.0)
+                            .color(&BLACK)
+                            .pos(Pos::new(HPos::Center, VPos::Center)),
+                    )))?;
+                }
                 let c = colour(0);
                 if let Some((_, _, Some(lo), Some(hi))) = marker {
                     chart.draw_series(std::iter::once(Rectangle::new(
@@ -503,4 +575,21 @@ pub fn chart_files(drawn: &[Drawn]) -> Vec<(String, Vec<u8>)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_whole_numbers_or_percent() {
+        let plain = Axis::default();
+        assert_eq!(plain.tick(10.0), "10");
+        assert_eq!(plain.tick(2.5), "2.5");
+        assert_eq!(plain.tick(0.125), "0.125");
+        assert_eq!(plain.tick(-0.0), "0");
+        let share = Axis::share("s");
+        assert_eq!(share.tick(0.9), "90%");
+        assert_eq!(share.tick(1.0), "100%");
+    }
 }

@@ -3,6 +3,25 @@
 use super::{Axis, Chart, Drawing, Series, time_axis};
 use crate::report::RunReport;
 
+/// The palette index of a version: its place in the version mix, so that a version has
+/// one colour on every chart of the run.
+fn version_colour(report: &RunReport, version: &str) -> Option<usize> {
+    let versions = report.report.releases.len() + 1;
+    report
+        .mix
+        .iter()
+        .take(versions)
+        .position(|r| r.version == version)
+}
+
+/// "since the start, Mon 2026-03-02 14:00 UTC": the x axis a planner can date.
+fn since_start(report: &RunReport) -> String {
+    chrono::DateTime::parse_from_rfc3339(&report.report.scenario.start).map_or_else(
+        |_| "since the start".to_string(),
+        |s| format!("since the start, {}", s.format("%a %Y-%m-%d %H:%M UTC")),
+    )
+}
+
 /// Bins of the coexistence histogram.
 const HISTOGRAM_BINS: usize = 24;
 
@@ -21,7 +40,7 @@ pub fn run_charts(report: &RunReport) -> Vec<Chart> {
 
 fn adoption(report: &RunReport) -> Chart {
     let horizon = report.report.scenario.horizon_hours;
-    let (x, unit) = time_axis(horizon, "since the start");
+    let (x, unit) = time_axis(horizon, &since_start(report));
     let series = report
         .adoption
         .iter()
@@ -42,6 +61,7 @@ fn adoption(report: &RunReport) -> Chart {
                     .map(|h| (deployed + h) / unit)
                     .into_iter()
                     .collect(),
+                colour: version_colour(report, &r.version),
             }
         })
         .collect();
@@ -54,10 +74,7 @@ fn adoption(report: &RunReport) -> Chart {
         ),
         drawing: Drawing::Lines {
             x,
-            y: Axis {
-                label: "share of installed instances".into(),
-                range: (0.0, 1.0),
-            },
+            y: Axis::share("share of installed instances"),
             series,
             references: threshold_lines(report),
         },
@@ -95,7 +112,7 @@ fn bands_deploy(report: &RunReport, k: usize) -> f64 {
 }
 
 fn version_mix(report: &RunReport) -> Chart {
-    let (x, unit) = time_axis(report.report.scenario.horizon_hours, "since the start");
+    let (x, unit) = time_axis(report.report.scenario.horizon_hours, &since_start(report));
     let versions = report.report.releases.len() + 1;
     let layers = (0..versions)
         .map(|v| {
@@ -140,6 +157,7 @@ fn survival(report: &RunReport) -> Chart {
                 line,
                 band,
                 markers: Vec::new(),
+                colour: version_colour(report, &report.report.releases[k].version),
             }
         })
         .collect();
@@ -149,10 +167,7 @@ fn survival(report: &RunReport) -> Chart {
         caption: "The fraction of instances still on an older version against the time since each release's deploy, pooled over replications (Kaplan-Meier, with its 95% band); a curve that levels off above zero means some instances never update.".into(),
         drawing: Drawing::Lines {
             x,
-            y: Axis {
-                label: "fraction still waiting".into(),
-                range: (0.0, 1.0),
-            },
+            y: Axis::share("share of instances still waiting"),
             series,
             references: Vec::new(),
         },
@@ -174,9 +189,24 @@ fn coexistence(report: &RunReport, k: usize) -> Chart {
         .copied()
         .chain(window.ci95.iter().flatten().copied())
         .fold(max, f64::min);
-    let (mut x, unit) = time_axis(max * 1.05, "after the deploy");
-    // Start near the smallest value: the spread is what the chart shows.
-    x.range.0 = (min * 0.95 / unit).min(x.range.1 * 0.9);
+    let note = values.is_empty().then(|| {
+        format!(
+            "The coexistence never ended before the horizon in any of the {censored} replications: no window to draw."
+        )
+    });
+    let (mut x, unit) = if values.is_empty() {
+        // Nothing to draw: the axis spans the time after the deploy the run covered.
+        time_axis(
+            (report.report.scenario.horizon_hours - bands_deploy(report, k)).max(1.0),
+            "after the deploy",
+        )
+    } else {
+        time_axis(max * 1.05, "after the deploy")
+    };
+    if !values.is_empty() {
+        // Start near the smallest value: the spread is what the chart shows.
+        x.range.0 = (min * 0.95 / unit).min(x.range.1 * 0.9);
+    }
     let width = (x.range.1 - x.range.0) / HISTOGRAM_BINS as f64;
     let mut counts = [0u64; HISTOGRAM_BINS];
     for v in &values {
@@ -221,6 +251,7 @@ fn coexistence(report: &RunReport, k: usize) -> Chart {
                     window.ci95[1].map(|v| v / unit),
                 )
             }),
+            note,
         },
     }
 }
@@ -242,7 +273,7 @@ fn installed(report: &RunReport) -> Option<Chart> {
     if points.is_empty() || hi - lo < 0.5 {
         return None;
     }
-    let (x, unit) = time_axis(report.report.scenario.horizon_hours, "since the start");
+    let (x, unit) = time_axis(report.report.scenario.horizon_hours, &since_start(report));
     Some(Chart {
         name: "installed".into(),
         title: "Installed instances".into(),
@@ -252,12 +283,14 @@ fn installed(report: &RunReport) -> Option<Chart> {
             y: Axis {
                 label: "installed instances".into(),
                 range: (0.0, hi * 1.1),
+                percent: false,
             },
             series: vec![Series {
                 label: "installed (mean)".into(),
                 line: points.iter().map(|&(h, n)| (h / unit, n)).collect(),
                 band: Vec::new(),
                 markers: Vec::new(),
+                colour: None,
             }],
             references: Vec::new(),
         },

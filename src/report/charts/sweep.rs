@@ -131,6 +131,7 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
                         line,
                         band,
                         markers: Vec::new(),
+                        colour: None,
                     }
                 })
                 .filter(|s| !s.line.is_empty())
@@ -166,10 +167,12 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
                             format!("{first_axis} (grid order: {})", firsts.iter().map(text).collect::<Vec<_>>().join(", "))
                         },
                         range: (lo - pad, hi + pad),
+                        percent: false,
                     },
                     y: Axis {
                         label: label.into(),
                         range: (0.0, top * 1.1),
+                        percent: false,
                     },
                     series,
                     references: Vec::new(),
