@@ -223,6 +223,9 @@ pub struct ComparisonEntry {
     pub figure: String,
     /// What the figure measures.
     pub unit: Unit,
+    /// When the baseline release was deployed (RFC 3339, UTC): the origin of the
+    /// compared times.
+    pub baseline_deployed_at: String,
     /// Hours from the baseline release's deploy to the paired release's deploy: time
     /// figures are compared on the baseline release's clock, so a later deploy counts.
     pub deploy_offset_hours: f64,
@@ -648,6 +651,9 @@ pub fn compare(runs: &[(Scenario, RunOutput)], pairings: Vec<Pairing>) -> Compar
                     label: other.releases[j].label.clone(),
                     figure: name,
                     unit,
+                    baseline_deployed_at: base
+                        .instant(base.releases[k].at)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     deploy_offset_hours: offset,
                     restricted_to_hours: time.then(|| compared.horizon()),
                     baseline: side(&raw_b, time.then_some(b.as_slice())),

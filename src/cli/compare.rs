@@ -9,7 +9,7 @@ use crate::compare::{Compared, compare as compare_runs};
 use crate::montecarlo::{self, Precision, RunOutput};
 use crate::report::charts::{chart_files, compare_charts, draw_all};
 use crate::report::comparison::{
-    ComparisonCsv, ComparisonJson, ComparisonReport, render_comparison_table,
+    ComparisonCsv, ComparisonJson, ComparisonReport, comparison_verdicts, render_comparison_table,
 };
 use crate::report::html::comparison_page;
 use crate::report::output::OutputDir;
@@ -144,6 +144,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     }
     out.publish().context("cannot write the comparison")?;
     if !args.sim.quiet {
+        for verdict in comparison_verdicts(&report) {
+            outln!("{verdict}");
+        }
+        outln!("");
         out!("{}", render_comparison_table(&report));
         if let Some(p) = &report.precision {
             outln!("\n{}", precision_line(p));

@@ -289,11 +289,15 @@ pub fn pair_heading(report: &ComparisonReport, e: &ComparisonEntry) -> String {
         .iter()
         .find(|p| p.scenario == e.scenario)
         .map_or("index", |p| p.by);
+    let deployed = chrono::DateTime::parse_from_rfc3339(&e.baseline_deployed_at)
+        .map_or(e.baseline_deployed_at.clone(), |t| {
+            t.format("%a %Y-%m-%d %H:%M UTC").to_string()
+        });
     let offset = if e.deploy_offset_hours == 0.0 {
-        "deployed at the same time".to_string()
+        format!("both deployed {deployed}")
     } else {
         format!(
-            "{} deploys {:.1} h {} the baseline's; times are on the baseline's clock",
+            "the baseline's deployed {deployed}; {} deploys {:.1} h {} it; times are on the baseline's clock",
             e.scenario,
             e.deploy_offset_hours.abs(),
             if e.deploy_offset_hours > 0.0 {

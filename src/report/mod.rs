@@ -6,6 +6,7 @@
 //! directory.
 //! Nothing here knows about the command line.
 
+mod calendar;
 pub mod charts;
 pub mod check_out;
 pub mod comparison;
@@ -38,6 +39,7 @@ use crate::scenario::Scenario;
 use crate::stats::{LatencyHistogram, Summary, quantile_ci, quantile_with_censoring};
 use crate::time::SimDuration;
 
+pub use calendar::{CalendarReport, Instant};
 pub use json::JsonReport;
 pub use latency_csv::LatencyCsv;
 pub use markdown::SummaryMarkdown;
@@ -328,6 +330,8 @@ pub struct ReleaseReport {
     pub left_over_share_at_horizon: Stat,
     /// The recommended compatibility window in hours (the same as `recommended_compat_window.hours`).
     pub recommended_compat_window_hours: Option<f64>,
+    /// The time figures as calendar instants.
+    pub calendar: CalendarReport,
     /// The recommended compatibility window with its confidence interval.
     pub recommended_compat_window: CompatWindow,
 }
@@ -496,7 +500,7 @@ impl Report {
                     figures().map(|f| hours(f.coexistence)).collect();
                 let latency = &run.latency[k];
                 let quantiles = latency.quantiles(&[0.5, 0.9, 0.99]);
-                ReleaseReport {
+                let mut release_report = ReleaseReport {
                     index: k,
                     label: release.label.clone(),
                     from_version: plan.versions[plan.from_version[k]].to_string(),
@@ -533,7 +537,10 @@ impl Report {
                         &coexistence,
                         scenario.report.compat_window_quantile,
                     ),
-                }
+                    calendar: CalendarReport::default(),
+                };
+                release_report.calendar = CalendarReport::of(scenario, &release_report);
+                release_report
             })
             .collect();
         Report {

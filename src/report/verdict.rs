@@ -23,6 +23,19 @@ fn window_ci(w: &super::CompatWindow) -> String {
 /// time zone most of the instances are in, when the scenario names zones.
 pub fn calendar(scenario: &Scenario, at: chrono::DateTime<chrono::Utc>) -> String {
     let utc = at.format("%a %Y-%m-%d %H:%M UTC").to_string();
+    match planner_zone(scenario) {
+        Some(zone) => format!(
+            "{utc}, {} in {}",
+            at.with_timezone(&zone).format("%a %H:%M"),
+            zone.name()
+        ),
+        None => utc,
+    }
+}
+
+/// The time zone most of the scenario's instances are in (the first of equals), if any
+/// other than UTC: where the planner's dates are read.
+pub fn planner_zone(scenario: &Scenario) -> Option<chrono_tz::Tz> {
     let mut weights: Vec<(chrono_tz::Tz, f64)> = Vec::new();
     for segment in &scenario.population.segments {
         for &(zone, w) in &segment.zones {
@@ -32,22 +45,29 @@ pub fn calendar(scenario: &Scenario, at: chrono::DateTime<chrono::Utc>) -> Strin
             }
         }
     }
-    match weights
-        .iter()
+    weights
+        .into_iter()
         .filter(|(z, _)| *z != chrono_tz::UTC)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-    {
-        Some((zone, _)) => format!(
-            "{utc}, {} in {}",
-            at.with_timezone(zone).format("%a %H:%M"),
-            zone.name()
-        ),
-        None => utc,
-    }
+        .fold(
+            None,
+            |best: Option<(chrono_tz::Tz, f64)>, (z, w)| match best {
+                Some((_, bw)) if bw >= w => best,
+                _ => Some((z, w)),
+            },
+        )
+        .map(|(z, _)| z)
+}
+
+/// An instant of the calendar report as a planner reads it, in its local zone:
+/// "Wed 2026-03-04 13:48".
+fn dated(at: &super::Instant) -> Option<String> {
+    chrono::DateTime::parse_from_rfc3339(&at.local)
+        .ok()
+        .map(|t| t.format("%a %Y-%m-%d %H:%M").to_string())
 }
 
 /// The instant `hours` after release `r`'s deploy.
-fn after_deploy(
+pub fn after_deploy(
     scenario: &Scenario,
     r: &ReleaseReport,
     hours: f64,
@@ -235,6 +255,20 @@ pub fn release_verdicts(
     } else {
         format!("{head}: {shares}.")
     });
+    let dates: Vec<String> = r
+        .calendar
+        .time_to_share
+        .iter()
+        .filter(|(k, _)| [0.5, 0.9, 0.99].iter().any(|p| (k.0 - p).abs() < 1e-12))
+        .filter_map(|(k, at)| Some(format!("{}% on {}", k.0 * 100.0, dated(at.as_ref()?)?)))
+        .collect();
+    if !dates.is_empty() {
+        out.push(format!(
+            "In dates ({}): {}.",
+            r.calendar.zone,
+            dates.join(", ")
+        ));
+    }
     out.push(format!("Compatibility: {}.", recommendation(r, quantile)));
     let guidance = presets::by_name(scenario.preset).and_then(|p| p.guidance);
     // Instances that never granted an earlier release's approval cannot take this one
