@@ -529,6 +529,32 @@ mod tests {
     }
 
     #[test]
+    fn figure_names_round_trip_including_the_left_over_ones() {
+        for name in [
+            "coexistence@0",
+            "share:0.5@1",
+            "published@1",
+            "left_behind@0",
+            "left_over@1",
+            "left_over_share@0",
+        ] {
+            let f = FigureRef::parse(name, &[0.5, 1.0], 2).unwrap();
+            assert_eq!(f.name(&[0.5, 1.0]), name);
+        }
+        assert_eq!(
+            FigureRef::parse("left_over", &[0.5], 3).unwrap(),
+            FigureRef {
+                release: 2,
+                figure: Figure::LeftOver
+            }
+        );
+        assert_eq!(
+            FigureRef::parse("left_overs", &[0.5], 1).unwrap_err().kind,
+            FigureProblem::Unknown
+        );
+    }
+
+    #[test]
     fn uninstalling_the_last_old_instance_ends_coexistence() {
         let mut keys = vec![k(20, change::REACH), k(25, change::UNINSTALL_OLD)];
         let f = measure_hours(&mut keys, 2, 2, None);

@@ -61,11 +61,15 @@ pub fn run_page(report: &RunReport, charts: &[Drawn]) -> String {
         for h in &report.headline {
             body += &format!("<p>{}</p>\n", esc(h));
         }
-        body += "</section>\n<section class=\"verdict\"><h2>Verdict</h2><ul>\n";
-        for v in &report.verdicts {
-            body += &format!("<li>{}</li>\n", esc(v));
+        body += "</section>\n<section class=\"verdict\"><h2>Verdict</h2>\n";
+        for group in &report.verdicts {
+            body += &format!("<h3>{}</h3>\n<ul>\n", esc(&group.title));
+            for v in &group.sentences {
+                body += &format!("<li>{}</li>\n", esc(v));
+            }
+            body += "</ul>\n";
         }
-        body += "</ul></section>\n";
+        body += "</section>\n";
         for w in &r.warnings {
             body += &format!(
                 "<p class=\"warning\"><strong>Warning:</strong> {}</p>\n",

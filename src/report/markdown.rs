@@ -38,8 +38,12 @@ impl Exporter for SummaryMarkdown {
             writeln!(out, "**{}**\n", text(h))?;
         }
         writeln!(out, "### Verdict\n")?;
-        for v in &report.verdicts {
-            writeln!(out, "- {}", text(v))?;
+        for group in &report.verdicts {
+            writeln!(out, "#### {}\n", text(&group.title))?;
+            for v in &group.sentences {
+                writeln!(out, "- {}", text(v))?;
+            }
+            writeln!(out)?;
         }
         for w in &r.warnings {
             writeln!(out, "- **Warning:** {}", text(w))?;

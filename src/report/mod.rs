@@ -453,7 +453,7 @@ pub struct RunReport {
     /// Per release, each replication's coexistence window in hours (`None`: censored).
     pub coexistence: Vec<Vec<Option<f64>>>,
     /// The sentences a planner acts on, release by release, then the cut-off's.
-    pub verdicts: Vec<String>,
+    pub verdicts: Vec<verdict::VerdictGroup>,
     /// The answer first, one sentence per release: when the older versions can be
     /// switched off, as a date, or what is left at the horizon.
     pub headline: Vec<String>,
@@ -592,13 +592,16 @@ impl RunReport {
             })
             .collect();
         let quantile = scenario.report.compat_window_quantile;
-        let mut verdicts: Vec<String> = report
+        let mut verdicts: Vec<verdict::VerdictGroup> = report
             .releases
             .iter()
             .zip(&adoption)
-            .flat_map(|(r, a)| verdict::release_verdicts(scenario, r, a, quantile))
+            .map(|(r, a)| verdict::release_verdicts(scenario, r, a, quantile))
             .collect();
-        verdicts.extend(report.cutoff.as_ref().map(verdict::cutoff_verdict));
+        verdicts.extend(report.cutoff.as_ref().map(|c| verdict::VerdictGroup {
+            title: "Cut-off".into(),
+            sentences: vec![verdict::cutoff_verdict(c)],
+        }));
         let headline = report
             .releases
             .iter()

@@ -98,8 +98,11 @@ pub fn render_table(report: &RunReport) -> String {
          coexist.: until no active instance runs an older version; left behind: instances still older when\n\
          the vendor drops support (policy.drop_old_support_after).\n"
     );
-    for v in &report.verdicts {
-        let _ = writeln!(out, "{v}");
+    for group in &report.verdicts {
+        let _ = writeln!(out, "{}:", group.title);
+        for v in &group.sentences {
+            let _ = writeln!(out, "  - {v}");
+        }
     }
     if let Some(p) = &r.precision {
         let _ = writeln!(out, "\n{}", precision_line(p));

@@ -237,24 +237,34 @@ fn admin_shares(scenario: &Scenario) -> (f64, f64) {
         })
 }
 
-/// Every verdict of one release, in reading order.
+/// A group of verdicts under a title: one release's, or the cut-off's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerdictGroup {
+    /// What the sentences are about, such as "Release 0 (fix, 1.4.2 -> 1.4.3)".
+    pub title: String,
+    /// The sentences, in reading order.
+    pub sentences: Vec<String>,
+}
+
+/// Every verdict of one release, in reading order, under the release's title.
 pub fn release_verdicts(
     scenario: &Scenario,
     r: &ReleaseReport,
     adoption: &[Band],
     quantile: f64,
-) -> Vec<String> {
+) -> VerdictGroup {
     let mut out = Vec::new();
-    let head = format!(
+    let title = format!(
         "Release {} ({}, {} -> {})",
         r.index, r.label, r.from_version, r.version
     );
     let shares = time_to_shares(r);
-    out.push(if shares.is_empty() {
-        format!("{head}.")
-    } else {
-        format!("{head}: {shares}.")
-    });
+    if !shares.is_empty() {
+        let mut shares = shares;
+        // A sentence of its own: "50% of instances have it after ...".
+        shares.push('.');
+        out.push(shares);
+    }
     let dates: Vec<String> = r
         .calendar
         .time_to_share
@@ -318,7 +328,10 @@ pub fn release_verdicts(
             stat_mean(left)
         ));
     }
-    out
+    VerdictGroup {
+        title,
+        sentences: out,
+    }
 }
 
 /// The levers this scenario does not already pull, each with its effect where this run

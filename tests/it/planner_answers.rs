@@ -524,13 +524,13 @@ fn charts_read_in_percent_whole_days_and_say_when_there_is_nothing_to_draw() {
         adoption.iter().any(|l| l == "report thresholds"),
         "a legend entry for the dashed lines"
     );
-    // Day ticks are whole numbers, not "10.0".
-    assert!(adoption.iter().any(|l| l == "10"), "{adoption:?}");
-    assert!(!adoption.iter().any(|l| l.ends_with(".0")), "{adoption:?}");
+    // Day ticks are whole numbers, not "10.0", each with its date beside it.
+    assert!(adoption.iter().any(|l| l == "10 · Mar 12"), "{adoption:?}");
+    assert!(!adoption.iter().any(|l| l.contains(".0 ")), "{adoption:?}");
     assert!(
         adoption
             .iter()
-            .any(|l| l.starts_with("days since the start, Mon 2026-03-02 14:00 UTC"))
+            .any(|l| l == "days since the start (dates in UTC)")
     );
     // Every replication censored: the coexistence chart says so instead of an empty
     // axis around 1 h.
@@ -556,6 +556,12 @@ fn a_version_keeps_one_colour_on_every_chart_of_a_run() {
     );
     let (s, out) = run(&doc);
     let report = RunReport::build(&s, &out, None);
+    // The verdict is grouped by release, not a wall of bullets.
+    let titles: Vec<&str> = report.verdicts.iter().map(|g| g.title.as_str()).collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles[0].starts_with("Release 0 (") && titles[1].starts_with("Release 1 ("));
+    let page = rollout_sim::report::html::run_page(&report, &[]);
+    assert!(page.contains("<h3>Release 1 ("), "{page}");
     let charts = run_charts(&report);
     let layers: Vec<String> = charts
         .iter()

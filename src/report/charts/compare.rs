@@ -1,6 +1,6 @@
 //! The charts of a comparison.
 
-use super::{Axis, Chart, Drawing, Series, time_axis};
+use super::{Axis, Chart, Drawing, Series};
 use crate::compare::Unit;
 use crate::report::RunReport;
 use crate::report::comparison::{ComparisonReport, figure_title};
@@ -13,7 +13,7 @@ pub fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Cha
         return Vec::new();
     };
     let horizon = base.report.scenario.horizon_hours;
-    let (x, unit) = time_axis(horizon, "since the start");
+    let (x, unit) = super::run::since_start(base, horizon);
     let mut charts: Vec<Chart> = (0..base.adoption.len())
         .map(|k| {
             let mut series = Vec::new();
@@ -129,7 +129,7 @@ pub fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Cha
                 x: Axis {
                     label: axis.into(),
                     range: (-reach, reach),
-                    percent: false,
+                    ..Axis::default()
                 },
                 rows,
             },

@@ -52,7 +52,7 @@ pub fn drift_chart(
             x: Axis {
                 label: format!("{figure} ({unit})"),
                 range: (lo - pad, hi + pad),
-                percent: false,
+                ..Axis::default()
             },
             y: Axis::share("share of replications"),
             series: vec![

@@ -47,6 +47,9 @@ pub struct Axis {
     pub range: (f64, f64),
     /// Values are shares from 0 to 1, labelled as percent (planners read 90%, not 0.9).
     pub percent: bool,
+    /// A time axis's instant at 0 and its unit in hours: each tick then also shows
+    /// its date ("10 · Mar 12"), the calendar beside the count of days.
+    pub dates: Option<(chrono::DateTime<chrono::Utc>, f64)>,
 }
 
 impl Axis {
@@ -56,6 +59,16 @@ impl Axis {
             label: label.into(),
             range: (0.0, 1.0),
             percent: true,
+            dates: None,
+        }
+    }
+
+    /// This time axis with each tick's date, counted from `origin` in units of
+    /// `unit_hours`.
+    pub fn dated(self, origin: chrono::DateTime<chrono::Utc>, unit_hours: f64) -> Axis {
+        Axis {
+            dates: Some((origin, unit_hours)),
+            ..self
         }
     }
 
@@ -67,10 +80,20 @@ impl Axis {
         }
         let text = format!("{v:.3}");
         let text = text.trim_end_matches('0').trim_end_matches('.');
-        if text == "-0" {
-            "0".into()
-        } else {
-            text.to_string()
+        let number = if text == "-0" { "0" } else { text };
+        match self.dates {
+            Some((origin, unit)) => {
+                let at = origin
+                    + chrono::Duration::milliseconds((v * unit * 3_600_000.0).round() as i64);
+                // Days: the date; hours: the weekday and time.
+                let date = if unit >= 24.0 {
+                    at.format("%b %d")
+                } else {
+                    at.format("%a %H:%M")
+                };
+                format!("{number} · {date}")
+            }
+            None => number.to_string(),
         }
     }
 }
@@ -176,7 +199,7 @@ pub fn time_axis(max_hours: f64, what: &str) -> (Axis, f64) {
             Axis {
                 label: format!("days {what}"),
                 range: (0.0, max_hours / 24.0),
-                percent: false,
+                ..Axis::default()
             },
             24.0,
         )
@@ -185,7 +208,7 @@ pub fn time_axis(max_hours: f64, what: &str) -> (Axis, f64) {
             Axis {
                 label: format!("hours {what}"),
                 range: (0.0, max_hours.max(1.0)),
-                percent: false,
+                ..Axis::default()
             },
             1.0,
         )
@@ -392,7 +415,7 @@ impl Chart {
                 let count = Axis {
                     label: "replications".into(),
                     range: (0.0, top),
-                    percent: false,
+                    ..Axis::default()
                 };
                 mesh(&mut chart, x, &count, scale)?;
                 if let Some(note) = note {
@@ -591,5 +614,12 @@ mod tests {
         let share = Axis::share("s");
         assert_eq!(share.tick(0.9), "90%");
         assert_eq!(share.tick(1.0), "100%");
+        let origin = chrono::DateTime::parse_from_rfc3339("2026-03-02T14:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let days = Axis::default().dated(origin, 24.0);
+        assert_eq!(days.tick(10.0), "10 · Mar 12");
+        let hours = Axis::default().dated(origin, 1.0);
+        assert_eq!(hours.tick(20.0), "20 · Tue 10:00");
     }
 }

@@ -14,12 +14,14 @@ fn version_colour(report: &RunReport, version: &str) -> Option<usize> {
         .position(|r| r.version == version)
 }
 
-/// "since the start, Mon 2026-03-02 14:00 UTC": the x axis a planner can date.
-fn since_start(report: &RunReport) -> String {
-    chrono::DateTime::parse_from_rfc3339(&report.report.scenario.start).map_or_else(
-        |_| "since the start".to_string(),
-        |s| format!("since the start, {}", s.format("%a %Y-%m-%d %H:%M UTC")),
-    )
+/// The time axis since the start, up to `hours`, with each tick's date (UTC): the
+/// calendar beside the count of days or hours.
+pub(super) fn since_start(report: &RunReport, hours: f64) -> (Axis, f64) {
+    let (axis, unit) = time_axis(hours, "since the start (dates in UTC)");
+    match chrono::DateTime::parse_from_rfc3339(&report.report.scenario.start) {
+        Ok(start) => (axis.dated(start.with_timezone(&chrono::Utc), unit), unit),
+        Err(_) => (axis, unit),
+    }
 }
 
 /// Bins of the coexistence histogram.
@@ -40,7 +42,7 @@ pub fn run_charts(report: &RunReport) -> Vec<Chart> {
 
 fn adoption(report: &RunReport) -> Chart {
     let horizon = report.report.scenario.horizon_hours;
-    let (x, unit) = time_axis(horizon, &since_start(report));
+    let (x, unit) = since_start(report, horizon);
     let series = report
         .adoption
         .iter()
@@ -112,7 +114,7 @@ fn bands_deploy(report: &RunReport, k: usize) -> f64 {
 }
 
 fn version_mix(report: &RunReport) -> Chart {
-    let (x, unit) = time_axis(report.report.scenario.horizon_hours, &since_start(report));
+    let (x, unit) = since_start(report, report.report.scenario.horizon_hours);
     let versions = report.report.releases.len() + 1;
     let layers = (0..versions)
         .map(|v| {
@@ -273,7 +275,7 @@ fn installed(report: &RunReport) -> Option<Chart> {
     if points.is_empty() || hi - lo < 0.5 {
         return None;
     }
-    let (x, unit) = time_axis(report.report.scenario.horizon_hours, &since_start(report));
+    let (x, unit) = since_start(report, report.report.scenario.horizon_hours);
     Some(Chart {
         name: "installed".into(),
         title: "Installed instances".into(),
@@ -283,7 +285,7 @@ fn installed(report: &RunReport) -> Option<Chart> {
             y: Axis {
                 label: "installed instances".into(),
                 range: (0.0, hi * 1.1),
-                percent: false,
+                ..Axis::default()
             },
             series: vec![Series {
                 label: "installed (mean)".into(),

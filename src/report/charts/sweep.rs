@@ -167,12 +167,12 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
                             format!("{first_axis} (grid order: {})", firsts.iter().map(text).collect::<Vec<_>>().join(", "))
                         },
                         range: (lo - pad, hi + pad),
-                        percent: false,
+                        ..Axis::default()
                     },
                     y: Axis {
                         label: label.into(),
                         range: (0.0, top * 1.1),
-                        percent: false,
+                        ..Axis::default()
                     },
                     series,
                     references: Vec::new(),
