@@ -617,6 +617,12 @@ pub fn compare(runs: &[(Scenario, RunOutput)], pairings: Vec<Pairing>) -> Compar
     let (base, base_run) = &runs[0];
     let mut entries = Vec::new();
     for ((other, run), pairing) in runs[1..].iter().zip(&pairings) {
+        // The other policy date: instances a cut-off broke or uninstalled, when both
+        // scenarios have one. It is the whole scenario's figure, shown with the last
+        // paired release.
+        let cutoff = (base.policy.cutoff.is_some() && other.policy.cutoff.is_some())
+            .then(|| pairing.pairs.last().copied())
+            .flatten();
         for &(k, j) in &pairing.pairs {
             for (name, unit, fa, fb) in figures(base, other) {
                 let values = |run: &RunOutput, release: usize, figure: Figure| {
@@ -632,11 +638,7 @@ pub fn compare(runs: &[(Scenario, RunOutput)], pairings: Vec<Pairing>) -> Compar
                 };
                 let (b, o) = compared.values(&raw_b, &raw_o);
                 let difference = paired(&b, &o);
-                let better = match (difference.significant, difference.mean) {
-                    (Some(true), Some(d)) if d < 0.0 => Better::Other,
-                    (Some(true), Some(_)) => Better::Baseline,
-                    _ => Better::Neither,
-                };
+                let better = better_of(&difference);
                 let time = unit == Unit::Hours;
                 let offset = compared.deploy_offset();
                 let since_own_deploy = (time && offset != 0.0).then(|| {
@@ -664,9 +666,48 @@ pub fn compare(runs: &[(Scenario, RunOutput)], pairings: Vec<Pairing>) -> Compar
                     better,
                 });
             }
+            if cutoff == Some((k, j)) {
+                let affected = |run: &RunOutput| -> Vec<Option<f64>> {
+                    run.replications
+                        .iter()
+                        .map(|r| r.cutoff_affected.map(|n| n as f64))
+                        .collect()
+                };
+                let (b, o) = (affected(base_run), affected(run));
+                let difference = paired(&b, &o);
+                entries.push(ComparisonEntry {
+                    scenario: other.name.clone(),
+                    release: k,
+                    other_release: j,
+                    baseline_label: base.releases[k].label.clone(),
+                    label: other.releases[j].label.clone(),
+                    figure: "cutoff_affected".into(),
+                    unit: Unit::Instances,
+                    baseline_deployed_at: base
+                        .instant(base.releases[k].at)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    deploy_offset_hours: 0.0,
+                    restricted_to_hours: None,
+                    baseline: side(&b, None),
+                    other: side(&o, None),
+                    sign_test: None,
+                    since_own_deploy: None,
+                    better: better_of(&difference),
+                    difference,
+                });
+            }
         }
     }
     Comparison { entries, pairings }
+}
+
+/// Which policy a paired difference favours (lower is better).
+fn better_of(difference: &PairedDifference) -> Better {
+    match (difference.significant, difference.mean) {
+        (Some(true), Some(d)) if d < 0.0 => Better::Other,
+        (Some(true), Some(_)) => Better::Baseline,
+        _ => Better::Neither,
+    }
 }
 
 #[cfg(test)]

@@ -180,6 +180,7 @@ pub fn figure_title(figure: &str) -> String {
             "left_behind" => "left behind at the drop date".into(),
             "left_over_at_horizon" => "left over at the horizon".into(),
             "left_over_share_at_horizon" => "left-over share at the horizon".into(),
+            "cutoff_affected" => "hit by the cut-off (all releases)".into(),
             other => other.to_string(),
         },
     }
@@ -461,10 +462,10 @@ fn finding(report: &ComparisonReport, e: &ComparisonEntry) -> Option<String> {
             )
         }
         Unit::Instances | Unit::Share => {
-            let where_ = if e.figure == "left_behind" {
-                "when support for older versions is dropped"
-            } else {
-                "at the horizon"
+            let where_ = match e.figure.as_str() {
+                "left_behind" => "when support for older versions is dropped",
+                "cutoff_affected" => "when the cut-off comes (all releases)",
+                _ => "at the horizon",
             };
             let (amount, ci) = if e.unit == Unit::Share {
                 (
@@ -573,7 +574,7 @@ fn key_figure(report: &ComparisonReport, e: &ComparisonEntry) -> bool {
             .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.max(p))))
     };
     match e.figure.as_str() {
-        "coexistence_hours" | "left_over_at_horizon" | "left_behind" => true,
+        "coexistence_hours" | "left_over_at_horizon" | "left_behind" | "cutoff_affected" => true,
         f => key_share.is_some_and(|p| f == format!("time_to_share_hours[{p}]")),
     }
 }
