@@ -2,9 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use rollout_sim::cli::{Cli, execute};
 
 fn main() -> ExitCode {
-    execute(Cli::parse())
+    execute(Cli::parse_with_color())
 }

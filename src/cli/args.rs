@@ -18,6 +18,47 @@ pub struct Cli {
     #[command(subcommand)]
     /// The subcommand to run.
     pub command: Command,
+    /// When to colour help and usage messages: auto (a terminal, unless NO_COLOR is
+    /// set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl Cli {
+    /// The command line of this process, its messages coloured as `--color` (and
+    /// `NO_COLOR`) say: the choice has to be known before clap parses, since clap's own
+    /// errors are the messages it colours.
+    pub fn parse_with_color() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let mut choice = clap::ColorChoice::Auto;
+        for (i, a) in args.iter().enumerate() {
+            let value = match a.to_str() {
+                Some("--color") => args.get(i + 1).and_then(|v| v.to_str()),
+                Some(s) => s.strip_prefix("--color="),
+                None => None,
+            };
+            choice = match value {
+                Some("always") => clap::ColorChoice::Always,
+                Some("never") => clap::ColorChoice::Never,
+                Some("auto") => clap::ColorChoice::Auto,
+                _ => choice,
+            };
+        }
+        let matches = Cli::command().color(choice).get_matches_from(args);
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,7 +134,7 @@ pub struct SimOptions {
     #[arg(long, value_parser = whole(1u64, None), allow_hyphen_values = true)]
     pub instances: Option<u64>,
     /// Worker threads, 1 to 256 [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = parse_threads, allow_hyphen_values = true)]
+    #[arg(long, short = 'j', value_parser = parse_threads, allow_hyphen_values = true)]
     pub threads: Option<NonZeroUsize>,
     /// Add replications until the 95% CI half-width of --precision-figure is at most
     /// this: a duration such as 0.5h (a number of instances for left_behind).
@@ -120,7 +161,7 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     /// Output directory [default: output/<scenario name>]. Replaced only when it is
     /// empty or holds rollout-sim's own output.
-    #[arg(long)]
+    #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
     /// Replace the output directory even when it holds files rollout-sim did not write.
     #[arg(long)]
@@ -162,7 +203,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "B=A,...", value_parser = crate::compare::parse_pairs)]
     pub pair: Vec<Vec<(usize, usize)>>,
     /// Output directory [default: output/compare-<baseline>].
-    #[arg(long)]
+    #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
     /// Replace the output directory even when it holds files rollout-sim did not write.
     #[arg(long)]
@@ -184,7 +225,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub file: Option<PathBuf>,
     /// Output directory [default: output/sweep-<scenario name>].
-    #[arg(long)]
+    #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
     /// Replace the output directory even when it holds files rollout-sim did not write.
     #[arg(long)]
@@ -206,7 +247,7 @@ pub struct MergeArgs {
     #[arg(required = true)]
     pub parts: Vec<PathBuf>,
     /// Output directory [default: what the unsharded command writes to].
-    #[arg(long)]
+    #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
     /// Replace the output directory even when it holds files rollout-sim did not write.
     #[arg(long)]
@@ -327,7 +368,7 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 99, value_parser = whole(0u32, Some(10_000)), allow_hyphen_values = true)]
     pub bootstrap: u32,
     /// Output directory (default `output/<scenario name>-fit/`).
-    #[arg(long)]
+    #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
     /// Replace an output directory that rollout-sim did not write entirely.
     #[arg(long)]
@@ -336,7 +377,7 @@ pub struct FitArgs {
     #[arg(long, value_enum, default_value_t = FitFormat::Table)]
     pub format: FitFormat,
     /// Worker threads (default: all cores).
-    #[arg(long, value_parser = parse_threads, allow_hyphen_values = true)]
+    #[arg(long, short = 'j', value_parser = parse_threads, allow_hyphen_values = true)]
     pub threads: Option<NonZeroUsize>,
     #[command(flatten)]
     pub charts: ChartOptions,

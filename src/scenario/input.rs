@@ -101,7 +101,26 @@ pub fn read_bytes_bounded(path: &Path, cap: u64) -> Result<Vec<u8>, InputError> 
 
 /// Reads a regular file of at most `cap` bytes as UTF-8 text.
 pub fn read_bounded_to(path: &Path, cap: u64) -> Result<String, InputError> {
-    let bytes = read_bytes_bounded(path, cap)?;
+    text(read_bytes_bounded(path, cap)?)
+}
+
+/// Reads at most `cap` bytes of UTF-8 text from `reader` (standard input, for a
+/// scenario given as `-`): one byte past the cap is refused, so a stream without end
+/// cannot exhaust memory.
+pub fn read_stream_bounded(reader: impl Read, cap: u64) -> Result<String, InputError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(InputError::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(InputError::TooLarge(cap));
+    }
+    text(bytes)
+}
+
+/// Bytes as UTF-8 text, a leading byte order mark dropped.
+fn text(bytes: Vec<u8>) -> Result<String, InputError> {
     let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         // A UTF-8 byte order mark (some Windows editors write one) carries no text.
         Some(rest) => rest.to_vec(),

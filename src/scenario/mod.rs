@@ -551,9 +551,15 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioErro
     parse(&read(path)?, path, overrides)
 }
 
-/// Reads a scenario file's text (bounded, regular files only), for [`parse`].
+/// Reads a scenario file's text (bounded, regular files only), for [`parse`]; `-`
+/// reads standard input (bounded the same way).
 pub fn read(path: &Path) -> Result<String, ScenarioError> {
-    input::read_bounded(path).map_err(|source| ScenarioError::Unreadable {
+    let text = if path == Path::new("-") {
+        input::read_stream_bounded(std::io::stdin().lock(), input::MAX_INPUT_BYTES)
+    } else {
+        input::read_bounded(path)
+    };
+    text.map_err(|source| ScenarioError::Unreadable {
         file: path.to_path_buf(),
         source,
     })

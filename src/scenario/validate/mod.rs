@@ -243,8 +243,33 @@ pub(super) fn positive(d: SimDuration, field: &str) -> Check<SimDuration> {
 
 pub(super) fn time_zone(name: &str, field: &str) -> Check<Tz> {
     name.parse::<Tz>().map_err(|_| {
-        FieldError::new(field, format!("unknown time zone {name:?}; expected an IANA name such as \"Europe/Berlin\" or \"UTC\""))
+        let names = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
+        FieldError::new(
+            field,
+            format!(
+                "unknown time zone {name:?}{}; expected an IANA name such as \"Europe/Berlin\" or \"UTC\"",
+                did_you_mean(name, names)
+            ),
+        )
     })
+}
+
+/// " (did you mean \"Europe/Berlin\"?)" when one of `candidates` is close to `given`
+/// (Jaro-Winkler similarity of at least 0.85, case ignored), else nothing.
+pub(super) fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let given = given.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&given, &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.85)
+        .fold(None, |best: Option<(f64, &str)>, (score, c)| match best {
+            Some((b, _)) if b >= score => best,
+            _ => Some((score, c)),
+        })
+        .map_or(String::new(), |(_, c)| format!(" (did you mean {c:?}?)"))
 }
 
 #[cfg(test)]

@@ -111,7 +111,8 @@ pub(super) fn population(
             FieldError::new(
                 field("admin"),
                 format!(
-                    "unknown admin profile {admin_name:?}; defined: {}",
+                    "unknown admin profile {admin_name:?}{}; defined: {}",
+                    did_you_mean(admin_name, admins.keys().map(String::as_str)),
                     admins.keys().cloned().collect::<Vec<_>>().join(", ")
                 ),
             )
@@ -121,7 +122,8 @@ pub(super) fn population(
             FieldError::new(
                 field("maintenance"),
                 format!(
-                    "unknown maintenance calendar {cal_name:?}; defined: {}",
+                    "unknown maintenance calendar {cal_name:?}{}; defined: {}",
+                    did_you_mean(cal_name, calendars.keys().map(String::as_str)),
                     calendars.keys().cloned().collect::<Vec<_>>().join(", ")
                 ),
             )
