@@ -81,6 +81,20 @@ pub enum Command {
     /// Estimate the admin profile (approve share, delay law) from the observed
     /// adoption of a past release, with 95% intervals, and write a scenario that uses it.
     Fit(FitArgs),
+    /// Write a starting scenario for a platform and a question, each choice explained
+    /// in a "$comment" beside it.
+    Init {
+        /// The file to write (`-`: standard output); never replaces an existing file.
+        #[arg(default_value = "scenario.json")]
+        file: PathBuf,
+        /// The platform.
+        #[arg(long, value_enum, default_value_t = crate::scenario::starter::StarterPlatform::Connect)]
+        platform: crate::scenario::starter::StarterPlatform,
+        /// The question: automatic (how long to serve the old version), approval (a
+        /// change that adds scopes) or paid (free to paid).
+        #[arg(long, value_enum, default_value_t = crate::scenario::starter::StarterQuestion::Automatic)]
+        question: crate::scenario::starter::StarterQuestion,
+    },
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (JSON).

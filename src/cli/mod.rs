@@ -90,6 +90,11 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::Trace(args) => trace::trace(&args),
         Command::Fit(args) => fit::fit(&args),
         Command::Validate { scenario } => validate(&scenario),
+        Command::Init {
+            file,
+            platform,
+            question,
+        } => init(&file, platform, question),
         Command::Presets => (|| {
             out!("{}", presets::describe_all());
             Ok(())
@@ -145,6 +150,42 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// `init`: the starting scenario, written to a new file (never over an existing one,
+/// which may be the user's) or printed with `-`.
+fn init(
+    file: &Path,
+    platform: crate::scenario::starter::StarterPlatform,
+    question: crate::scenario::starter::StarterQuestion,
+) -> Result<()> {
+    let text = crate::scenario::starter::starter(platform, question);
+    if file == Path::new("-") {
+        out!("{text}");
+        return Ok(());
+    }
+    let mut created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(file)
+        .with_context(|| {
+            format!(
+                "{}: cannot create it (init never replaces an existing file; choose another name)",
+                file.display()
+            )
+        })?;
+    if let Err(e) = std::io::Write::write_all(&mut created, text.as_bytes()) {
+        drop(created);
+        // The file is ours and half written: remove it, leave nothing behind.
+        let _ = std::fs::remove_file(file);
+        return Err(e).with_context(|| format!("{}: cannot write it", file.display()));
+    }
+    outln!(
+        "wrote {}: read its \"$comment\" notes, then `rollout-sim run {}`",
+        file.display(),
+        file.display()
+    );
+    Ok(())
 }
 
 fn validate(path: &Path) -> Result<()> {

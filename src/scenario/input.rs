@@ -137,8 +137,28 @@ fn text(bytes: Vec<u8>) -> Result<String, InputError> {
     })
 }
 
-/// A scenario file's JSON in canonical form: keys sorted, compact, `$schema` dropped.
+/// Whether a key is a note for people (`$comment`, `$comment_platform`, ...), which
+/// the file format ignores at any depth.
+pub fn is_comment(key: &str) -> bool {
+    key.starts_with("$comment")
+}
+
+/// Removes every comment key ([`is_comment`]) at any depth.
+pub fn strip_comments(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(o) => {
+            o.retain(|k, _| !is_comment(k));
+            o.values_mut().for_each(strip_comments);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_comments),
+        _ => {}
+    }
+}
+
+/// A scenario file's JSON in canonical form: keys sorted, compact, `$schema` and
+/// comments dropped.
 pub fn canonical_json(mut value: serde_json::Value) -> String {
+    strip_comments(&mut value);
     if let Some(o) = value.as_object_mut() {
         o.remove("$schema");
     }

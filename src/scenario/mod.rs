@@ -9,6 +9,7 @@ pub(crate) mod file;
 pub mod input;
 pub mod presets;
 pub mod setting;
+pub mod starter;
 mod validate;
 
 use std::path::Path;
@@ -543,7 +544,29 @@ impl Overrides {
 /// cannot drift from what `validate` accepts), pretty-printed with a final newline.
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(file::ScenarioFile);
-    serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n"
+    let mut value = serde_json::to_value(&schema).expect("a schema serialises");
+    allow_comments(&mut value);
+    serde_json::to_string_pretty(&value).expect("a schema serialises") + "\n"
+}
+
+/// Lets every object of the schema hold notes for people: keys that start with
+/// `$comment`, which the reader ignores.
+fn allow_comments(schema: &mut serde_json::Value) {
+    match schema {
+        serde_json::Value::Object(o) => {
+            if o.get("properties")
+                .is_some_and(serde_json::Value::is_object)
+            {
+                o.insert(
+                    "patternProperties".into(),
+                    serde_json::json!({"^\\$comment": {"type": "string", "description": "A note for people; rollout-sim ignores it."}}),
+                );
+            }
+            o.values_mut().for_each(allow_comments);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(allow_comments),
+        _ => {}
+    }
 }
 
 /// Reads, overrides and validates a scenario file.
@@ -581,6 +604,7 @@ fn parse_unannotated(
         column: e.column(),
         message: strip_position(&e.to_string()),
     })?;
+    input::strip_comments(&mut value);
     if !value.is_object() {
         return Err(ScenarioError::Field {
             file: file.to_path_buf(),

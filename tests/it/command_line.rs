@@ -679,3 +679,57 @@ fn color_follows_the_color_flag() {
     // auto: not a terminal here, so no colour.
     assert!(!coloured("auto"));
 }
+
+#[test]
+fn init_writes_a_commented_starting_scenario_that_runs_and_never_replaces_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    for platform in ["connect", "forge"] {
+        for question in ["automatic", "approval", "paid"] {
+            let file = tmp.path().join(format!("{platform}-{question}.json"));
+            cli()
+                .args(["init", file.to_str().unwrap(), "--platform", platform])
+                .args(["--question", question])
+                .assert()
+                .success()
+                .stdout(predicate::str::contains("rollout-sim run"));
+            let text = fs::read_to_string(&file).unwrap();
+            assert!(text.matches("\"$comment").count() >= 5, "{text}");
+            cli()
+                .args(["run", file.to_str().unwrap(), "-q", "--replications", "3"])
+                .args(["--instances", "200", "-o"])
+                .arg(tmp.path().join(format!("out-{platform}-{question}")))
+                .assert()
+                .success();
+        }
+    }
+    // An existing file is the user's: refused, exit 2, left as it was.
+    let mine = tmp.path().join("mine.json");
+    fs::write(&mine, "my notes").unwrap();
+    cli()
+        .args(["init", mine.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("never replaces an existing file"));
+    assert_eq!(fs::read_to_string(&mine).unwrap(), "my notes");
+    // `-` prints it instead.
+    cli()
+        .args(["init", "-", "--question", "paid"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"uninstall_unapproved_after\""));
+}
+
+#[test]
+fn comments_are_ignored_at_any_depth_and_do_not_change_the_scenario() {
+    let plain = base("connect");
+    let mut commented = plain.clone();
+    commented["$comment"] = json!("top");
+    commented["population"]["$comment_size"] = json!("two hundred");
+    commented["releases"][0]["$comment"] = json!("the release");
+    let (a, b) = (scenario(&plain), scenario(&commented));
+    assert_eq!(format!("{:?}", a.releases), format!("{:?}", b.releases));
+    assert_eq!(
+        rollout_sim::scenario::input::canonical_json(plain),
+        rollout_sim::scenario::input::canonical_json(commented)
+    );
+}
