@@ -168,11 +168,13 @@ fn init(
         .write(true)
         .create_new(true)
         .open(file)
-        .with_context(|| {
-            format!(
-                "{}: cannot create it (init never replaces an existing file; choose another name)",
-                file.display()
-            )
+        .map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::AlreadyExists {
+                " (init never replaces an existing file; choose another name)"
+            } else {
+                ""
+            };
+            anyhow::Error::new(e).context(format!("{}: cannot create it{why}", file.display()))
         })?;
     if let Err(e) = std::io::Write::write_all(&mut created, text.as_bytes()) {
         drop(created);

@@ -21,8 +21,8 @@ use crate::montecarlo::RunOutput;
 use crate::scenario::Scenario;
 
 pub use pairing::{Pairing, PairingError, pairings, parse_pairs};
+use stats::side;
 pub use stats::{Better, PairedDifference, Side, SignTest, Unit, paired, restricted, sign_test};
-use stats::{better_of, side};
 
 /// One figure of one release, compared between the baseline and another scenario.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -185,6 +185,39 @@ impl<'a> Compared<'a> {
         let (b, o) = self.values(base, other);
         paired(&b, &o)
     }
+
+    /// The entry of figure `name` from each side's per-replication values.
+    fn entry(&self, name: String, raw_b: &[Option<f64>], raw_o: &[Option<f64>]) -> ComparisonEntry {
+        let (base, other, k, j) = (self.base, self.other, self.k, self.j);
+        let (b, o) = self.values(raw_b, raw_o);
+        let difference = paired(&b, &o);
+        let time = self.unit == Unit::Hours;
+        let offset = self.deploy_offset();
+        let since_own_deploy = (time && offset != 0.0).then(|| {
+            let own = self.horizon() - offset.max(0.0);
+            paired(&restricted(raw_b, 0.0, own), &restricted(raw_o, 0.0, own))
+        });
+        ComparisonEntry {
+            scenario: other.name.clone(),
+            release: k,
+            other_release: j,
+            baseline_label: base.releases[k].label.clone(),
+            label: other.releases[j].label.clone(),
+            figure: name,
+            unit: self.unit,
+            baseline_deployed_at: base
+                .instant(base.releases[k].at)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            deploy_offset_hours: offset,
+            restricted_to_hours: time.then(|| self.horizon()),
+            baseline: side(raw_b, time.then_some(b.as_slice())),
+            other: side(raw_o, time.then_some(o.as_slice())),
+            sign_test: time.then(|| sign_test(&b, &o)),
+            since_own_deploy,
+            better: Better::of(&difference),
+            difference,
+        }
+    }
 }
 
 /// Compares every scenario after the first with the first (the baseline), release by
@@ -202,47 +235,17 @@ pub fn compare(runs: &[(Scenario, RunOutput)], pairings: Vec<Pairing>) -> Compar
             .flatten();
         for &(k, j) in &pairing.pairs {
             for (name, fa, fb) in figures(base, other) {
-                let unit = Unit::of(fa);
                 let values = |run: &RunOutput, release: usize, figure: Figure| {
                     run.figure_values(FigureRef { release, figure })
                 };
-                let (raw_b, raw_o) = (values(base_run, k, fa), values(run, j, fb));
                 let compared = Compared {
                     base,
                     other,
                     k,
                     j,
-                    unit,
+                    unit: Unit::of(fa),
                 };
-                let (b, o) = compared.values(&raw_b, &raw_o);
-                let difference = paired(&b, &o);
-                let better = better_of(&difference);
-                let time = unit == Unit::Hours;
-                let offset = compared.deploy_offset();
-                let since_own_deploy = (time && offset != 0.0).then(|| {
-                    let own = compared.horizon() - offset.max(0.0);
-                    paired(&restricted(&raw_b, 0.0, own), &restricted(&raw_o, 0.0, own))
-                });
-                entries.push(ComparisonEntry {
-                    scenario: other.name.clone(),
-                    release: k,
-                    other_release: j,
-                    baseline_label: base.releases[k].label.clone(),
-                    label: other.releases[j].label.clone(),
-                    figure: name,
-                    unit,
-                    baseline_deployed_at: base
-                        .instant(base.releases[k].at)
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    deploy_offset_hours: offset,
-                    restricted_to_hours: time.then(|| compared.horizon()),
-                    baseline: side(&raw_b, time.then_some(b.as_slice())),
-                    other: side(&raw_o, time.then_some(o.as_slice())),
-                    sign_test: time.then(|| sign_test(&b, &o)),
-                    since_own_deploy,
-                    difference,
-                    better,
-                });
+                entries.push(compared.entry(name, &values(base_run, k, fa), &values(run, j, fb)));
             }
             if cutoff == Some((k, j)) {
                 let affected = |run: &RunOutput| -> Vec<Option<f64>> {
@@ -251,28 +254,18 @@ pub fn compare(runs: &[(Scenario, RunOutput)], pairings: Vec<Pairing>) -> Compar
                         .map(|r| r.cutoff_affected.map(|n| n as f64))
                         .collect()
                 };
-                let (b, o) = (affected(base_run), affected(run));
-                let difference = paired(&b, &o);
-                entries.push(ComparisonEntry {
-                    scenario: other.name.clone(),
-                    release: k,
-                    other_release: j,
-                    baseline_label: base.releases[k].label.clone(),
-                    label: other.releases[j].label.clone(),
-                    figure: "cutoff_affected".into(),
+                let compared = Compared {
+                    base,
+                    other,
+                    k,
+                    j,
                     unit: Unit::Instances,
-                    baseline_deployed_at: base
-                        .instant(base.releases[k].at)
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    deploy_offset_hours: 0.0,
-                    restricted_to_hours: None,
-                    baseline: side(&b, None),
-                    other: side(&o, None),
-                    sign_test: None,
-                    since_own_deploy: None,
-                    better: better_of(&difference),
-                    difference,
-                });
+                };
+                entries.push(compared.entry(
+                    "cutoff_affected".into(),
+                    &affected(base_run),
+                    &affected(run),
+                ));
             }
         }
     }

@@ -198,11 +198,13 @@ pub fn sign_test(baseline: &[Option<f64>], other: &[Option<f64>]) -> SignTest {
     }
 }
 
-/// Which policy a paired difference favours (lower is better).
-pub(super) fn better_of(difference: &PairedDifference) -> Better {
-    match (difference.significant, difference.mean) {
-        (Some(true), Some(d)) if d < 0.0 => Better::Other,
-        (Some(true), Some(_)) => Better::Baseline,
-        _ => Better::Neither,
+impl Better {
+    /// Which policy a paired difference `other - baseline` favours (lower is better).
+    pub fn of(difference: &PairedDifference) -> Better {
+        match (difference.significant, difference.mean) {
+            (Some(true), Some(d)) if d < 0.0 => Better::Other,
+            (Some(true), Some(_)) => Better::Baseline,
+            _ => Better::Neither,
+        }
     }
 }

@@ -248,11 +248,6 @@ fn share_reached(active: i64, old: i64, p: f64) -> bool {
     reaches((active - old) as f64, active as f64, p)
 }
 
-/// Whether few enough of `active` instances are `old` for coexistence to be over.
-fn coexistence_over(active: i64, old: i64, tolerance: Tolerance) -> bool {
-    tolerance.allows(active, old)
-}
-
 /// [`measure`] when every key is an instance reaching the release and nothing is
 /// weighted: `active` is constant and the old count after the `c` earliest keys is
 /// `old_at_start - c`. A figure first holds after the `c*`-th earliest key, for the
@@ -283,7 +278,7 @@ fn measure_by_rank(
         .thresholds
         .iter()
         .map(|&p| least(&|old| share_reached(active, old, p)))
-        .chain([least(&|old| coexistence_over(active, old, m.tolerance))])
+        .chain([least(&|old| m.tolerance.allows(active, old))])
         .collect();
     // The time of the `c`-th earliest key (`c` >= 1).
     let mut ranks: Vec<usize> = needed
@@ -336,7 +331,9 @@ fn measure_by_rank(
         time_to_weighted_share: Box::default(),
         coexistence: since(coexistence[0]),
         left_behind: drop_at.map(|d| (old_at_start - keys_until(parts, d) as i64) as u64),
-        left_over: (old_at_start - keys_until(parts, m.horizon) as i64) as u64,
+        // Only reach keys here, and the tally records none after the horizon: every
+        // key counts, no pass over them is needed.
+        left_over: (old_at_start - total as i64) as u64,
         active_at_horizon: active as u64,
     }
 }
@@ -395,7 +392,7 @@ fn measure_by_sweep(
                 *slot = Some(since);
             }
         }
-        if coexistence.is_none() && coexistence_over(active, old, m.tolerance) {
+        if coexistence.is_none() && m.tolerance.allows(active, old) {
             coexistence = Some(since);
         }
         time_to_share

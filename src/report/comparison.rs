@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::json::{cell, write_pretty};
 use super::{Exporter, PrecisionReport, SCHEMA_VERSION, Tool};
-use crate::compare::{Better, Comparison, ComparisonEntry, Pairing, Side, Unit};
+use crate::compare::{Better, Comparison, ComparisonEntry, PairedDifference, Pairing, Side, Unit};
 use crate::montecarlo::PrecisionOutcome;
 
 #[derive(Clone, Debug, Serialize)]
@@ -221,64 +221,56 @@ fn side_cell(unit: Unit, s: &Side) -> String {
 /// difference with its CI, the unpaired half-width, better.
 pub fn row_cells(report: &ComparisonReport, e: &ComparisonEntry) -> [String; 6] {
     let d = &e.difference;
-    let diff = match (d.mean, d.ci95) {
-        (Some(m), Some([lo, hi])) => {
-            format!(
-                "{} [{}, {}]",
-                signed(e.unit, m),
-                signed(e.unit, lo),
-                signed(e.unit, hi)
-            )
-        }
-        (Some(m), None) => signed(e.unit, m),
-        _ => "-".into(),
-    };
     let unpaired = d.unpaired_ci95.map_or("-".into(), |[lo, hi]| {
         format!(
             "±{}",
             signed(e.unit, (hi - lo) / 2.0).trim_start_matches('+')
         )
     });
-    let better = match e.better {
-        Better::Baseline => report.baseline.clone(),
-        Better::Other => e.scenario.clone(),
-        Better::Neither => "no difference".into(),
-    };
     [
         figure_title(&e.figure),
         side_cell(e.unit, &e.baseline),
         side_cell(e.unit, &e.other),
-        diff,
+        difference_cell(e.unit, d),
         unpaired,
-        better,
+        better_cell(report, e, e.better),
     ]
+}
+
+/// A paired difference with its CI, in the figure's unit.
+fn difference_cell(unit: Unit, d: &PairedDifference) -> String {
+    match (d.mean, d.ci95) {
+        (Some(m), Some([lo, hi])) => format!(
+            "{} [{}, {}]",
+            signed(unit, m),
+            signed(unit, lo),
+            signed(unit, hi)
+        ),
+        (Some(m), None) => signed(unit, m),
+        _ => "-".into(),
+    }
+}
+
+/// The policy a difference favours, by name.
+fn better_cell(report: &ComparisonReport, e: &ComparisonEntry, better: Better) -> String {
+    match better {
+        Better::Baseline => report.baseline.clone(),
+        Better::Other => e.scenario.clone(),
+        Better::Neither => "no difference".into(),
+    }
 }
 
 /// The sub-row under a time figure of releases deployed at different times: the
 /// difference measured from each release's own deploy.
 pub fn own_deploy_cells(report: &ComparisonReport, e: &ComparisonEntry) -> Option<[String; 6]> {
     let own = e.since_own_deploy.as_ref()?;
-    let diff = match (own.mean, own.ci95) {
-        (Some(m), Some([lo, hi])) => format!(
-            "{} [{}, {}]",
-            signed(e.unit, m),
-            signed(e.unit, lo),
-            signed(e.unit, hi)
-        ),
-        (Some(m), None) => signed(e.unit, m),
-        _ => "-".into(),
-    };
     Some([
         "  after each own deploy".into(),
         String::new(),
         String::new(),
-        diff,
+        difference_cell(e.unit, own),
         String::new(),
-        match own.significant {
-            Some(true) if own.mean.is_some_and(|m| m < 0.0) => e.scenario.clone(),
-            Some(true) => report.baseline.clone(),
-            _ => "no difference".into(),
-        },
+        better_cell(report, e, Better::of(own)),
     ])
 }
 

@@ -92,13 +92,9 @@ pub fn headline(
     let pct = quantile * 100.0;
     if let Some(h) = w.hours {
         let when = calendar(scenario, after_deploy(scenario, r, h));
-        let days = if h >= 72.0 {
-            format!(" ({:.1} days)", h / 24.0)
-        } else {
-            String::new()
-        };
         let detail = format!(
-            "{h:.1} h{days} after the deploy ({pct:.0}% of replications; {})",
+            "{} after the deploy ({pct:.0}% of replications; {})",
+            hours_with_days(h),
             window_ci(w)
         );
         return if tolerance.is_zero() {
@@ -145,13 +141,12 @@ pub fn headline(
             calendar(scenario, after_deploy(scenario, r, d.as_hours())),
             super::comparison::count(*n)
         )),
-        _ => [14, 7].iter().find_map(|&d: &i64| {
-            let at = scenario.releases[r.index].at.as_hours() + (d * 24) as f64;
-            adoption.iter().find(|b| b.hours >= at).map(|b| {
+        _ => [14, 7].iter().find_map(|&d| {
+            behind_after_days(scenario, r, adoption, d).map(|behind| {
                 format!(
                     "; cutting off at day {d} ({}) breaks {} instances",
                     calendar(scenario, after_deploy(scenario, r, (d * 24) as f64)),
-                    super::comparison::count(b.mean_behind)
+                    super::comparison::count(behind)
                 )
             })
         }),
@@ -164,24 +159,42 @@ pub fn recommendation(r: &ReleaseReport, quantile: f64) -> String {
     let pct = quantile * 100.0;
     let w = &r.recommended_compat_window;
     match w.hours {
-        Some(h) => {
-            let ci = window_ci(w);
-            let days = if h >= 72.0 {
-                format!(" ({:.1} days)", h / 24.0)
-            } else {
-                String::new()
-            };
-            format!(
-                "keep serving {} for {h:.1} h{days} after the deploy ({pct:.0}% of replications; {ci})",
-                r.from_version
-            )
-        }
+        Some(h) => format!(
+            "keep serving {} for {} after the deploy ({pct:.0}% of replications; {})",
+            r.from_version,
+            hours_with_days(h),
+            window_ci(w)
+        ),
         None => format!(
             "no window can be recommended for {}: {}",
             r.version,
             w.reason.as_deref().unwrap_or("censored")
         ),
     }
+}
+
+/// "28.7 h", or "532.8 h (22.2 days)" from three days on.
+fn hours_with_days(h: f64) -> String {
+    if h >= 72.0 {
+        format!("{h:.1} h ({:.1} days)", h / 24.0)
+    } else {
+        format!("{h:.1} h")
+    }
+}
+
+/// The mean count of instances not yet on release `r` `days` after its deploy (what a
+/// cut-off then would break), if the run covers that day.
+fn behind_after_days(
+    scenario: &Scenario,
+    r: &ReleaseReport,
+    adoption: &[Band],
+    days: i64,
+) -> Option<f64> {
+    let at = scenario.releases[r.index].at.as_hours() + (days * 24) as f64;
+    adoption
+        .iter()
+        .find(|b| b.hours >= at)
+        .map(|b| b.mean_behind)
 }
 
 fn hours_or_days(h: f64) -> String {
@@ -343,11 +356,8 @@ fn levers(scenario: &Scenario, r: &ReleaseReport, adoption: &[Band]) -> Vec<Stri
         let costs: Vec<String> = LEVER_DAYS
             .iter()
             .filter_map(|&d| {
-                let at = release.at.as_hours() + (d * 24) as f64;
-                adoption
-                    .iter()
-                    .find(|b| b.hours >= at)
-                    .map(|b| format!("{d} days would break {:.0} instances", b.mean_behind))
+                behind_after_days(scenario, r, adoption, d)
+                    .map(|behind| format!("{d} days would break {behind:.0} instances"))
             })
             .collect();
         if !costs.is_empty() {
