@@ -8,9 +8,10 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use rollout_sim::export::Exporter;
 use rollout_sim::montecarlo;
-use rollout_sim::report::output::OutputDir;
-use rollout_sim::report::{Exporter, RunReport};
+use rollout_sim::output::OutputDir;
+use rollout_sim::report::RunReport;
 use rollout_sim::scenario::{self, Overrides};
 
 struct Bullets;
@@ -43,7 +44,7 @@ fn main() -> anyhow::Result<()> {
     let report = RunReport::build(&s, &montecarlo::run(&s, &()), None);
     let target = Path::new("output/example-custom-report");
     let mut out = OutputDir::prepare(target, false)?;
-    out.write_reports(&report, &[Box::new(Bullets) as Box<dyn Exporter>])?;
+    rollout_sim::export::write_all(&mut out, &report, &[Box::new(Bullets) as Box<dyn Exporter>])?;
     out.publish()?;
     print!("{}", std::fs::read_to_string(target.join("windows.md"))?);
     Ok(())

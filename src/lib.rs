@@ -45,8 +45,12 @@
 //!   bootstrap goodness of fit), and the scenario that uses them;
 //! - [`compare`], [`sweep`], [`check`]: decisions: paired policy comparison, parameter
 //!   grids, regression checks against baselines;
-//! - [`report`]: summaries, verdicts, charts, output formats and the output folder;
-//! - [`cli`]: the command line (parse, call, print).
+//! - [`report`]: what a run, comparison, sweep or check found, and the verdicts read off
+//!   it; [`export`]: one file per output format behind one trait, and the console
+//!   tables; [`charts`]: the charts and their pages' pictures; [`output`]: the
+//!   all-or-nothing output folder and the seal on files rollout-sim wrote;
+//! - [`commands`]: each command as a function from typed options to a typed outcome;
+//!   the binary (`src/main.rs` and `src/cli/`) only parses, calls and prints.
 //!
 //! Runnable uses of the library are in `examples/`: `read_a_figure`,
 //! `compare_policies` and `custom_report`.
@@ -76,16 +80,19 @@
 
 #![warn(missing_docs)]
 
+pub mod charts;
 pub mod check;
-pub mod cli;
+pub mod commands;
 pub mod compare;
 pub mod draws;
 pub mod engine;
+pub mod export;
 pub mod fingerprint;
 pub mod fit;
 pub mod memory;
 pub mod model;
 pub mod montecarlo;
+pub mod output;
 pub mod platform;
 pub mod report;
 pub mod scenario;

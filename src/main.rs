@@ -1,8 +1,11 @@
-//! The `rollout-sim` binary: parse the command line and hand off to the library.
+//! The `rollout-sim` binary: parse the command line, hand off to the library's
+//! commands, print what they return, and map errors to the exit codes of the contract.
+
+mod cli;
 
 use std::process::ExitCode;
 
-use rollout_sim::cli::{Cli, execute};
+use cli::{Cli, execute};
 
 fn main() -> ExitCode {
     execute(Cli::parse_with_color())

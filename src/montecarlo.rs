@@ -200,6 +200,10 @@ impl RunOutput {
 
 /// Called once per finished replication (from any thread).
 pub trait Progress: Sync {
+    /// A command is about to run `total` replications in all.
+    fn start(&self, total: u64) {
+        let _ = total;
+    }
     /// One more replication finished.
     fn replication_done(&self);
 }
@@ -308,7 +312,7 @@ pub struct PrecisionTarget {
 }
 
 /// How a precision run ended.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PrecisionOutcome {
     /// The figure's name.
     pub figure: String,

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::scenario::input::echo;
-use crate::shard::ShardSpec;
+use rollout_sim::scenario::input::echo;
+use rollout_sim::shard::ShardSpec;
 
 /// How long will old and new versions of a cloud app live side by side?
 #[derive(Debug, Parser)]
@@ -88,12 +88,12 @@ pub enum Command {
         #[arg(default_value = "scenario.json")]
         file: PathBuf,
         /// The platform.
-        #[arg(long, value_enum, default_value_t = crate::scenario::starter::StarterPlatform::Connect)]
-        platform: crate::scenario::starter::StarterPlatform,
+        #[arg(long, value_enum, default_value_t = rollout_sim::scenario::starter::StarterPlatform::Connect)]
+        platform: rollout_sim::scenario::starter::StarterPlatform,
         /// The question: automatic (how long to serve the old version), approval (a
         /// change that adds scopes) or paid (free to paid).
-        #[arg(long, value_enum, default_value_t = crate::scenario::starter::StarterQuestion::Automatic)]
-        question: crate::scenario::starter::StarterQuestion,
+        #[arg(long, value_enum, default_value_t = rollout_sim::scenario::starter::StarterQuestion::Automatic)]
+        question: rollout_sim::scenario::starter::StarterQuestion,
     },
     /// Check a scenario file without running it.
     Validate {
@@ -135,6 +135,20 @@ pub struct ChartOptions {
     pub png: bool,
 }
 
+/// Where a command writes its folder of files.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputOptions {
+    /// Output directory [default: under output/, named after the scenario and the
+    /// command: output/NAME, output/compare-NAME, output/sweep-NAME, output/NAME-fit,
+    /// output/NAME-parts for a shard]. Replaced only when it is empty or holds
+    /// rollout-sim's own output.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// Replace the output directory even when it holds files rollout-sim did not write.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// Options shared by every command that simulates.
 #[derive(Debug, clap::Args)]
 pub struct SimOptions {
@@ -173,13 +187,8 @@ pub struct SimOptions {
 pub struct RunArgs {
     /// The scenario file (JSON).
     pub scenario: PathBuf,
-    /// Output directory [default: output/<scenario name>]. Replaced only when it is
-    /// empty or holds rollout-sim's own output.
-    #[arg(long, short = 'o')]
-    pub out: Option<PathBuf>,
-    /// Replace the output directory even when it holds files rollout-sim did not write.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputOptions,
     /// Set a scenario value by JSON path, e.g. --set admins.casual.approve=0.7 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub settings: Vec<String>,
@@ -214,14 +223,10 @@ pub struct CompareArgs {
     /// Which releases are the same, as BASELINE=ALTERNATIVE release indices (such as
     /// 0=1,1=2), when labels do not say; once for every alternative, or once per
     /// alternative in order.
-    #[arg(long, value_name = "B=A,...", value_parser = crate::compare::parse_pairs)]
+    #[arg(long, value_name = "B=A,...", value_parser = rollout_sim::compare::parse_pairs)]
     pub pair: Vec<Vec<(usize, usize)>>,
-    /// Output directory [default: output/compare-<baseline>].
-    #[arg(long, short = 'o')]
-    pub out: Option<PathBuf>,
-    /// Replace the output directory even when it holds files rollout-sim did not write.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputOptions,
     #[command(flatten)]
     pub charts: ChartOptions,
     #[command(flatten)]
@@ -238,12 +243,8 @@ pub struct SweepArgs {
     /// A sweep file with the axes: {"axes": [{"path": ..., "values": [...]}]}.
     #[arg(long)]
     pub file: Option<PathBuf>,
-    /// Output directory [default: output/sweep-<scenario name>].
-    #[arg(long, short = 'o')]
-    pub out: Option<PathBuf>,
-    /// Replace the output directory even when it holds files rollout-sim did not write.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputOptions,
     #[command(flatten)]
     pub charts: ChartOptions,
     /// Run only shard I of N (from 0) of the grid points x replications and write the
@@ -260,12 +261,8 @@ pub struct MergeArgs {
     /// Part files, or folders whose part-*-of-*.jsonl files are all merged.
     #[arg(required = true)]
     pub parts: Vec<PathBuf>,
-    /// Output directory [default: what the unsharded command writes to].
-    #[arg(long, short = 'o')]
-    pub out: Option<PathBuf>,
-    /// Replace the output directory even when it holds files rollout-sim did not write.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputOptions,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -381,12 +378,8 @@ pub struct FitArgs {
     /// Bootstrap data sets behind the goodness-of-fit p-value (0: no p-value).
     #[arg(long, default_value_t = 99, value_parser = whole(0u32, Some(10_000)), allow_hyphen_values = true)]
     pub bootstrap: u32,
-    /// Output directory (default `output/<scenario name>-fit/`).
-    #[arg(long, short = 'o')]
-    pub out: Option<PathBuf>,
-    /// Replace an output directory that rollout-sim did not write entirely.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputOptions,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = FitFormat::Table)]
     pub format: FitFormat,

@@ -20,34 +20,35 @@ macro_rules! outln {
 }
 
 mod args;
-mod check;
-mod compare;
-mod fit;
-mod merge;
-mod run;
-mod stats;
-mod sweep;
-mod trace;
+mod options;
+mod progress;
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, bail};
 use clap::CommandFactory;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use args::Cli;
 use args::{
-    ChartOptions, CheckArgs, Command, CompareArgs, FamilyArg, FitArgs, FitFormat, Format,
-    MergeArgs, RunArgs, SimOptions, SweepArgs, TraceArgs, TraceFormat,
+    CheckArgs, Command, CompareArgs, FitArgs, FitFormat, Format, MergeArgs, RunArgs, SweepArgs,
+    TraceArgs, TraceFormat,
 };
-
-use crate::model::FigureRef;
-use crate::montecarlo::{PrecisionTarget, Progress};
-use crate::scenario::setting::parse_value;
-use crate::scenario::{self, Overrides, Scenario, Setting, presets};
-use crate::time::SimDuration;
+use progress::Bar;
+use rollout_sim::commands::check::CheckOutcome;
+use rollout_sim::commands::merge::{Merged, PartSet};
+use rollout_sim::commands::run::{PublishedRun, RunOutcome};
+use rollout_sim::commands::sweep::{PublishedSweep, SweepOutcome};
+use rollout_sim::commands::{self, PartWritten};
+use rollout_sim::export::comparison::render_comparison_table;
+use rollout_sim::export::events::write_json_lines;
+use rollout_sim::export::fit::render_fit_table;
+use rollout_sim::export::sweep::{SweepJson, render_sweep_table};
+use rollout_sim::export::{self, JsonReport, SummaryMarkdown, precision_line, render_table};
+use rollout_sim::report::comparison::comparison_verdicts;
+use rollout_sim::scenario::starter::{StarterPlatform, StarterQuestion};
+use rollout_sim::scenario::{self, presets};
+use rollout_sim::shard::PartCommand;
 
 /// Exit code for bad input, usage errors and failures to write output.
 pub const EXIT_ERROR: u8 = 2;
@@ -61,7 +62,7 @@ pub fn execute(cli: Cli) -> ExitCode {
     // unfinished output: an interrupted command leaves everything as it was, except
     // outputs already published whole, which it names.
     let _ = ctrlc::set_handler(|| {
-        let left = crate::report::output::interrupt();
+        let left = rollout_sim::output::interrupt();
         if left.published.is_empty() {
             eprintln!("interrupted: nothing was written or replaced");
         } else {
@@ -78,17 +79,17 @@ pub fn execute(cli: Cli) -> ExitCode {
         std::process::exit(130);
     });
     let result = match cli.command {
-        Command::Run(args) => run::run(&args),
-        Command::Compare(args) => compare::compare(&args),
-        Command::Sweep(args) => sweep::sweep(&args),
-        Command::Merge(args) => merge::merge(&args),
-        Command::Check(args) => match check::check(&args) {
+        Command::Run(args) => run(&args),
+        Command::Compare(args) => compare(&args),
+        Command::Sweep(args) => sweep(&args),
+        Command::Merge(args) => merge(&args),
+        Command::Check(args) => match check(&args) {
             Ok(true) => return ExitCode::SUCCESS,
             Ok(false) => return ExitCode::from(EXIT_CHECK_FAILED),
             Err(e) => Err(e),
         },
-        Command::Trace(args) => trace::trace(&args),
-        Command::Fit(args) => fit::fit(&args),
+        Command::Trace(args) => trace(&args),
+        Command::Fit(args) => fit(&args),
         Command::Validate { scenario } => validate(&scenario),
         Command::Init {
             file,
@@ -152,36 +153,173 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// `init`: the starting scenario, written to a new file (never over an existing one,
-/// which may be the user's) or printed with `-`.
-fn init(
-    file: &Path,
-    platform: crate::scenario::starter::StarterPlatform,
-    question: crate::scenario::starter::StarterQuestion,
-) -> Result<()> {
-    let text = crate::scenario::starter::starter(platform, question);
-    if file == Path::new("-") {
-        out!("{text}");
+/// What a finished shard prints: its part file and the next step.
+fn print_part(part: &PartWritten) -> Result<()> {
+    outln!(
+        "wrote {}; when every shard has run: rollout-sim merge {}",
+        part.file.display(),
+        part.folder.display()
+    );
+    Ok(())
+}
+
+fn print_run(run: &PublishedRun, format: Format) -> Result<()> {
+    match format {
+        Format::Table => {
+            out!("{}", render_table(&run.report));
+            outln!("\nfull results: {}", run.folder.display());
+        }
+        Format::Json => out!("{}", export::render(&JsonReport, &run.report)?),
+        Format::Markdown => out!("{}", export::render(&SummaryMarkdown, &run.report)?),
+    }
+    Ok(())
+}
+
+fn print_sweep(sweep: &PublishedSweep, format: Format) -> Result<()> {
+    match format {
+        Format::Table => {
+            out!("{}", render_sweep_table(&sweep.report));
+            outln!("\nfull results: {}", sweep.folder.display());
+        }
+        Format::Json => out!("{}", export::render(&SweepJson, &sweep.report)?),
+        Format::Markdown => out!("{}", render_sweep_table(&sweep.report)),
+    }
+    Ok(())
+}
+
+fn run(args: &RunArgs) -> Result<()> {
+    let bar = Bar::new(args.sim.quiet);
+    let outcome = commands::run::run(&args.options()?, &bar)?;
+    drop(bar);
+    match outcome {
+        RunOutcome::Part(part) if !args.sim.quiet => print_part(&part),
+        RunOutcome::Published(run) => {
+            if let Some(stats) = &run.stats {
+                eprint!("{stats}");
+            }
+            if args.sim.quiet {
+                return Ok(());
+            }
+            print_run(&run, args.format)
+        }
+        RunOutcome::Part(_) => Ok(()),
+    }
+}
+
+fn compare(args: &CompareArgs) -> Result<()> {
+    let bar = Bar::new(args.sim.quiet);
+    let compared = commands::compare::compare(&args.options()?, &bar)?;
+    drop(bar);
+    if args.sim.quiet {
         return Ok(());
     }
-    let mut created = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(file)
-        .map_err(|e| {
-            let why = if e.kind() == std::io::ErrorKind::AlreadyExists {
-                " (init never replaces an existing file; choose another name)"
-            } else {
-                ""
-            };
-            anyhow::Error::new(e).context(format!("{}: cannot create it{why}", file.display()))
-        })?;
-    if let Err(e) = std::io::Write::write_all(&mut created, text.as_bytes()) {
-        drop(created);
-        // The file is ours and half written: remove it, leave nothing behind.
-        let _ = std::fs::remove_file(file);
-        return Err(e).with_context(|| format!("{}: cannot write it", file.display()));
+    let report = &compared.report;
+    for verdict in comparison_verdicts(report) {
+        outln!("{verdict}");
     }
+    outln!("");
+    out!("{}", render_comparison_table(report));
+    if let Some(p) = &report.precision {
+        outln!("\n{}", precision_line(p));
+    }
+    outln!("\nfull results: {}", compared.folder.display());
+    Ok(())
+}
+
+fn sweep(args: &SweepArgs) -> Result<()> {
+    let bar = Bar::new(args.sim.quiet);
+    let outcome = commands::sweep::sweep(&args.options()?, &bar)?;
+    drop(bar);
+    match outcome {
+        _ if args.sim.quiet => Ok(()),
+        SweepOutcome::Part(part) => print_part(&part),
+        SweepOutcome::Published(sweep) => print_sweep(&sweep, Format::Table),
+    }
+}
+
+fn merge(args: &MergeArgs) -> Result<()> {
+    let parts = PartSet::open(&args.parts)?;
+    if parts.command() == PartCommand::Sweep && args.format == Format::Markdown {
+        bail!(
+            "--format markdown is for runs; a sweep prints its table or, with --format json, sweep.json"
+        );
+    }
+    let merged = parts.publish(
+        args.output.out.as_deref(),
+        args.output.force,
+        args.charts.into(),
+    )?;
+    match merged {
+        _ if args.quiet => Ok(()),
+        Merged::Run(run) => print_run(&run, args.format),
+        Merged::Sweep(sweep) => print_sweep(&sweep, args.format),
+    }
+}
+
+/// `check`: `Ok(true)` when every scenario is identical or equivalent and every
+/// expectation holds, `Ok(false)` on drift, `Err` when something could not be checked.
+fn check(args: &CheckArgs) -> Result<bool> {
+    let bar = Bar::new(args.sim.quiet);
+    let outcome = commands::check::check(&args.options()?, &bar)?;
+    drop(bar);
+    let report = match outcome {
+        CheckOutcome::Updated(updated) => {
+            if !args.sim.quiet {
+                for (path, target) in updated {
+                    outln!(
+                        "{}: baseline written to {}",
+                        path.display(),
+                        target.display()
+                    );
+                }
+            }
+            return Ok(true);
+        }
+        CheckOutcome::Checked(report) => report,
+    };
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        out!("{}", report.github_annotations());
+    }
+    if !args.sim.quiet {
+        outln!("{}", report.table().trim_end());
+    }
+    if let Some(errors) = report.errors() {
+        bail!("{errors}");
+    }
+    Ok(report.counts().0 == 0)
+}
+
+fn fit(args: &FitArgs) -> Result<()> {
+    let fitted = commands::fit::fit(&args.options())?;
+    if args.quiet {
+        return Ok(());
+    }
+    match args.format {
+        FitFormat::Table => {
+            out!("{}", render_fit_table(&fitted.outcome));
+            outln!("\nfull results: {}", fitted.folder.display());
+        }
+        FitFormat::Json => out!("{}", String::from_utf8_lossy(&fitted.json)),
+    }
+    Ok(())
+}
+
+fn trace(args: &TraceArgs) -> Result<()> {
+    let timeline = commands::trace::trace(&args.options()?)?;
+    match args.format {
+        TraceFormat::Text => out!("{}", timeline.text),
+        TraceFormat::Json => write_json_lines(&timeline.records, &mut std::io::stdout().lock())?,
+    }
+    Ok(())
+}
+
+/// `init`: the starting scenario, written to a new file or printed with `-`.
+fn init(file: &Path, platform: StarterPlatform, question: StarterQuestion) -> Result<()> {
+    if file == Path::new("-") {
+        out!("{}", scenario::starter::starter(platform, question));
+        return Ok(());
+    }
+    commands::init::init(file, platform, question)?;
     outln!(
         "wrote {}: read its \"$comment\" notes, then `rollout-sim run {}`",
         file.display(),
@@ -191,7 +329,7 @@ fn init(
 }
 
 fn validate(path: &Path) -> Result<()> {
-    let s = scenario::load(path, &Overrides::default())?;
+    let s = commands::init::validate(path)?;
     let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     outln!(
         "{}: ok ({} on {}, {}, {}, {})",
@@ -203,133 +341,4 @@ fn validate(path: &Path) -> Result<()> {
         plural(u64::from(s.replications), "replication", "replications"),
     );
     Ok(())
-}
-
-/// The overrides the shared options and `--set PATH=VALUE` flags ask for.
-fn overrides(sim: &SimOptions, settings: &[String]) -> Result<Overrides> {
-    Ok(Overrides {
-        seed: sim.seed,
-        replications: sim.replications,
-        instances: sim.instances,
-        settings: parse_settings(settings)?,
-    })
-}
-
-fn parse_settings(settings: &[String]) -> Result<Vec<Setting>> {
-    settings
-        .iter()
-        .map(|s| {
-            let (path, value) = s.split_once('=').ok_or_else(|| {
-                anyhow!(
-                    "--set \"{}\": expected PATH=VALUE",
-                    scenario::input::echo(s)
-                )
-            })?;
-            let value = parse_value(value).map_err(|e| anyhow!("--set {}: {e}", path.trim()))?;
-            Ok(Setting::new(path.trim(), value))
-        })
-        .collect()
-}
-
-/// The precision target, if `--precision` was given, resolved against a scenario.
-fn precision_target(sim: &SimOptions, scenario: &Scenario) -> Result<Option<PrecisionTarget>> {
-    let Some(text) = &sim.precision else {
-        return Ok(None);
-    };
-    let figure = match &sim.precision_figure {
-        Some(f) => FigureRef::parse(f, &scenario.report.thresholds, scenario.releases.len())
-            .map_err(|e| anyhow!("--precision-figure {e}"))?,
-        None => FigureRef::last_coexistence(scenario.releases.len()),
-    };
-    let half_width = match figure.figure {
-        crate::model::Figure::LeftBehind => text.parse::<f64>().ok().filter(|v| *v > 0.0),
-        _ => SimDuration::parse(text).ok().filter(|d| !d.is_zero()).map(SimDuration::as_hours),
-    }
-    .ok_or_else(|| anyhow!("--precision \"{}\": expected a positive duration such as 0.5h (a number of instances for left_behind)", scenario::input::echo(text)))?;
-    Ok(Some(PrecisionTarget {
-        figure,
-        half_width,
-        batch: sim.precision_batch,
-        max_replications: sim.max_replications,
-    }))
-}
-
-/// A thread pool of the requested size, checked against the memory a run needs.
-fn pool(
-    sim: &SimOptions,
-    scenarios: &[(&Path, &Scenario)],
-    overrides: &Overrides,
-) -> Result<rayon::ThreadPool> {
-    let threads = sim.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |n| n.get(),
-    );
-    // Checked before any thread starts.
-    for (file, s) in scenarios {
-        stats::check_memory(file, s, threads, overrides)?;
-    }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("cannot start worker threads")
-}
-
-/// A progress bar on stderr, drawn only when stderr is a terminal and not `--quiet`.
-struct Bar(ProgressBar);
-
-impl Bar {
-    fn new(sim: &SimOptions, total: u64, what: &str) -> Bar {
-        let target = if sim.quiet || !std::io::stderr().is_terminal() {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        let bar = ProgressBar::with_draw_target(Some(total), target);
-        bar.set_style(
-            ProgressStyle::with_template(&format!(
-                "{{spinner}} {what} {{pos}}/{{len}} {{wide_bar}} {{elapsed}}"
-            ))
-            .expect("valid template"),
-        );
-        Bar(bar)
-    }
-}
-
-impl Progress for Bar {
-    fn replication_done(&self) {
-        self.0.inc(1);
-    }
-}
-
-impl Drop for Bar {
-    fn drop(&mut self) {
-        self.0.finish_and_clear();
-    }
-}
-
-/// The files named, each folder replaced by its files that `keep` accepts, in name order;
-/// a folder with none of them is an error naming `what` it should hold.
-fn expand_folders(
-    paths: &[PathBuf],
-    keep: impl Fn(&Path) -> bool,
-    what: &str,
-) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for path in paths {
-        if !path.is_dir() {
-            out.push(path.clone());
-            continue;
-        }
-        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .with_context(|| format!("{}: cannot list the folder", path.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| keep(p))
-            .collect();
-        if files.is_empty() {
-            bail!("{}: holds no {what}", path.display());
-        }
-        files.sort();
-        out.extend(files);
-    }
-    Ok(out)
 }

@@ -55,7 +55,7 @@ pub fn t_critical_95(n: usize) -> Option<f64> {
 /// `n` values were observed; `censored` did not happen before the horizon. Every
 /// statistic is over the observed values and is `null` when there are none; `std` and
 /// `ci95` need at least two.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Summary {
     /// Observed values.
     pub n: u64,

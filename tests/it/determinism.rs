@@ -6,8 +6,9 @@ use std::path::Path;
 
 use crate::common::*;
 use assert_cmd::Command;
+use rollout_sim::export::{self as output, standard_exporters};
 use rollout_sim::montecarlo;
-use rollout_sim::report::{RunReport, output, standard_exporters};
+use rollout_sim::report::RunReport;
 use serde_json::json;
 
 fn run_cli(scenario: &Path, out: &Path, threads: &str) {

@@ -551,8 +551,8 @@ fn charts_read_in_percent_whole_days_and_say_when_there_is_nothing_to_draw() {
 
 #[test]
 fn a_version_keeps_one_colour_on_every_chart_of_a_run() {
+    use rollout_sim::charts::{Drawing, run_charts};
     use rollout_sim::report::RunReport;
-    use rollout_sim::report::charts::{Drawing, run_charts};
     let doc = set(
         connect_no_windows(200, 10),
         "releases",
@@ -564,7 +564,7 @@ fn a_version_keeps_one_colour_on_every_chart_of_a_run() {
     let titles: Vec<&str> = report.verdicts.iter().map(|g| g.title.as_str()).collect();
     assert_eq!(titles.len(), 2, "{titles:?}");
     assert!(titles[0].starts_with("Release 0 (") && titles[1].starts_with("Release 1 ("));
-    let page = rollout_sim::report::html::run_page(&report, &[]);
+    let page = rollout_sim::export::html::run_page(&report, &[]);
     assert!(page.contains("<h3>Release 1 ("), "{page}");
     let charts = run_charts(&report);
     let layers: Vec<String> = charts

@@ -75,7 +75,7 @@ fn survival_matches_a_known_curve_exponential_delays_with_never_acting_admins() 
     );
     let (s, out) = run(&doc);
     let report = rollout_sim::report::RunReport::build(&s, &out, None);
-    let exporter: &dyn rollout_sim::report::Exporter = &rollout_sim::report::SurvivalCsv;
+    let exporter: &dyn rollout_sim::export::Exporter = &rollout_sim::export::SURVIVAL_CSV;
     let csv = exporter.to_bytes(&report);
     let (mean, window) = (48.0, 24.0);
     let survival = |t: f64| {

@@ -6,9 +6,10 @@
 use std::path::Path;
 
 use proptest::prelude::*;
+use rollout_sim::export::{self as output, JsonReport};
 use rollout_sim::model::{Happening, InstanceModel, ReleasePlan, UpdateCause, record};
 use rollout_sim::montecarlo;
-use rollout_sim::report::{JsonReport, RunReport, output};
+use rollout_sim::report::RunReport;
 use rollout_sim::scenario::{self, Overrides, Scenario};
 use rollout_sim::time::SimTime;
 use serde_json::{Value, json};

@@ -1,0 +1,184 @@
+//! The parsed arguments turned into the library's typed options, once (ripgrep's
+//! `lowargs` to `hiargs`): `--set PATH=VALUE` into settings, the shared flags into a
+//! [`Simulation`], `--no-charts`/`--png` into a [`Presentation`].
+
+use anyhow::{Result, anyhow};
+use rollout_sim::commands::check::CheckOptions;
+use rollout_sim::commands::compare::CompareOptions;
+use rollout_sim::commands::fit::{FitOptions, ObservedSource};
+use rollout_sim::commands::run::RunOptions;
+use rollout_sim::commands::sweep::SweepOptions;
+use rollout_sim::commands::trace::TraceOptions;
+use rollout_sim::commands::{PrecisionRequest, Presentation, Simulation};
+use rollout_sim::fit::{Family, FamilyChoice};
+use rollout_sim::scenario::setting::parse_value;
+use rollout_sim::scenario::{self, Overrides, Setting};
+use rollout_sim::sweep::Axis;
+
+use super::args::{
+    ChartOptions, CheckArgs, CompareArgs, FamilyArg, FitArgs, RunArgs, SimOptions, SweepArgs,
+    TraceArgs,
+};
+
+/// `--set PATH=VALUE` flags as settings.
+fn parse_settings(settings: &[String]) -> Result<Vec<Setting>> {
+    settings
+        .iter()
+        .map(|s| {
+            let (path, value) = s.split_once('=').ok_or_else(|| {
+                anyhow!(
+                    "--set \"{}\": expected PATH=VALUE",
+                    scenario::input::echo(s)
+                )
+            })?;
+            let value = parse_value(value).map_err(|e| anyhow!("--set {}: {e}", path.trim()))?;
+            Ok(Setting::new(path.trim(), value))
+        })
+        .collect()
+}
+
+impl SimOptions {
+    /// The simulation these flags and `--set` values ask for.
+    fn simulation(&self, settings: &[String]) -> Result<Simulation> {
+        Ok(Simulation {
+            overrides: Overrides {
+                seed: self.seed,
+                replications: self.replications,
+                instances: self.instances,
+                settings: parse_settings(settings)?,
+            },
+            threads: self.threads,
+            precision: self.precision.as_ref().map(|text| PrecisionRequest {
+                half_width: text.clone(),
+                figure: self.precision_figure.clone(),
+                batch: self.precision_batch,
+                max_replications: self.max_replications,
+            }),
+        })
+    }
+}
+
+impl From<ChartOptions> for Presentation {
+    fn from(c: ChartOptions) -> Self {
+        Presentation {
+            charts: !c.no_charts,
+            png: c.png,
+        }
+    }
+}
+
+impl RunArgs {
+    pub fn options(&self) -> Result<RunOptions> {
+        Ok(RunOptions {
+            scenario: self.scenario.clone(),
+            simulation: self.sim.simulation(&self.settings)?,
+            out: self.output.out.clone(),
+            force: self.output.force,
+            presentation: self.charts.into(),
+            events: self.events,
+            stats: self.stats,
+            shard: self.shard.clone(),
+        })
+    }
+}
+
+impl CompareArgs {
+    pub fn options(&self) -> Result<CompareOptions> {
+        Ok(CompareOptions {
+            scenarios: self.scenarios.clone(),
+            simulation: self.sim.simulation(&[])?,
+            pairs: self.pair.clone(),
+            out: self.output.out.clone(),
+            force: self.output.force,
+            presentation: self.charts.into(),
+        })
+    }
+}
+
+impl SweepArgs {
+    pub fn options(&self) -> Result<SweepOptions> {
+        let axes = self
+            .axes
+            .iter()
+            .map(|a| Axis::parse(a).map_err(|e| anyhow!("--set {e}")))
+            .collect::<Result<_>>()?;
+        Ok(SweepOptions {
+            scenario: self.scenario.clone(),
+            axes,
+            file: self.file.clone(),
+            simulation: self.sim.simulation(&[])?,
+            out: self.output.out.clone(),
+            force: self.output.force,
+            presentation: self.charts.into(),
+            shard: self.shard.clone(),
+        })
+    }
+}
+
+impl CheckArgs {
+    pub fn options(&self) -> Result<CheckOptions> {
+        Ok(CheckOptions {
+            scenarios: self.scenarios.clone(),
+            baseline: self.baseline.clone(),
+            update: self.update,
+            exact: self.exact,
+            alpha: self.alpha,
+            markdown: self.markdown.clone(),
+            junit: self.junit.clone(),
+            charts: self.charts.clone(),
+            force: self.force,
+            simulation: self.sim.simulation(&self.settings)?,
+        })
+    }
+}
+
+impl FitArgs {
+    pub fn options(&self) -> FitOptions {
+        let observed = match (&self.observed, &self.from_events) {
+            (Some(file), _) => ObservedSource::Csv {
+                file: file.clone(),
+                instances: self.instances,
+            },
+            (None, Some(log)) => ObservedSource::Events {
+                log: log.clone(),
+                replication: self.replication,
+                until: self.until,
+            },
+            (None, None) => unreachable!("clap requires --observed or --from-events"),
+        };
+        FitOptions {
+            scenario: self.scenario.clone(),
+            observed,
+            release: self.release,
+            family: match self.family {
+                FamilyArg::Auto => FamilyChoice::Auto,
+                FamilyArg::Lognormal => FamilyChoice::One(Family::Lognormal),
+                FamilyArg::Exponential => FamilyChoice::One(Family::Exponential),
+                FamilyArg::Weibull => FamilyChoice::One(Family::Weibull),
+                FamilyArg::Gamma => FamilyChoice::One(Family::Gamma),
+            },
+            published_at: self.published_at,
+            seed: self.seed,
+            bootstrap: self.bootstrap,
+            out: self.output.out.clone(),
+            force: self.output.force,
+            threads: self.threads,
+            presentation: self.charts.into(),
+        }
+    }
+}
+
+impl TraceArgs {
+    pub fn options(&self) -> Result<TraceOptions> {
+        Ok(TraceOptions {
+            scenario: self.scenario.clone(),
+            overrides: Overrides {
+                seed: self.seed,
+                settings: parse_settings(&self.settings)?,
+                ..Overrides::default()
+            },
+            replication: self.replication,
+            instance: self.instance,
+        })
+    }
+}

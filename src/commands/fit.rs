@@ -1,0 +1,141 @@
+//! `fit`: admin profiles estimated from a past release's observed adoption, published
+//! with the scenario that uses them.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::{Presentation, folder_or_default};
+use crate::charts::{chart_files, draw_all, fit_chart};
+use crate::export::Exporter;
+use crate::export::fit::FitJson;
+use crate::export::html::fit_page;
+use crate::fit::events::{rows_from_events, to_csv};
+use crate::fit::fitted::fitted_scenario;
+use crate::fit::{self, FamilyChoice, FitOutcome, FitSettings, Observations, observed_release};
+use crate::output::OutputDir;
+use crate::scenario::{self, Overrides};
+
+/// Where the observed adoption comes from.
+#[derive(Clone, Debug)]
+pub enum ObservedSource {
+    /// A CSV of per-instance update times or of daily shares.
+    Csv {
+        /// The file.
+        file: PathBuf,
+        /// The instances observed, for daily shares.
+        instances: Option<u64>,
+    },
+    /// A `run --events` log of the past release.
+    Events {
+        /// The event log.
+        log: PathBuf,
+        /// The replication read from it.
+        replication: u64,
+        /// Hours after the deploy observed; all when `None`.
+        until: Option<f64>,
+    },
+}
+
+/// What `fit` is asked to do.
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    /// The scenario of the past release.
+    pub scenario: PathBuf,
+    /// The observed adoption.
+    pub observed: ObservedSource,
+    /// The release observed; the first that needs approval when `None`.
+    pub release: Option<usize>,
+    /// The delay family, or a choice by AIC.
+    pub family: FamilyChoice,
+    /// The known publication time (hours after the deploy), if any.
+    pub published_at: Option<f64>,
+    /// The bootstrap's seed; the scenario's when `None`.
+    pub seed: Option<u64>,
+    /// Bootstrap replicates of the goodness of fit.
+    pub bootstrap: u32,
+    /// The output folder; `output/<scenario name>-fit` when `None`.
+    pub out: Option<PathBuf>,
+    /// Replace an output folder rollout-sim did not write.
+    pub force: bool,
+    /// Worker threads; all cores when `None`.
+    pub threads: Option<NonZeroUsize>,
+    /// Chart and page.
+    pub presentation: Presentation,
+}
+
+/// What `fit` published.
+#[derive(Debug)]
+pub struct Fitted {
+    /// The estimates.
+    pub outcome: FitOutcome,
+    /// `fit.json`, as written.
+    pub json: Vec<u8>,
+    /// The folder written.
+    pub folder: PathBuf,
+}
+
+/// Fits the admin profiles of `options`.
+pub fn fit(options: &FitOptions) -> Result<Fitted> {
+    let text = scenario::read(&options.scenario)?;
+    let s = scenario::parse(&text, &options.scenario, &Overrides::default())?;
+    let release = observed_release(&s, options.release)?;
+    // Everything is read and checked before the output folder is touched.
+    let (observed, observed_file, observed_csv) = match &options.observed {
+        ObservedSource::Csv { file, instances } => {
+            (fit::observed::read(file, *instances)?, file.clone(), None)
+        }
+        ObservedSource::Events {
+            log,
+            replication,
+            until,
+        } => {
+            let text = scenario::input::read_bounded_to(log, scenario::input::MAX_DATA_BYTES)
+                .with_context(|| format!("{}: cannot read the event log", log.display()))?;
+            let rows = rows_from_events(&s, &text, log, release, *replication, *until)?;
+            let csv = to_csv(&rows);
+            (Observations::PerInstance(rows), log.clone(), Some(csv))
+        }
+    };
+    let settings = FitSettings {
+        release: Some(release),
+        family: options.family,
+        published_at: options.published_at,
+        seed: options.seed.unwrap_or(s.seed),
+        bootstrap: options.bootstrap,
+    };
+    let folder = folder_or_default(options.out.as_deref(), &format!("{}-fit", s.name));
+    let mut out = OutputDir::prepare(&folder, options.force).context("cannot write the fit")?;
+    let threads = options.threads.map_or(0, NonZeroUsize::get);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start worker threads")?;
+    let outcome = pool.install(|| fit::fit(&s, &observed, &observed_file, &settings))?;
+    let scenario_text =
+        fitted_scenario(&text, &outcome).context("cannot write the fitted scenario")?;
+    let json = <dyn Exporter<_>>::to_bytes(&FitJson, &outcome);
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("fit.json".into(), json.clone()),
+        ("fitted-scenario.json".into(), scenario_text.into_bytes()),
+    ];
+    if let Some(csv) = observed_csv {
+        files.push(("observed.csv".into(), csv.into_bytes()));
+    }
+    if options.presentation.charts {
+        let drawn = draw_all(vec![fit_chart(&outcome)], options.presentation.png);
+        files.extend(chart_files(&drawn));
+        files.push(("fit.html".into(), fit_page(&outcome, &drawn).into_bytes()));
+    }
+    for (name, bytes) in files {
+        out.write_file(&name, |w| w.write_all(&bytes))
+            .context("cannot write the fit")?;
+    }
+    out.publish().context("cannot write the fit")?;
+    Ok(Fitted {
+        outcome,
+        json,
+        folder,
+    })
+}

@@ -1,0 +1,204 @@
+//! The outputs of `fit`: `fit.json` (a contract), the table on stdout, the chart of the
+//! observed against the fitted curve, and `fit.html`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Exporter;
+use crate::fit::{Estimated, FitOutcome, SegmentFit};
+
+/// `fit.json`.
+pub struct FitJson;
+
+#[derive(Serialize)]
+struct Interval {
+    estimate: f64,
+    ci95: [Option<f64>; 2],
+}
+
+impl From<&Estimated> for Interval {
+    fn from(e: &Estimated) -> Self {
+        Interval {
+            estimate: e.estimate,
+            ci95: [e.ci95.0, e.ci95.1],
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Candidate {
+    family: &'static str,
+    aic: f64,
+}
+
+#[derive(Serialize)]
+struct Goodness {
+    distance: f64,
+    p_value: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct SegmentOut {
+    name: String,
+    n: u64,
+    updated: u64,
+    approve: Interval,
+    delay: serde_json::Map<String, serde_json::Value>,
+    log_likelihood: f64,
+    aic: f64,
+    goodness_of_fit: Goodness,
+    candidates: Vec<Candidate>,
+}
+
+#[derive(Serialize)]
+struct Observed {
+    form: &'static str,
+    instances: u64,
+    updated: u64,
+    until_hours: f64,
+}
+
+#[derive(Serialize)]
+struct Method {
+    intervals: &'static str,
+    goodness_of_fit: String,
+    publication: String,
+}
+
+#[derive(Serialize)]
+struct FitFile {
+    schema_version: u32,
+    scenario: String,
+    release: usize,
+    observed: Observed,
+    method: Method,
+    segments: Vec<SegmentOut>,
+}
+
+fn segment_out(s: &SegmentFit) -> SegmentOut {
+    let mut delay = serde_json::Map::new();
+    delay.insert("family".into(), s.law.family.name().into());
+    for p in &s.parameters {
+        delay.insert(
+            p.name.into(),
+            serde_json::to_value(Interval::from(p)).expect("plain numbers"),
+        );
+    }
+    SegmentOut {
+        name: s.name.clone(),
+        n: s.n,
+        updated: s.updated,
+        approve: (&s.approve).into(),
+        delay,
+        log_likelihood: s.log_likelihood,
+        aic: s.aic,
+        goodness_of_fit: Goodness {
+            distance: s.distance,
+            p_value: s.p_value,
+        },
+        candidates: s
+            .candidates
+            .iter()
+            .map(|(f, aic)| Candidate {
+                family: f.name(),
+                aic: *aic,
+            })
+            .collect(),
+    }
+}
+
+/// How the publication time entered the fit, in words.
+fn publication_method(o: &FitOutcome) -> String {
+    match o.published_at {
+        Some(h) => format!("given: published {h} h after the deploy (--published-at)"),
+        None => "integrated over the model's one field-wide publication draw".into(),
+    }
+}
+
+impl Exporter<FitOutcome> for FitJson {
+    fn file_name(&self) -> &'static str {
+        "fit.json"
+    }
+    fn write(&self, o: &FitOutcome, out: &mut dyn Write) -> io::Result<()> {
+        let file = FitFile {
+            schema_version: 1,
+            scenario: o.scenario.clone(),
+            release: o.release,
+            observed: Observed {
+                form: o.form,
+                instances: o.instances,
+                updated: o.updated,
+                until_hours: o.until_hours,
+            },
+            method: Method {
+                intervals: "profile likelihood (95%, chi-square with 1 degree of freedom)",
+                goodness_of_fit: format!(
+                    "largest distance between the observed (Kaplan-Meier) and fitted curves; p-value from a parametric bootstrap of {} refitted data sets",
+                    o.bootstrap
+                ),
+                publication: publication_method(o),
+            },
+            segments: o.segments.iter().map(segment_out).collect(),
+        };
+        serde_json::to_writer_pretty(&mut *out, &file)?;
+        writeln!(out)
+    }
+}
+
+fn interval_text(e: &Estimated, digits: usize) -> String {
+    let end = |v: Option<f64>| v.map_or("unbounded".to_string(), |v| format!("{v:.digits$}"));
+    format!(
+        "{:.digits$} ({} to {})",
+        e.estimate,
+        end(e.ci95.0),
+        end(e.ci95.1)
+    )
+}
+
+/// The table `fit` prints.
+pub fn render_fit_table(o: &FitOutcome) -> String {
+    let mut out = format!(
+        "{} release {} ({}): {} instances observed ({}), {} updated, until {:.1} h after the deploy\n\n",
+        o.scenario,
+        o.release,
+        o.release_label,
+        o.instances,
+        o.form.replace('_', " "),
+        o.updated,
+        o.until_hours
+    );
+    for s in &o.segments {
+        out += &format!(
+            "segment {}: {} instances, {} updated\n  approve  {}\n  delay    {}",
+            s.name,
+            s.n,
+            s.updated,
+            interval_text(&s.approve, 3),
+            s.law.family.name()
+        );
+        for p in &s.parameters {
+            out += &format!(", {} {}", p.name, interval_text(p, 2));
+        }
+        let p_value = s
+            .p_value
+            .map_or("not computed".into(), |p| format!("{p:.3}"));
+        out += &format!(
+            "\n  fit      log-likelihood {:.2}, AIC {:.2}; distance to the observed curve {:.4}, p = {}\n",
+            s.log_likelihood, s.aic, s.distance, p_value
+        );
+        if s.candidates.len() > 1 {
+            let list: Vec<String> = s
+                .candidates
+                .iter()
+                .map(|(f, aic)| format!("{} {:.2}", f.name(), aic))
+                .collect();
+            out += &format!("  AIC      {}\n", list.join(", "));
+        }
+    }
+    out += &format!(
+        "\nIntervals: 95% profile likelihood. Publication: {}.\n",
+        publication_method(o)
+    );
+    out
+}
