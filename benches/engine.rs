@@ -1,6 +1,9 @@
 //! The event queue alone: the classic "hold" workload (pop the earliest event, schedule
 //! one a random span later) with 1e3, 1e5 and 1e6 events pending.
 
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use rollout_sim::engine::EventQueue;
 use rollout_sim::time::{SimDuration, SimTime};
@@ -47,7 +50,7 @@ fn hold(c: &mut Criterion) {
                         q
                     },
                     criterion::BatchSize::LargeInput,
-                )
+                );
             },
         );
     }

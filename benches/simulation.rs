@@ -2,10 +2,13 @@
 //! one thread), and the replications workload (`scenarios/bench-replications.json`, two
 //! threads).
 
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
+
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rollout_sim::model::{InstanceModel, ReleasePlan, replication};
+use rollout_sim::model::{InstanceModel, ReleasePlan, run_replication};
 use rollout_sim::montecarlo;
 use rollout_sim::scenario::{self, Overrides};
 
@@ -28,7 +31,7 @@ fn one_replication(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::from_parameter(instances),
             &instances,
-            |b, _| b.iter(|| pool.install(|| replication::run(&model, 0))),
+            |b, _| b.iter(|| pool.install(|| run_replication(&model, 0))),
         );
     }
     group.finish();
@@ -46,9 +49,9 @@ fn replications(c: &mut Criterion) {
     .unwrap();
     let mut group = c.benchmark_group("replications");
     group.sample_size(10);
-    group.throughput(Throughput::Elements(s.replications as u64));
+    group.throughput(Throughput::Elements(u64::from(s.replications)));
     group.bench_function("10k_instances_x_1000", |b| {
-        b.iter(|| pool.install(|| montecarlo::run(&s, &())))
+        b.iter(|| pool.install(|| montecarlo::run(&s, &())));
     });
     group.finish();
 }

@@ -25,7 +25,7 @@ impl Exporter for Bullets {
             let w = &r.coexistence_hours;
             match w.mean {
                 Some(mean) => {
-                    writeln!(out, "- {}: {mean:.1} h ({} censored)", r.label, w.censored)?
+                    writeln!(out, "- {}: {mean:.1} h ({} censored)", r.label, w.censored)?;
                 }
                 None => writeln!(out, "- {}: did not end before the horizon", r.label)?,
             }

@@ -151,7 +151,7 @@ impl Baseline {
                 let values = run
                     .replications
                     .iter()
-                    .map(|r| r.latency_quantiles[k][i].map(|d| d.as_hours()))
+                    .map(|r| r.latency_quantiles[k][i].map(crate::time::SimDuration::as_hours))
                     .collect();
                 figures.insert(format!("latency:{q}@{k}"), values);
             }
@@ -171,7 +171,7 @@ impl Baseline {
     }
 }
 
-/// The hash of what happened to the first instances of replication 0, as OMNeT++'s
+/// The hash of what happened to the first instances of replication 0, as `OMNeT`++'s
 /// fingerprints: any change of behaviour moves it, even one no summary shows.
 pub fn event_fingerprint(scenario: &Scenario) -> String {
     let plan = ReleasePlan::new(scenario);
@@ -474,7 +474,9 @@ mod tests {
 
     #[test]
     fn paired_t_sees_a_small_shift_that_the_spread_would_hide() {
-        let base: Vec<Option<f64>> = (0..40).map(|i| Some(10.0 + (i % 7) as f64 * 3.0)).collect();
+        let base: Vec<Option<f64>> = (0..40)
+            .map(|i| Some(10.0 + f64::from(i % 7) * 3.0))
+            .collect();
         let new: Vec<Option<f64>> = base
             .iter()
             .enumerate()

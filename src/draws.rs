@@ -1,7 +1,7 @@
 //! Reproducible random draws.
 //!
-//! Every draw is addressed by `(seed, replication, purpose, slot, index)`: the ChaCha8 key
-//! comes from `(seed, purpose)`, the ChaCha stream is the replication, and each slot (an
+//! Every draw is addressed by `(seed, replication, purpose, slot, index)`: the `ChaCha8` key
+//! comes from `(seed, purpose)`, the `ChaCha` stream is the replication, and each slot (an
 //! instance, or a release for replication-wide draws) owns a fixed run of words in that
 //! stream. A draw therefore never depends on the order in which instances are simulated,
 //! on the thread count, on how instances are split into chunks or shards, or on how many
@@ -13,9 +13,9 @@
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
-/// What a stream of draws is for. Each purpose has its own ChaCha key.
+/// What a stream of draws is for. Each purpose has its own `ChaCha` key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     /// An instance's segment, time zone, poll phase and churn draws.
     InstanceAttributes,
     /// Replication-wide Marketplace draws: slot 0 is the descriptor-poll phase, slot
@@ -38,15 +38,15 @@ impl Purpose {
             Purpose::InstanceAttributes => 1,
             Purpose::Publication => 2,
             Purpose::Arrival => 3,
-            Purpose::Delivery(k) => (1 << 32) | k as u64,
-            Purpose::Admin(k) => (2 << 32) | k as u64,
-            Purpose::Reminders(k) => (3 << 32) | k as u64,
+            Purpose::Delivery(k) => (1 << 32) | u64::from(k),
+            Purpose::Admin(k) => (2 << 32) | u64::from(k),
+            Purpose::Reminders(k) => (3 << 32) | u64::from(k),
         }
     }
 
     /// How many 64-bit words each slot of this purpose owns: as many as its draws, so
-    /// that the ChaCha output generated per instance is the output it uses.
-    pub fn slot_len(self) -> usize {
+    /// that the `ChaCha` output generated per instance is the output it uses.
+    pub(crate) fn slot_len(self) -> usize {
         match self {
             Purpose::InstanceAttributes => 4,
             Purpose::Delivery(_) => 2,
@@ -58,33 +58,33 @@ impl Purpose {
 }
 
 /// The layout of an admin's slot (one per approval request): which uniform decides what.
-pub mod admin_slot {
+pub(crate) mod admin_slot {
     /// Words in an admin slot.
-    pub const WORDS: usize = 2;
+    pub(crate) const WORDS: usize = 2;
     /// Approve, reject or ignore.
-    pub const OUTCOME: usize = 0;
+    pub(crate) const OUTCOME: usize = 0;
     /// The response delay of an admin who acts on the notice.
-    pub const DELAY: usize = 1;
+    pub(crate) const DELAY: usize = 1;
 }
 
 /// The layout of a reminder slot (one per approval request, beside the admin slot). The
 /// number of reminders a profile may have follows from it.
-pub mod reminder_slot {
+pub(crate) mod reminder_slot {
     /// As many reminders as the slot has word pairs.
-    pub const MAX_REMINDERS: usize = 7;
+    pub(crate) const MAX_REMINDERS: usize = 7;
     /// Words in a reminder slot.
-    pub const WORDS: usize = 2 * MAX_REMINDERS;
+    pub(crate) const WORDS: usize = 2 * MAX_REMINDERS;
     /// Reminder `j`: whether the admin responds to it.
-    pub const fn respond(j: usize) -> usize {
+    pub(crate) const fn respond(j: usize) -> usize {
         2 * j
     }
     /// Reminder `j`: the response delay.
-    pub const fn delay(j: usize) -> usize {
+    pub(crate) const fn delay(j: usize) -> usize {
         2 * j + 1
     }
 }
 
-/// SplitMix64: expands one seed word into well-mixed key material.
+/// `SplitMix64`: expands one seed word into well-mixed key material.
 fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
@@ -104,9 +104,9 @@ fn key(seed: u64, purpose: Purpose) -> [u8; 32] {
 
 /// A reader of one (seed, replication, purpose) stream, slot by slot.
 ///
-/// Reading slots in increasing order is sequential ChaCha output (cheap); a jump
+/// Reading slots in increasing order is sequential `ChaCha` output (cheap); a jump
 /// repositions the generator (a little dearer), so callers should visit slots in order.
-pub struct DrawStream {
+pub(crate) struct DrawStream {
     rng: ChaCha8Rng,
     /// 64-bit words per slot.
     slot_words: usize,
@@ -124,7 +124,7 @@ const READ_THROUGH_WORDS: u64 = 32;
 
 impl DrawStream {
     /// Positions the stream of `purpose` for replication `replication` of a run seeded `seed`.
-    pub fn new(seed: u64, replication: u64, purpose: Purpose) -> Self {
+    pub(crate) fn new(seed: u64, replication: u64, purpose: Purpose) -> Self {
         let mut rng = ChaCha8Rng::from_seed(key(seed, purpose));
         rng.set_stream(replication);
         DrawStream {
@@ -136,7 +136,7 @@ impl DrawStream {
     }
 
     /// The uniforms of `slot`. The same slot always yields the same values.
-    pub fn slot(&mut self, slot: u64) -> Slot<'_> {
+    pub(crate) fn slot(&mut self, slot: u64) -> Slot<'_> {
         let words = self.slot_words;
         let skipped = slot
             .checked_sub(self.next_slot)
@@ -148,7 +148,7 @@ impl DrawStream {
                 }
             }
             // A slot of `n` 64-bit words starts at 32-bit word `2 n slot`.
-            _ => self.rng.set_word_pos(slot as u128 * words as u128 * 2),
+            _ => self.rng.set_word_pos(u128::from(slot) * words as u128 * 2),
         }
         for word in &mut self.current[..words] {
             *word = self.rng.next_u64();
@@ -160,12 +160,12 @@ impl DrawStream {
 
 /// The fixed words of one slot, read as uniforms by index.
 #[derive(Clone, Copy)]
-pub struct Slot<'a>(&'a [u64]);
+pub(crate) struct Slot<'a>(&'a [u64]);
 
 impl Slot<'_> {
     /// A uniform on the open interval (0, 1): 53 random bits, centred in their cell, so
     /// that `ln(u)` and `ln(1 - u)` are always finite.
-    pub fn uniform(&self, index: usize) -> f64 {
+    pub(crate) fn uniform(&self, index: usize) -> f64 {
         ((self.0[index] >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
     }
 }
@@ -241,6 +241,6 @@ mod tests {
             }
         }
         // Binomial(n, 1/2): sd = sqrt(n)/2 ~ 70.7; 5 sd is a failure rate below 1e-6.
-        assert!((below_half as f64 - n as f64 / 2.0).abs() < 5.0 * 70.8);
+        assert!((f64::from(below_half) - n as f64 / 2.0).abs() < 5.0 * 70.8);
     }
 }

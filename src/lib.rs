@@ -16,13 +16,16 @@
 //!    instance on its own tiny event queue ([`engine::ShortQueue`], keyed by time and
 //!    insertion order) with the [`model::InstanceModel`]; an observer tallies what
 //!    happened into per-replication figures ([`model::ReleaseFigures`]). Every random
-//!    draw is addressed by (seed, replication, purpose, slot) in [`draws`], so results
+//!    draw is addressed by (seed, replication, purpose, slot) in `draws`, so results
 //!    do not depend on threads, chunking or shards.
 //! 3. [`report::RunReport::build`] summarises the figures over replications (censoring
-//!    kept explicit, Kaplan-Meier for latencies) and each [`report::Exporter`] writes one
-//!    file; [`report::verdict`] turns the figures into sentences a planner acts on,
-//!    [`report::charts`] draws them (plotters, a font built in) for `report.html`;
-//!    [`report::output::OutputDir`] publishes them all or nothing.
+//!    kept explicit, Kaplan-Meier for latencies) and [`report::verdict`] turns them into
+//!    sentences a planner acts on; each [`export::Exporter`] writes one file,
+//!    [`charts`] draws the figures (plotters, a font built in) for `report.html`, and
+//!    [`output::OutputDir`] publishes them all or nothing.
+//! 5. [`commands`] strings these steps together per command (`run`, `compare`,
+//!    `sweep`, `merge`, `check`, `fit`, `trace`, `init`): typed options in, a typed
+//!    outcome out. The binary turns arguments into those options and prints outcomes.
 //! 4. Beyond one machine, [`shard`] splits the replications (or a sweep's grid points
 //!    times replications) into blocks that batch-system tasks run, streams each block's
 //!    figures to a checksummed part file, and merges complete sets of parts back into
@@ -31,15 +34,15 @@
 //! # Where each piece lives
 //!
 //! Layers, each knowing only the ones below it:
-//! - [`time`], [`engine`], [`draws`], [`stats`]: generic building blocks (typed
-//!   durations, the event queue, counter-based random streams, summaries);
+//! - [`time`], [`engine`], [`stats`] (and the private `draws`, `fingerprint` and
+//!   `memory`): generic building blocks (typed durations, the event queue, summaries;
+//!   counter-based random streams, SHA-256 as hex, the memory available);
 //! - [`platform`]: the Marketplace's vocabulary (versions, numbering rules, change kinds,
 //!   permissions and the rules about them);
 //! - [`scenario`]: the validated input and the platform presets;
 //! - [`model`]: the platform and the people, producing per-replication figures;
 //! - [`montecarlo`]: replications in parallel, precision batches;
 //! - [`shard`]: the split across machines, part files and their merge;
-//! - [`fingerprint`]: SHA-256 as hex, for baselines and part files;
 //! - [`fit`]: admin profiles estimated from the observed adoption of a past release
 //!   (maximum likelihood over the model's own platform part, profile intervals,
 //!   bootstrap goodness of fit), and the scenario that uses them;
@@ -51,6 +54,10 @@
 //!   all-or-nothing output folder and the seal on files rollout-sim wrote;
 //! - [`commands`]: each command as a function from typed options to a typed outcome;
 //!   the binary (`src/main.rs` and `src/cli/`) only parses, calls and prints.
+//!
+//! What is `pub` is the API (`examples/`, the tests and the binary use it); what the
+//! crate uses internally is `pub(crate)`. The compiler holds this line: the lints
+//! `unreachable_pub` and `unnameable_types` are on (`Cargo.toml`, `[lints]`).
 //!
 //! Runnable uses of the library are in `examples/`: `read_a_figure`,
 //! `compare_policies` and `custom_report`.
@@ -78,18 +85,16 @@
 //! assert!(window.max.unwrap() <= 33.0);
 //! ```
 
-#![warn(missing_docs)]
-
 pub mod charts;
 pub mod check;
 pub mod commands;
 pub mod compare;
-pub mod draws;
+mod draws;
 pub mod engine;
 pub mod export;
-pub mod fingerprint;
+mod fingerprint;
 pub mod fit;
-pub mod memory;
+mod memory;
 pub mod model;
 pub mod montecarlo;
 pub mod output;

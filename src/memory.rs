@@ -82,7 +82,7 @@ fn cgroup_headroom(root: &Path, proc_self_cgroup: &str) -> Option<u128> {
 }
 
 /// The bytes this process may still allocate, when that can be told.
-pub fn available_bytes() -> Option<u128> {
+pub(crate) fn available_bytes() -> Option<u128> {
     let host = proc_kb("/proc/meminfo", "MemAvailable:");
     let cgroup = std::fs::read_to_string("/proc/self/cgroup")
         .ok()
@@ -94,7 +94,7 @@ pub fn available_bytes() -> Option<u128> {
 }
 
 /// The most memory this process has had resident so far (`VmHWM`), in bytes.
-pub fn peak_resident_bytes() -> Option<u128> {
+pub(crate) fn peak_resident_bytes() -> Option<u128> {
     proc_kb("/proc/self/status", "VmHWM:")
 }
 

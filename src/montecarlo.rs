@@ -67,7 +67,7 @@ pub struct MemoryEstimate {
     /// and release) and the chunk tallies; grows with the instances and new installs.
     pub in_flight: u128,
     /// What is kept of finished replications: their figures, and their version mixes
-    /// (whole up to [`EXACT_REPLICATIONS`], pooled beyond); grows with the replications.
+    /// (whole up to `EXACT_REPLICATIONS`, pooled beyond); grows with the replications.
     pub kept: u128,
     /// The summary over replications and the outputs made of it: a cell per version
     /// and sample (mean, quantiles, and their text in JSON and CSV), and a table of
@@ -218,7 +218,7 @@ const BATCH: u64 = 256;
 
 /// Runs every replication of `scenario` on the current rayon pool.
 pub fn run(scenario: &Scenario, progress: &dyn Progress) -> RunOutput {
-    run_range(scenario, 0..scenario.replications as u64, progress)
+    run_range(scenario, 0..u64::from(scenario.replications), progress)
 }
 
 /// Runs replications `range` (a shard of a larger run).
@@ -283,7 +283,7 @@ pub fn run_range(
         mix.add(mixes);
         start = end;
     }
-    let simulation = started.elapsed() - setup;
+    let simulation = started.elapsed().checked_sub(setup).unwrap();
     RunOutput {
         plan,
         replications,
@@ -376,7 +376,7 @@ pub fn run_in_batches(
     progress: &dyn Progress,
     measure: impl Fn(&[RunOutput]) -> Precision,
 ) -> (Vec<RunOutput>, PrecisionOutcome) {
-    let first = scenarios.first().map_or(0, |s| s.replications as u64);
+    let first = scenarios.first().map_or(0, |s| u64::from(s.replications));
     let mut end = first.min(target.max_replications);
     let mut outputs: Vec<RunOutput> = scenarios
         .iter()

@@ -8,7 +8,7 @@ use crate::report::comparison::{ComparisonReport, figure_title};
 /// Every chart of a comparison: per baseline release, the adoption of every scenario's
 /// paired release on one chart; then the paired differences as a forest plot.
 /// `runs[i]` is the report of `report.scenarios[i]` (the baseline first).
-pub fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Chart> {
+pub(crate) fn compare_charts(report: &ComparisonReport, runs: &[&RunReport]) -> Vec<Chart> {
     let Some(base) = runs.first() else {
         return Vec::new();
     };

@@ -6,7 +6,7 @@ use super::{Axis, Chart, Drawing, Series};
 /// run, as two step curves: the share of replications whose value is at most x.
 /// Censored replications count as beyond every value, so a curve that ends below 1 says
 /// how many were censored.
-pub fn drift_chart(
+pub(crate) fn drift_chart(
     scenario: &str,
     figure: &str,
     test: &str,
@@ -77,7 +77,7 @@ pub fn drift_chart(
 }
 
 /// A p-value as a reader takes it in: "p < 0.001", else three decimals.
-pub fn p_text(p: f64) -> String {
+pub(super) fn p_text(p: f64) -> String {
     if p < 0.001 {
         "p < 0.001".into()
     } else {

@@ -4,11 +4,11 @@ use super::{Axis, Chart, Drawing, Series, time_axis};
 use crate::fit::FitOutcome;
 
 /// The observed cumulative share updated against the fitted curve, per segment.
-pub fn fit_chart(o: &FitOutcome) -> Chart {
+pub(crate) fn fit_chart(o: &FitOutcome) -> Chart {
     let until = o
         .segments
         .iter()
-        .flat_map(|s| s.fitted_curve.last().map(|p| p.0))
+        .filter_map(|s| s.fitted_curve.last().map(|p| p.0))
         .fold(1.0, f64::max);
     let (x, scale) = time_axis(until, "after the deploy");
     let mut series = Vec::new();

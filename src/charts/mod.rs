@@ -2,7 +2,7 @@
 //!
 //! Each chart is a [`Drawing`] (its data, already reduced to what is drawn) rendered by
 //! plotters to SVG, and on request to PNG from the same drawing. Text is measured with
-//! DejaVu Sans embedded in the binary, never a system font, so the same report gives
+//! `DejaVu` Sans embedded in the binary, never a system font, so the same report gives
 //! byte-identical SVG on every machine. Colours are the Okabe-Ito palette (distinct
 //! under the common colour blindnesses) and series differ in lightness and line style
 //! too, so they survive greyscale printing.
@@ -14,11 +14,11 @@ mod render;
 mod run;
 mod sweep;
 
-pub use compare::compare_charts;
-pub use drift::drift_chart;
-pub use fit::fit_chart;
+pub(crate) use compare::compare_charts;
+pub(crate) use drift::drift_chart;
+pub(crate) use fit::fit_chart;
 pub use run::run_charts;
-pub use sweep::sweep_charts;
+pub(crate) use sweep::sweep_charts;
 
 /// A chart of a report: its file name, a sentence that says how to read it, and what is
 /// drawn.

@@ -26,7 +26,7 @@ fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-/// DejaVu Sans, the only font the charts use: text is measured the same everywhere.
+/// `DejaVu` Sans, the only font the charts use: text is measured the same everywhere.
 static FONT: &[u8] = include_bytes!("font/DejaVuSans.ttf");
 
 fn register_fonts() {
@@ -40,9 +40,9 @@ fn register_fonts() {
 }
 
 /// The SVG size of every chart, and the PNG size (a 16:9 slide).
-pub const SVG_SIZE: (u32, u32) = (960, 540);
+pub(super) const SVG_SIZE: (u32, u32) = (960, 540);
 /// The PNG size: the same drawing at twice the SVG's resolution.
-pub const PNG_SIZE: (u32, u32) = (1920, 1080);
+pub(super) const PNG_SIZE: (u32, u32) = (1920, 1080);
 
 type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
@@ -96,7 +96,7 @@ impl Chart {
         out
     }
 
-    /// The chart as a PNG image of [`PNG_SIZE`].
+    /// The chart as a PNG image of `PNG_SIZE`.
     pub fn png(&self) -> Vec<u8> {
         register_fonts();
         let (w, h) = PNG_SIZE;
@@ -146,7 +146,7 @@ impl Chart {
                     builder.build_cartesian_2d(x.range.0..x.range.1, y.range.0..y.range.1)?;
                 mesh(&mut chart, x, y, scale)?;
                 let grey = RGBColor(120, 120, 120);
-                for (value, label) in references.iter() {
+                for (value, label) in references {
                     chart.draw_series(DashedLineSeries::new(
                         [(x.range.0, *value), (x.range.1, *value)],
                         px(6.0),
@@ -245,7 +245,7 @@ impl Chart {
                 if let Some(note) = note {
                     chart.draw_series(std::iter::once(Text::new(
                         note.clone(),
-                        ((x.range.0 + x.range.1) / 2.0, top / 2.0),
+                        (f64::midpoint(x.range.0, x.range.1), top / 2.0),
                         font(15.0)
                             .color(&BLACK)
                             .pos(Pos::new(HPos::Center, VPos::Center)),

@@ -136,10 +136,14 @@ fn version_mix(report: &RunReport) -> Chart {
 }
 
 fn survival(report: &RunReport) -> Chart {
-    let curves: Vec<_> = report.latency.iter().map(|h| h.survival_curve()).collect();
+    let curves: Vec<_> = report
+        .latency
+        .iter()
+        .map(crate::stats::LatencyHistogram::survival_curve)
+        .collect();
     let longest = curves
         .iter()
-        .flat_map(|c| c.last().map(|p| p.at.as_hours()))
+        .filter_map(|c| c.last().map(|p| p.at.as_hours()))
         .fold(1.0, f64::max)
         .min(report.report.scenario.horizon_hours);
     let (x, unit) = time_axis(longest, "after the deploy");

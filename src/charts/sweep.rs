@@ -22,7 +22,7 @@ fn duration_hours(v: &Value) -> Option<f64> {
 /// A point's mean is drawn only when at least this share of its replications observed
 /// the figure: the mean of the few replications that finished before the horizon is
 /// the mean of the fastest ones, not of the policy.
-pub const MIN_OBSERVED_SHARE: f64 = 0.5;
+pub(super) const MIN_OBSERVED_SHARE: f64 = 0.5;
 
 /// The headline figures a sweep charts: (file stem, label, the figure of a release).
 type FigureOf = fn(&crate::report::sweep::SweepRelease) -> Option<&Stat>;
@@ -52,7 +52,7 @@ fn drawable(stat: &Stat) -> bool {
 /// (its mean with the 95% CI as a band), one line per value of the second axis if there
 /// is one. Grid points whose first-axis value is not a number or duration are drawn in
 /// grid order.
-pub fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
+pub(crate) fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
     let Some(first_axis) = report.axes.first() else {
         return Vec::new();
     };

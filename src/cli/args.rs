@@ -14,11 +14,11 @@ use rollout_sim::shard::ShardSpec;
 #[command(
     after_help = "Exit codes: 0 ok, 1 a check failed (drift or a failed expectation), 2 bad input, usage or output error, 130 interrupted."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     /// The subcommand to run.
     pub command: Command,
-    /// When to colour help and usage messages: auto (a terminal, unless NO_COLOR is
+    /// When to colour help and usage messages: auto (a terminal, unless `NO_COLOR` is
     /// set), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
@@ -26,7 +26,7 @@ pub struct Cli {
 
 /// `--color`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorWhen {
+pub(crate) enum ColorWhen {
     /// On a terminal, unless `NO_COLOR` is set.
     Auto,
     /// Always.
@@ -39,7 +39,7 @@ impl Cli {
     /// The command line of this process, its messages coloured as `--color` (and
     /// `NO_COLOR`) say: the choice has to be known before clap parses, since clap's own
     /// errors are the messages it colours.
-    pub fn parse_with_color() -> Cli {
+    pub(crate) fn parse_with_color() -> Cli {
         use clap::{CommandFactory, FromArgMatches};
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
         let mut choice = clap::ColorChoice::Auto;
@@ -62,7 +62,7 @@ impl Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Simulate a scenario and write its reports.
     Run(RunArgs),
     /// Compare release policies: scenarios that share seed and population, paired
@@ -115,7 +115,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// A human-readable table.
     Table,
     /// `report.json` on stdout.
@@ -126,7 +126,7 @@ pub enum Format {
 
 /// What a command draws for people beside its data files.
 #[derive(Debug, Clone, Copy, clap::Args)]
-pub struct ChartOptions {
+pub(crate) struct ChartOptions {
     /// Write no charts and no HTML page (the data files, and summary.md for a run, only).
     #[arg(long)]
     pub no_charts: bool,
@@ -137,7 +137,7 @@ pub struct ChartOptions {
 
 /// Where a command writes its folder of files.
 #[derive(Debug, Clone, clap::Args)]
-pub struct OutputOptions {
+pub(crate) struct OutputOptions {
     /// Output directory [default: under output/, named after the scenario and the
     /// command: output/NAME, output/compare-NAME, output/sweep-NAME, output/NAME-fit,
     /// output/NAME-parts for a shard]. Replaced only when it is empty or holds
@@ -151,7 +151,7 @@ pub struct OutputOptions {
 
 /// Options shared by every command that simulates.
 #[derive(Debug, clap::Args)]
-pub struct SimOptions {
+pub(crate) struct SimOptions {
     /// Override the scenario's seed (0 to 2^64-1).
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
@@ -165,10 +165,10 @@ pub struct SimOptions {
     #[arg(long, short = 'j', value_parser = parse_threads, allow_hyphen_values = true)]
     pub threads: Option<NonZeroUsize>,
     /// Add replications until the 95% CI half-width of --precision-figure is at most
-    /// this: a duration such as 0.5h (a number of instances for left_behind).
+    /// this: a duration such as 0.5h (a number of instances for `left_behind`).
     #[arg(long, value_name = "HALF_WIDTH", allow_hyphen_values = true)]
     pub precision: Option<String>,
-    /// The figure --precision watches: coexistence, share:P, published or left_behind,
+    /// The figure --precision watches: coexistence, share:P, published or `left_behind`,
     /// optionally @K for release K [default: coexistence of the last release].
     #[arg(long, value_name = "FIGURE", requires = "precision")]
     pub precision_figure: Option<String>,
@@ -184,7 +184,7 @@ pub struct SimOptions {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The scenario file (JSON).
     pub scenario: PathBuf,
     #[command(flatten)]
@@ -208,7 +208,7 @@ pub struct RunArgs {
     /// Run only shard I of N (from 0) of the replications and write the part file
     /// `part-I-of-N.jsonl` into --out [default: output/<scenario name>-parts]; `merge`
     /// joins the parts. I/N, slurm (from the job array's variables) or indexed:N (from
-    /// JOB_COMPLETION_INDEX).
+    /// `JOB_COMPLETION_INDEX`).
     #[arg(long, value_name = "I/N|slurm|indexed:N", value_parser = parse_shard, allow_hyphen_values = true)]
     pub shard: Option<ShardSpec>,
     #[command(flatten)]
@@ -216,7 +216,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// The baseline scenario, then one or more alternatives.
     #[arg(num_args = 2.., required = true)]
     pub scenarios: Vec<PathBuf>,
@@ -234,7 +234,7 @@ pub struct CompareArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct SweepArgs {
+pub(crate) struct SweepArgs {
     /// The scenario file (JSON).
     pub scenario: PathBuf,
     /// An axis of the grid: PATH=V1,V2,... (repeatable; the first varies slowest).
@@ -257,7 +257,7 @@ pub struct SweepArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// Part files, or folders whose part-*-of-*.jsonl files are all merged.
     #[arg(required = true)]
     pub parts: Vec<PathBuf>,
@@ -278,7 +278,7 @@ fn parse_shard(text: &str) -> Result<ShardSpec, String> {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Scenario files, or folders whose `*.json` scenarios are all checked.
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
@@ -297,7 +297,7 @@ pub struct CheckArgs {
     /// Write a GitHub-flavoured Markdown summary to this file.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Write a JUnit XML report to this file.
+    /// Write a `JUnit` XML report to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Write a chart of every drifted figure (baseline against the new run, replication
@@ -318,7 +318,7 @@ pub struct CheckArgs {
 
 /// The delay families `fit` can choose from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FamilyArg {
+pub(crate) enum FamilyArg {
     /// Fit each family and choose by AIC.
     Auto,
     /// Lognormal, by median and sigma.
@@ -333,7 +333,7 @@ pub enum FamilyArg {
 
 /// What `fit` prints on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FitFormat {
+pub(crate) enum FitFormat {
     /// A human-readable table.
     Table,
     /// `fit.json` on stdout.
@@ -341,7 +341,7 @@ pub enum FitFormat {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct FitArgs {
+pub(crate) struct FitArgs {
     /// The scenario describing the past release as it happened (platform, timing, start,
     /// releases, population and segments).
     pub scenario: PathBuf,
@@ -443,7 +443,7 @@ fn parse_alpha(text: &str) -> Result<f64, String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TraceFormat {
+pub(crate) enum TraceFormat {
     /// A timeline with local times and the rule behind each event.
     Text,
     /// The event records, one JSON object per line (as `run --events` writes them).
@@ -451,7 +451,7 @@ pub enum TraceFormat {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct TraceArgs {
+pub(crate) struct TraceArgs {
     /// The scenario file (JSON).
     pub scenario: PathBuf,
     /// The instance to trace (0-based).
@@ -472,7 +472,7 @@ pub struct TraceArgs {
 
 /// The most worker threads a run may ask for: past the cores, threads only add overhead,
 /// and each costs a stack; a typo such as 100000 must not spawn them before any check.
-pub const MAX_THREADS: usize = 256;
+pub(super) const MAX_THREADS: usize = 256;
 
 fn parse_threads(text: &str) -> Result<NonZeroUsize, String> {
     text.parse::<usize>()

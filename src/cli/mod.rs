@@ -29,7 +29,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use clap::CommandFactory;
 
-pub use args::Cli;
+pub(crate) use args::Cli;
 use args::{
     CheckArgs, Command, CompareArgs, FitArgs, FitFormat, Format, MergeArgs, RunArgs, SweepArgs,
     TraceArgs, TraceFormat,
@@ -51,13 +51,13 @@ use rollout_sim::scenario::{self, presets};
 use rollout_sim::shard::PartCommand;
 
 /// Exit code for bad input, usage errors and failures to write output.
-pub const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_ERROR: u8 = 2;
 
 /// Exit code of a check that found a drift or a failed expectation.
-pub const EXIT_CHECK_FAILED: u8 = 1;
+pub(crate) const EXIT_CHECK_FAILED: u8 = 1;
 
 /// Runs a parsed command line and returns the process exit code.
-pub fn execute(cli: Cli) -> ExitCode {
+pub(crate) fn execute(cli: Cli) -> ExitCode {
     // Ctrl-C and SIGTERM wait for a publication in progress, then remove the staging of
     // unfinished output: an interrupted command leaves everything as it was, except
     // outputs already published whole, which it names.
@@ -247,7 +247,7 @@ fn merge(args: &MergeArgs) -> Result<()> {
     let merged = parts.publish(
         args.output.out.as_deref(),
         args.output.force,
-        args.charts.into(),
+        args.charts.presentation(),
     )?;
     match merged {
         _ if args.quiet => Ok(()),

@@ -58,23 +58,24 @@ impl SimOptions {
     }
 }
 
-impl From<ChartOptions> for Presentation {
-    fn from(c: ChartOptions) -> Self {
+impl ChartOptions {
+    /// What these flags ask a command to draw.
+    pub(crate) fn presentation(self) -> Presentation {
         Presentation {
-            charts: !c.no_charts,
-            png: c.png,
+            charts: !self.no_charts,
+            png: self.png,
         }
     }
 }
 
 impl RunArgs {
-    pub fn options(&self) -> Result<RunOptions> {
+    pub(crate) fn options(&self) -> Result<RunOptions> {
         Ok(RunOptions {
             scenario: self.scenario.clone(),
             simulation: self.sim.simulation(&self.settings)?,
             out: self.output.out.clone(),
             force: self.output.force,
-            presentation: self.charts.into(),
+            presentation: self.charts.presentation(),
             events: self.events,
             stats: self.stats,
             shard: self.shard.clone(),
@@ -83,20 +84,20 @@ impl RunArgs {
 }
 
 impl CompareArgs {
-    pub fn options(&self) -> Result<CompareOptions> {
+    pub(crate) fn options(&self) -> Result<CompareOptions> {
         Ok(CompareOptions {
             scenarios: self.scenarios.clone(),
             simulation: self.sim.simulation(&[])?,
             pairs: self.pair.clone(),
             out: self.output.out.clone(),
             force: self.output.force,
-            presentation: self.charts.into(),
+            presentation: self.charts.presentation(),
         })
     }
 }
 
 impl SweepArgs {
-    pub fn options(&self) -> Result<SweepOptions> {
+    pub(crate) fn options(&self) -> Result<SweepOptions> {
         let axes = self
             .axes
             .iter()
@@ -109,14 +110,14 @@ impl SweepArgs {
             simulation: self.sim.simulation(&[])?,
             out: self.output.out.clone(),
             force: self.output.force,
-            presentation: self.charts.into(),
+            presentation: self.charts.presentation(),
             shard: self.shard.clone(),
         })
     }
 }
 
 impl CheckArgs {
-    pub fn options(&self) -> Result<CheckOptions> {
+    pub(crate) fn options(&self) -> Result<CheckOptions> {
         Ok(CheckOptions {
             scenarios: self.scenarios.clone(),
             baseline: self.baseline.clone(),
@@ -133,7 +134,7 @@ impl CheckArgs {
 }
 
 impl FitArgs {
-    pub fn options(&self) -> FitOptions {
+    pub(crate) fn options(&self) -> FitOptions {
         let observed = match (&self.observed, &self.from_events) {
             (Some(file), _) => ObservedSource::Csv {
                 file: file.clone(),
@@ -163,13 +164,13 @@ impl FitArgs {
             out: self.output.out.clone(),
             force: self.output.force,
             threads: self.threads,
-            presentation: self.charts.into(),
+            presentation: self.charts.presentation(),
         }
     }
 }
 
 impl TraceArgs {
-    pub fn options(&self) -> Result<TraceOptions> {
+    pub(crate) fn options(&self) -> Result<TraceOptions> {
         Ok(TraceOptions {
             scenario: self.scenario.clone(),
             overrides: Overrides {

@@ -34,7 +34,7 @@ pub struct CheckOptions {
     pub alpha: f64,
     /// Write a GitHub-flavoured Markdown summary here.
     pub markdown: Option<PathBuf>,
-    /// Write a JUnit XML report here.
+    /// Write a `JUnit` XML report here.
     pub junit: Option<PathBuf>,
     /// Write a chart of every drifted figure into this folder.
     pub charts: Option<PathBuf>,

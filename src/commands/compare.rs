@@ -59,8 +59,8 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
             ("seed", base.seed, s.seed),
             (
                 "replications",
-                base.replications as u64,
-                s.replications as u64,
+                u64::from(base.replications),
+                u64::from(s.replications),
             ),
             (
                 "population.instances",
@@ -88,13 +88,13 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
     let files: Vec<_> = options
         .scenarios
         .iter()
-        .map(|p| p.as_path())
+        .map(PathBuf::as_path)
         .zip(&scenarios)
         .collect();
     let pool = pool(sim, &files)?;
     let mut out =
         OutputDir::prepare(&out_dir, options.force).context("cannot write the comparison")?;
-    let cap = targets[0].map_or(base.replications as u64, |t| t.max_replications);
+    let cap = targets[0].map_or(u64::from(base.replications), |t| t.max_replications);
     progress.start(cap * scenarios.len() as u64);
 
     let (outputs, precision) = pool.install(|| match targets[0] {

@@ -28,7 +28,7 @@ use crate::montecarlo::PrecisionTarget;
 use crate::scenario::{self, Overrides, Scenario};
 use crate::time::SimDuration;
 
-pub use resources::{check_memory, check_trace_memory};
+pub(crate) use resources::check_trace_memory;
 
 /// How a command simulates: the scenario overrides, the threads, and an optional
 /// precision target.

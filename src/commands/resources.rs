@@ -1,6 +1,7 @@
 //! What a command needs from the machine: memory checked before any work, and a
 //! thread pool of the size asked for.
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -20,8 +21,8 @@ pub(super) fn pool(
     scenarios: &[(&Path, &Scenario)],
 ) -> Result<rayon::ThreadPool> {
     let threads = sim.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |n| n.get(),
+        || std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+        NonZeroUsize::get,
     );
     for (file, s) in scenarios {
         check_memory(file, s, threads, &sim.overrides)?;
@@ -34,7 +35,7 @@ pub(super) fn pool(
 
 /// Refuses, before any work, a run that would not fit in the memory available, naming
 /// the scenario file and the field that drives the need (and the flag, when one set it).
-pub fn check_memory(
+pub(crate) fn check_memory(
     file: &Path,
     scenario: &Scenario,
     threads: usize,
@@ -50,7 +51,11 @@ pub fn check_memory(
 }
 
 /// [`check_memory`] for `trace`, which simulates one replication's shared context.
-pub fn check_trace_memory(file: &Path, scenario: &Scenario, overrides: &Overrides) -> Result<()> {
+pub(crate) fn check_trace_memory(
+    file: &Path,
+    scenario: &Scenario,
+    overrides: &Overrides,
+) -> Result<()> {
     refuse_beyond_memory(
         file,
         scenario,

@@ -114,7 +114,7 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunOutcome> 
         let lives = scenario
             .population
             .instances
-            .saturating_mul(scenario.replications as u64);
+            .saturating_mul(u64::from(scenario.replications));
         if lives > MAX_EVENT_LIVES || target.is_some() {
             bail!(
                 "--events is for small runs: at most {MAX_EVENT_LIVES} instance lives (got {} instances x {} replications), \
@@ -130,7 +130,7 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunOutcome> 
     )?;
     // Every output path is checked, and the staging folder made, before any work.
     let out = OutputDir::prepare(&out_dir, options.force).context("cannot write the reports")?;
-    progress.start(target.map_or(scenario.replications as u64, |t| t.max_replications));
+    progress.start(target.map_or(u64::from(scenario.replications), |t| t.max_replications));
     let (output, precision) = pool.install(|| match &target {
         Some(t) => {
             let (out, outcome) = montecarlo::run_to_precision(&scenario, t, progress);

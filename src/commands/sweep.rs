@@ -158,7 +158,7 @@ pub fn sweep(options: &SweepOptions, progress: &dyn Progress) -> Result<SweepOut
         scenarios
             .iter()
             .zip(&targets)
-            .map(|(s, t)| t.map_or(s.replications as u64, |t| t.max_replications))
+            .map(|(s, t)| t.map_or(u64::from(s.replications), |t| t.max_replications))
             .sum(),
     );
     let sweep_points: Vec<SweepPoint> = pool.install(|| {

@@ -36,7 +36,7 @@ pub struct Timeline {
 pub fn trace(options: &TraceOptions) -> Result<Timeline> {
     let s = scenario::load(&options.scenario, &options.overrides)?;
     check_trace_memory(&options.scenario, &s, &options.overrides)?;
-    if options.replication >= s.replications as u64 {
+    if options.replication >= u64::from(s.replications) {
         bail!(
             "--replication {}: the scenario has replications 0 to {}",
             options.replication,

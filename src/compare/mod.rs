@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn identical_runs_differ_by_exactly_zero() {
-        let v: Vec<Option<f64>> = (0..10).map(|i| Some(i as f64 * 1.7)).collect();
+        let v: Vec<Option<f64>> = (0..10).map(|i| Some(f64::from(i) * 1.7)).collect();
         let d = paired(&v, &v);
         assert_eq!(d.mean, Some(0.0));
         assert_eq!(d.ci95, Some([0.0, 0.0]));
@@ -289,7 +289,7 @@ mod tests {
     fn pairing_removes_shared_noise() {
         // other = baseline + 1 + small noise: the paired CI is tight around 1, the
         // unpaired one is as wide as the spread of the baseline.
-        let base: Vec<Option<f64>> = (0..30).map(|i| Some((i * 7 % 30) as f64)).collect();
+        let base: Vec<Option<f64>> = (0..30).map(|i| Some(f64::from(i * 7 % 30))).collect();
         let other: Vec<Option<f64>> = base
             .iter()
             .enumerate()

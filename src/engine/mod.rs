@@ -397,7 +397,7 @@ mod tests {
             if e < 50 {
                 q.schedule(time, e + 100).unwrap();
                 q.schedule(
-                    time + crate::time::SimDuration::from_millis((e % 3) as i64),
+                    time + crate::time::SimDuration::from_millis(i64::from(e % 3)),
                     e + 1,
                 )
                 .unwrap();

@@ -1,5 +1,5 @@
 //! `check`'s outputs: a table for the terminal, GitHub-flavoured Markdown for a pull
-//! request, JUnit XML for CI dashboards, and GitHub Actions annotations.
+//! request, `JUnit` XML for CI dashboards, and GitHub Actions annotations.
 
 use std::fmt::Write as _;
 use std::io::Cursor;
@@ -94,7 +94,7 @@ impl CheckReport {
         out
     }
 
-    /// JUnit XML: one test case per scenario, the drifted figures in the failure message.
+    /// `JUnit` XML: one test case per scenario, the drifted figures in the failure message.
     pub fn junit(&self) -> String {
         let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
         let (drifted, errors) = self.counts();

@@ -315,7 +315,7 @@ pub fn write_event_log(scenario: &Scenario, w: &mut dyn Write) -> io::Result<()>
     use crate::model::{ReleasePlan, record};
     let plan = ReleasePlan::new(scenario);
     let model = InstanceModel::new(scenario, &plan);
-    for replication in 0..scenario.replications as u64 {
+    for replication in 0..u64::from(scenario.replications) {
         // Every member: ids past the last one are skipped.
         let (ctx, lives) = record(&model, replication, 0..u64::MAX);
         write_json_lines(&release_records(&model, &ctx.publication, replication), w)?;

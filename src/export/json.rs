@@ -18,12 +18,12 @@ impl Exporter for JsonReport {
 }
 
 /// Indented JSON and a final newline: the form of every JSON file rollout-sim writes.
-pub fn write_pretty<T: serde::Serialize>(value: &T, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write_pretty<T: serde::Serialize>(value: &T, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)
 }
 
 /// A CSV cell for an optional number: empty when absent.
-pub fn cell(x: Option<f64>) -> String {
+pub(super) fn cell(x: Option<f64>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
 }

@@ -12,7 +12,7 @@ pub mod fit;
 pub mod html;
 mod json;
 mod markdown;
-pub mod stats;
+pub(crate) mod stats;
 mod summary_table;
 pub mod sweep;
 mod table;
@@ -25,7 +25,8 @@ use crate::fingerprint::sha256_hex;
 use crate::output::{OutputDir, OutputError};
 use crate::report::{RunReport, Stat, Tool};
 
-pub use csv::{CsvTable, LATENCY_CSV, SURVIVAL_CSV, TIMESERIES_CSV};
+pub use csv::SURVIVAL_CSV;
+pub(crate) use csv::{LATENCY_CSV, TIMESERIES_CSV};
 pub use json::JsonReport;
 pub use markdown::SummaryMarkdown;
 use summary_table::{SummaryTable, share_cells, threshold_heading, thresholds};

@@ -8,7 +8,7 @@ use crate::scenario::Scenario;
 
 /// Wall time of the phases after the simulation.
 #[derive(Clone, Copy, Debug)]
-pub struct Phases {
+pub(crate) struct Phases {
     /// Summarising the figures over replications.
     pub aggregation: Duration,
     /// Writing and publishing the files.
@@ -16,7 +16,7 @@ pub struct Phases {
 }
 
 /// The statistics block, one figure per line.
-pub fn render(run: &RunOutput, scenario: &Scenario, phases: &Phases) -> String {
+pub(crate) fn render(run: &RunOutput, scenario: &Scenario, phases: &Phases) -> String {
     let counts = run.engine_counts();
     let sim = run.timings.simulation.as_secs_f64();
     let peak = crate::memory::peak_resident_bytes().map_or("unknown".to_string(), |b| {

@@ -21,7 +21,7 @@ const CHI2_1_95: f64 = 3.841_458_820_694_124;
 
 /// A maximum-likelihood fit of one group.
 #[derive(Clone, Debug)]
-pub struct Estimate {
+pub(super) struct Estimate {
     /// The coordinates at the maximum.
     pub coordinates: Vec<f64>,
     /// The maximised log-likelihood.
@@ -32,17 +32,17 @@ pub struct Estimate {
 
 impl Estimate {
     /// The share that approves.
-    pub fn approve(&self) -> f64 {
+    pub(super) fn approve(&self) -> f64 {
         logistic(self.coordinates[0])
     }
 
     /// The delay law.
-    pub fn law(&self) -> Law {
+    pub(super) fn law(&self) -> Law {
         self.family.law(&self.coordinates[1..])
     }
 
     /// Akaike's information criterion: `2k - 2 ln L`.
-    pub fn aic(&self) -> f64 {
+    pub(super) fn aic(&self) -> f64 {
         2.0 * self.coordinates.len() as f64 - 2.0 * self.log_likelihood
     }
 }
@@ -111,7 +111,7 @@ fn nelder_mead(cost: Negative<'_>, start: Vec<f64>, step: f64, iterations: u64) 
 }
 
 /// The maximum-likelihood estimate of `family` from `approve` and `median_hours`.
-pub fn maximise(
+pub(super) fn maximise(
     group: &GroupLikelihood,
     family: Family,
     approve: f64,
@@ -136,7 +136,7 @@ pub fn maximise(
 
 /// A quick refit from a nearby point (the bootstrap's data sets start at the estimate
 /// they were drawn from): one Nelder-Mead run with a small simplex.
-pub fn refit(group: &GroupLikelihood, family: Family, start: Vec<f64>) -> Estimate {
+pub(super) fn refit(group: &GroupLikelihood, family: Family, start: Vec<f64>) -> Estimate {
     let cost = Negative {
         group,
         family,
@@ -183,7 +183,7 @@ impl CostFunction for ProfileGap<'_> {
 
 /// A 95% interval in coordinates; `None` where the data do not bound it before the
 /// coordinate's own bound.
-pub type CoordinateInterval = (Option<f64>, Option<f64>);
+pub(super) type CoordinateInterval = (Option<f64>, Option<f64>);
 
 /// Standard errors of the coordinates from the observed information (the inverse of
 /// the negative log-likelihood's Hessian, by central differences); used only to place
@@ -233,7 +233,7 @@ fn standard_errors(group: &GroupLikelihood, estimate: &Estimate) -> Vec<f64> {
 }
 
 /// Profile-likelihood 95% intervals of every coordinate, in coordinate order.
-pub fn intervals(group: &GroupLikelihood, estimate: &Estimate) -> Vec<CoordinateInterval> {
+pub(super) fn intervals(group: &GroupLikelihood, estimate: &Estimate) -> Vec<CoordinateInterval> {
     let bounds: Vec<(f64, f64)> = std::iter::once((-LOGIT_BOUND, LOGIT_BOUND))
         .chain(estimate.family.coordinate_bounds())
         .collect();
@@ -270,11 +270,11 @@ pub fn intervals(group: &GroupLikelihood, estimate: &Estimate) -> Vec<Coordinate
                         },
                         solver,
                     )
-                    .configure(|s| s.param((a + b) / 2.0).max_iters(40))
+                    .configure(|s| s.param(f64::midpoint(a, b)).max_iters(40))
                     .run()
                     .ok()
                     .and_then(|r| r.state().get_best_param().copied());
-                    return Some(found.unwrap_or((a + b) / 2.0));
+                    return Some(found.unwrap_or(f64::midpoint(a, b)));
                 }
                 if v == limit {
                     return None;
@@ -288,7 +288,7 @@ pub fn intervals(group: &GroupLikelihood, estimate: &Estimate) -> Vec<Coordinate
 }
 
 /// `approve`'s interval in its own units: an unbounded end is the end of [0, 1].
-pub fn approve_interval(interval: CoordinateInterval) -> (f64, f64) {
+pub(super) fn approve_interval(interval: CoordinateInterval) -> (f64, f64) {
     (
         interval.0.map_or(0.0, logistic),
         interval.1.map_or(1.0, logistic),

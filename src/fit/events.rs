@@ -37,7 +37,7 @@ struct Seen {
 /// horizon). An instance counts from its first update to the release's version or a
 /// newer one; one that uninstalled first is censored then; new installs (which never
 /// needed approval) are left out.
-pub fn rows_from_events(
+pub(crate) fn rows_from_events(
     scenario: &Scenario,
     text: &str,
     file: &Path,
@@ -126,7 +126,7 @@ pub fn rows_from_events(
 
 /// The rows as the per-instance CSV: `instance,hours,updated,segment`, without the
 /// segment column when a row has none.
-pub fn to_csv(rows: &[InstanceRow]) -> String {
+pub(crate) fn to_csv(rows: &[InstanceRow]) -> String {
     let segments = rows.iter().all(|r| r.segment.is_some());
     let mut out = String::from(if segments {
         "instance,hours,updated,segment\n"

@@ -240,7 +240,7 @@ mod tests {
             let law = Law { family, params };
             let (cdf, delay) = (law.cdf(), law.to_delay());
             for i in 1..20 {
-                let u = i as f64 / 20.0;
+                let u = f64::from(i) / 20.0;
                 let x = delay.quantile(u).as_hours();
                 assert!((cdf.at(x) - u).abs() < 1e-6, "{law:?} at u = {u}");
             }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::FitOutcome;
 
 /// The name of the profile fitted to `segment` (`fitted` for the whole field).
-pub fn profile_name(segment: &str) -> String {
+pub(crate) fn profile_name(segment: &str) -> String {
     if segment == "all" {
         "fitted".into()
     } else {
@@ -20,7 +20,7 @@ pub fn profile_name(segment: &str) -> String {
 /// act: the data cannot tell a rejection from silence), has no working hours and no
 /// reminders (the fitted delay is wall-clock time from the notice). The name gains
 /// `-fitted`, so its run writes beside the original's.
-pub fn fitted_scenario(original: &str, outcome: &FitOutcome) -> serde_json::Result<String> {
+pub(crate) fn fitted_scenario(original: &str, outcome: &FitOutcome) -> serde_json::Result<String> {
     let mut doc: Value = serde_json::from_str(original)?;
     let root = doc
         .as_object_mut()

@@ -12,7 +12,7 @@ use super::likelihood::{Cells, GroupLikelihood};
 
 /// One group's observations in the form the fit works on.
 #[derive(Clone, Debug)]
-pub enum GroupData {
+pub(super) enum GroupData {
     /// `(hours, updated)` per instance.
     Instances(Vec<(f64, bool)>),
     /// A cumulative share curve `(hours, share)` over `instances`.
@@ -27,7 +27,7 @@ pub enum GroupData {
 impl GroupData {
     /// Instances observed, and how many were seen updated (aggregate: rounded from the
     /// last share).
-    pub fn counts(&self) -> (u64, u64) {
+    pub(super) fn counts(&self) -> (u64, u64) {
         match self {
             GroupData::Instances(rows) => (
                 rows.len() as u64,
@@ -41,7 +41,7 @@ impl GroupData {
     }
 
     /// The last observation, in hours after the deploy.
-    pub fn until(&self) -> f64 {
+    pub(super) fn until(&self) -> f64 {
         match self {
             GroupData::Instances(rows) => rows.iter().map(|r| r.0).fold(0.0, f64::max),
             GroupData::Shares { points, .. } => points.last().map_or(0.0, |p| p.0),
@@ -49,7 +49,7 @@ impl GroupData {
     }
 
     /// The cells of the likelihood.
-    pub fn cells(&self) -> Cells {
+    pub(super) fn cells(&self) -> Cells {
         match self {
             GroupData::Instances(rows) => Cells::from_instances(rows.iter().copied()),
             GroupData::Shares { points, instances } => {
@@ -60,7 +60,7 @@ impl GroupData {
 
     /// The observed cumulative share updated, as a step curve `(hours, share)`:
     /// Kaplan-Meier (updates before censorings at tied times) or the shares.
-    pub fn observed_curve(&self) -> Vec<(f64, f64)> {
+    pub(super) fn observed_curve(&self) -> Vec<(f64, f64)> {
         match self {
             GroupData::Shares { points, .. } => points.clone(),
             GroupData::Instances(rows) => {
@@ -91,7 +91,7 @@ impl GroupData {
 
     /// The largest gap between the observed curve and `fitted` (evaluated at the
     /// curve's times; for a step curve on both sides of each step).
-    pub fn distance(&self, group: &GroupLikelihood, approve: f64, law: &Law) -> f64 {
+    pub(super) fn distance(&self, group: &GroupLikelihood, approve: f64, law: &Law) -> f64 {
         let observed = self.observed_curve();
         let times: Vec<f64> = observed.iter().map(|p| p.0).collect();
         let fitted = group.fitted_curve(approve, law, &times);
@@ -111,8 +111,8 @@ impl GroupData {
     /// A data set drawn from the fitted model with this one's censoring: each
     /// per-instance row keeps its censoring time (updated rows: the last observation),
     /// aggregate data keep their observation times and field size. Replicate
-    /// `replicate` of `seed` has its own ChaCha stream.
-    pub fn simulate(
+    /// `replicate` of `seed` has its own `ChaCha` stream.
+    pub(super) fn simulate(
         &self,
         group: &GroupLikelihood,
         approve: f64,

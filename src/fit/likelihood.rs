@@ -19,7 +19,7 @@ use super::family::Law;
 use super::platform::{Node, PlatformPart};
 
 /// Bins per-instance update times are counted in, at most.
-pub const MAX_BINS: usize = 200;
+pub(super) const MAX_BINS: usize = 200;
 /// The narrowest bin, in hours.
 const MIN_BIN_HOURS: f64 = 0.25;
 /// Grid points of the integrated delay CDF.
@@ -27,7 +27,7 @@ const GRID_POINTS: usize = 2048;
 
 /// Observations reduced to cells over a sorted set of time edges.
 #[derive(Clone, Debug, Default)]
-pub struct Cells {
+pub(super) struct Cells {
     /// The distinct times (hours after the deploy) the cells refer to, increasing.
     pub edges: Vec<f64>,
     /// Updates seen in `(edges[lo], edges[hi]]`: `(lo, hi, count)`.
@@ -38,7 +38,7 @@ pub struct Cells {
 
 impl Cells {
     /// Per-instance observations `(hours, updated)`, binned.
-    pub fn from_instances(rows: impl Iterator<Item = (f64, bool)> + Clone) -> Cells {
+    pub(super) fn from_instances(rows: impl Iterator<Item = (f64, bool)> + Clone) -> Cells {
         let until = rows.clone().map(|r| r.0).fold(0.0, f64::max);
         let width = (until / MAX_BINS as f64).max(MIN_BIN_HOURS);
         let mut updates = std::collections::BTreeMap::<u64, f64>::new();
@@ -71,7 +71,7 @@ impl Cells {
 
     /// A cumulative share curve over `instances`: the updates between consecutive
     /// observations, and the rest still waiting at the last.
-    pub fn from_shares(points: &[(f64, f64)], instances: f64) -> Cells {
+    pub(super) fn from_shares(points: &[(f64, f64)], instances: f64) -> Cells {
         let mut edges = vec![0.0];
         let mut updates = Vec::new();
         let mut last = 0.0;
@@ -97,7 +97,7 @@ impl Cells {
 
 /// One group's likelihood: its cells and its view of the platform part.
 #[derive(Clone, Debug)]
-pub struct GroupLikelihood {
+pub(super) struct GroupLikelihood {
     cells: Cells,
     /// Per node: (log weight, publication delay, slip probability).
     nodes: Vec<(f64, f64, f64)>,
@@ -156,7 +156,7 @@ fn lerp(table: &[f64], step: f64, x: f64) -> f64 {
 impl GroupLikelihood {
     /// The likelihood of `cells` for a group whose slip probability at each node is
     /// `slip(node)`.
-    pub fn new(cells: Cells, platform: &PlatformPart, slip: impl Fn(&Node) -> f64) -> Self {
+    pub(super) fn new(cells: Cells, platform: &PlatformPart, slip: impl Fn(&Node) -> f64) -> Self {
         let last_edge = cells.edges.last().copied().unwrap_or(0.0);
         GroupLikelihood {
             nodes: platform
@@ -172,7 +172,7 @@ impl GroupLikelihood {
     }
 
     /// The number of field-wide nodes.
-    pub fn node_count(&self) -> usize {
+    pub(super) fn node_count(&self) -> usize {
         self.nodes.len()
     }
 
@@ -191,7 +191,7 @@ impl GroupLikelihood {
     }
 
     /// Per node: its log weight plus the log-likelihood of the cells given that node.
-    pub fn node_terms(&self, approve: f64, law: &Law) -> Vec<f64> {
+    pub(super) fn node_terms(&self, approve: f64, law: &Law) -> Vec<f64> {
         let table = self.integrated(law);
         let mut f = vec![0.0; self.cells.edges.len()];
         (0..self.nodes.len())
@@ -212,13 +212,13 @@ impl GroupLikelihood {
     }
 
     /// The log-likelihood, integrated over the field-wide draws.
-    pub fn log_likelihood(&self, approve: f64, law: &Law) -> f64 {
+    pub(super) fn log_likelihood(&self, approve: f64, law: &Law) -> f64 {
         log_sum_exp(&self.node_terms(approve, law))
     }
 
     /// The fitted cumulative share updated by each of `times`: the model's curve, its
     /// field-wide draws weighted by how well each explains the data (their posterior).
-    pub fn fitted_curve(&self, approve: f64, law: &Law, times: &[f64]) -> Vec<f64> {
+    pub(super) fn fitted_curve(&self, approve: f64, law: &Law, times: &[f64]) -> Vec<f64> {
         let terms = self.node_terms(approve, law);
         let top = log_sum_exp(&terms);
         let table = self.integrated(law);
@@ -235,23 +235,23 @@ impl GroupLikelihood {
     }
 
     /// Node `j`'s publication delay and slip probability.
-    pub fn node(&self, j: usize) -> (f64, f64) {
+    pub(super) fn node(&self, j: usize) -> (f64, f64) {
         (self.nodes[j].1, self.nodes[j].2)
     }
 
     /// The prior probability of node `j`.
-    pub fn node_weight(&self, j: usize) -> f64 {
+    pub(super) fn node_weight(&self, j: usize) -> f64 {
         self.nodes[j].0.exp()
     }
 
     /// The poll period and the slip, in hours.
-    pub fn poll_and_slip(&self) -> (f64, f64) {
+    pub(super) fn poll_and_slip(&self) -> (f64, f64) {
         (self.poll_hours, self.slip_hours)
     }
 }
 
 /// `ln(sum(exp(x)))` without overflow.
-pub fn log_sum_exp(x: &[f64]) -> f64 {
+pub(super) fn log_sum_exp(x: &[f64]) -> f64 {
     let top = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !top.is_finite() {
         return top;

@@ -2,30 +2,30 @@
 //! release, so that forecasts for the next release rest on evidence.
 //!
 //! The fitted model of an instance's update time is the platform part, known from the
-//! scenario and the model ([`platform`]: publication, one draw for the whole field; the
+//! scenario and the model (`platform`: publication, one draw for the whole field; the
 //! maintenance slip; the wait for the next UPM poll), plus the admin part: with
 //! probability `approve` the admin approves after a delay from the chosen [`Family`],
-//! otherwise the instance never updates. [`likelihood`] integrates over the field-wide
-//! draw; [`estimate`] maximises it and finds profile-likelihood intervals;
-//! [`goodness`] measures the distance between the observed and the fitted curves with a
+//! otherwise the instance never updates. `likelihood` integrates over the field-wide
+//! draw; `estimate` maximises it and finds profile-likelihood intervals;
+//! `goodness` measures the distance between the observed and the fitted curves with a
 //! parametric-bootstrap p-value. Each segment (when the data name them) is fitted on its
 //! own, its likelihood integrating over the publication draw.
 
-pub mod estimate;
-pub mod events;
-pub mod family;
-pub mod fitted;
-pub mod goodness;
-pub mod likelihood;
-pub mod observed;
-pub mod platform;
+mod estimate;
+pub(crate) mod events;
+mod family;
+pub(crate) mod fitted;
+mod goodness;
+mod likelihood;
+pub(crate) mod observed;
+mod platform;
 
 use std::path::Path;
 
 use rayon::prelude::*;
 use thiserror::Error;
 
-pub use family::{Family, Law};
+pub use family::{Cdf, Family, Law};
 pub use observed::{InstanceRow, Observations, ObservedError, SharePoint};
 
 use estimate::{Estimate, approve_interval, intervals, maximise, refit};
@@ -299,7 +299,7 @@ pub fn fit(
     }
     let segments = groups
         .into_iter()
-        .map(|(name, segment, data)| fit_group(&platform, name, segment, data, settings))
+        .map(|(name, segment, data)| fit_group(&platform, name, segment, &data, settings))
         .collect();
     Ok(FitOutcome {
         scenario: scenario.name.clone(),
@@ -349,7 +349,7 @@ fn likelihood_of(
 fn best_of(group: &GroupLikelihood, family: Family, (approve, median): (f64, f64)) -> Estimate {
     // Two starts: the observed share and half way to everyone, at the median and twice it.
     let a = maximise(group, family, approve, median);
-    let b = maximise(group, family, (approve + 1.0) / 2.0, 2.0 * median);
+    let b = maximise(group, family, f64::midpoint(approve, 1.0), 2.0 * median);
     if b.log_likelihood > a.log_likelihood {
         b
     } else {
@@ -361,10 +361,10 @@ fn fit_group(
     platform: &PlatformPart,
     name: String,
     segment: Option<usize>,
-    data: GroupData,
+    data: &GroupData,
     settings: &FitSettings,
 ) -> SegmentFit {
-    let group = likelihood_of(platform, segment, &data);
+    let group = likelihood_of(platform, segment, data);
     let observed_curve = data.observed_curve();
     let start = starting_point(&observed_curve, platform);
     let families: Vec<Family> = match settings.family {
@@ -401,7 +401,7 @@ fn fit_group(
     let (lo, hi) = approve_interval(ci[0]);
     let distance = data.distance(&group, approve, &law);
     let p_value = (settings.bootstrap > 0).then(|| {
-        let exceed = (0..settings.bootstrap as u64)
+        let exceed = (0..u64::from(settings.bootstrap))
             .into_par_iter()
             .filter(|&b| {
                 let sample = data.simulate(&group, approve, &law, settings.seed, b);
@@ -410,10 +410,10 @@ fn fit_group(
                 sample.distance(&refit_group, refit.approve(), &refit.law()) >= distance
             })
             .count();
-        (1 + exceed) as f64 / (settings.bootstrap as f64 + 1.0)
+        (1 + exceed) as f64 / (f64::from(settings.bootstrap) + 1.0)
     });
     let until = data.until();
-    let times: Vec<f64> = (0..=200).map(|i| until * i as f64 / 200.0).collect();
+    let times: Vec<f64> = (0..=200).map(|i| until * f64::from(i) / 200.0).collect();
     let fitted = group.fitted_curve(approve, &law, &times);
     let (n, updated) = data.counts();
     SegmentFit {

@@ -84,17 +84,17 @@ pub enum ObservedError {
 }
 
 /// The latest observation time accepted, in hours after the deploy (over a century).
-pub const MAX_HOURS: f64 = 1e6;
+pub(crate) const MAX_HOURS: f64 = 1e6;
 /// The largest field an aggregate curve may describe (the bootstrap simulates each
 /// instance).
-pub const MAX_INSTANCES: u64 = 10_000_000;
+pub(crate) const MAX_INSTANCES: u64 = 10_000_000;
 
 const PER_INSTANCE: [&str; 4] = ["instance", "hours", "updated", "segment"];
 const AGGREGATE: [&str; 3] = ["hours", "share", "instances"];
 
 /// Reads `file`. `instances` is the field size of aggregate data without an
 /// `instances` column (`--instances`).
-pub fn read(file: &Path, instances: Option<u64>) -> Result<Observations, ObservedError> {
+pub(crate) fn read(file: &Path, instances: Option<u64>) -> Result<Observations, ObservedError> {
     let text =
         crate::scenario::input::read_bounded_to(file, crate::scenario::input::MAX_DATA_BYTES)
             .map_err(|e| ObservedError::Unreadable {
@@ -105,7 +105,7 @@ pub fn read(file: &Path, instances: Option<u64>) -> Result<Observations, Observe
 }
 
 /// Parses CSV text (see [`read`]); `file` names it in errors.
-pub fn parse(
+pub(crate) fn parse(
     text: &str,
     file: &Path,
     instances: Option<u64>,
@@ -153,10 +153,10 @@ pub fn parse(
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
+            let line = e.position().map_or(0, csv::Position::line);
             whole(format!("line {line}: {e}"))
         })?;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, csv::Position::line);
         rows.push((line, record));
     }
     if rows.is_empty() {

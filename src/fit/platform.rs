@@ -18,7 +18,7 @@ const PUBLICATION_NODES: usize = 32;
 
 /// One value of the field-wide draws, with its probability.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Node {
+pub(super) struct Node {
     /// Its probability (the nodes' weights sum to 1).
     pub weight: f64,
     /// Hours from the deploy to the publication.
@@ -30,7 +30,7 @@ pub struct Node {
 
 /// The platform part for one observed release.
 #[derive(Clone, Debug)]
-pub struct PlatformPart {
+pub(super) struct PlatformPart {
     /// The field-wide draws.
     pub nodes: Vec<Node>,
     /// The UPM poll period in hours: the notice comes a uniform wait after publication.
@@ -49,7 +49,11 @@ impl PlatformPart {
     /// The platform part of release `release` as `scenario` models it. `published_at`
     /// (hours after the deploy), when the user knows it from the Marketplace's version
     /// history, replaces the publication draw.
-    pub fn new(scenario: &Scenario, release: usize, published_at: Option<f64>) -> PlatformPart {
+    pub(super) fn new(
+        scenario: &Scenario,
+        release: usize,
+        published_at: Option<f64>,
+    ) -> PlatformPart {
         let plan = ReleasePlan::new(scenario);
         let model = InstanceModel::new(scenario, &plan);
         let timing = &scenario.timing;
@@ -108,7 +112,7 @@ impl PlatformPart {
 
     /// The probability that an instance of `segment` (or of the whole population, by
     /// segment share, when `None`) reaches its notice a slip later, at `node`.
-    pub fn slip_probability(&self, segment: Option<usize>, node: &Node) -> f64 {
+    pub(super) fn slip_probability(&self, segment: Option<usize>, node: &Node) -> f64 {
         if self.slip_hours <= 0.0 || !node.field_slip {
             return 0.0;
         }
@@ -128,7 +132,7 @@ impl PlatformPart {
 #[cfg(test)]
 impl PlatformPart {
     /// A platform part with the given nodes, poll period and slip (hours), no segments.
-    pub fn for_tests(nodes: Vec<Node>, poll_hours: f64, slip_hours: f64) -> PlatformPart {
+    pub(super) fn for_tests(nodes: Vec<Node>, poll_hours: f64, slip_hours: f64) -> PlatformPart {
         PlatformPart {
             nodes,
             poll_hours,

@@ -10,6 +10,7 @@ use crate::time::SimDuration;
 /// What an admin will do about one approval request, decided when it is first shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AdminPlan {
+    /// Whether the admin approves (otherwise rejects).
     pub approve: bool,
     /// When the admin was prompted to act: at the notice (zero) or at a reminder.
     pub prompted_after: SimDuration,
@@ -28,7 +29,7 @@ impl AdminProfile {
     /// The outcome comes from one uniform and the delay by inverse transform from another
     /// (so a changed parameter moves each admin's delay monotonically: common random
     /// numbers across compared scenarios).
-    pub fn respond(&self, draws: Slot<'_>) -> Option<AdminPlan> {
+    pub(crate) fn respond(&self, draws: Slot<'_>) -> Option<AdminPlan> {
         let u = draws.uniform(admin_slot::OUTCOME);
         (u < self.approve + self.reject).then(|| AdminPlan {
             approve: u < self.approve,
@@ -45,7 +46,7 @@ impl AdminProfile {
     /// rejecting in the profile's proportion, after a fresh delay. Callers read the
     /// reminder slot only for profiles with reminders, so that most instances never
     /// generate its words.
-    pub fn respond_to_reminders(&self, draws: Slot<'_>) -> Option<AdminPlan> {
+    pub(crate) fn respond_to_reminders(&self, draws: Slot<'_>) -> Option<AdminPlan> {
         let acting = self.approve + self.reject;
         self.reminders.iter().enumerate().find_map(|(j, &offset)| {
             let coin = draws.uniform(reminder_slot::respond(j));
@@ -142,7 +143,7 @@ mod tests {
         for d in &delays {
             let mut last = SimDuration::ZERO;
             for i in 1..1000 {
-                let q = d.quantile(i as f64 / 1000.0);
+                let q = d.quantile(f64::from(i) / 1000.0);
                 assert!(q >= last, "{d:?}");
                 last = q;
             }

@@ -23,7 +23,7 @@ fn local_instant(zone: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
 /// The instant at which `work` of working time has passed after `start`, counting only
 /// the admin's working hours in `zone` and skipping `holidays` (local dates). With zero
 /// work this is the first working moment at or after `start`.
-pub fn after_working_time(
+pub(super) fn after_working_time(
     start: DateTime<Utc>,
     work: SimDuration,
     hours: &WorkingHours,
@@ -59,7 +59,7 @@ pub fn after_working_time(
 }
 
 /// Whether any window of `calendar` is open at `instant` for a site in `site_zone`.
-pub fn is_open(calendar: &Calendar, instant: DateTime<Utc>, site_zone: Tz) -> bool {
+pub(super) fn is_open(calendar: &Calendar, instant: DateTime<Utc>, site_zone: Tz) -> bool {
     calendar.windows.iter().any(|w| {
         let zone = match w.zone {
             WindowZone::Site => site_zone,

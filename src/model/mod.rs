@@ -11,14 +11,25 @@ mod marketplace;
 pub mod mix;
 mod plan;
 mod record;
-pub mod replication;
+pub(crate) mod replication;
 mod tally;
 
-pub use figures::{Figure, FigureRef, ReleaseFigures};
+pub use admin::AdminPlan;
+pub use figures::FigureRef;
+pub use figures::{Figure, FigureParseError, FigureProblem, ReleaseFigures};
 pub use instance::{
     Attributes, Happening, InstanceModel, Member, Observer, UninstallCause, UpdateCause, Workspace,
 };
 pub use marketplace::Publication;
-pub use plan::{ReleasePlan, VersionId};
-pub use record::{Life, Recorder, record};
-pub use replication::{LATENCY_QUANTILES, ReplicationContext, ReplicationResult, arrivals};
+pub use plan::ReleasePlan;
+pub use record::{Life, record};
+pub(crate) use replication::LATENCY_QUANTILES;
+pub use replication::arrivals;
+pub use replication::{ReplicationContext, ReplicationPhases, ReplicationResult};
+
+/// Simulates replication `index` of `model` in full (its instances, tallies, mix and
+/// figures) and returns its figures: one replication's whole work, as the benchmarks
+/// time it.
+pub fn run_replication(model: &InstanceModel<'_>, index: u64) -> ReplicationResult {
+    replication::run(model, index).result
+}

@@ -3,7 +3,7 @@
 //! Version 0 is the initial version; version `k + 1` is the one release `k` creates.
 //! The plan also answers the two questions the per-instance model asks on its hot path,
 //! as lookup tables: does a version's consent cover another's permissions (the approval
-//! gate), and is a version at least as new as a release's version (the report's "on V_k
+//! gate), and is a version at least as new as a release's version (the report's "on `V_k`
 //! or later").
 
 use crate::scenario::{Platform, Scenario};
@@ -11,14 +11,14 @@ use crate::scenario::{Platform, Scenario};
 use crate::platform::{Bump, Permissions, Version, derive_versions};
 
 /// Index into [`ReleasePlan::versions`].
-pub type VersionId = usize;
+pub(crate) type VersionId = usize;
 
 #[derive(Clone, Debug)]
 /// The versions a scenario's releases produce and the approval gates between them, derived once per run.
 pub struct ReleasePlan {
     /// Every version, the initial one first, then one per release.
     pub versions: Vec<Version>,
-    /// What each version asks admins to grant, by [`VersionId`].
+    /// What each version asks admins to grant, by `VersionId`.
     pub permissions: Vec<Permissions>,
     /// Per release: the version it replaces.
     pub from_version: Vec<VersionId>,
@@ -88,15 +88,15 @@ impl ReleasePlan {
             .map(|v| by_number.partition_point(|w| w < v))
             .collect();
         ReleasePlan {
-            rank,
-            cutoff_below,
             versions,
             permissions,
             from_version,
             needs_approval,
             licensing,
+            cutoff_below,
             covers,
             at_least,
+            rank,
             releases,
         }
     }

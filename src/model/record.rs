@@ -54,7 +54,7 @@ pub fn record(
 
 #[derive(Debug, Default)]
 /// An observer that keeps whole lives (for traces and event logs; not for large runs).
-pub struct Recorder {
+pub(crate) struct Recorder {
     /// The lives heard so far, in simulation order.
     pub lives: Vec<Life>,
 }

@@ -17,7 +17,7 @@ use super::tally::{SampleGrid, Tally, TallyObserver};
 
 /// Instances per chunk when several threads run: large enough to amortise setup, small
 /// enough to spread one big replication over every thread.
-pub const CHUNK_INSTANCES: u64 = 1 << 15;
+pub(crate) const CHUNK_INSTANCES: u64 = 1 << 15;
 
 /// What one replication produced, apart from its latency histograms.
 #[derive(Clone, Debug)]
@@ -36,12 +36,12 @@ pub struct ReplicationResult {
     /// The most events pending at once.
     pub peak_pending: usize,
     /// Per release: this replication's instance latency at the quantiles
-    /// [`LATENCY_QUANTILES`] by Kaplan-Meier (`None`: not reached before the horizon).
+    /// `LATENCY_QUANTILES` by Kaplan-Meier (`None`: not reached before the horizon).
     pub latency_quantiles: Vec<[Option<SimDuration>; 2]>,
 }
 
 /// Everything one replication produced.
-pub struct ReplicationOutput {
+pub(crate) struct ReplicationOutput {
     /// Its figures.
     pub result: ReplicationResult,
     /// Its version mix.
@@ -78,19 +78,19 @@ impl ReplicationPhases {
 
 /// The instance-latency quantiles kept per replication (for regression checks; the
 /// report's latency figures pool every replication instead).
-pub const LATENCY_QUANTILES: [f64; 2] = [0.5, 0.9];
+pub(crate) const LATENCY_QUANTILES: [f64; 2] = [0.5, 0.9];
 
 /// A replication's latency histograms, per release (merged across replications).
-pub type LatencyByRelease = Vec<LatencyHistogram>;
+pub(crate) type LatencyByRelease = Vec<LatencyHistogram>;
 
 /// The times at which the version mix is sampled.
-pub fn sample_grid(scenario: &Scenario) -> SampleGrid {
+pub(crate) fn sample_grid(scenario: &Scenario) -> SampleGrid {
     SampleGrid::new(scenario.report.sample_every, scenario.horizon)
 }
 
 /// The version mix of a run of `scenario`, before any replication is added: its sample
 /// grid, the plan's versions, and weights if the scenario has them.
-pub fn empty_mix(scenario: &Scenario, plan: &ReleasePlan) -> MixOverReplications {
+pub(crate) fn empty_mix(scenario: &Scenario, plan: &ReleasePlan) -> MixOverReplications {
     let weighted = !scenario.population.weight_units().is_empty();
     MixOverReplications::new(plan, sample_grid(scenario).count, weighted)
 }
@@ -209,7 +209,7 @@ impl ReplicationContext {
             .iter()
             .map(|&e| {
                 e.then(|| {
-                    let request = rank / bulk.request_size as u64;
+                    let request = rank / u64::from(bulk.request_size);
                     rank += 1;
                     bulk.at + bulk.interval.mul_f64(request as f64)
                 })
@@ -261,7 +261,7 @@ impl Observer for EligibleAt<'_> {
 }
 
 /// Runs replication `index` of the model's scenario.
-pub fn run(model: &InstanceModel<'_>, index: u64) -> ReplicationOutput {
+pub(crate) fn run(model: &InstanceModel<'_>, index: u64) -> ReplicationOutput {
     let scenario = model.scenario();
     let plan = model.plan();
     let ctx = ReplicationContext::new(model, index);

@@ -14,11 +14,11 @@ use super::plan::{ReleasePlan, VersionId};
 
 /// Kinds of change to the (active, old) counts, in the low bits of a sweep key.
 pub(super) mod change {
-    pub const INSTALL_OLD: u64 = 0;
-    pub const INSTALL_NEW: u64 = 1;
-    pub const REACH: u64 = 2;
-    pub const UNINSTALL_OLD: u64 = 3;
-    pub const UNINSTALL_NEW: u64 = 4;
+    pub(crate) const INSTALL_OLD: u64 = 0;
+    pub(crate) const INSTALL_NEW: u64 = 1;
+    pub(crate) const REACH: u64 = 2;
+    pub(crate) const UNINSTALL_OLD: u64 = 3;
+    pub(crate) const UNINSTALL_NEW: u64 = 4;
 }
 
 /// Adds `theirs` to `mine` element by element (chunks merge by addition).
@@ -45,13 +45,13 @@ pub(super) fn key_kind(k: u64) -> u64 {
 
 /// Sample times for the version mix: `j * every` for `j = 0..count`.
 #[derive(Clone, Copy, Debug)]
-pub struct SampleGrid {
+pub(crate) struct SampleGrid {
     pub every: SimDuration,
     pub count: usize,
 }
 
 impl SampleGrid {
-    pub fn new(every: SimDuration, horizon: SimDuration) -> Self {
+    pub(crate) fn new(every: SimDuration, horizon: SimDuration) -> Self {
         SampleGrid {
             every,
             count: (horizon.as_millis() / every.as_millis()) as usize + 1,
@@ -68,7 +68,7 @@ impl SampleGrid {
 
 /// Accumulated outcome of a chunk of instances (and, merged, of a replication).
 #[derive(Clone, Debug)]
-pub struct Tally {
+pub(super) struct Tally {
     /// Per release: sweep keys of changes after time 0, in parts (a chunk's tally has
     /// one; a merged tally one per chunk, in chunk order).
     pub keys: Vec<Vec<Vec<u64>>>,
@@ -87,7 +87,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn new(
+    pub(super) fn new(
         releases: usize,
         versions: usize,
         segments: usize,
@@ -114,7 +114,7 @@ impl Tally {
     /// each chunk's keys become the next part of each release's keys, uncopied (joining
     /// them copied every key into fresh memory: for one large replication the longest
     /// serial step).
-    pub fn merge_all(tallies: Vec<Tally>) -> Option<Tally> {
+    pub(super) fn merge_all(tallies: Vec<Tally>) -> Option<Tally> {
         let mut tallies = tallies.into_iter();
         let mut merged = tallies.next()?;
         for mut tally in tallies {
@@ -142,7 +142,7 @@ impl Tally {
 }
 
 /// The [`Observer`] that fills a [`Tally`].
-pub struct TallyObserver<'a> {
+pub(super) struct TallyObserver<'a> {
     plan: &'a ReleasePlan,
     /// Weight units per segment (empty: unweighted).
     weights: &'a [i64],
@@ -165,7 +165,7 @@ pub struct TallyObserver<'a> {
 
 impl<'a> TallyObserver<'a> {
     /// `weights`: weight units per segment, empty when unweighted.
-    pub fn new(
+    pub(super) fn new(
         plan: &'a ReleasePlan,
         deployed: &'a [SimTime],
         horizon: SimTime,
@@ -200,7 +200,7 @@ impl<'a> TallyObserver<'a> {
 
     /// Room for the keys of `members` instances, about one per release each, so that a
     /// chunk's keys never regrow.
-    pub fn expecting(mut self, members: u64) -> Self {
+    pub(super) fn expecting(mut self, members: u64) -> Self {
         for parts in &mut self.tally.keys {
             parts[0].reserve(members as usize);
         }
@@ -208,7 +208,7 @@ impl<'a> TallyObserver<'a> {
     }
 
     /// Count instances below `plan.cutoff_below` just before `at`.
-    pub fn with_cutoff(mut self, at: Option<SimTime>) -> Self {
+    pub(super) fn with_cutoff(mut self, at: Option<SimTime>) -> Self {
         self.cutoff = at;
         self
     }

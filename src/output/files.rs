@@ -9,7 +9,7 @@ use super::{OutputError, at, final_name, missing_folders, parent_of, remove_crea
 
 /// Tells a regular file rollout-sim wrote, unchanged, from its path: it reads what it
 /// needs (a bounded read for a seal, a streamed checksum for a part).
-pub type IsOurs = fn(&Path) -> bool;
+pub(crate) type IsOurs = fn(&Path) -> bool;
 
 struct Staged {
     target: PathBuf,
@@ -31,7 +31,7 @@ struct Staged {
 /// them. A staged file whose writer died is removed by the next write of that name.
 ///
 /// [`commit`]: FileSet::commit
-pub struct FileSet {
+pub(crate) struct FileSet {
     force: bool,
     staged: Vec<Staged>,
     created: Vec<PathBuf>,
@@ -39,7 +39,7 @@ pub struct FileSet {
 
 impl FileSet {
     /// An empty set; `force` replaces regular files that are not ours.
-    pub fn new(force: bool) -> FileSet {
+    pub(crate) fn new(force: bool) -> FileSet {
         FileSet {
             force,
             staged: Vec::new(),
@@ -49,7 +49,7 @@ impl FileSet {
 
     /// Refuses `target` if what stands there may not be replaced: call it before any
     /// work, so that a refusal costs nothing.
-    pub fn check(target: &Path, force: bool, is_ours: IsOurs) -> Result<(), OutputError> {
+    pub(crate) fn check(target: &Path, force: bool, is_ours: IsOurs) -> Result<(), OutputError> {
         final_name(target)?;
         let Ok(meta) = fs::symlink_metadata(target) else {
             return Ok(());
@@ -69,7 +69,7 @@ impl FileSet {
 
     /// Checks `target`, then stages it with `write` (which may do the work whose
     /// result it writes).
-    pub fn stage(
+    pub(crate) fn stage(
         &mut self,
         target: &Path,
         is_ours: IsOurs,
@@ -101,7 +101,7 @@ impl FileSet {
     }
 
     /// Publishes every staged file, each checked again just before its rename.
-    pub fn commit(mut self) -> Result<(), OutputError> {
+    pub(crate) fn commit(mut self) -> Result<(), OutputError> {
         let publication = Publication::begin();
         while !self.staged.is_empty() {
             // Taken one at a time: on failure the rest stay staged, and drop removes them.
@@ -140,7 +140,7 @@ fn clean_stale_files(dir: &Path, name: &str) {
         return;
     };
     let prefix = guard::staging_prefix(name);
-    for entry in entries.filter_map(|e| e.ok()) {
+    for entry in entries.filter_map(Result::ok) {
         let path = entry.path();
         let staged = entry.file_name().to_string_lossy().starts_with(&prefix)
             && entry.file_type().is_ok_and(|t| t.is_file());

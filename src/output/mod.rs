@@ -17,17 +17,17 @@
 //!   never deleted, when it is the only complete output left.
 //!
 //! Single files written beside a user's files (check summaries, baselines, shard parts)
-//! go through [`FileSet`], with the same staging, locks and critical section.
+//! go through `FileSet`, with the same staging, locks and critical section.
 
 mod files;
 mod guard;
-pub mod seal;
+pub(crate) mod seal;
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
-pub use files::{FileSet, IsOurs};
+pub(crate) use files::FileSet;
 pub use guard::{Interruption, interrupt};
 use guard::{Publication, lock_folder, lock_held, read_regular, register, unregister};
 
@@ -45,7 +45,7 @@ const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 const MAX_SEALED_FILE_BYTES: u64 = crate::scenario::input::MAX_INPUT_BYTES;
 
 /// Whether the regular file at `path` carries rollout-sim's unchanged seal (see
-/// [`seal`]); a FIFO, device, link or a file over 16 MiB is not read and is not.
+/// `seal`); a FIFO, device, link or a file over 16 MiB is not read and is not.
 pub fn sealed(path: &Path) -> bool {
     read_regular(path, MAX_SEALED_FILE_BYTES).is_some_and(|b| seal::is_sealed(&b))
 }
@@ -283,7 +283,7 @@ fn clean_stale(parent: &Path, name: &str) {
     };
     let (staging, retired) = (guard::staging_prefix(name), guard::retired_prefix(name));
     let target = parent.join(name);
-    for entry in entries.filter_map(|e| e.ok()) {
+    for entry in entries.filter_map(Result::ok) {
         let file = entry.file_name().to_string_lossy().into_owned();
         let is_staging = file.starts_with(&staging);
         if !is_staging && !file.starts_with(&retired) {
@@ -423,7 +423,7 @@ impl OutputDir {
         let mut w = BufWriter::new(file);
         write(&mut w).map_err(at(&path))?;
         w.into_inner()
-            .map_err(|e| e.into_error())
+            .map_err(std::io::IntoInnerError::into_error)
             .and_then(|f| f.sync_all())
             .map_err(at(&path))?;
         if !self.files.iter().any(|f| f == name) {
@@ -479,7 +479,7 @@ impl Drop for OutputDir {
 
 /// Writes one file as `dir/name` with `write`, next to whatever else `dir` holds
 /// (several processes may write their own files into one folder at once): see
-/// [`FileSet`]. `is_ours` proves a file rollout-sim wrote.
+/// `FileSet`. `is_ours` proves a file rollout-sim wrote.
 pub fn write_single_file(
     dir: &Path,
     name: &str,

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 const MARKER: &str = "rollout-sim-written sha256=";
 
 /// The seal before its hash is known: the marker and 64 zeros.
-pub const PLACEHOLDER: &str =
+pub(crate) const PLACEHOLDER: &str =
     "rollout-sim-written sha256=0000000000000000000000000000000000000000000000000000000000000000";
 
 const HASH_LEN: usize = 64;
@@ -29,7 +29,7 @@ fn digest(text: &[u8]) -> String {
 
 /// Seals `text`, which holds [`PLACEHOLDER`] exactly once where the seal belongs (in a
 /// comment, or a JSON string): the zeros are replaced by the hash of `text`.
-pub fn seal(text: &str) -> String {
+pub(crate) fn seal(text: &str) -> String {
     debug_assert_eq!(text.matches(MARKER).count(), 1, "one seal placeholder");
     let hash = digest(text.as_bytes());
     text.replacen(PLACEHOLDER, &format!("{MARKER}{hash}"), 1)
@@ -37,24 +37,24 @@ pub fn seal(text: &str) -> String {
 
 /// Seals a Markdown text: the seal goes in an HTML comment at the end, which renders
 /// as nothing.
-pub fn seal_markdown(text: &str) -> String {
+pub(crate) fn seal_markdown(text: &str) -> String {
     seal(&format!("{}\n\n<!-- {PLACEHOLDER} -->\n", text.trim_end()))
 }
 
 /// Seals an XML text: the seal goes in a comment after the declaration (first line).
-pub fn seal_xml(text: &str) -> String {
+pub(crate) fn seal_xml(text: &str) -> String {
     let (decl, rest) = text.split_once('\n').unwrap_or((text, ""));
     seal(&format!("{decl}\n<!-- {PLACEHOLDER} -->\n{rest}"))
 }
 
 /// Seals a pretty-printed JSON object: the seal is its first member, `written_by`.
-pub fn seal_json_object(text: &str) -> String {
+pub(crate) fn seal_json_object(text: &str) -> String {
     let body = text.strip_prefix('{').unwrap_or(text);
     seal(&format!("{{\n  \"written_by\": \"{PLACEHOLDER}\",{body}"))
 }
 
 /// Whether `bytes` are a file [`seal`] wrote, unchanged since.
-pub fn is_sealed(bytes: &[u8]) -> bool {
+pub(crate) fn is_sealed(bytes: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return false;
     };

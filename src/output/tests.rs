@@ -29,7 +29,7 @@ impl Exporter<()> for Fails {
     fn file_name(&self) -> &'static str {
         "broken.csv"
     }
-    fn write(&self, _: &(), out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, (): &(), out: &mut dyn Write) -> io::Result<()> {
         out.write_all(b"half a row")?;
         Err(io::Error::other("the disk is full"))
     }
@@ -40,7 +40,7 @@ impl Exporter<()> for Fine {
     fn file_name(&self) -> &'static str {
         "fine.txt"
     }
-    fn write(&self, _: &(), out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, (): &(), out: &mut dyn Write) -> io::Result<()> {
         out.write_all(b"ok\n")
     }
 }
@@ -207,7 +207,7 @@ fn ours_with(extra: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf) {
         fn file_name(&self) -> &'static str {
             "charts/adoption.svg"
         }
-        fn write(&self, _: &(), out: &mut dyn Write) -> io::Result<()> {
+        fn write(&self, (): &(), out: &mut dyn Write) -> io::Result<()> {
             out.write_all(b"<svg/>")
         }
     }

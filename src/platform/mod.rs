@@ -7,8 +7,10 @@
 mod permissions;
 mod version;
 
-pub use permissions::{Facts, Permissions, derive_changes};
-pub use version::{Bump, ChangeSet, NumberingRule, Version, derive_versions};
+pub use permissions::Permissions;
+pub(crate) use permissions::{Facts, derive_changes};
+pub(crate) use version::{Bump, derive_versions};
+pub use version::{ChangeSet, NumberingRule, Version};
 
 /// How the Marketplace treats permission changes: documented platform behaviour that
 /// has changed over time, so a parameter rather than a constant.

@@ -26,7 +26,7 @@ impl Permissions {
 
 /// The facts of a descriptor that decide versions and approvals.
 #[derive(Clone, Debug)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// The scopes and licence the descriptor asks for.
     pub permissions: Permissions,
     /// The descriptor's `apiVersion` (Connect).
@@ -36,7 +36,7 @@ pub struct Facts {
 /// The change kinds between two descriptors, as the Marketplace derives them: added
 /// scopes or free -> paid need approval; removed scopes count as changed scopes (and so
 /// need approval) unless the rules say otherwise; paid -> free and anything else do not.
-pub fn derive_changes(before: &Facts, after: &Facts, rules: PlatformRules) -> ChangeSet {
+pub(crate) fn derive_changes(before: &Facts, after: &Facts, rules: PlatformRules) -> ChangeSet {
     let (b, a) = (&before.permissions, &after.permissions);
     let added = !a.scopes.is_subset(&b.scopes);
     let removed = !b.scopes.is_subset(&a.scopes);

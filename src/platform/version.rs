@@ -123,7 +123,7 @@ impl NumberingRule {
 
 /// One release as the numbering rule sees it.
 #[derive(Clone, Copy, Debug)]
-pub struct Bump {
+pub(crate) struct Bump {
     /// The release's kinds of change.
     pub changes: ChangeSet,
     /// Connect: the API version the descriptor states, when given as a fact.
@@ -137,7 +137,7 @@ pub struct Bump {
 ///
 /// A backport follows the newest version of its line, anything else the newest version.
 /// `Err(k)` when release `k`'s version number would overflow.
-pub fn derive_versions(
+pub(crate) fn derive_versions(
     rule: NumberingRule,
     initial: Version,
     bumps: impl IntoIterator<Item = Bump>,

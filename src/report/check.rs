@@ -1,5 +1,5 @@
 //! What `check` reports: each scenario's verdict, tests and expectations (its table,
-//! Markdown, JUnit XML and annotations are in `export::check`).
+//! Markdown, `JUnit` XML and annotations are in `export::check`).
 
 use crate::check::{ExpectationResult, FigureTest};
 

@@ -21,7 +21,7 @@ fn window_ci(w: &super::CompatWindow) -> String {
 
 /// An instant as a planner reads it: "Tue 2026-09-29 14:00 UTC", and the same in the
 /// time zone most of the instances are in, when the scenario names zones.
-pub fn calendar(scenario: &Scenario, at: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn calendar(scenario: &Scenario, at: chrono::DateTime<chrono::Utc>) -> String {
     let utc = at.format("%a %Y-%m-%d %H:%M UTC").to_string();
     match planner_zone(scenario) {
         Some(zone) => format!(
@@ -35,7 +35,7 @@ pub fn calendar(scenario: &Scenario, at: chrono::DateTime<chrono::Utc>) -> Strin
 
 /// The time zone most of the scenario's instances are in (the first of equals), if any
 /// other than UTC: where the planner's dates are read.
-pub fn planner_zone(scenario: &Scenario) -> Option<chrono_tz::Tz> {
+pub(super) fn planner_zone(scenario: &Scenario) -> Option<chrono_tz::Tz> {
     let mut weights: Vec<(chrono_tz::Tz, f64)> = Vec::new();
     for segment in &scenario.population.segments {
         for &(zone, w) in &segment.zones {
@@ -67,7 +67,7 @@ fn dated(at: &super::Instant) -> Option<String> {
 }
 
 /// The instant `hours` after release `r`'s deploy.
-pub fn after_deploy(
+pub(super) fn after_deploy(
     scenario: &Scenario,
     r: &ReleaseReport,
     hours: f64,
@@ -81,7 +81,7 @@ pub fn after_deploy(
 /// can be switched off (with the scenario's tolerance), as a date; or, when the run
 /// cannot say, how many instances are still on them at the horizon and what a cut-off
 /// would break.
-pub fn headline(
+pub(super) fn headline(
     scenario: &Scenario,
     r: &ReleaseReport,
     adoption: &[Band],
@@ -155,7 +155,7 @@ pub fn headline(
 }
 
 /// The recommended compatibility window of a release, as a sentence.
-pub fn recommendation(r: &ReleaseReport, quantile: f64) -> String {
+pub(super) fn recommendation(r: &ReleaseReport, quantile: f64) -> String {
     let pct = quantile * 100.0;
     let w = &r.recommended_compat_window;
     match w.hours {
@@ -260,7 +260,7 @@ pub struct VerdictGroup {
 }
 
 /// Every verdict of one release, in reading order, under the release's title.
-pub fn release_verdicts(
+pub(super) fn release_verdicts(
     scenario: &Scenario,
     r: &ReleaseReport,
     adoption: &[Band],
@@ -403,7 +403,7 @@ fn stat_mean(s: &Stat) -> String {
 }
 
 /// The verdict on a cut-off, if the scenario has one.
-pub fn cutoff_verdict(cutoff: &super::CutoffReport) -> String {
+pub(super) fn cutoff_verdict(cutoff: &super::CutoffReport) -> String {
     let what = if cutoff.action == "uninstall" {
         "uninstalled"
     } else {

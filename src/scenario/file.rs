@@ -18,7 +18,7 @@ use crate::time::SimDuration;
 
 /// A duration written as text, e.g. `"30m"`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DurationText(pub SimDuration);
+pub(crate) struct DurationText(pub SimDuration);
 
 impl JsonSchema for DurationText {
     fn schema_name() -> Cow<'static, str> {
@@ -45,7 +45,7 @@ impl<'de> Deserialize<'de> for DurationText {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ScenarioFile {
+pub(crate) struct ScenarioFile {
     /// The JSON Schema the file follows (for editors); ignored by the simulator.
     #[serde(rename = "$schema")]
     #[expect(
@@ -93,7 +93,7 @@ pub struct ScenarioFile {
 /// An assertion on a figure, e.g. `{"figure": "recommended_compat_window@1", "max": "48h"}`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectFile {
+pub(crate) struct ExpectFile {
     /// `coexistence`, `share:P`, `published`, `left_behind` or
     /// `recommended_compat_window`, each optionally `@K` for release K.
     pub figure: String,
@@ -105,7 +105,7 @@ pub struct ExpectFile {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ExpectStatFile {
+pub(crate) enum ExpectStatFile {
     Mean,
     P5,
     P50,
@@ -116,7 +116,7 @@ pub enum ExpectStatFile {
 /// A bound: a duration (`"48h"`) for times, a number for counts.
 #[derive(Debug, Clone, Copy, JsonSchema)]
 #[serde(untagged)]
-pub enum BoundFile {
+pub(crate) enum BoundFile {
     Number(f64),
     Duration(DurationText),
 }
@@ -160,7 +160,7 @@ fn default_initial_version() -> String {
 /// Overrides of the platform preset's timings.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TimingFile {
+pub(crate) struct TimingFile {
     pub descriptor_poll: Option<DurationText>,
     pub upm_poll: Option<DurationText>,
     pub maintenance_slip: Option<DurationText>,
@@ -175,14 +175,14 @@ pub struct TimingFile {
 /// Platform rules about permission changes.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RulesFile {
+pub(crate) struct RulesFile {
     pub scope_removal: Option<ScopeRemovalFile>,
     pub gate_crosses_major_lines: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ScopeRemovalFile {
+pub(crate) enum ScopeRemovalFile {
     /// A changed scope set: a version bump admins approve.
     Approval,
     /// An ordinary descriptor change.
@@ -191,14 +191,14 @@ pub enum ScopeRemovalFile {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum SlipScopeFile {
+pub(crate) enum SlipScopeFile {
     Instance,
     Release,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PopulationFile {
+pub(crate) struct PopulationFile {
     pub instances: u64,
     pub segments: Option<Vec<SegmentFile>>,
     #[serde(default)]
@@ -207,7 +207,7 @@ pub struct PopulationFile {
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChurnFile {
+pub(crate) struct ChurnFile {
     #[serde(default)]
     pub installs_per_day: f64,
     #[serde(default)]
@@ -216,7 +216,7 @@ pub struct ChurnFile {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SegmentFile {
+pub(crate) struct SegmentFile {
     pub name: String,
     pub share: f64,
     pub timezones: Option<BTreeMap<String, f64>>,
@@ -229,7 +229,7 @@ pub struct SegmentFile {
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AdminFile {
+pub(crate) struct AdminFile {
     /// Required for a new profile; a built-in profile's own value when left out.
     pub approve: Option<f64>,
     pub reject: Option<f64>,
@@ -243,7 +243,7 @@ pub struct AdminFile {
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WorkingHoursFile {
+pub(crate) struct WorkingHoursFile {
     #[serde(default = "default_weekdays")]
     pub days: DaysFile,
     pub from: String,
@@ -256,14 +256,14 @@ fn default_weekdays() -> DaysFile {
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum OnRejectFile {
+pub(crate) enum OnRejectFile {
     Stay,
     Uninstall,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum DelayFile {
+pub(crate) enum DelayFile {
     Fixed(DurationText),
     Uniform([DurationText; 2]),
     Exponential { mean: DurationText },
@@ -275,7 +275,7 @@ pub enum DelayFile {
 
 /// One window or several.
 #[derive(Debug)]
-pub enum CalendarFile {
+pub(crate) enum CalendarFile {
     One(WindowFile),
     Many(Vec<WindowFile>),
 }
@@ -316,7 +316,7 @@ impl<'de> Deserialize<'de> for CalendarFile {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WindowFile {
+pub(crate) struct WindowFile {
     #[serde(default = "default_days")]
     pub days: DaysFile,
     pub from: String,
@@ -334,7 +334,7 @@ fn default_zone() -> String {
 
 /// Days written as one word (`"daily"`, `"mon-fri"`) or as a list of day names.
 #[derive(Debug, Clone)]
-pub enum DaysFile {
+pub(crate) enum DaysFile {
     Text(String),
     List(Vec<String>),
 }
@@ -372,7 +372,7 @@ impl<'de> Deserialize<'de> for DaysFile {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReleaseFile {
+pub(crate) struct ReleaseFile {
     pub at: String,
     #[serde(default)]
     pub changes: Vec<ChangeKindFile>,
@@ -387,14 +387,14 @@ pub struct ReleaseFile {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum LicensingFile {
+pub(crate) enum LicensingFile {
     Free,
     Paid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ChangeKindFile {
+pub(crate) enum ChangeKindFile {
     ApiVersion,
     Scopes,
     Licensing,
@@ -403,7 +403,7 @@ pub enum ChangeKindFile {
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PolicyFile {
+pub(crate) struct PolicyFile {
     pub drop_old_support_after: Option<DurationText>,
     pub uninstall_unapproved_after: Option<DurationText>,
     pub bulk_upgrade: Option<BulkUpgradeFile>,
@@ -414,7 +414,7 @@ pub struct PolicyFile {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BulkUpgradeFile {
+pub(crate) struct BulkUpgradeFile {
     pub at: String,
     #[serde(default = "default_request_size")]
     pub request_size: u32,
@@ -427,14 +427,14 @@ fn default_request_size() -> u32 {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum CutoffActionFile {
+pub(crate) enum CutoffActionFile {
     Broken,
     Uninstall,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReportFile {
+pub(crate) struct ReportFile {
     pub thresholds: Option<Vec<f64>>,
     pub sample_every: Option<DurationText>,
     pub coexistence_tolerance: Option<f64>,
@@ -448,7 +448,7 @@ pub struct ReportFile {
 /// `"100 instances"`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
-pub enum AtMostFile {
+pub(crate) enum AtMostFile {
     Share(f64),
     Text(String),
 }

@@ -1,5 +1,5 @@
 //! Reading input files safely: bounded in size, regular files only, and JSON objects
-//! with each key at most once (serde_json alone lets the last duplicate win silently).
+//! with each key at most once (`serde_json` alone lets the last duplicate win silently).
 
 use std::fmt;
 use std::io::Read;

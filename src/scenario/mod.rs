@@ -16,15 +16,15 @@ mod validate;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
-pub use crate::platform::PlatformRules;
+pub(crate) use crate::platform::PlatformRules;
 use crate::platform::{ChangeSet, NumberingRule, Permissions, Version};
 use crate::time::{SimDuration, SimTime};
 
-pub use error::{FieldError, ScenarioError};
+pub(crate) use error::{FieldError, ScenarioError};
 pub use load::{json_schema, load, parse, read};
 pub use presets::builtin_admins;
 pub use setting::Setting;
-pub use validate::SHAPE_RANGE;
+pub(crate) use validate::SHAPE_RANGE;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 /// The app platform, which decides how a change reaches instances.
@@ -461,9 +461,8 @@ impl Tolerance {
     /// instances".
     pub fn describe(self) -> String {
         match self {
-            Tolerance::Share(0.0) => "no instance".into(),
+            Tolerance::Share(0.0) | Tolerance::Instances(0) => "no instance".into(),
             Tolerance::Share(eps) => format!("at most {}% of instances", eps * 100.0),
-            Tolerance::Instances(0) => "no instance".into(),
             Tolerance::Instances(1) => "at most 1 instance".into(),
             Tolerance::Instances(n) => format!("at most {n} instances"),
         }

@@ -16,7 +16,7 @@ use crate::stats::LatencyHistogram;
 
 /// Checks that `parts` are exactly shards `0..N` of one job: the same tool version,
 /// command, scenario, seed, settings and shard count, each shard once.
-pub fn check_complete(parts: &[PartReader]) -> Result<(), ShardError> {
+pub(crate) fn check_complete(parts: &[PartReader]) -> Result<(), ShardError> {
     let Some(first) = parts.first() else {
         return Err(ShardError::Mismatch("no part files to merge".into()));
     };
@@ -106,7 +106,7 @@ pub fn check_complete(parts: &[PartReader]) -> Result<(), ShardError> {
 
 /// A grid point whose replications are all in: its index, its replications in index
 /// order, their pooled latency histograms, and their version mix part by part.
-pub type CompletePoint = (
+pub(super) type CompletePoint = (
     usize,
     Vec<ReplicationResult>,
     Vec<LatencyHistogram>,
@@ -117,7 +117,7 @@ pub type CompletePoint = (
 /// order. Lines are parsed `batch` at a time in parallel; each batch of grid points
 /// whose `replications[p]` replications are all in goes to `points`, in order, and is
 /// dropped, so memory holds a few grid points at a time however large the job.
-pub fn merge_points(
+pub(crate) fn merge_points(
     mut parts: Vec<PartReader>,
     replications: &[u64],
     batch: usize,
@@ -146,7 +146,7 @@ pub fn merge_points(
             .into_par_iter()
             .map(|(from, line)| {
                 serde_json::from_slice::<PointPart>(&line).map_err(|e| {
-                    parts[from].corrupt(format!("a grid point's line is not valid ({e})"))
+                    parts[from].corrupt(&format!("a grid point's line is not valid ({e})"))
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -209,7 +209,7 @@ pub fn merge_points(
 /// Grid point `point`'s run output for its scenario, after checking that every
 /// replication has the shape that scenario gives (a part is input: a crafted one must be
 /// refused, not crash the reports).
-pub fn run_output(
+pub(crate) fn run_output(
     point: usize,
     scenario: &Scenario,
     replications: Vec<ReplicationResult>,

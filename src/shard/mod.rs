@@ -31,11 +31,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use merge::{CompletePoint, check_complete, merge_points, run_output};
-pub use part::{
-    FiguresPart, HistogramPart, Job, PART_FORMAT, PART_SCHEMA, PartCommand, PartHeader, PartReader,
-    PartWriter, PointPart, ReplicationPart, is_part_file,
-};
+pub(crate) use merge::{check_complete, merge_points, run_output};
+pub use part::{FiguresPart, HistogramPart, PartCommand, ReplicationPart};
+pub(crate) use part::{Job, PartHeader, PartReader, PartWriter, PointPart, is_part_file};
 
 /// The most shards a command may be split into.
 pub const MAX_SHARDS: u64 = 1_000_000;

@@ -21,10 +21,10 @@ use crate::sweep::Axis;
 use crate::time::{SimDuration, SimTime};
 
 /// The first key of every part file's header.
-pub const PART_FORMAT: &str = "rollout-sim part";
+pub(super) const PART_FORMAT: &str = "rollout-sim part";
 
 /// The version of the part file format.
-pub const PART_SCHEMA: u32 = 3;
+pub(super) const PART_SCHEMA: u32 = 3;
 
 /// Which command a part belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,7 +38,7 @@ pub enum PartCommand {
 
 /// Everything needed to rebuild the scenarios of a job without its files.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Job {
+pub(crate) struct Job {
     /// The scenario file as given on the command line (for messages).
     pub scenario_file: String,
     /// The scenario file's text.
@@ -58,7 +58,7 @@ pub struct Job {
 impl Job {
     /// The job of `scenario_file` (whose text is `scenario_text`) under `overrides`, with
     /// a sweep's `axes`.
-    pub fn new(
+    pub(crate) fn new(
         scenario_file: &Path,
         scenario_text: String,
         overrides: &Overrides,
@@ -83,7 +83,7 @@ impl Job {
     }
 
     /// The overrides the job ran with.
-    pub fn overrides(&self) -> Overrides {
+    pub(crate) fn overrides(&self) -> Overrides {
         Overrides {
             seed: self.seed,
             replications: self.replications,
@@ -97,7 +97,7 @@ impl Job {
     }
 
     /// The sweep's axes.
-    pub fn axes(&self) -> Vec<Axis> {
+    pub(crate) fn axes(&self) -> Vec<Axis> {
         self.axes
             .iter()
             .map(|(path, values)| Axis {
@@ -108,15 +108,14 @@ impl Job {
     }
 
     /// SHA-256 of the scenario file's canonical JSON (as baselines fingerprint it).
-    pub fn scenario_sha256(&self) -> String {
+    pub(crate) fn scenario_sha256(&self) -> String {
         let canonical = input::parse_json(&self.scenario_text)
-            .map(canonical_json)
-            .unwrap_or_else(|_| self.scenario_text.clone());
+            .map_or_else(|_| self.scenario_text.clone(), canonical_json);
         sha256_hex(canonical.as_bytes())
     }
 
     /// SHA-256 of the whole job: the scenario and every override and axis.
-    pub fn sha256(&self) -> String {
+    pub(crate) fn sha256(&self) -> String {
         let mut job = self.clone();
         job.scenario_text = self.scenario_sha256();
         job.scenario_file = String::new();
@@ -130,7 +129,7 @@ impl Job {
 
 /// The header line of a part file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PartHeader {
+pub(crate) struct PartHeader {
     /// Always [`PART_FORMAT`].
     pub format: String,
     /// [`PART_SCHEMA`].
@@ -161,7 +160,7 @@ pub struct PartHeader {
 
 /// One grid point's share of a part.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PointPart {
+pub(crate) struct PointPart {
     /// The grid point (0 for a run).
     pub point: usize,
     /// The replications this part ran at the point, in index order.
@@ -316,7 +315,7 @@ impl From<HistogramPart> for LatencyHistogram {
 
 impl PointPart {
     /// The share of a run output that ran at grid point `point`.
-    pub fn of(point: usize, run: &RunOutput) -> PointPart {
+    pub(crate) fn of(point: usize, run: &RunOutput) -> PointPart {
         PointPart {
             point,
             replications: run.replications.iter().map(ReplicationPart::from).collect(),
@@ -330,7 +329,7 @@ impl PartHeader {
     /// The header of shard `shard` of `job`: scenario `scenario` seeded `seed`, whose
     /// block of the `total_items` work items the part holds. [`PartWriter::finish`]
     /// fills in the size and checksum.
-    pub fn new(
+    pub(crate) fn new(
         command: PartCommand,
         scenario: &str,
         seed: u64,
@@ -363,7 +362,7 @@ impl PartHeader {
 const HEADER_WIDTH: usize = 4096;
 
 /// A part file being written.
-pub struct PartWriter<'a, W: Write + Seek> {
+pub(crate) struct PartWriter<'a, W: Write + Seek> {
     out: &'a mut W,
     header: PartHeader,
     hasher: Sha256,
@@ -372,7 +371,7 @@ pub struct PartWriter<'a, W: Write + Seek> {
 
 impl<'a, W: Write + Seek> PartWriter<'a, W> {
     /// Writes a placeholder header and the job line.
-    pub fn start(out: &'a mut W, header: PartHeader, job: &Job) -> std::io::Result<Self> {
+    pub(crate) fn start(out: &'a mut W, header: PartHeader, job: &Job) -> std::io::Result<Self> {
         out.write_all(&[b' '; HEADER_WIDTH - 1])?;
         out.write_all(b"\n")?;
         let mut writer = PartWriter {
@@ -394,12 +393,12 @@ impl<'a, W: Write + Seek> PartWriter<'a, W> {
     }
 
     /// Writes one grid point's share.
-    pub fn point(&mut self, point: &PointPart) -> std::io::Result<()> {
+    pub(crate) fn point(&mut self, point: &PointPart) -> std::io::Result<()> {
         self.line(point)
     }
 
     /// Rewrites the header with the size and checksum of everything after it.
-    pub fn finish(mut self) -> std::io::Result<()> {
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
         self.header.payload_bytes = self.bytes;
         self.header.payload_sha256 = fingerprint::hex(&self.hasher.finalize());
         let mut line = serde_json::to_vec(&self.header).map_err(std::io::Error::other)?;
@@ -422,7 +421,7 @@ const MAX_HEADER_BYTES: u64 = 1 << 16;
 /// format, the payload size it states, and the payload's SHA-256 it states (streamed, so
 /// parts of any size are checked). Only such a file is ever replaced by a shard's rerun:
 /// a file that merely starts like a part is not proof.
-pub fn is_part_file(path: &Path) -> bool {
+pub(crate) fn is_part_file(path: &Path) -> bool {
     let Ok(mut reader) = PartReader::open(path) else {
         return false;
     };
@@ -437,7 +436,7 @@ pub fn is_part_file(path: &Path) -> bool {
 
 /// A part file being read: its header and job are read (and checked) on opening, its
 /// grid points one at a time, and its checksum once the last is read.
-pub struct PartReader {
+pub(crate) struct PartReader {
     path: PathBuf,
     header: PartHeader,
     job: Job,
@@ -449,7 +448,7 @@ pub struct PartReader {
 impl PartReader {
     /// Opens a part file and reads its header and job line. Refuses anything that is not
     /// a regular file holding a part of this format, whose size the header states.
-    pub fn open(path: &Path) -> Result<PartReader, ShardError> {
+    pub(crate) fn open(path: &Path) -> Result<PartReader, ShardError> {
         let bad = |message: String| ShardError::BadPart {
             path: path.to_path_buf(),
             message,
@@ -512,31 +511,31 @@ impl PartReader {
         };
         part.job = match part.next_line()? {
             Some(line) => serde_json::from_slice(line)
-                .map_err(|e| part.corrupt(format!("its job line is not valid ({e})")))?,
-            None => return Err(part.corrupt("it has no job line".into())),
+                .map_err(|e| part.corrupt(&format!("its job line is not valid ({e})")))?,
+            None => return Err(part.corrupt("it has no job line")),
         };
         if part.job.sha256() != part.header.job_sha256 {
-            return Err(part.corrupt("its job does not match the header".into()));
+            return Err(part.corrupt("its job does not match the header"));
         }
         Ok(part)
     }
 
     /// The part's header.
-    pub fn header(&self) -> &PartHeader {
+    pub(crate) fn header(&self) -> &PartHeader {
         &self.header
     }
 
     /// The job the part belongs to.
-    pub fn job(&self) -> &Job {
+    pub(crate) fn job(&self) -> &Job {
         &self.job
     }
 
     /// Where the part was read.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
-    pub(super) fn corrupt(&self, message: String) -> ShardError {
+    pub(super) fn corrupt(&self, message: &str) -> ShardError {
         ShardError::BadPart {
             path: self.path.clone(),
             message: format!("is corrupt: {message}"),
@@ -549,13 +548,13 @@ impl PartReader {
         let read = self
             .reader
             .read_until(b'\n', &mut self.line)
-            .map_err(|e| self.corrupt(format!("cannot read it: {e}")))?;
+            .map_err(|e| self.corrupt(&format!("cannot read it: {e}")))?;
         if read == 0 {
             return Ok(None);
         }
         self.hasher.update(&self.line);
         if self.line.pop() != Some(b'\n') {
-            return Err(self.corrupt("its last line is cut short".into()));
+            return Err(self.corrupt("its last line is cut short"));
         }
         Ok(Some(&self.line))
     }
@@ -571,7 +570,7 @@ impl PartReader {
                 let digest = fingerprint::hex(&std::mem::take(&mut self.hasher).finalize());
                 if digest != self.header.payload_sha256 {
                     return Err(
-                        self.corrupt("its content does not match its SHA-256 in the header".into())
+                        self.corrupt("its content does not match its SHA-256 in the header")
                     );
                 }
                 Ok(None)

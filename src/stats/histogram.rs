@@ -16,7 +16,7 @@ fn bin_of(ms: u64) -> usize {
     if ms < EXACT_BELOW {
         return ms as usize;
     }
-    let msb = 63 - ms.leading_zeros() as u64;
+    let msb = 63 - u64::from(ms.leading_zeros());
     let shift = msb - 7;
     let sub = ms >> shift;
     (EXACT_BELOW + (shift - 1) * SUB_BUCKETS + (sub - SUB_BUCKETS)) as usize
@@ -245,8 +245,8 @@ fn log_log_band(survival: f64, greenwood: f64) -> (f64, f64) {
     }
     let ln_s = survival.ln();
     let se = (greenwood / (ln_s * ln_s)).sqrt();
-    let lower = survival.powf((1.959964 * se).exp());
-    let upper = survival.powf((-1.959964 * se).exp());
+    let lower = survival.powf((1.959_964 * se).exp());
+    let upper = survival.powf((-1.959_964 * se).exp());
     (lower, upper)
 }
 

@@ -5,17 +5,18 @@ mod histogram;
 mod normal;
 mod select;
 mod share_sketch;
-pub mod sweep_key;
+pub(crate) mod sweep_key;
 
 pub use histogram::{LatencyHistogram, SurvivalPoint};
-pub use normal::standard_normal_quantile;
-pub use select::values_at_ranks;
-pub use share_sketch::{ExactSum, SKETCH_ERROR, ShareSketch};
+pub(crate) use normal::standard_normal_quantile;
+pub(crate) use select::values_at_ranks;
+pub use share_sketch::SKETCH_ERROR;
+pub(crate) use share_sketch::{ExactSum, ShareSketch};
 
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 
 /// Quantile of sorted data by linear interpolation between order statistics
-/// (Hyndman and Fan type 7, the default of R and NumPy).
+/// (Hyndman and Fan type 7, the default of R and `NumPy`).
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
@@ -195,7 +196,7 @@ mod tests {
         assert_eq!(s.std, Some(1.0));
         // t(0.975, 2 df) = 4.302653
         let [lo, hi] = s.ci95.unwrap();
-        assert!((hi - 2.0 - 4.302653 / 3f64.sqrt()).abs() < 1e-5);
+        assert!((hi - 2.0 - 4.302_653 / 3f64.sqrt()).abs() < 1e-5);
         assert!((2.0 - lo - (hi - 2.0)).abs() < 1e-12);
     }
 
@@ -213,25 +214,27 @@ mod tests {
     fn order_statistic_interval_for_the_median_of_20() {
         // Binomial(20, 1/2): P(B <= 5) = 0.0207 <= 0.025 < P(B <= 6) = 0.0577, so l = 6
         // and by symmetry u = 15: the classic [X_(6), X_(15)].
-        let v: Vec<Option<f64>> = (1..=20).map(|i| Some(i as f64)).collect();
+        let v: Vec<Option<f64>> = (1..=20).map(|i| Some(f64::from(i))).collect();
         assert_eq!(quantile_ci(&v, 0.5, 0.95), (Some(6.0), Some(15.0)));
         // Censor the top 6: the upper bound lands on a censored value.
-        let c: Vec<Option<f64>> = (1..=20).map(|i| (i <= 14).then_some(i as f64)).collect();
+        let c: Vec<Option<f64>> = (1..=20)
+            .map(|i| (i <= 14).then_some(f64::from(i)))
+            .collect();
         assert_eq!(quantile_ci(&c, 0.5, 0.95), (Some(6.0), None));
     }
 
     #[test]
     fn censored_quantile_is_defined_only_below_the_censored_mass() {
-        let mut v: Vec<Option<f64>> = (1..=19).map(|i| Some(i as f64)).collect();
+        let mut v: Vec<Option<f64>> = (1..=19).map(|i| Some(f64::from(i))).collect();
         v.push(None); // 20 values, the largest censored
         // h = 19 * 0.9 = 17.1 -> between the 18th and 19th observed: 18.1
         assert!((quantile_with_censoring(&v, 0.9).unwrap() - 18.1).abs() < 1e-12);
         // h = 19 * 0.95 = 18.05 touches index 19, which is censored.
         assert_eq!(quantile_with_censoring(&v, 0.95), None);
-        let all: Vec<Option<f64>> = (1..=20).map(|i| Some(i as f64)).collect();
+        let all: Vec<Option<f64>> = (1..=20).map(|i| Some(f64::from(i))).collect();
         assert_eq!(
             quantile_with_censoring(&all, 0.95),
-            quantile_sorted(&(1..=20).map(|i| i as f64).collect::<Vec<_>>(), 0.95)
+            quantile_sorted(&(1..=20).map(f64::from).collect::<Vec<_>>(), 0.95)
         );
     }
 

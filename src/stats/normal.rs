@@ -73,7 +73,7 @@ const TAIL_DEN: [f64; 8] = [
 ];
 
 /// The `p` quantile of the standard normal, for `p` in (0, 1) (infinite at 0 and 1).
-pub fn standard_normal_quantile(p: f64) -> f64 {
+pub(crate) fn standard_normal_quantile(p: f64) -> f64 {
     let q = p - 0.5;
     if q.abs() <= 0.425 {
         let r = 0.180_625 - q * q;
@@ -106,7 +106,7 @@ mod tests {
     #[test]
     fn agrees_with_statrs_to_1e_9_across_the_range() {
         let normal = Normal::standard();
-        let mut ps: Vec<f64> = (1..10_000).map(|i| i as f64 / 10_000.0).collect();
+        let mut ps: Vec<f64> = (1..10_000).map(|i| f64::from(i) / 10_000.0).collect();
         // The tails, down to the smallest uniform the draws produce (2^-53).
         ps.extend((1..=53).flat_map(|k| {
             let p = 2f64.powi(-k);

@@ -22,7 +22,7 @@ const VALUES_PER_BUCKET: usize = 16;
 /// # Panics
 ///
 /// If a rank is not below the number of values (a caller's error).
-pub fn values_at_ranks(parts: &[&[u64]], ranks: &[usize]) -> Vec<u64> {
+pub(crate) fn values_at_ranks(parts: &[&[u64]], ranks: &[usize]) -> Vec<u64> {
     let total: usize = parts.iter().map(|p| p.len()).sum();
     assert!(
         ranks.iter().all(|&r| r < total),

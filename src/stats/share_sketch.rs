@@ -8,7 +8,7 @@
 //! `1 / GRID`, and its quantiles are then within [`SKETCH_ERROR`] of the exact ones. Both
 //! forms keep only occupied values, as sorted (value, count) pairs.
 //!
-//! Why not a published quantile sketch: DDSketch (`sketches-ddsketch`) spends its
+//! Why not a published quantile sketch: `DDSketch` (`sketches-ddsketch`) spends its
 //! relative-error buckets near zero, where a share needs none, and its stored state
 //! cannot be checked before use, so a crafted part file could make a merge panic. A
 //! grid on [0, 1] states its error in the units the reports print (share points) and
@@ -17,12 +17,12 @@
 use serde::{Deserialize, Serialize};
 
 /// Grid steps per unit share once a sketch holds too many distinct values.
-pub const GRID: u32 = 2048;
+pub(super) const GRID: u32 = 2048;
 
 /// The most distinct values a [`ShareSketch`] keeps exactly.
-pub const DISTINCT_LIMIT: usize = 64;
+pub(super) const DISTINCT_LIMIT: usize = 64;
 
-/// The most a [`ShareSketch`] quantile can differ from the exact interpolated quantile
+/// The most a `ShareSketch` quantile can differ from the exact interpolated quantile
 /// of the same values: half a grid step (and 0 while the values are kept exactly).
 pub const SKETCH_ERROR: f64 = 0.5 / GRID as f64;
 
@@ -42,7 +42,7 @@ enum Values {
 /// The shares of one cell over replications, summarised for quantiles, with the exact
 /// least and greatest value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShareSketch {
+pub(crate) struct ShareSketch {
     values: Values,
     /// The least value added.
     min: f64,
@@ -77,7 +77,7 @@ fn add_at<K: PartialOrd + Copy>(keys: &mut Vec<K>, counts: &mut Vec<u32>, key: K
 
 impl ShareSketch {
     /// Values added so far.
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         let counts = match &self.values {
             Values::Exact(_, c) | Values::Grid(_, c) => c,
         };
@@ -85,7 +85,7 @@ impl ShareSketch {
     }
 
     /// Adds one share (clamped to [0, 1]).
-    pub fn add(&mut self, share: f64) {
+    pub(crate) fn add(&mut self, share: f64) {
         let share = share.clamp(0.0, 1.0);
         self.add_count(share, 1);
         self.min = self.min.min(share);
@@ -116,7 +116,7 @@ impl ShareSketch {
     }
 
     /// Adds every value of `other`.
-    pub fn merge(&mut self, other: &ShareSketch) {
+    pub(crate) fn merge(&mut self, other: &ShareSketch) {
         match &other.values {
             Values::Exact(values, counts) => {
                 for (&v, &c) in values.iter().zip(counts) {
@@ -164,7 +164,7 @@ impl ShareSketch {
     /// while the values are kept exactly, else each order statistic taken at its grid
     /// step (within [`SKETCH_ERROR`]) and the result kept inside the values' exact range.
     /// `None` when empty.
-    pub fn quantile(&self, q: f64) -> Option<f64> {
+    pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
         let n = self.count();
         if n == 0 {
             return None;
@@ -177,7 +177,7 @@ impl ShareSketch {
     }
 
     /// Whether a stored sketch (from a part file) is one that adding shares could make.
-    pub fn is_well_formed(&self) -> bool {
+    pub(crate) fn is_well_formed(&self) -> bool {
         let (first, last, counts) = match &self.values {
             Values::Exact(values, counts) => {
                 let ok = values.len() == counts.len()
@@ -200,7 +200,7 @@ impl ShareSketch {
                 let (lo, hi) = (at(steps.first()), at(steps.last()));
                 // The exact ends must fall on the first and last occupied steps.
                 let fits = |v: f64, s: Option<f64>| {
-                    s.is_some_and(|s| step_of(v) as f64 / f64::from(GRID) == s)
+                    s.is_some_and(|s| f64::from(step_of(v)) / f64::from(GRID) == s)
                 };
                 if !(fits(self.min, lo) && fits(self.max, hi)) {
                     return false;
@@ -227,22 +227,22 @@ impl ShareSketch {
 /// values in any order or grouping gives the same total to the last bit. The rounding
 /// moves a mean by less than `2^-53`, below what an `f64` mean can show.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExactSum(u128);
+pub(crate) struct ExactSum(u128);
 
 impl ExactSum {
     /// Adds one share (clamped to [0, 1]).
-    pub fn add(&mut self, share: f64) {
+    pub(crate) fn add(&mut self, share: f64) {
         let fixed = (share.clamp(0.0, 1.0) * 2f64.powi(FRACTION_BITS)).round() as u128;
         self.0 = self.0.saturating_add(fixed);
     }
 
     /// Adds another sum.
-    pub fn merge(&mut self, other: ExactSum) {
+    pub(crate) fn merge(&mut self, other: ExactSum) {
         self.0 = self.0.saturating_add(other.0);
     }
 
     /// The mean of the `n` values added (0 for none).
-    pub fn mean(&self, n: u64) -> f64 {
+    pub(crate) fn mean(&self, n: u64) -> f64 {
         if n == 0 {
             return 0.0;
         }

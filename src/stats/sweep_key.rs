@@ -4,29 +4,29 @@
 //! The tag's bit width bounds how many segments a scenario may have.
 
 /// Bits of the kind of change.
-pub const KIND_BITS: u32 = 3;
+pub(crate) const KIND_BITS: u32 = 3;
 /// Bits of the tag.
-pub const TAG_BITS: u32 = 8;
+pub(crate) const TAG_BITS: u32 = 8;
 /// How many distinct tags (segments) a key can carry.
-pub const MAX_TAGS: usize = 1 << TAG_BITS;
+pub(crate) const MAX_TAGS: usize = 1 << TAG_BITS;
 
 /// The key of a change of `kind` at `millis`, tagged `tag` (< [`MAX_TAGS`]).
-pub fn key(millis: i64, tag: usize, kind: u64) -> u64 {
+pub(crate) fn key(millis: i64, tag: usize, kind: u64) -> u64 {
     ((millis as u64) << (KIND_BITS + TAG_BITS)) | ((tag as u64) << KIND_BITS) | kind
 }
 
 /// The time of a key, in milliseconds.
-pub fn time(k: u64) -> i64 {
+pub(crate) fn time(k: u64) -> i64 {
     (k >> (KIND_BITS + TAG_BITS)) as i64
 }
 
 /// The tag of a key.
-pub fn tag(k: u64) -> usize {
+pub(crate) fn tag(k: u64) -> usize {
     ((k >> KIND_BITS) & ((1 << TAG_BITS) - 1)) as usize
 }
 
 /// The kind of a key.
-pub fn kind(k: u64) -> u64 {
+pub(crate) fn kind(k: u64) -> u64 {
     k & ((1 << KIND_BITS) - 1)
 }
 

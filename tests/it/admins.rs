@@ -119,7 +119,7 @@ fn reminders_raise_the_approved_share_by_the_closed_form() {
                 }
             }
         }
-        approved as f64 / total as f64
+        f64::from(approved) / f64::from(total)
     };
     let without = approved_share(admin(json!([])));
     let with = approved_share(admin(json!(["7d", "14d"])));

@@ -8,7 +8,7 @@ use rollout_sim::scenario::{self, Overrides, Scenario};
 use serde_json::{Value, json};
 
 /// A minimal valid scenario to patch in tests.
-pub fn base(platform: &str) -> Value {
+pub(crate) fn base(platform: &str) -> Value {
     json!({
         "name": "test",
         "platform": platform,
@@ -24,7 +24,7 @@ pub fn base(platform: &str) -> Value {
 
 /// `base(platform)` whose one release, at the start, adds a scope: an update that needs
 /// an admin's approval.
-pub fn scope_change(platform: &str) -> Value {
+pub(crate) fn scope_change(platform: &str) -> Value {
     set(
         base(platform),
         "releases",
@@ -33,14 +33,14 @@ pub fn scope_change(platform: &str) -> Value {
 }
 
 /// Sets `value` at a path such as `timing.maintenance_slip` (the library's `--set`).
-pub fn set(mut doc: Value, path: &str, value: Value) -> Value {
+pub(crate) fn set(mut doc: Value, path: &str, value: Value) -> Value {
     rollout_sim::scenario::Setting::new(path, value)
         .apply(&mut doc)
         .expect("a settable path");
     doc
 }
 
-pub fn scenario(doc: &Value) -> Scenario {
+pub(crate) fn scenario(doc: &Value) -> Scenario {
     scenario::parse(
         &doc.to_string(),
         Path::new("test.json"),
@@ -49,14 +49,14 @@ pub fn scenario(doc: &Value) -> Scenario {
     .expect("valid test scenario")
 }
 
-pub fn run(doc: &Value) -> (Scenario, RunOutput) {
+pub(crate) fn run(doc: &Value) -> (Scenario, RunOutput) {
     let s = scenario(doc);
     let out = montecarlo::run(&s, &());
     (s, out)
 }
 
 /// Every instance's life in one replication, with its publication times.
-pub fn lives(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
+pub(crate) fn lives(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
     let plan = ReleasePlan::new(s);
     let model = InstanceModel::new(s, &plan);
     let (ctx, lives) = record(&model, replication, 0..s.population.instances);
@@ -64,7 +64,7 @@ pub fn lives(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
 }
 
 /// Every member's life in one replication, new installs (churn) included.
-pub fn lives_with_arrivals(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
+pub(crate) fn lives_with_arrivals(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
     let plan = ReleasePlan::new(s);
     let model = InstanceModel::new(s, &plan);
     let (ctx, lives) = record(&model, replication, 0..u64::MAX);
@@ -72,7 +72,7 @@ pub fn lives_with_arrivals(s: &Scenario, replication: u64) -> (Publication, Vec<
 }
 
 /// Kolmogorov-Smirnov distance between a sample and a CDF.
-pub fn ks_distance(mut sample: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
+pub(crate) fn ks_distance(mut sample: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
     sample.sort_by(f64::total_cmp);
     let n = sample.len() as f64;
     sample
@@ -86,17 +86,17 @@ pub fn ks_distance(mut sample: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
 }
 
 /// The KS critical value at significance 0.001 (asymptotic, c(alpha) = 1.949).
-pub fn ks_critical_001(n: usize) -> f64 {
+pub(crate) fn ks_critical_001(n: usize) -> f64 {
     1.949 / (n as f64).sqrt()
 }
 
 /// Fact 2: the publication delay A ~ U(0, 5 h) and the poll wait B ~ U(0, 24 h).
-pub const A: f64 = 5.0;
-pub const B: f64 = 24.0;
+pub(crate) const A: f64 = 5.0;
+pub(crate) const B: f64 = 24.0;
 
 /// P(A + max of N draws of B <= x) = (1/A) * integral over a in [0, A] of min(1, (x - a)/B)^N.
-pub fn coexistence_cdf(x: f64, n: i32) -> f64 {
-    let m = (n + 1) as f64;
+pub(crate) fn coexistence_cdf(x: f64, n: i32) -> f64 {
+    let m = f64::from(n + 1);
     let lo = (x - B).clamp(0.0, A); // below lo, the max is surely <= x - a
     let hi = x.clamp(0.0, A);
     // integral_{lo}^{hi} ((x-a)/B)^N da = B/(N+1) * [((x-lo)/B)^(N+1) - ((x-hi)/B)^(N+1)]
@@ -105,21 +105,21 @@ pub fn coexistence_cdf(x: f64, n: i32) -> f64 {
 }
 
 /// The q-quantile of the coexistence window, by bisection on its CDF.
-pub fn coexistence_quantile(q: f64, n: i32) -> f64 {
+pub(crate) fn coexistence_quantile(q: f64, n: i32) -> f64 {
     let (mut lo, mut hi) = (0.0, A + B);
     for _ in 0..100 {
-        let mid = (lo + hi) / 2.0;
+        let mid = f64::midpoint(lo, hi);
         if coexistence_cdf(mid, n) < q {
-            lo = mid
+            lo = mid;
         } else {
-            hi = mid
+            hi = mid;
         }
     }
-    (lo + hi) / 2.0
+    f64::midpoint(lo, hi)
 }
 
 /// Connect, one automatic release at start, no maintenance slip.
-pub fn connect_no_windows(instances: u64, replications: u64) -> Value {
+pub(crate) fn connect_no_windows(instances: u64, replications: u64) -> Value {
     let doc = set(base("connect"), "timing.maintenance_slip", json!("0h"));
     let doc = set(doc, "population.instances", json!(instances));
     set(doc, "replications", json!(replications))
@@ -127,7 +127,7 @@ pub fn connect_no_windows(instances: u64, replications: u64) -> Value {
 
 /// Every file under `dir`, by its path relative to `dir`, with its bytes: a folder's
 /// whole content, to compare two outputs byte for byte.
-pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+pub(crate) fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

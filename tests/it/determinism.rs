@@ -31,7 +31,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     tree(dir).into_iter().collect()
 }
 
-/// The files the README's "Reports" section documents, one `### `name`` heading each.
+/// The files the README's "Reports" section documents, one ``### `name` `` heading each.
 fn documented_run_files() -> Vec<String> {
     let readme = fs::read_to_string("README.md").unwrap();
     let start = readme.find("\n## Reports").expect("a Reports section");
@@ -112,7 +112,7 @@ fn a_run_split_into_shards_and_merged_equals_the_whole() {
         .iter()
         .rev()
         .map(|r| montecarlo::run_range(&s, r.clone(), &()))
-        .reduce(|a, b| a.merge(b))
+        .reduce(rollout_sim::montecarlo::RunOutput::merge)
         .unwrap();
     assert_eq!(render_all(&s, &whole), render_all(&s, &merged));
 }

@@ -58,7 +58,7 @@ fn a_scenario_name_cannot_point_outside_output() {
         "../../x".to_string(),
         "a/b".to_string(),
         ".hidden".to_string(),
-        "".to_string(),
+        String::new(),
         "x".repeat(101),
     ] {
         let file = write_doc(
@@ -450,7 +450,11 @@ fn huge_sizes_are_refused_up_front_naming_the_field() {
     let many = write_doc(
         tmp.path(),
         &set(
-            set(small(base("connect")), "replications", json!(4294967295u64)),
+            set(
+                small(base("connect")),
+                "replications",
+                json!(4_294_967_295_u64),
+            ),
             "report.sample_every",
             json!("1m"),
         ),
@@ -748,7 +752,7 @@ fn catalogue() -> Vec<Bad> {
         bad("seed", json!("x"), "seed"),
         bad("seed", json!(1.5), "seed"),
         bad("replications", json!(0), "replications"),
-        bad("replications", json!(4294967296u64), "replications"),
+        bad("replications", json!(4_294_967_296_u64), "replications"),
         bad("replications", json!(-3), "replications"),
         bad("initial_version", json!("1.4"), "initial_version"),
         bad("initial_version", json!("1.4.2.1"), "initial_version"),

@@ -266,7 +266,7 @@ fn aggregate_and_per_instance_fits(seed: u64) -> (Value, Value) {
         .collect();
     let mut csv = String::from("hours,share\n");
     for k in 1..=30 {
-        let t = 24.0 * k as f64;
+        let t = 24.0 * f64::from(k);
         let share = times.iter().filter(|&&u| u <= t).count() as f64 / 3000.0;
         csv += &format!("{t},{share}\n");
     }

@@ -1,6 +1,9 @@
 //! The integration tests, one binary with a module per behaviour (as nexosim groups its
 //! own): the library and the command line seen from outside.
 
+// Scenario builders take `json!` values by value, as the macro makes them.
+#![allow(clippy::needless_pass_by_value)]
+
 mod admins;
 mod command_line;
 mod common;

@@ -235,7 +235,7 @@ fn fact4_partial_approval_is_censored_at_the_horizon() {
     let report = rollout_sim::report::RunReport::build(&s, &out, None);
     let rel = &report.report.releases[0];
     assert_eq!(rel.coexistence_hours.n, 0);
-    assert_eq!(rel.coexistence_hours.censored, s.replications as u64);
+    assert_eq!(rel.coexistence_hours.censored, u64::from(s.replications));
     assert_eq!(rel.coexistence_hours.mean, None);
     assert_eq!(rel.recommended_compat_window_hours, None);
     // About 20% of instances never update: the latency is censored, not dropped.

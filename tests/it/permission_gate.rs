@@ -163,7 +163,11 @@ fn version_numbers_follow_each_platform_rule() {
         json!("1.2.3"),
     );
     let plan = rollout_sim::model::ReleasePlan::new(&scenario(&connect));
-    let names: Vec<String> = plan.versions.iter().map(|v| v.to_string()).collect();
+    let names: Vec<String> = plan
+        .versions
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     assert_eq!(names, ["1.2.3", "1.2.4", "1.3.0", "1.4.0", "1.4.1"]);
     assert_eq!(plan.needs_approval, [false, true, true, false]);
 
@@ -173,7 +177,11 @@ fn version_numbers_follow_each_platform_rule() {
         json!("1.2.0"),
     );
     let plan = rollout_sim::model::ReleasePlan::new(&scenario(&forge));
-    let names: Vec<String> = plan.versions.iter().map(|v| v.to_string()).collect();
+    let names: Vec<String> = plan
+        .versions
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     assert_eq!(names, ["1.2.0", "1.3.0", "2.0.0", "3.0.0", "3.1.0"]);
 
     let api = set(
@@ -218,7 +226,11 @@ fn descriptor_facts_adding_or_removing_a_scope_needs_approval_by_default() {
         ]
     );
     let plan = rollout_sim::model::ReleasePlan::new(&s);
-    let names: Vec<String> = plan.versions.iter().map(|v| v.to_string()).collect();
+    let names: Vec<String> = plan
+        .versions
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     assert_eq!(names, ["1.4.0", "1.5.0", "1.6.0", "2.0.0", "2.1.0"]);
     assert_eq!(plan.needs_approval, [true, true, false, true]);
     // Skip-ahead: an instance that never approved 1.5.0 moves to 1.6.0 automatically,
@@ -238,7 +250,11 @@ fn descriptor_facts_adding_or_removing_a_scope_needs_approval_by_default() {
     // ordinary descriptor change.
     let automatic = scenario(&set(doc, "rules", json!({"scope_removal": "automatic"})));
     let plan = rollout_sim::model::ReleasePlan::new(&automatic);
-    let names: Vec<String> = plan.versions.iter().map(|v| v.to_string()).collect();
+    let names: Vec<String> = plan
+        .versions
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     assert_eq!(names, ["1.4.0", "1.5.0", "1.5.1", "2.0.0", "2.1.0"]);
     assert_eq!(plan.needs_approval, [true, false, false, true]);
 }
@@ -266,7 +282,11 @@ fn forge_gate_crosses_major_lines_only_when_the_rules_say_so() {
     );
     let s = scenario(&doc);
     let plan = rollout_sim::model::ReleasePlan::new(&s);
-    let names: Vec<String> = plan.versions.iter().map(|v| v.to_string()).collect();
+    let names: Vec<String> = plan
+        .versions
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     assert_eq!(names, ["1.4.0", "2.0.0", "3.0.0"]);
     assert_eq!(plan.needs_approval, [true, true]);
     let (_, lives_default) = lives(&s, 0);
@@ -326,7 +346,11 @@ fn a_backport_reaches_only_its_line() {
     );
     let s = scenario(&doc);
     let plan = rollout_sim::model::ReleasePlan::new(&s);
-    let names: Vec<String> = plan.versions.iter().map(|v| v.to_string()).collect();
+    let names: Vec<String> = plan
+        .versions
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     assert_eq!(names, ["1.4.0", "2.0.0", "1.5.0", "2.1.0"]);
     assert_eq!(plan.from_version, [0, 0, 1]);
     let (mut backported, mut on_line_2) = (0, 0);

@@ -184,9 +184,9 @@ fn a_field_wide_slip_is_one_draw_per_release() {
             "replication {r}: mixed slips"
         );
         if visible[0] {
-            slipped += 1
+            slipped += 1;
         } else {
-            clean += 1
+            clean += 1;
         }
         assert!(rep.releases[0].coexistence.is_some());
     }

@@ -232,7 +232,7 @@ fn with_uninstalls_only_the_installed_count_decays_exponentially() {
     for row in report.mix.iter().filter(|r| r.version == "1.4.0") {
         let p = (-rate * row.hours / 24.0).exp();
         // Each replication's count is Binomial(n, p); the mean of 20 has sd sqrt(n p (1-p) / 20).
-        let sd = (n * p * (1.0 - p) / reps as f64).sqrt();
+        let sd = (n * p * (1.0 - p) / f64::from(reps)).sqrt();
         assert!(
             (row.cell.mean_installed - n * p).abs() <= 4.5 * sd + 1e-9,
             "day {}: {} vs {}",
@@ -287,7 +287,8 @@ fn new_installs_take_the_newest_version_without_approval() {
     let (_, no_churn) = run(&set(doc, "population.churn", json!({})));
     // The time to the first threshold; never reaching it (censored) is later than any time.
     let time_to_first = |o: &rollout_sim::montecarlo::RunOutput| {
-        o.replications[0].releases[0].time_to_share[0].map_or(i64::MAX, |d| d.as_millis())
+        o.replications[0].releases[0].time_to_share[0]
+            .map_or(i64::MAX, rollout_sim::time::SimDuration::as_millis)
     };
     assert!(
         time_to_first(&out) < i64::MAX,

@@ -253,7 +253,7 @@ proptest! {
                 .chain(release["time_to_share_hours"].as_object().unwrap().values());
             for stat in stats {
                 let (n, censored) = (stat["n"].as_u64().unwrap(), stat["censored"].as_u64().unwrap());
-                prop_assert_eq!(n + censored, s.replications as u64, "{}", stat);
+                prop_assert_eq!(n + censored, u64::from(s.replications), "{}", stat);
                 if n > 0 {
                     prop_assert!(stat["mean"].as_f64().is_some_and(f64::is_finite), "{}", stat);
                 } else {
@@ -270,7 +270,7 @@ proptest! {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
         let threaded = pool.install(|| report_bytes(&s, &montecarlo::run(&s, &())));
         prop_assert_eq!(&whole, &threaded);
-        let n = s.replications as u64;
+        let n = u64::from(s.replications);
         let cut = split.min(n);
         let merged = montecarlo::run_range(&s, 0..cut, &()).merge(montecarlo::run_range(&s, cut..n, &()));
         prop_assert_eq!(&whole, &report_bytes(&s, &merged));

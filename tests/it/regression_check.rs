@@ -1,5 +1,5 @@
 //! `check`: stored baselines, paired statistical tests with a family-wise error rate,
-//! expectations, and reports a pipeline reads (Markdown, JUnit), with exit codes 0/1/2.
+//! expectations, and reports a pipeline reads (Markdown, `JUnit`), with exit codes 0/1/2.
 
 use std::fs;
 use std::path::Path;
@@ -162,7 +162,7 @@ fn a_two_percent_slower_poll_is_drifted_and_the_markdown_names_the_figure() {
     assert_eq!(cases, vec![("connect-micro".to_string(), true)]);
 }
 
-/// Every test case of a JUnit file, with whether it failed, read with an XML parser.
+/// Every test case of a `JUnit` file, with whether it failed, read with an XML parser.
 fn junit_cases(path: &Path) -> Vec<(String, bool)> {
     let xml = fs::read_to_string(path).unwrap();
     let mut reader = Reader::from_str(&xml);

@@ -349,14 +349,14 @@ fn a_corrupt_or_truncated_part_is_refused() {
     let at = header_end
         + bytes[header_end..]
             .iter()
-            .position(|b| b.is_ascii_digit())
+            .position(u8::is_ascii_digit)
             .unwrap();
     let mut flipped = bytes.clone();
     flipped[at] = if flipped[at] == b'7' { b'8' } else { b'7' };
     fs::write(&p[1], &flipped).unwrap();
     refused(&[&p[0], &p[1], &p[2]], "is corrupt");
     // One digit of the last grid point's line: caught by the checksum after reading it.
-    let at = bytes.iter().rposition(|b| b.is_ascii_digit()).unwrap();
+    let at = bytes.iter().rposition(u8::is_ascii_digit).unwrap();
     let mut flipped = bytes.clone();
     flipped[at] = if flipped[at] == b'7' { b'8' } else { b'7' };
     fs::write(&p[1], &flipped).unwrap();

@@ -53,23 +53,39 @@ pub enum Figure {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{text:?}: {kind}")]
 pub struct FigureParseError {
+    /// The name as given.
     pub text: String,
+    /// What is wrong with it.
     pub kind: FigureProblem,
 }
 
 /// What is wrong with a figure name.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FigureProblem {
+    /// `@K` with a K that is not a whole number.
     #[error("the release after @ must be an index")]
     ReleaseNotAnIndex,
+    /// `@K` past the scenario's releases.
     #[error("release {release} does not exist (there are {releases})")]
-    NoSuchRelease { release: usize, releases: usize },
+    NoSuchRelease {
+        /// The index given.
+        release: usize,
+        /// How many releases the scenario has.
+        releases: usize,
+    },
     #[error(
         "not a figure; allowed: coexistence, share:P, published, left_behind, left_over, left_over_share, each optionally @K"
     )]
+    /// No figure of that name.
     Unknown,
+    /// `share:P` with a P that is not one of the report's thresholds.
     #[error("{share} is not one of report.thresholds {thresholds:?}")]
-    NotAThreshold { share: f64, thresholds: Vec<f64> },
+    NotAThreshold {
+        /// The share given.
+        share: f64,
+        /// The thresholds the report has.
+        thresholds: Vec<f64>,
+    },
 }
 
 /// A figure of one release, named on the command line as `coexistence`, `share:0.9`,
@@ -179,7 +195,7 @@ impl ReleaseFigures {
 }
 
 /// What to measure for one release.
-pub struct Measure<'a> {
+pub(super) struct Measure<'a> {
     pub deployed: SimTime,
     pub published: SimTime,
     pub drop_support_at: Option<SimTime>,
@@ -205,7 +221,7 @@ fn reaches(new: f64, total: f64, p: f64) -> bool {
 /// linear time and without joining the parts. Otherwise the parts are joined, sorted and
 /// swept ([`measure_by_sweep`]). Both give the same figures (a property test compares
 /// them).
-pub fn measure(
+pub(super) fn measure(
     m: &Measure<'_>,
     parts: &mut [Vec<u64>],
     active_at_start: &[u64],
@@ -231,15 +247,14 @@ pub fn measure(
 /// The parts as one vector: the only one as it is, or all of them in order, each freed
 /// once copied.
 fn join(parts: &mut [Vec<u64>]) -> Vec<u64> {
-    match parts {
-        [only] => std::mem::take(only),
-        _ => {
-            let mut joined = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-            for part in parts {
-                joined.extend_from_slice(&std::mem::take(part));
-            }
-            joined
+    if let [only] = parts {
+        std::mem::take(only)
+    } else {
+        let mut joined = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for part in parts {
+            joined.extend_from_slice(&std::mem::take(part));
         }
+        joined
     }
 }
 
@@ -370,7 +385,7 @@ fn measure_by_sweep(
         counts
             .iter()
             .zip(m.weights)
-            .map(|(&c, &w)| c as i128 * w as i128)
+            .map(|(&c, &w)| i128::from(c) * i128::from(w))
             .sum()
     };
     let (mut active_w, mut old_w) = (weigh(active_at_start), weigh(old_at_start));
@@ -415,9 +430,9 @@ fn measure_by_sweep(
             active += da;
             old += dold;
             if weighted {
-                let w = m.weights[key_segment(keys[i])] as i128;
-                active_w += da as i128 * w;
-                old_w += dold as i128 * w;
+                let w = i128::from(m.weights[key_segment(keys[i])]);
+                active_w += i128::from(da) * w;
+                old_w += i128::from(dold) * w;
             }
             i += 1;
         }

@@ -154,7 +154,7 @@ impl InstanceModel<'_> {
                             }
                         }
                     }
-                    self.on_poll(t, instance, &attrs, &mut state, work, observer)
+                    self.on_poll(t, instance, &attrs, &mut state, work, observer);
                 }
                 InstanceEvent::ForgeDelivery(k) => {
                     if O::HEARS_VISIBILITY {

@@ -1,9 +1,9 @@
 //! The version mix over replications: what the p5/p95 bands of `timeseries.csv`, the
 //! adoption chart and the verdicts are read from.
 //!
-//! Up to [`EXACT_REPLICATIONS`] replications every replication's hourly mix is kept and
+//! Up to `EXACT_REPLICATIONS` replications every replication's hourly mix is kept and
 //! the bands are exact order statistics. Beyond, every cell (one version or release at
-//! one sample) is pooled into a [`ShareSketch`] and exact sums, so memory stays flat in
+//! one sample) is pooled into a `ShareSketch` and exact sums, so memory stays flat in
 //! the replications (a few hundred bytes per cell, whatever their number) and the p5/p95
 //! are within [`SKETCH_ERROR`] of the exact ones. Which form a run gets depends only on
 //! its number of replications, and the pooled form only on the multiset of replications,
@@ -20,7 +20,7 @@ use super::plan::ReleasePlan;
 
 /// The most replications whose mixes are kept whole (about 23 KB each for 60 days of
 /// hourly samples and 4 versions): up to this many, the bands are exact.
-pub const EXACT_REPLICATIONS: usize = 1000;
+pub(crate) const EXACT_REPLICATIONS: usize = 1000;
 
 /// One replication's version mix: `[sample][version]` instance counts and weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -203,7 +203,7 @@ impl Shape {
 
 /// A version cell pooled over replications.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PooledVersion {
+pub(crate) struct PooledVersion {
     share: ShareSketch,
     share_sum: ExactSum,
     weighted_share_sum: ExactSum,
@@ -213,7 +213,7 @@ pub struct PooledVersion {
 
 /// An adoption cell pooled over replications.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PooledAdoption {
+pub(crate) struct PooledAdoption {
     share: ShareSketch,
     share_sum: ExactSum,
     behind: u128,

@@ -24,7 +24,10 @@ fn empty(samples: usize, weighted: bool) -> MixOverReplications {
 fn mix(i: u64, samples: usize, weighted: bool) -> ReplicationMix {
     let mut counts = Vec::new();
     for j in 0..samples {
-        let noise = (i.wrapping_mul(2654435761).wrapping_add(j as u64 * 40503) % 97) as u32;
+        let noise = (i
+            .wrapping_mul(2_654_435_761)
+            .wrapping_add(j as u64 * 40_503)
+            % 97) as u32;
         let new = (j as u32 * 90 + noise).min(1000);
         let mid = (1000 - new) / 2;
         counts.extend([1000 - new - mid, mid, new]);

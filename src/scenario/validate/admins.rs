@@ -5,7 +5,7 @@ use super::file::{AdminFile, DelayFile, OnRejectFile};
 use super::*;
 
 /// Reminders a profile may have: as many as the reminder draw slot has word pairs for.
-pub const MAX_REMINDERS: usize = crate::draws::reminder_slot::MAX_REMINDERS;
+pub(super) const MAX_REMINDERS: usize = crate::draws::reminder_slot::MAX_REMINDERS;
 
 pub(super) fn admin_profiles(
     files: &BTreeMap<String, AdminFile>,
@@ -193,7 +193,7 @@ pub(super) fn delay(d: &DelayFile, field: &str) -> Check<Delay> {
 
 /// The shapes a Weibull or gamma delay may take: beyond them the quantiles of the
 /// extreme draws leave any meaningful range of durations.
-pub const SHAPE_RANGE: (f64, f64) = (0.05, 100.0);
+pub(crate) const SHAPE_RANGE: (f64, f64) = (0.05, 100.0);
 
 fn shape_in_range(shape: f64, field: &str) -> Check<f64> {
     let (lo, hi) = SHAPE_RANGE;

@@ -7,7 +7,7 @@
 //! puts the sections together.
 
 mod admins;
-pub use admins::SHAPE_RANGE;
+pub(crate) use admins::SHAPE_RANGE;
 mod calendars;
 mod policy;
 mod population;
@@ -29,7 +29,7 @@ use crate::time::SimDuration;
 pub(super) type Check<T> = Result<T, FieldError>;
 
 /// The longest scenario name: it becomes a folder name under `output/`.
-pub const MAX_NAME_LEN: usize = 100;
+pub(super) const MAX_NAME_LEN: usize = 100;
 
 /// A scenario's name names its default output folder (`output/<name>`), so it must be a
 /// plain slug that cannot leave `output/`: letters, digits, `-`, `_` and `.`, starting
@@ -56,7 +56,7 @@ fn check_name(name: &str) -> Check<()> {
 }
 
 /// The longest segment name or release label: they head table rows and chart legends.
-pub const MAX_LABEL_LEN: usize = 200;
+pub(super) const MAX_LABEL_LEN: usize = 200;
 
 /// A segment name or release label is printed to terminals, tables, CSV and charts, so it
 /// is one line of printable text: not empty, no control character (ESC, BEL, CR, a

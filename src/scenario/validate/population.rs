@@ -4,7 +4,7 @@
 use super::*;
 
 /// Segments a scenario may have: the segment is a tag of the tally's sweep keys.
-pub const MAX_SEGMENTS: usize = crate::stats::sweep_key::MAX_TAGS;
+pub(super) const MAX_SEGMENTS: usize = crate::stats::sweep_key::MAX_TAGS;
 
 const SHARE_TOLERANCE: f64 = 1e-6;
 
