@@ -1,5 +1,5 @@
-//! The model: one replication at 1e4, 1e5 and 1e6 instances (`scenarios/bench-1m.json`,
-//! one thread), and the replications workload (`scenarios/bench-replications.json`, two
+//! The model: one replication at 1e4, 1e5 and 1e6 instances (`benches/scenarios/bench-1m.json`,
+//! one thread), and the replications workload (`benches/scenarios/bench-replications.json`, two
 //! threads).
 
 // criterion_group! defines an undocumented public function.
@@ -24,7 +24,7 @@ fn one_replication(c: &mut Criterion) {
             instances: Some(instances),
             ..Overrides::default()
         };
-        let s = scenario::load(Path::new("scenarios/bench-1m.json"), &overrides).unwrap();
+        let s = scenario::load(Path::new("benches/scenarios/bench-1m.json"), &overrides).unwrap();
         let plan = ReleasePlan::new(&s);
         let model = InstanceModel::new(&s, &plan);
         group.throughput(Throughput::Elements(instances));
@@ -43,7 +43,7 @@ fn replications(c: &mut Criterion) {
         .build()
         .unwrap();
     let s = scenario::load(
-        Path::new("scenarios/bench-replications.json"),
+        Path::new("benches/scenarios/bench-replications.json"),
         &Overrides::default(),
     )
     .unwrap();

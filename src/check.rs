@@ -216,6 +216,27 @@ pub struct FigureTest {
     pub drifted: bool,
 }
 
+impl FigureTest {
+    /// The unit of the test's values: hours for times, instances for counts, a share
+    /// (0 to 1) for shares, replications for the censored-count test.
+    pub fn unit(&self) -> &'static str {
+        if self.test == "censored" {
+            return "replications censored";
+        }
+        let name = self.figure.split('@').next().unwrap_or_default();
+        match name {
+            "left_behind" | "left_over" => "instances",
+            "left_over_share" => "share",
+            _ => "h",
+        }
+    }
+
+    /// A value of the test in its unit: `12.345 h`, `3.000 instances`; `-` when missing.
+    pub fn value(&self, x: Option<f64>) -> String {
+        x.map_or("-".into(), |v| format!("{v:.3} {}", self.unit()))
+    }
+}
+
 /// Paired t-test of `new - base` over the replications both observed.
 fn paired_t(base: &[Option<f64>], new: &[Option<f64>]) -> (Option<f64>, Option<[f64; 2]>, f64) {
     let d: Vec<f64> = base

@@ -5,7 +5,7 @@ rollout-sim, and whether the headline figures agree within sampling error.
 
 Usage (from the repository root):
     python3 benches/peers/compare.py [SCENARIO] [--instances N] [--replications R] [--peers simpy,nexosim]
-Defaults: scenarios/bench-replications.json, 10,000 instances, 50 replications, both peers.
+Defaults: benches/scenarios/bench-replications.json, 10,000 instances, 50 replications, both peers.
 Needs `pip install simpy` for SimPy; the NeXosim peer (benches/peers/nexosim, its own
 crate, which `cargo test` never builds) is built here with cargo. Every program runs on
 one core. Exit status 0 when every figure of every peer agrees, 1 otherwise.
@@ -91,7 +91,7 @@ def agreement(report, peer, label):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenario", nargs="?", default=os.path.join(ROOT, "scenarios", "bench-replications.json"))
+    ap.add_argument("scenario", nargs="?", default=os.path.join(ROOT, "benches", "scenarios", "bench-replications.json"))
     ap.add_argument("--instances", type=int, default=10_000)
     ap.add_argument("--replications", type=int, default=50)
     ap.add_argument("--peers", default="simpy,nexosim", help="comma-separated: simpy, nexosim")

@@ -128,6 +128,7 @@ pub fn check(options: &CheckOptions, progress: &dyn Progress) -> Result<CheckOut
         }
         let mut entry = ScenarioCheck {
             scenario: s.name.clone(),
+            file: path.display().to_string(),
             verdict: Verdict::Identical,
             tests: Vec::new(),
             exact_differences: Vec::new(),

@@ -7,7 +7,7 @@ use std::io::Cursor;
 use quick_xml::Writer;
 use quick_xml::events::{BytesCData, BytesDecl, BytesEnd, BytesStart, Event};
 
-use crate::report::check::{CheckReport, Verdict, num, p_text};
+use crate::report::check::{CheckReport, Verdict, p_text};
 
 impl CheckReport {
     /// The table printed on stdout.
@@ -75,17 +75,19 @@ impl CheckReport {
                     s.verdict.name()
                 );
             }
+            // Only a figure that drifted is marked; the others held, whatever the
+            // scenario's verdict.
             for t in &s.tests {
                 let _ = writeln!(
                     out,
                     "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
                     s.scenario,
-                    s.verdict.name(),
+                    if t.drifted { "**drifted**" } else { "held" },
                     t.figure,
                     t.test,
-                    num(t.baseline_mean),
-                    num(t.new_mean),
-                    num(t.difference),
+                    t.value(t.baseline_mean),
+                    t.value(t.new_mean),
+                    t.value(t.difference),
                     p_text(t.p_value)
                 );
             }
@@ -147,13 +149,17 @@ impl CheckReport {
                 .replace('\r', "%0D")
                 .replace('\n', "%0A")
         };
+        // A property value also escapes its separators (`:` and `,`).
+        let escape_property = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
         let mut out = String::new();
         for s in &self.scenarios {
             for p in s.problems() {
+                // `file=` makes GitHub mark the scenario file in the pull request.
                 let _ = writeln!(
                     out,
-                    "::error title=rollout-sim check: {}::{}",
-                    escape(&s.scenario),
+                    "::error file={},title=rollout-sim check: {}::{}",
+                    escape_property(&s.file),
+                    escape_property(&s.scenario),
                     escape(&p)
                 );
             }

@@ -3,11 +3,6 @@
 
 use crate::check::{ExpectationResult, FigureTest};
 
-/// A figure as the check's texts print it: three decimals, `-` when missing.
-pub(crate) fn num(x: Option<f64>) -> String {
-    x.map_or("-".into(), |v| format!("{v:.3}"))
-}
-
 /// A p-value for people: three significant digits, or a bound below 1e-12.
 pub(crate) fn p_text(p: f64) -> String {
     if p < 1e-12 {
@@ -48,6 +43,8 @@ impl Verdict {
 pub struct ScenarioCheck {
     /// The scenario's name.
     pub scenario: String,
+    /// The scenario file, as named on the command line (annotations point at it).
+    pub file: String,
     /// What the check found.
     pub verdict: Verdict,
     /// Every statistical test made (empty when identical or without a baseline).
@@ -72,9 +69,9 @@ impl ScenarioCheck {
                     "{} ({}): baseline {} -> new {}, difference {}{}, p {}",
                     t.figure,
                     t.test,
-                    num(t.baseline_mean),
-                    num(t.new_mean),
-                    num(t.difference),
+                    t.value(t.baseline_mean),
+                    t.value(t.new_mean),
+                    t.value(t.difference),
                     t.ci95.map_or(String::new(), |[lo, hi]| format!(
                         " (95% CI {lo:.3} to {hi:.3})"
                     )),

@@ -143,3 +143,17 @@ pub(crate) fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// Every scenario file the repository ships: the examples in `scenarios/` and the
+/// benchmark workloads in `benches/scenarios/`, in name order.
+pub(crate) fn shipped_scenarios() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<std::path::PathBuf> = ["scenarios", "benches/scenarios"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 20, "{files:?}");
+    files
+}

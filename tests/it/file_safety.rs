@@ -328,7 +328,7 @@ fn ctrl_c_and_sigterm_remove_the_staging_folder() {
         let mut child = Process::new(cargo_bin("rollout-sim"))
             .args([
                 "run",
-                "scenarios/bench-replications.json",
+                "benches/scenarios/bench-replications.json",
                 "--replications",
                 "100000",
                 "--threads",

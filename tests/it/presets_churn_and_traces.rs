@@ -196,7 +196,7 @@ fn events_refuses_large_runs_up_front() {
         .unwrap()
         .args([
             "run",
-            "scenarios/bench-1m.json",
+            "benches/scenarios/bench-1m.json",
             "--replications",
             "2",
             "--events",

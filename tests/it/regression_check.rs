@@ -157,7 +157,31 @@ fn a_two_percent_slower_poll_is_drifted_and_the_markdown_names_the_figure() {
         text.contains("| `connect-micro` | coexistence@0 (mean): baseline"),
         "{text}"
     );
+    // Values carry their units: hours for the coexistence window.
+    let moved = text
+        .lines()
+        .find(|l| l.contains("coexistence@0 (mean): baseline"))
+        .unwrap();
+    assert!(moved.matches(" h").count() >= 3, "{moved}");
     assert!(text.contains("<details>"));
+    // In the folded table, only the figures that drifted are marked; the others held
+    // (a drifted scenario's every row is not marked).
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("| `connect-micro` | ") && l.matches('|').count() == 9)
+        .collect();
+    let marked = rows.iter().filter(|l| l.contains("**drifted**")).count();
+    let held = rows.iter().filter(|l| l.contains("| held |")).count();
+    assert!(marked >= 1 && held >= 1, "{rows:#?}");
+    assert_eq!(marked + held, rows.len(), "{rows:#?}");
+    for row in rows
+        .iter()
+        .filter(|l| l.contains("| share:") || l.contains("| coexistence@"))
+    {
+        if row.contains("(mean)") || row.contains("| mean |") {
+            assert!(row.contains(" h |"), "a time figure is in hours: {row}");
+        }
+    }
     let cases = junit_cases(&junit);
     assert_eq!(cases, vec![("connect-micro".to_string(), true)]);
 }
@@ -361,17 +385,17 @@ fn check_summaries_replace_only_files_that_carry_rollout_sims_unchanged_seal() {
 #[test]
 fn the_shipped_scenarios_match_their_shipped_baselines() {
     // A change that moves any number of a shipped scenario must update its baseline on
-    // purpose: `rollout-sim check SCENARIOS --baseline baselines --update`.
+    // purpose: `rollout-sim check scenarios --baseline baselines --update`. The command
+    // is the CI recipe's (examples/ci/): the repository passes its own recipe, every
+    // scenario in the folder having a baseline.
     let files: Vec<String> = fs::read_dir("scenarios")
         .unwrap()
         .map(|e| e.unwrap().path().to_string_lossy().into_owned())
-        .filter(|p| !p.contains("bench-"))
         .collect();
     let tmp = tempfile::tempdir().unwrap();
     let junit = tmp.path().join("junit.xml");
     let o = cli()
-        .arg("check")
-        .args(&files)
+        .args(["check", "scenarios"])
         .args([
             "--baseline",
             "baselines",
@@ -452,9 +476,10 @@ fn on_github_actions_each_problem_is_an_error_annotation() {
         .args(["check", file.to_str().unwrap(), "-q"])
         .assert()
         .code(1)
-        .stdout(predicate::str::starts_with(
-            "::error title=rollout-sim check: test::expectation mean coexistence@0 <= 10 failed",
-        ));
+        .stdout(predicate::str::starts_with(format!(
+            "::error file={},title=rollout-sim check: test::expectation mean coexistence@0 <= 10 failed",
+            file.display().to_string().replace(':', "%3A").replace(',', "%2C")
+        )));
     cli()
         .env_remove("GITHUB_ACTIONS")
         .args(["check", file.to_str().unwrap(), "-q"])
