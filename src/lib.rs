@@ -4,7 +4,7 @@
 //! through the Marketplace (descriptor polls, Forge detection, licensing reviews) to
 //! every customer instance (UPM polls, maintenance-window slips, admins who approve,
 //! reject or ignore), and of how long the vendor must therefore serve both versions. The
-//! model is specified in `docs/model.md`; the README documents scenarios and reports.
+//! model is specified in `docs/model.md`; `GUIDE.md` documents scenarios, commands and reports.
 //!
 //! # How a run flows
 //!

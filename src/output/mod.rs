@@ -1,6 +1,6 @@
 //! Output folders: written whole or not at all, and never at the cost of a user's files.
 //!
-//! The guarantees, which the README states to users:
+//! The guarantees, which the guide (GUIDE.md) states to users:
 //! - a folder is replaced only when it is empty or was written by rollout-sim: it holds
 //!   the [`MANIFEST`] listing every file it wrote, at every depth, and nothing else (a
 //!   file or folder the user added anywhere inside makes it theirs); anything else is

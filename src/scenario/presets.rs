@@ -57,7 +57,7 @@ fn range((lo, hi): (SimDuration, SimDuration)) -> String {
 }
 
 impl Preset {
-    /// (parameter, value, source) rows for `rollout-sim presets` and the README.
+    /// (parameter, value, source) rows for `rollout-sim presets` and the guide.
     pub fn rows(&self) -> Vec<(&'static str, String, &'static str)> {
         let t = &self.timing;
         self.sources
@@ -241,7 +241,7 @@ pub fn describe_all() -> String {
 }
 
 /// Built-in admin profiles, usable by name and overridable in `admins`. Every number is an
-/// assumption, documented in the README.
+/// assumption, documented in the guide (GUIDE.md).
 pub fn builtin_admins() -> Vec<AdminProfile> {
     let lognormal = |median_h: i64, sigma: f64| Delay::Lognormal {
         median: SimDuration::from_hours(median_h),

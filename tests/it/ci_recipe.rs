@@ -87,7 +87,7 @@ fn the_recipe_runs_once_per_change_and_builds_nothing_of_the_vendors() {
         commands
             .iter()
             .any(|c| c.starts_with("rollout-sim check scenarios --baseline baselines")),
-        "the check is the README's command"
+        "the check is the guide's command"
     );
 }
 

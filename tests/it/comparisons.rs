@@ -203,8 +203,8 @@ fn sweep_output_is_identical_for_1_and_2_threads_and_each_row_equals_a_plain_run
             "{f}"
         );
     }
-    // With two axes, the charts and heat maps the README names (the coexistence never
-    // ends here, so its line chart has no point and is left out, as the README says).
+    // With two axes, the charts and heat maps the guide names (the coexistence never
+    // ends here, so its line chart has no point and is left out, as the guide says).
     for chart in [
         "time-to-90",
         "left-over",

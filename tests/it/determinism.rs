@@ -31,9 +31,9 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     tree(dir).into_iter().collect()
 }
 
-/// The files the README's "Reports" section documents, one ``### `name` `` heading each.
+/// The files the guide's "Reports" section documents, one ``### `name` `` heading each.
 fn documented_run_files() -> Vec<String> {
-    let readme = fs::read_to_string("README.md").unwrap();
+    let readme = fs::read_to_string("GUIDE.md").unwrap();
     let start = readme.find("\n## Reports").expect("a Reports section");
     let section = &readme[start + 1..];
     let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 3);
@@ -75,7 +75,7 @@ fn outputs_are_identical_for_1_2_and_4_threads() {
     expected.sort();
     assert_eq!(
         names, expected,
-        "a run writes exactly the files the README documents"
+        "a run writes exactly the files the guide documents"
     );
     assert_eq!(outs[0], outs[1]);
     assert_eq!(outs[0], outs[2]);

@@ -377,7 +377,7 @@ fn auto_picks_the_family_that_generated_the_data() {
             picks.push((family.to_string(), chosen));
         }
     }
-    // The README states the rate measured here: 6 of 6.
+    // The guide states the rate measured here: 6 of 6.
     assert!(right >= 5, "picked {picks:?}");
 }
 

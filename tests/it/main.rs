@@ -10,6 +10,7 @@ mod command_line;
 mod common;
 mod comparisons;
 mod determinism;
+mod docs;
 mod file_safety;
 mod fitting;
 mod model_facts;

@@ -93,7 +93,7 @@ fn a_censored_baseline_against_a_finished_alternative_is_a_significant_differenc
         "{page}"
     );
     assert!(!page.contains("No compared figure differs"));
-    // Both forest plots the README names: hours and instances.
+    // Both forest plots the guide names: hours and instances.
     for chart in ["differences.svg", "differences-instances.svg"] {
         assert!(out.join("charts").join(chart).is_file(), "{chart}");
     }
