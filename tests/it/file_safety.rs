@@ -14,12 +14,12 @@ use assert_cmd::cargo::cargo_bin;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
-fn cli() -> Command {
+pub(crate) fn cli() -> Command {
     Command::cargo_bin("rollout-sim").unwrap()
 }
 
 /// Every file under `dir` with its bytes: a folder's full state, compared before and after.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+pub(crate) fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -36,12 +36,38 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-fn small(doc: Value) -> Value {
+pub(crate) fn small(doc: Value) -> Value {
     let doc = set(doc, "replications", json!(3));
     set(doc, "population.instances", json!(50))
 }
 
-fn write_doc(dir: &Path, doc: &Value) -> PathBuf {
+/// A scratch folder holding a small Connect scenario: the setup most of these tests share.
+struct Scratch {
+    dir: tempfile::TempDir,
+    scenario: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = write_doc(dir.path(), &small(base("connect")));
+        Scratch { dir, scenario }
+    }
+
+    /// `rollout-sim run SCENARIO --out OUT`.
+    fn run_into(&self, out: &Path) -> Command {
+        let mut command = cli();
+        command.args([
+            "run",
+            self.scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        command
+    }
+}
+
+pub(crate) fn write_doc(dir: &Path, doc: &Value) -> PathBuf {
     let file = dir.join("scenario.json");
     fs::write(&file, serde_json::to_string_pretty(doc).unwrap()).unwrap();
     file
@@ -86,19 +112,13 @@ fn a_scenario_name_cannot_point_outside_output() {
 
 #[test]
 fn out_refuses_a_folder_with_files_it_did_not_write() {
-    let tmp = tempfile::tempdir().unwrap();
+    let scratch = Scratch::new();
+    let tmp = &scratch.dir;
     let docs = tmp.path().join("mydocs");
     fs::create_dir(&docs).unwrap();
     fs::write(docs.join("thesis.tex"), "years of work").unwrap();
-    let file = write_doc(tmp.path(), &small(base("connect")));
     let before = snapshot(tmp.path());
-    cli()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--out",
-            docs.to_str().unwrap(),
-        ])
+    scratch.run_into(&docs)
         .assert()
         .code(2)
         .stdout("")
@@ -111,27 +131,14 @@ fn out_refuses_a_folder_with_files_it_did_not_write() {
     // An output folder of ours is replaced, again and again.
     let ours = tmp.path().join("ours");
     for _ in 0..2 {
-        cli()
-            .args([
-                "run",
-                file.to_str().unwrap(),
-                "--quiet",
-                "--out",
-                ours.to_str().unwrap(),
-            ])
+        scratch.run_into(&ours)
+            .args(["--quiet"])
             .assert()
             .success();
     }
     // --force is the explicit override.
-    cli()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--quiet",
-            "--force",
-            "--out",
-            docs.to_str().unwrap(),
-        ])
+    scratch.run_into(&docs)
+        .args(["--quiet", "--force"])
         .assert()
         .success();
     assert!(!docs.join("thesis.tex").exists());
@@ -140,19 +147,13 @@ fn out_refuses_a_folder_with_files_it_did_not_write() {
 
 #[test]
 fn out_naming_a_file_is_refused_before_any_work() {
-    let tmp = tempfile::tempdir().unwrap();
+    let scratch = Scratch::new();
+    let tmp = &scratch.dir;
     let target = tmp.path().join("results.txt");
     fs::write(&target, "mine").unwrap();
-    let file = write_doc(tmp.path(), &small(base("connect")));
     let before = snapshot(tmp.path());
     for extra in [vec![], vec!["--force"], vec!["--events"]] {
-        cli()
-            .args([
-                "run",
-                file.to_str().unwrap(),
-                "--out",
-                target.to_str().unwrap(),
-            ])
+        scratch.run_into(&target)
             .args(extra)
             .assert()
             .code(2)
@@ -163,18 +164,11 @@ fn out_naming_a_file_is_refused_before_any_work() {
 
 #[test]
 fn events_go_into_the_output_folder_and_are_published_with_it() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = write_doc(tmp.path(), &small(base("connect")));
+    let scratch = Scratch::new();
+    let tmp = &scratch.dir;
     let out = tmp.path().join("o");
-    cli()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--quiet",
-            "--events",
-            "--out",
-            out.to_str().unwrap(),
-        ])
+    scratch.run_into(&out)
+        .args(["--quiet", "--events"])
         .assert()
         .success();
     let log = fs::read_to_string(out.join("events.jsonl")).unwrap();
@@ -190,14 +184,8 @@ fn events_go_into_the_output_folder_and_are_published_with_it() {
         .collect();
     assert!(files.contains(&"events.jsonl") && files.contains(&"report.json"));
     // Without --events the next run leaves no stale log behind.
-    cli()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ])
+    scratch.run_into(&out)
+        .args(["--quiet"])
         .assert()
         .success();
     assert!(!out.join("events.jsonl").exists());
@@ -205,11 +193,11 @@ fn events_go_into_the_output_folder_and_are_published_with_it() {
 
 #[test]
 fn a_failed_write_leaves_the_old_output_intact_even_for_root() {
-    let tmp = tempfile::tempdir().unwrap();
+    let scratch = Scratch::new();
+    let tmp = &scratch.dir;
     // A folder name so long that the staging name beside it (".NAME.partial-PID") exceeds
     // the file system's limit: creating it fails for every user, root included.
     let out = tmp.path().join("o".repeat(250));
-    let file = write_doc(tmp.path(), &small(base("connect")));
     fs::create_dir(&out).unwrap();
     fs::write(out.join("report.json"), "previous").unwrap();
     fs::write(
@@ -218,13 +206,7 @@ fn a_failed_write_leaves_the_old_output_intact_even_for_root() {
     )
     .unwrap();
     let before = snapshot(tmp.path());
-    cli()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
+    scratch.run_into(&out)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot write the reports"));
@@ -233,8 +215,8 @@ fn a_failed_write_leaves_the_old_output_intact_even_for_root() {
 
 #[test]
 fn stale_staging_of_a_killed_run_is_cleaned_and_does_not_block() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = write_doc(tmp.path(), &small(base("connect")));
+    let scratch = Scratch::new();
+    let tmp = &scratch.dir;
     let out = tmp.path().join("out");
     // What a run killed with SIGKILL leaves: a staging folder and a retired folder
     // (the latter is put back first, as the only complete output, then replaced).
@@ -248,14 +230,8 @@ fn stale_staging_of_a_killed_run_is_cleaned_and_does_not_block() {
         .unwrap();
         fs::write(d.join("report.json"), "x".repeat(1000)).unwrap();
     }
-    cli()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ])
+    scratch.run_into(&out)
+        .args(["--quiet"])
         .assert()
         .success();
     let mut left: Vec<String> = fs::read_dir(tmp.path())
@@ -268,18 +244,12 @@ fn stale_staging_of_a_killed_run_is_cleaned_and_does_not_block() {
 
 #[test]
 fn concurrent_runs_into_one_folder_all_succeed_and_leave_one_whole_output() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = write_doc(tmp.path(), &small(base("connect")));
+    let scratch = Scratch::new();
+    let (tmp, file) = (&scratch.dir, &scratch.scenario);
     let out = tmp.path().join("out");
     let reference = tmp.path().join("reference");
-    cli()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--quiet",
-            "--out",
-            reference.to_str().unwrap(),
-        ])
+    scratch.run_into(&reference)
+        .args(["--quiet"])
         .assert()
         .success();
     for _round in 0..3 {
@@ -421,8 +391,8 @@ fn huge_delays_are_beyond_the_horizon_not_a_panic() {
 
 #[test]
 fn huge_sizes_are_refused_up_front_naming_the_field() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = write_doc(tmp.path(), &small(base("connect")));
+    let scratch = Scratch::new();
+    let (tmp, file) = (&scratch.dir, &scratch.scenario);
     cli()
         .args([
             "run",
@@ -654,8 +624,8 @@ fn messages_name_the_field_once_and_the_flag() {
 
 #[test]
 fn a_closed_stdout_is_a_quiet_exit_not_a_panic() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = write_doc(tmp.path(), &small(base("connect")));
+    let scratch = Scratch::new();
+    let (tmp, file) = (&scratch.dir, &scratch.scenario);
     for args in [
         vec![
             "run",
@@ -682,464 +652,5 @@ fn a_closed_stdout_is_a_quiet_exit_not_a_panic() {
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(0), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
-    }
-}
-
-/// One bad input: the scenario, and the field path the one-line error must name.
-struct Bad {
-    doc: Value,
-    field: &'static str,
-}
-
-fn bad(path: &str, value: Value, field: &'static str) -> Bad {
-    Bad {
-        doc: set(small(base("connect")), path, value),
-        field,
-    }
-}
-
-fn bad_forge(path: &str, value: Value, field: &'static str) -> Bad {
-    Bad {
-        doc: set(small(base("forge")), path, value),
-        field,
-    }
-}
-
-fn segments(list: Value) -> Value {
-    set(small(base("connect")), "population.segments", list)
-}
-
-fn with_admin(admin: Value) -> Value {
-    set(small(base("connect")), "admins.x", admin)
-}
-
-fn admin(extra: Value) -> Value {
-    let mut a = json!({"approve": 0.5, "reject": 0.1});
-    for (k, v) in extra.as_object().unwrap() {
-        a[k] = v.clone();
-    }
-    with_admin(a)
-}
-
-fn releases(list: Value) -> Value {
-    set(small(base("connect")), "releases", list)
-}
-
-fn catalogue() -> Vec<Bad> {
-    let seg = |extra: Value| {
-        let mut s = json!({"name": "a", "share": 1.0});
-        for (k, v) in extra.as_object().unwrap() {
-            s[k] = v.clone();
-        }
-        segments(json!([s]))
-    };
-    let b = |doc: Value, field| Bad { doc, field };
-    vec![
-        bad("name", json!(""), "name"),
-        bad("name", json!("/tmp/x"), "name"),
-        bad("name", json!("../../x"), "name"),
-        bad("name", json!(5), "name"),
-        bad("platform", json!("aws"), "platform"),
-        bad("platform", json!(5), "platform"),
-        bad("start", json!("yesterday"), "start"),
-        bad("start", json!("2026-13-01T00:00:00Z"), "start"),
-        bad("horizon", json!("0h"), "horizon"),
-        bad("horizon", json!("5x"), "horizon"),
-        bad("horizon", json!("-5h"), "horizon"),
-        bad("horizon", json!(5), "horizon"),
-        bad("horizon", json!("99999999999w"), "horizon"),
-        bad("seed", json!(-1), "seed"),
-        bad("seed", json!("x"), "seed"),
-        bad("seed", json!(1.5), "seed"),
-        bad("replications", json!(0), "replications"),
-        bad("replications", json!(4_294_967_296_u64), "replications"),
-        bad("replications", json!(-3), "replications"),
-        bad("initial_version", json!("1.4"), "initial_version"),
-        bad("initial_version", json!("1.4.2.1"), "initial_version"),
-        bad("initial_version", json!("a.b.c"), "initial_version"),
-        bad(
-            "initial_version",
-            json!("1.4.4294967296"),
-            "initial_version",
-        ),
-        bad("initial_version", json!("1.4.4294967295"), "releases[0]"),
-        bad_forge("initial_version", json!("1.4.2"), "initial_version"),
-        bad_forge("initial_api_version", json!(2), "initial_api_version"),
-        bad("initial_licensing", json!("maybe"), "initial_licensing"),
-        bad("colour", json!("blue"), "colour"),
-        bad(
-            "timing.descriptor_poll",
-            json!("0h"),
-            "timing.descriptor_poll",
-        ),
-        bad("timing.upm_poll", json!("0h"), "timing.upm_poll"),
-        bad("timing.upm_poll", json!("abc"), "timing.upm_poll"),
-        bad(
-            "timing.slip_probability",
-            json!(1.5),
-            "timing.slip_probability",
-        ),
-        bad(
-            "timing.slip_probability",
-            json!(-0.1),
-            "timing.slip_probability",
-        ),
-        bad(
-            "timing.forge_detection",
-            json!(["5m", "1m"]),
-            "timing.forge_detection",
-        ),
-        bad(
-            "timing.forge_propagation",
-            json!(["1m"]),
-            "timing.forge_propagation",
-        ),
-        bad(
-            "timing.licensing_review",
-            json!(["1d", "x"]),
-            "timing.licensing_review[1]",
-        ),
-        bad("timing.speed", json!("1h"), "timing"),
-        bad("population.instances", json!(0), "population.instances"),
-        bad("population.instances", json!(-1), "population.instances"),
-        bad(
-            "population.instances",
-            json!("many"),
-            "population.instances",
-        ),
-        bad(
-            "population.churn.installs_per_day",
-            json!(-1),
-            "population.churn.installs_per_day",
-        ),
-        bad(
-            "population.churn.uninstall_rate_per_day",
-            json!("x"),
-            "population.churn.uninstall_rate_per_day",
-        ),
-        b(segments(json!([])), "population.segments"),
-        b(seg(json!({"share": 1.5})), "population.segments[0].share"),
-        b(
-            segments(json!([{"name": "a", "share": 0.5}, {"name": "b", "share": 0.4}])),
-            "population.segments[1].share",
-        ),
-        b(
-            seg(json!({"timezones": {"Mars/Olympus": 1.0}})),
-            "population.segments[0].timezones.Mars/Olympus",
-        ),
-        b(
-            seg(json!({"timezones": {"UTC": 0.0}})),
-            "population.segments[0].timezones.UTC",
-        ),
-        b(
-            seg(json!({"timezones": {}})),
-            "population.segments[0].timezones",
-        ),
-        b(
-            seg(json!({"admin": "nobody"})),
-            "population.segments[0].admin",
-        ),
-        b(
-            seg(json!({"maintenance": "never"})),
-            "population.segments[0].maintenance",
-        ),
-        b(
-            seg(json!({"holidays": ["2026-02-30"]})),
-            "population.segments[0].holidays[0]",
-        ),
-        b(seg(json!({"weight": 0})), "population.segments[0].weight"),
-        b(seg(json!({"colour": "red"})), "population.segments[0]"),
-        b(segments(json!([{"share": 1.0}])), "population.segments[0]"),
-        b(
-            with_admin(json!({"approve": 1.5, "reject": 0.0})),
-            "admins.x.approve",
-        ),
-        b(
-            with_admin(json!({"approve": 0.8, "reject": 0.3})),
-            "admins.x.reject",
-        ),
-        b(
-            admin(json!({"delay": {"weibull": {"shape": 1}}})),
-            "admins.x.delay",
-        ),
-        b(
-            admin(json!({"delay": {"lognormal": {"median": "1d", "sigma": -1.0}}})),
-            "admins.x.delay.lognormal.sigma",
-        ),
-        b(
-            admin(json!({"delay": {"exponential": {"mean": "0h"}}})),
-            "admins.x.delay.exponential.mean",
-        ),
-        b(
-            admin(json!({"delay": {"uniform": ["2h", "1h"]}})),
-            "admins.x.delay.uniform",
-        ),
-        b(
-            admin(json!({"delay": {"empirical": []}})),
-            "admins.x.delay.empirical",
-        ),
-        b(
-            admin(json!({"delay": {"empirical": [["1h", 0.5]]}})),
-            "admins.x.delay.empirical[0]",
-        ),
-        b(
-            admin(json!({"delay": {"empirical": [["2h", 0.5], ["1h", 1.0]]}})),
-            "admins.x.delay.empirical[1]",
-        ),
-        b(admin(json!({"on_reject": "explode"})), "admins.x.on_reject"),
-        b(
-            admin(json!({"working_hours": {"from": "25:00", "to": "17:00"}})),
-            "admins.x.working_hours.from",
-        ),
-        b(
-            admin(json!({"working_hours": {"from": "17:00", "to": "09:00"}})),
-            "admins.x.working_hours.to",
-        ),
-        b(
-            admin(json!({"working_hours": {"days": "someday", "from": "09:00", "to": "17:00"}})),
-            "admins.x.working_hours.days",
-        ),
-        b(
-            admin(
-                json!({"reminders": ["1d", "2d", "3d", "4d", "5d", "6d", "7d", "8d"], "reminder_response": 0.5}),
-            ),
-            "admins.x.reminders",
-        ),
-        b(
-            admin(json!({"reminders": ["2d", "1d"], "reminder_response": 0.5})),
-            "admins.x.reminders",
-        ),
-        b(
-            admin(json!({"reminders": ["2d"]})),
-            "admins.x.reminder_response",
-        ),
-        b(
-            admin(json!({"reminders": ["2d"], "reminder_response": 2})),
-            "admins.x.reminder_response",
-        ),
-        bad(
-            "maintenance.night",
-            json!({"from": "1am", "to": "03:00"}),
-            "maintenance.night.from",
-        ),
-        bad(
-            "maintenance.night",
-            json!({"from": "01:00", "to": "03:00", "zone": "Nowhere"}),
-            "maintenance.night.zone",
-        ),
-        bad(
-            "maintenance.night",
-            json!([{"from": "01:00", "to": "03:00", "extra": 1}]),
-            "maintenance.night[0]",
-        ),
-        bad("maintenance.night", json!(5), "maintenance.night"),
-        bad(
-            "maintenance.night",
-            json!({"days": 7, "from": "01:00", "to": "03:00"}),
-            "maintenance.night.days",
-        ),
-        b(releases(json!([])), "releases"),
-        b(
-            releases(json!([{"at": "tomorrow", "changes": ["other"]}])),
-            "releases[0].at",
-        ),
-        b(
-            releases(json!([{"at": "11d", "changes": ["other"]}])),
-            "releases[0].at",
-        ),
-        b(
-            releases(
-                json!([{"at": "2d", "changes": ["other"]}, {"at": "1d", "changes": ["other"]}]),
-            ),
-            "releases[1].at",
-        ),
-        b(
-            releases(json!([{"at": "1d", "changes": ["magic"]}])),
-            "releases[0].changes[0]",
-        ),
-        b(
-            releases(json!([{"at": "1d", "changes": ["other"], "scopes": ["read"]}])),
-            "releases[0].changes",
-        ),
-        b(
-            releases(json!([{"at": "1d", "changes": ["other"], "line": 1}])),
-            "releases[0].line",
-        ),
-        b(
-            releases(json!([{"at": "1d", "scopes": []}])),
-            "releases[0].scopes",
-        ),
-        b(
-            releases(json!([{"at": "1d", "when": "now"}])),
-            "releases[0]",
-        ),
-        bad_forge(
-            "releases",
-            json!([{"at": "1d", "api_version": 3}]),
-            "releases[0].api_version",
-        ),
-        bad(
-            "policy.drop_old_support_after",
-            json!("x"),
-            "policy.drop_old_support_after",
-        ),
-        bad("policy.cutoff_at", json!("soon"), "policy.cutoff_at"),
-        bad(
-            "policy.cutoff_action",
-            json!("maybe"),
-            "policy.cutoff_action",
-        ),
-        bad(
-            "policy.bulk_upgrade",
-            json!({"at": "1d", "requests_per_hour": 1}),
-            "policy.bulk_upgrade",
-        ),
-        bad("report.thresholds", json!([]), "report.thresholds"),
-        bad(
-            "report.thresholds",
-            json!([0.9, 0.5]),
-            "report.thresholds[1]",
-        ),
-        bad("report.thresholds", json!([1.5]), "report.thresholds[0]"),
-        bad("report.sample_every", json!("0h"), "report.sample_every"),
-        bad(
-            "report.coexistence_tolerance",
-            json!(2),
-            "report.coexistence_tolerance",
-        ),
-        bad(
-            "report.compat_window_quantile",
-            json!(0),
-            "report.compat_window_quantile",
-        ),
-        // Segment names: unique, not empty, printable (they are printed and fit by name).
-        b(
-            segments(json!([{"name": "eu", "share": 0.5}, {"name": "eu", "share": 0.5}])),
-            "population.segments[1].name",
-        ),
-        b(
-            segments(json!([{"name": "", "share": 1.0}])),
-            "population.segments[0].name",
-        ),
-        b(
-            segments(json!([{"name": "  ", "share": 1.0}])),
-            "population.segments[0].name",
-        ),
-        b(
-            segments(json!([{"name": "eu\u{1b}[31m", "share": 1.0}])),
-            "population.segments[0].name",
-        ),
-        b(
-            segments(json!([{"name": "a\u{7}", "share": 1.0}])),
-            "population.segments[0].name",
-        ),
-        b(
-            segments(json!([{"name": "x".repeat(201), "share": 1.0}])),
-            "population.segments[0].name",
-        ),
-        // Release labels, profile and calendar names: printable text.
-        b(
-            releases(json!([{"at": "0h", "changes": ["other"], "label": "fix\r\u{1b}[2K"}])),
-            "releases[0].label",
-        ),
-        b(
-            releases(json!([{"at": "0h", "changes": ["other"], "label": ""}])),
-            "releases[0].label",
-        ),
-        b(
-            set(
-                small(base("connect")),
-                "admins",
-                json!({"a\u{1b}b": {"approve": 0.5, "reject": 0.1}}),
-            ),
-            "admins.a\\u{1b}b",
-        ),
-        b(
-            set(
-                small(base("connect")),
-                "maintenance",
-                json!({"w\nx": {"from": "01:00", "to": "02:00"}}),
-            ),
-            "maintenance.w\\nx",
-        ),
-        // An expectation bound of the wrong type names the field and the accepted forms.
-        b(
-            set(
-                small(base("connect")),
-                "expect",
-                json!([{"figure": "coexistence", "max": true}]),
-            ),
-            "expect[0].max",
-        ),
-        b(
-            set(
-                small(base("connect")),
-                "expect",
-                json!([{"figure": "coexistence", "min": [1]}]),
-            ),
-            "expect[0].min",
-        ),
-    ]
-}
-
-#[test]
-fn bad_input_catalogue_exit_2_one_line_and_nothing_touched() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let good = write_doc(tmp.path(), &small(base("connect")));
-    cli()
-        .args([
-            "run",
-            good.to_str().unwrap(),
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .assert()
-        .success();
-    let before = snapshot(tmp.path());
-    let cases = catalogue();
-    assert!(cases.len() >= 90, "{} cases", cases.len());
-    let file = tmp.path().join("bad.json");
-    let mut texts: Vec<(String, &str)> = cases
-        .iter()
-        .map(|c| (serde_json::to_string_pretty(&c.doc).unwrap(), c.field))
-        .collect();
-    // Text-level cases: a duplicate key, broken JSON.
-    let valid = serde_json::to_string_pretty(&small(base("connect"))).unwrap();
-    texts.push((
-        valid.replacen("\"seed\": 42,", "\"seed\": 42,\n  \"seed\": 43,", 1),
-        "duplicate key",
-    ));
-    texts.push((valid.replacen("\"seed\": 42,", "\"seed\": 42", 1), "line"));
-    texts.push((String::new(), "line 1"));
-    texts.push(("[1, 2]".into(), "(top level)"));
-    for (text, field) in &texts {
-        fs::write(&file, text).unwrap();
-        let o = cli()
-            .args([
-                "run",
-                file.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{field}: {err}");
-        assert!(o.stdout.is_empty());
-        let lines: Vec<&str> = err.lines().collect();
-        assert_eq!(lines.len(), 1, "one line: {err}");
-        assert!(
-            lines[0].contains(&format!("bad.json: {field}"))
-                || lines[0].contains(field) && lines[0].contains("bad.json"),
-            "expected bad.json and {field:?} in: {err}"
-        );
-        fs::remove_file(&file).unwrap();
-        assert_eq!(
-            snapshot(tmp.path()),
-            before,
-            "{field}: the output folder is unchanged"
-        );
     }
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::needless_pass_by_value)]
 
 mod admins;
+mod bad_input;
 mod ci_recipe;
 mod command_line;
 mod common;
