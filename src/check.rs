@@ -34,7 +34,7 @@ pub enum BaselineError {
     Missing,
     /// The file could not be read (not a regular file, too large, not UTF-8).
     #[error("cannot read the baseline: {0}")]
-    Unreadable(crate::scenario::input::InputError),
+    Unreadable(crate::input::InputError),
     /// Not valid JSON, a repeated key, or not a baseline's shape.
     #[error("corrupt or truncated baseline ({0}); recreate it with --update")]
     Corrupt(String),
@@ -55,8 +55,8 @@ pub enum BaselineError {
 
 /// Parses a baseline's text: JSON with each key once, of a schema this version reads.
 pub fn parse_baseline(text: &str) -> Result<Baseline, BaselineError> {
-    let value = crate::scenario::input::parse_json(text)
-        .map_err(|e| BaselineError::Corrupt(e.to_string()))?;
+    let value =
+        crate::input::parse_json(text).map_err(|e| BaselineError::Corrupt(e.to_string()))?;
     let schema = value["schema_version"].as_u64().unwrap_or(0);
     if schema > u64::from(BASELINE_SCHEMA) {
         return Err(BaselineError::Newer(schema));
@@ -66,8 +66,8 @@ pub fn parse_baseline(text: &str) -> Result<Baseline, BaselineError> {
 
 /// Reads the baseline at `path` of the scenario named `scenario`.
 pub fn read_baseline(path: &std::path::Path, scenario: &str) -> Result<Baseline, BaselineError> {
-    let text = crate::scenario::input::read_bounded(path).map_err(|e| match e {
-        crate::scenario::input::InputError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+    let text = crate::input::read_bounded(path).map_err(|e| match e {
+        crate::input::InputError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
             BaselineError::Missing
         }
         other => BaselineError::Unreadable(other),
@@ -75,7 +75,7 @@ pub fn read_baseline(path: &std::path::Path, scenario: &str) -> Result<Baseline,
     let base = parse_baseline(&text)?;
     if base.scenario != scenario {
         return Err(BaselineError::OtherScenario {
-            found: crate::scenario::input::echo(&base.scenario),
+            found: crate::input::echo(&base.scenario),
             expected: scenario.to_string(),
         });
     }
@@ -134,7 +134,7 @@ pub fn figure_refs(scenario: &Scenario) -> Vec<FigureRef> {
 impl Baseline {
     /// The baseline of a finished run; `output_sha256` fingerprints its report files
     /// (see `report::output_fingerprints`) and `canonical_scenario` is the file's JSON
-    /// text in canonical form (see [`canonical_json`](crate::scenario::input::canonical_json)).
+    /// text in canonical form (see [`canonical_json`](crate::input::canonical_json)).
     pub fn of(
         scenario: &Scenario,
         run: &RunOutput,

@@ -34,8 +34,9 @@
 //! # Where each piece lives
 //!
 //! Layers, each knowing only the ones below it:
-//! - [`time`], [`engine`], [`stats`] (and the private `draws`, `fingerprint` and
-//!   `memory`): generic building blocks (typed durations, the event queue, summaries;
+//! - [`time`], [`engine`], [`stats`], [`input`] (and the private `draws`,
+//!   `fingerprint` and `memory`): generic building blocks (typed durations, the event
+//!   queue, summaries, bounded and duplicate-free reading of input files;
 //!   counter-based random streams, SHA-256 as hex, the memory available);
 //! - [`platform`]: the Marketplace's vocabulary (versions, numbering rules, change kinds,
 //!   permissions and the rules about them);
@@ -94,6 +95,7 @@ pub mod engine;
 pub mod export;
 mod fingerprint;
 pub mod fit;
+pub mod input;
 mod memory;
 pub mod model;
 pub mod montecarlo;

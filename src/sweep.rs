@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::scenario::input::echo;
+use crate::input::echo;
 use crate::scenario::setting::parse_value;
 use crate::scenario::{FieldError, Setting};
 
@@ -60,11 +60,11 @@ pub struct SweepFile {
 
 /// Reads a sweep file's axes.
 pub fn load_sweep_file(path: &Path) -> Result<Vec<Axis>, FieldError> {
-    let text = crate::scenario::input::read_bounded(path)
+    let text = crate::input::read_bounded(path)
         .map_err(|e| FieldError::new("(file)", format!("{e:#}")))?;
     // Each key at most once, at any depth, as in scenario files.
-    let value = crate::scenario::input::parse_json(&text)
-        .map_err(|e| FieldError::new("(file)", e.to_string()))?;
+    let value =
+        crate::input::parse_json(&text).map_err(|e| FieldError::new("(file)", e.to_string()))?;
     let file: SweepFile = serde_path_to_error::deserialize(value)
         .map_err(|e| FieldError::new(e.path().to_string(), e.inner().to_string()))?;
     if file.axes.iter().any(|a| a.values.is_empty()) || file.axes.is_empty() {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use rollout_sim::scenario::input::echo;
+use rollout_sim::input::echo;
 use rollout_sim::shard::ShardSpec;
 
 /// How long will old and new versions of a cloud app live side by side?

@@ -135,7 +135,7 @@ const MAX_MESSAGE_CHARS: usize = 2_000;
 /// newline, ESC or BEL in a path or an echoed value are escaped, so they can neither
 /// split the line nor drive the terminal) of at most [`MAX_MESSAGE_CHARS`] characters.
 fn terminal_safe(message: &str) -> String {
-    scenario::input::echo_at_most(message, MAX_MESSAGE_CHARS)
+    rollout_sim::input::echo_at_most(message, MAX_MESSAGE_CHARS)
 }
 
 /// Writes to stdout, returning errors (a closed pipe) instead of panicking.

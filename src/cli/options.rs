@@ -12,7 +12,7 @@ use rollout_sim::commands::trace::TraceOptions;
 use rollout_sim::commands::{PrecisionRequest, Presentation, Simulation};
 use rollout_sim::fit::{Family, FamilyChoice};
 use rollout_sim::scenario::setting::parse_value;
-use rollout_sim::scenario::{self, Overrides, Setting};
+use rollout_sim::scenario::{Overrides, Setting};
 use rollout_sim::sweep::Axis;
 
 use super::args::{
@@ -28,7 +28,7 @@ fn parse_settings(settings: &[String]) -> Result<Vec<Setting>> {
             let (path, value) = s.split_once('=').ok_or_else(|| {
                 anyhow!(
                     "--set \"{}\": expected PATH=VALUE",
-                    scenario::input::echo(s)
+                    rollout_sim::input::echo(s)
                 )
             })?;
             let value = parse_value(value).map_err(|e| anyhow!("--set {}: {e}", path.trim()))?;

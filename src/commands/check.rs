@@ -13,11 +13,12 @@ use super::{Simulation, expand_folders};
 use crate::charts::drift_chart;
 use crate::check::{self, Baseline, FigureTest};
 use crate::export::output_fingerprints;
+use crate::input;
 use crate::montecarlo::{self, Progress};
 use crate::output::{FileSet, OutputDir, seal, sealed};
 use crate::report::RunReport;
 use crate::report::check::{CheckReport, ScenarioCheck, Verdict};
-use crate::scenario::{self, Scenario, input};
+use crate::scenario::{self, Scenario};
 
 /// What `check` is asked to do.
 #[derive(Clone, Debug)]

@@ -91,7 +91,7 @@ pub fn fit(options: &FitOptions) -> Result<Fitted> {
             replication,
             until,
         } => {
-            let text = scenario::input::read_bounded_to(log, scenario::input::MAX_DATA_BYTES)
+            let text = crate::input::read_bounded_to(log, crate::input::MAX_DATA_BYTES)
                 .with_context(|| format!("{}: cannot read the event log", log.display()))?;
             let rows = rows_from_events(&s, &text, log, release, *replication, *until)?;
             let csv = to_csv(&rows);

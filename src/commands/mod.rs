@@ -25,7 +25,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::model::{Figure, FigureRef};
 use crate::montecarlo::PrecisionTarget;
-use crate::scenario::{self, Overrides, Scenario};
+use crate::scenario::{Overrides, Scenario};
 use crate::time::SimDuration;
 
 pub(crate) use resources::check_trace_memory;
@@ -103,7 +103,7 @@ pub fn precision_target(
         Figure::LeftBehind => text.parse::<f64>().ok().filter(|v| *v > 0.0),
         _ => SimDuration::parse(text).ok().filter(|d| !d.is_zero()).map(SimDuration::as_hours),
     }
-    .ok_or_else(|| anyhow!("--precision \"{}\": expected a positive duration such as 0.5h (a number of instances for left_behind)", scenario::input::echo(text)))?;
+    .ok_or_else(|| anyhow!("--precision \"{}\": expected a positive duration such as 0.5h (a number of instances for left_behind)", crate::input::echo(text)))?;
     Ok(Some(PrecisionTarget {
         figure,
         half_width,

@@ -50,7 +50,7 @@ pub fn parse_pairs(text: &str) -> Result<Vec<(usize, usize)>, String> {
                 .ok_or_else(|| {
                     format!(
                         "\"{}\" is not a pair; expected BASELINE=ALTERNATIVE release indices, such as 0=1,1=2",
-                        crate::scenario::input::echo(pair)
+                        crate::input::echo(pair)
                     )
                 })
         })

@@ -245,7 +245,7 @@ fn groups(
                     return Err(FitError::UnknownSegment {
                         file: file.display().to_string(),
                         line: r.line,
-                        name: crate::scenario::input::echo(name),
+                        name: crate::input::echo(name),
                         known: segments
                             .iter()
                             .map(|s| s.name.as_str())

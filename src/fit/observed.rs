@@ -95,12 +95,12 @@ const AGGREGATE: [&str; 3] = ["hours", "share", "instances"];
 /// Reads `file`. `instances` is the field size of aggregate data without an
 /// `instances` column (`--instances`).
 pub(crate) fn read(file: &Path, instances: Option<u64>) -> Result<Observations, ObservedError> {
-    let text =
-        crate::scenario::input::read_bounded_to(file, crate::scenario::input::MAX_DATA_BYTES)
-            .map_err(|e| ObservedError::Unreadable {
-                file: file.to_path_buf(),
-                message: e.to_string(),
-            })?;
+    let text = crate::input::read_bounded_to(file, crate::input::MAX_DATA_BYTES).map_err(|e| {
+        ObservedError::Unreadable {
+            file: file.to_path_buf(),
+            message: e.to_string(),
+        }
+    })?;
     parse(&text, file, instances)
 }
 

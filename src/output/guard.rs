@@ -57,7 +57,7 @@ pub(super) fn lock_held(path: &Path) -> bool {
     if !fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
         return true;
     }
-    let Ok(file) = crate::scenario::input::open_regular(path) else {
+    let Ok(file) = crate::input::open_regular(path) else {
         return true;
     };
     // Taken: nobody held it. Would block, or cannot be tried: held, as far as we know.
@@ -75,7 +75,7 @@ pub(super) fn read_regular(path: &Path, cap: u64) -> Option<Vec<u8>> {
     if !fs::symlink_metadata(path).ok()?.is_file() {
         return None;
     }
-    crate::scenario::input::read_bytes_bounded(path, cap).ok()
+    crate::input::read_bytes_bounded(path, cap).ok()
 }
 
 /// Staging entries of this process, removed by [`interrupt`].

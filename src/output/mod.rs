@@ -42,7 +42,7 @@ const MANIFEST_FORMAT: u32 = 2;
 const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 
 /// The largest sealed file read to tell whether rollout-sim wrote it.
-const MAX_SEALED_FILE_BYTES: u64 = crate::scenario::input::MAX_INPUT_BYTES;
+const MAX_SEALED_FILE_BYTES: u64 = crate::input::MAX_INPUT_BYTES;
 
 /// Whether the regular file at `path` carries rollout-sim's unchanged seal (see
 /// `seal`); a FIFO, device, link or a file over 16 MiB is not read and is not.
@@ -263,10 +263,7 @@ fn check_replaceable(target: &Path, force: bool) -> Result<(), OutputError> {
     }
     Err(OutputError::Foreign {
         path: target.to_path_buf(),
-        foreign: foreign
-            .iter()
-            .map(|f| crate::scenario::input::echo(f))
-            .collect(),
+        foreign: foreign.iter().map(|f| crate::input::echo(f)).collect(),
     })
 }
 

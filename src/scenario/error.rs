@@ -12,7 +12,7 @@ pub enum ScenarioError {
         file: PathBuf,
         #[source]
         /// Why.
-        source: super::input::InputError,
+        source: crate::input::InputError,
     },
     #[error("{file}: invalid JSON at line {line}, column {column}: {message}")]
     /// The file is not valid JSON.

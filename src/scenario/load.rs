@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use super::{Overrides, Scenario, ScenarioError, file, input, validate};
+use super::{Overrides, Scenario, ScenarioError, file, validate};
+use crate::input;
 
 /// The JSON Schema of scenario files, generated from the types that read them (so it
 /// cannot drift from what `validate` accepts), pretty-printed with a final newline.

@@ -6,7 +6,7 @@
 
 pub mod error;
 pub(crate) mod file;
-pub mod input;
+
 mod load;
 pub mod presets;
 pub mod setting;

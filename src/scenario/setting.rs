@@ -54,10 +54,10 @@ fn steps(path: &str) -> Result<Vec<Step<'_>>, FieldError> {
 pub fn parse_value(text: &str) -> Result<Value, String> {
     let text = text.trim();
     if text.starts_with('{') || text.starts_with('[') {
-        return super::input::parse_json(text).map_err(|e| {
+        return crate::input::parse_json(text).map_err(|e| {
             format!(
                 "{} is not a valid JSON object or array: {e}",
-                super::input::echo(text)
+                crate::input::echo(text)
             )
         });
     }

@@ -44,7 +44,7 @@ pub enum ShardError {
     /// `--shard` was written wrongly.
     #[error(
         "--shard \"{}\": expected I/N (shard I from 0 of N, e.g. 0/10), slurm, or indexed:N; N from 1 to {MAX_SHARDS}",
-        crate::scenario::input::echo(.0)
+        crate::input::echo(.0)
     )]
     Syntax(String),
     /// An environment variable the shard is taken from is unset.

@@ -11,10 +11,10 @@ use sha2::{Digest, Sha256};
 
 use super::{Shard, ShardError};
 use crate::fingerprint::{self, sha256_hex};
+use crate::input::{self, canonical_json};
 use crate::model::mix::MixState;
 use crate::model::{ReleaseFigures, ReplicationResult};
 use crate::montecarlo::RunOutput;
-use crate::scenario::input::{self, canonical_json};
 use crate::scenario::{Overrides, Setting};
 use crate::stats::LatencyHistogram;
 use crate::sweep::Axis;
@@ -457,8 +457,8 @@ impl PartReader {
         let not_regular = || {
             bad("is not a regular file; parts are the part-I-of-N.jsonl files shards write".into())
         };
-        let file = crate::scenario::input::open_regular(path).map_err(|e| match e {
-            crate::scenario::input::InputError::Io(e) => io(e),
+        let file = crate::input::open_regular(path).map_err(|e| match e {
+            crate::input::InputError::Io(e) => io(e),
             _ => not_regular(),
         })?;
         let meta = file.metadata().map_err(io)?;

@@ -466,4 +466,3 @@ fn bad_input_catalogue_exit_2_one_line_and_nothing_touched() {
         );
     }
 }
-

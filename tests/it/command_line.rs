@@ -732,7 +732,7 @@ fn comments_are_ignored_at_any_depth_and_do_not_change_the_scenario() {
     let (a, b) = (scenario(&plain), scenario(&commented));
     assert_eq!(format!("{:?}", a.releases), format!("{:?}", b.releases));
     assert_eq!(
-        rollout_sim::scenario::input::canonical_json(plain),
-        rollout_sim::scenario::input::canonical_json(commented)
+        rollout_sim::input::canonical_json(plain),
+        rollout_sim::input::canonical_json(commented)
     );
 }

@@ -118,26 +118,20 @@ fn out_refuses_a_folder_with_files_it_did_not_write() {
     fs::create_dir(&docs).unwrap();
     fs::write(docs.join("thesis.tex"), "years of work").unwrap();
     let before = snapshot(tmp.path());
-    scratch.run_into(&docs)
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(
-            predicate::str::contains("thesis.tex")
-                .and(predicate::str::contains("--force"))
-                .and(predicate::str::contains("did not write")),
-        );
+    scratch.run_into(&docs).assert().code(2).stdout("").stderr(
+        predicate::str::contains("thesis.tex")
+            .and(predicate::str::contains("--force"))
+            .and(predicate::str::contains("did not write")),
+    );
     assert_eq!(snapshot(tmp.path()), before, "nothing touched");
     // An output folder of ours is replaced, again and again.
     let ours = tmp.path().join("ours");
     for _ in 0..2 {
-        scratch.run_into(&ours)
-            .args(["--quiet"])
-            .assert()
-            .success();
+        scratch.run_into(&ours).args(["--quiet"]).assert().success();
     }
     // --force is the explicit override.
-    scratch.run_into(&docs)
+    scratch
+        .run_into(&docs)
         .args(["--quiet", "--force"])
         .assert()
         .success();
@@ -153,7 +147,8 @@ fn out_naming_a_file_is_refused_before_any_work() {
     fs::write(&target, "mine").unwrap();
     let before = snapshot(tmp.path());
     for extra in [vec![], vec!["--force"], vec!["--events"]] {
-        scratch.run_into(&target)
+        scratch
+            .run_into(&target)
             .args(extra)
             .assert()
             .code(2)
@@ -167,7 +162,8 @@ fn events_go_into_the_output_folder_and_are_published_with_it() {
     let scratch = Scratch::new();
     let tmp = &scratch.dir;
     let out = tmp.path().join("o");
-    scratch.run_into(&out)
+    scratch
+        .run_into(&out)
         .args(["--quiet", "--events"])
         .assert()
         .success();
@@ -184,10 +180,7 @@ fn events_go_into_the_output_folder_and_are_published_with_it() {
         .collect();
     assert!(files.contains(&"events.jsonl") && files.contains(&"report.json"));
     // Without --events the next run leaves no stale log behind.
-    scratch.run_into(&out)
-        .args(["--quiet"])
-        .assert()
-        .success();
+    scratch.run_into(&out).args(["--quiet"]).assert().success();
     assert!(!out.join("events.jsonl").exists());
 }
 
@@ -206,7 +199,8 @@ fn a_failed_write_leaves_the_old_output_intact_even_for_root() {
     )
     .unwrap();
     let before = snapshot(tmp.path());
-    scratch.run_into(&out)
+    scratch
+        .run_into(&out)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot write the reports"));
@@ -230,10 +224,7 @@ fn stale_staging_of_a_killed_run_is_cleaned_and_does_not_block() {
         .unwrap();
         fs::write(d.join("report.json"), "x".repeat(1000)).unwrap();
     }
-    scratch.run_into(&out)
-        .args(["--quiet"])
-        .assert()
-        .success();
+    scratch.run_into(&out).args(["--quiet"]).assert().success();
     let mut left: Vec<String> = fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -248,7 +239,8 @@ fn concurrent_runs_into_one_folder_all_succeed_and_leave_one_whole_output() {
     let (tmp, file) = (&scratch.dir, &scratch.scenario);
     let out = tmp.path().join("out");
     let reference = tmp.path().join("reference");
-    scratch.run_into(&reference)
+    scratch
+        .run_into(&reference)
         .args(["--quiet"])
         .assert()
         .success();

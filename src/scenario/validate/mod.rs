@@ -22,6 +22,7 @@ use chrono_tz::Tz;
 
 use super::file::ScenarioFile;
 use super::*;
+use crate::input;
 use crate::platform::{Facts, Permissions};
 use crate::time::SimDuration;
 

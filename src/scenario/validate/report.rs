@@ -86,7 +86,7 @@ fn tolerance(f: &file::ReportFile) -> Check<Tolerance> {
                     ALIAS,
                     format!(
                         "\"{}\" is not allowed; allowed: a share such as 0.05 or \"5%\", or a count such as \"100 instances\"",
-                        crate::scenario::input::echo(text)
+                        crate::input::echo(text)
                     ),
                 )
             };
