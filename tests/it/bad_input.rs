@@ -2,11 +2,16 @@
 //! one line on stderr naming the file and the field, and nothing touched.
 
 use std::fs;
+use std::io::Read;
+use std::process::{Command as Process, Stdio};
+
+use assert_cmd::cargo::cargo_bin;
+use predicates::prelude::*;
 
 use serde_json::{Value, json};
 
 use crate::common::*;
-use crate::file_safety::{cli, small, snapshot, write_doc};
+use crate::file_safety::{Scratch, small, snapshot, write_doc};
 
 /// One bad input: the scenario, and the field path the one-line error must name.
 struct Bad {
@@ -464,5 +469,89 @@ fn bad_input_catalogue_exit_2_one_line_and_nothing_touched() {
             before,
             "{field}: the output folder is unchanged"
         );
+    }
+}
+
+#[test]
+fn messages_name_the_field_once_and_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = set(
+        small(base("connect")),
+        "maintenance.night",
+        json!({"from": "01:00", "to": "03:00", "fromm": "x"}),
+    );
+    let file = write_doc(tmp.path(), &doc);
+    cli()
+        .args(["validate", file.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("maintenance.night")
+                .and(predicate::str::contains("fromm"))
+                .and(predicate::str::contains("untagged").not()),
+        );
+    let doc = set(small(base("connect")), "maintenance.night", json!(5));
+    let file = write_doc(tmp.path(), &doc);
+    cli()
+        .args(["validate", file.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("maintenance.night")
+                .and(predicate::str::contains("a list of windows")),
+        );
+    let missing = tmp.path().join("nope.json");
+    let o = cli()
+        .args(["validate", missing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+    cli()
+        .args([
+            "run",
+            "scenarios/forge-minor.json",
+            "--set",
+            "report.thresholds=[2]",
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("forge-minor.json: report.thresholds[0]")
+                .and(predicate::str::contains("--set report.thresholds=[2]")),
+        );
+}
+
+#[test]
+fn a_closed_stdout_is_a_quiet_exit_not_a_panic() {
+    let scratch = Scratch::new();
+    let (tmp, file) = (&scratch.dir, &scratch.scenario);
+    for args in [
+        vec![
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ],
+        vec!["presets"],
+    ] {
+        let mut child = Process::new(cargo_bin("rollout-sim"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // like `| head -0`: the reader is gone
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
     }
 }

@@ -157,3 +157,8 @@ pub(crate) fn shipped_scenarios() -> Vec<std::path::PathBuf> {
     assert!(files.len() > 20, "{files:?}");
     files
 }
+
+/// The rollout-sim binary, ready to take arguments.
+pub(crate) fn cli() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("rollout-sim").unwrap()
+}

@@ -1,6 +1,7 @@
 //! Decisions: common random numbers, paired comparison, sweeps, precision mode
 //! and the recommended compatibility window's confidence interval.
 
+use crate::planner_answers::{censored_against_finished, compare_cli, entry, read_json, write};
 use std::fs;
 use std::path::Path;
 
@@ -382,3 +383,54 @@ fn report_carries_the_window_ci_and_the_precision_outcome() {
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn a_comparison_leads_with_its_verdict_and_is_identical_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (gated, automatic) = censored_against_finished(tmp.path());
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("t{threads}"));
+        let assert = compare_cli(&[
+            &gated,
+            &automatic,
+            "--pair",
+            "0=0",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .success();
+        let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+        assert!(
+            stdout.starts_with("automatic against gated: better on"),
+            "{stdout}"
+        );
+        outputs.push(tree(&out));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert!(outputs[0].keys().any(|k| k.ends_with("comparison.html")));
+}
+
+#[test]
+fn the_instances_a_cut_off_hits_are_compared_when_both_policies_have_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let with_cutoff = |name: &str, approve: f64| {
+        let doc = set(
+            set(scope_change("connect"), "name", json!(name)),
+            "admins",
+            json!({"default": {"approve": approve, "reject": 0.0}}),
+        );
+        write(tmp.path(), name, &set(doc, "policy.cutoff_at", json!("5d")))
+    };
+    let (few, many) = (with_cutoff("few", 0.5), with_cutoff("many", 0.9));
+    let out = tmp.path().join("c");
+    compare_cli(&[&few, &many, "--out", out.to_str().unwrap(), "-q"]).success();
+    let report = read_json(&out.join("comparison.json"));
+    let hit = entry(&report, "cutoff_affected");
+    assert_eq!(hit["better"], "other", "{hit}");
+    assert!(hit["baseline"]["mean"].as_f64().unwrap() > hit["other"]["mean"].as_f64().unwrap());
+    let page = fs::read_to_string(out.join("comparison.html")).unwrap();
+    assert!(page.contains("when the cut-off comes"), "{page}");
+}

@@ -5,14 +5,17 @@
 #![allow(clippy::needless_pass_by_value)]
 
 mod admins;
+mod bad_data;
 mod bad_input;
 mod ci_recipe;
 mod command_line;
 mod common;
 mod comparisons;
+mod conveniences;
 mod determinism;
 mod docs;
 mod file_safety;
+mod fit_command;
 mod fitting;
 mod model_facts;
 mod permission_gate;
@@ -25,3 +28,4 @@ mod regression_check;
 mod sharding;
 mod slurm;
 mod trust;
+mod verdicts;

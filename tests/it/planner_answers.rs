@@ -11,13 +11,13 @@ use rollout_sim::montecarlo;
 use serde_json::{Value, json};
 
 /// Writes `doc` as `name.json` in `dir`.
-fn write(dir: &Path, name: &str, doc: &Value) -> String {
+pub(crate) fn write(dir: &Path, name: &str, doc: &Value) -> String {
     let path = dir.join(format!("{name}.json"));
     fs::write(&path, doc.to_string()).unwrap();
     path.to_str().unwrap().to_string()
 }
 
-fn compare_cli(args: &[&str]) -> assert_cmd::assert::Assert {
+pub(crate) fn compare_cli(args: &[&str]) -> assert_cmd::assert::Assert {
     Command::cargo_bin("rollout-sim")
         .unwrap()
         .arg("compare")
@@ -25,11 +25,11 @@ fn compare_cli(args: &[&str]) -> assert_cmd::assert::Assert {
         .assert()
 }
 
-fn read_json(path: &Path) -> Value {
+pub(crate) fn read_json(path: &Path) -> Value {
     serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn entry<'a>(report: &'a Value, figure: &str) -> &'a Value {
+pub(crate) fn entry<'a>(report: &'a Value, figure: &str) -> &'a Value {
     report["entries"]
         .as_array()
         .unwrap()
@@ -40,7 +40,7 @@ fn entry<'a>(report: &'a Value, figure: &str) -> &'a Value {
 
 /// A baseline whose admins approve half the time (90% never happens before the
 /// horizon) against the same release made automatic (everyone within 33 h).
-fn censored_against_finished(dir: &Path) -> (String, String) {
+pub(crate) fn censored_against_finished(dir: &Path) -> (String, String) {
     let gated = set(
         set(scope_change("connect"), "name", json!("gated")),
         "admins",
@@ -591,55 +591,4 @@ fn a_version_keeps_one_colour_on_every_chart_of_a_run() {
             );
         }
     }
-}
-
-#[test]
-fn a_comparison_leads_with_its_verdict_and_is_identical_for_any_thread_count() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (gated, automatic) = censored_against_finished(tmp.path());
-    let mut outputs = Vec::new();
-    for threads in ["1", "2"] {
-        let out = tmp.path().join(format!("t{threads}"));
-        let assert = compare_cli(&[
-            &gated,
-            &automatic,
-            "--pair",
-            "0=0",
-            "--threads",
-            threads,
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .success();
-        let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
-        assert!(
-            stdout.starts_with("automatic against gated: better on"),
-            "{stdout}"
-        );
-        outputs.push(tree(&out));
-    }
-    assert_eq!(outputs[0], outputs[1]);
-    assert!(outputs[0].keys().any(|k| k.ends_with("comparison.html")));
-}
-
-#[test]
-fn the_instances_a_cut_off_hits_are_compared_when_both_policies_have_one() {
-    let tmp = tempfile::tempdir().unwrap();
-    let with_cutoff = |name: &str, approve: f64| {
-        let doc = set(
-            set(scope_change("connect"), "name", json!(name)),
-            "admins",
-            json!({"default": {"approve": approve, "reject": 0.0}}),
-        );
-        write(tmp.path(), name, &set(doc, "policy.cutoff_at", json!("5d")))
-    };
-    let (few, many) = (with_cutoff("few", 0.5), with_cutoff("many", 0.9));
-    let out = tmp.path().join("c");
-    compare_cli(&[&few, &many, "--out", out.to_str().unwrap(), "-q"]).success();
-    let report = read_json(&out.join("comparison.json"));
-    let hit = entry(&report, "cutoff_affected");
-    assert_eq!(hit["better"], "other", "{hit}");
-    assert!(hit["baseline"]["mean"].as_f64().unwrap() > hit["other"]["mean"].as_f64().unwrap());
-    let page = fs::read_to_string(out.join("comparison.html")).unwrap();
-    assert!(page.contains("when the cut-off comes"), "{page}");
 }

@@ -4,17 +4,12 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde_json::json;
 
 use crate::common::*;
-
-fn cli() -> Command {
-    Command::cargo_bin("rollout-sim").unwrap()
-}
 
 /// A small copy of a shipped scenario: fewer instances and replications.
 const SMALL: [&str; 4] = ["--replications", "60", "--instances", "500"];

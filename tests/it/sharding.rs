@@ -2,6 +2,7 @@
 //! are byte-identical to the unsharded command; and every set of parts that is not one
 //! whole job is refused with exit 2, writing nothing.
 
+use crate::common::cli;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -27,10 +28,6 @@ const SWEEP_ARGS: &[&str] = &[
     "--set",
     "timing.upm_poll=12h,24h",
 ];
-
-fn cli() -> Command {
-    Command::cargo_bin("rollout-sim").unwrap()
-}
 
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     crate::common::tree(dir)
