@@ -100,6 +100,7 @@ mod memory;
 pub mod model;
 pub mod montecarlo;
 pub mod output;
+pub mod plan;
 pub mod platform;
 pub mod report;
 pub mod scenario;

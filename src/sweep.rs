@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::input::echo;
 use crate::scenario::setting::parse_value;
 use crate::scenario::{FieldError, Setting};
+use crate::time::SimDuration;
 
 /// One axis of the grid: a path and the values it takes.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -25,8 +26,7 @@ pub struct Axis {
 pub struct AxisParseError(pub String, pub String);
 
 /// What a sweep axis must look like.
-const AXIS_FORM: &str =
-    "expected PATH=V1,V2,... with at least one value, such as admins.casual.approve=0.5,0.7";
+const AXIS_FORM: &str = "expected PATH=V1,V2,... with at least one value, such as admins.casual.approve=0.5,0.7, or PATH=LO..HI/STEP, such as policy.drop_old_support_after=7d..21d/7d";
 
 impl Axis {
     /// `PATH=V1,V2,...`; each value is JSON if it parses as JSON, else text.
@@ -34,12 +34,15 @@ impl Axis {
         let (path, values) = text
             .split_once('=')
             .ok_or_else(|| AxisParseError(echo(text), AXIS_FORM.into()))?;
-        let values: Vec<Value> = values
-            .split(',')
-            .filter(|v| !v.trim().is_empty())
-            .map(parse_value)
-            .collect::<Result<_, _>>()
-            .map_err(|e| AxisParseError(echo(text), e))?;
+        let values: Vec<Value> = match range(values.trim()) {
+            Some(expanded) => expanded.map_err(|e| AxisParseError(echo(text), e))?,
+            None => values
+                .split(',')
+                .filter(|v| !v.trim().is_empty())
+                .map(parse_value)
+                .collect::<Result<_, _>>()
+                .map_err(|e| AxisParseError(echo(text), e))?,
+        };
         if path.trim().is_empty() || values.is_empty() {
             return Err(AxisParseError(echo(text), AXIS_FORM.into()));
         }
@@ -48,6 +51,54 @@ impl Axis {
             values,
         })
     }
+}
+
+/// The most values a range may expand to.
+const MAX_RANGE_VALUES: f64 = 10_000.0;
+
+/// `LO..HI/STEP`, of numbers (`0..0.6/0.2`) or durations (`7d..21d/7d`, written back in
+/// hours): every value from LO up to HI in steps of STEP. `None` when `text` is not a
+/// range at all.
+fn range(text: &str) -> Option<Result<Vec<Value>, String>> {
+    let (lo, rest) = text.split_once("..")?;
+    let (hi, step) = rest.split_once('/')?;
+    let number = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+    let hours = |s: &str| SimDuration::parse(s.trim()).ok().map(SimDuration::as_hours);
+    let (lo_v, hi_v, step_v, durations) = match (number(lo), number(hi), number(step)) {
+        (Some(a), Some(b), Some(c)) => (a, b, c, false),
+        _ => match (hours(lo), hours(hi), hours(step)) {
+            (Some(a), Some(b), Some(c)) => (a, b, c, true),
+            _ => {
+                return Some(Err(
+                    "a range is LO..HI/STEP of numbers (0..0.6/0.2) or of durations (7d..21d/7d)"
+                        .into(),
+                ));
+            }
+        },
+    };
+    if step_v <= 0.0 || hi_v < lo_v {
+        return Some(Err("a range needs LO <= HI and a positive STEP".into()));
+    }
+    let count = ((hi_v - lo_v) / step_v + 1e-9).floor() + 1.0;
+    if count > MAX_RANGE_VALUES {
+        return Some(Err(format!(
+            "the range has {count} values; at most {MAX_RANGE_VALUES}"
+        )));
+    }
+    let values = (0..count as u64)
+        .map(|i| {
+            // Rounded to a millionth so that 0.1 steps print as 0.3, not 0.30000000000000004.
+            let v = ((lo_v + i as f64 * step_v) * 1e6).round() / 1e6;
+            if durations && (v / 24.0).fract() == 0.0 {
+                Value::String(format!("{}d", v / 24.0))
+            } else if durations {
+                Value::String(format!("{v}h"))
+            } else {
+                serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+            }
+        })
+        .collect();
+    Some(Ok(values))
 }
 
 /// A sweep file: `{"axes": [{"path": "timing.upm_poll", "values": ["12h", "24h"]}]}`.
@@ -123,6 +174,29 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<Setting>> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ranges_expand_to_their_values() {
+        let a = Axis::parse("admins.casual.approve=0..0.6/0.2").unwrap();
+        assert_eq!(
+            a.values,
+            vec![json!(0.0), json!(0.2), json!(0.4), json!(0.6)]
+        );
+        let a = Axis::parse("policy.drop_old_support_after=7d..21d/7d").unwrap();
+        assert_eq!(a.values, vec![json!("7d"), json!("14d"), json!("21d")]);
+        let a = Axis::parse("timing.upm_poll=12h..36h/12h").unwrap();
+        assert_eq!(a.values, vec![json!("12h"), json!("1d"), json!("36h")]);
+        for bad in [
+            "x=3..1/1",
+            "x=0..1/0",
+            "x=0..1/-1",
+            "x=1d..2/1",
+            "x=",
+            "x=0..1000000/1",
+        ] {
+            assert!(Axis::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_sweep_file_with_a_repeated_key_is_refused_at_any_depth() {

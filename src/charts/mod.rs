@@ -10,6 +10,7 @@
 mod compare;
 mod drift;
 mod fit;
+mod plan;
 mod render;
 mod run;
 mod sweep;
@@ -17,6 +18,7 @@ mod sweep;
 pub(crate) use compare::compare_charts;
 pub(crate) use drift::drift_chart;
 pub(crate) use fit::fit_chart;
+pub(crate) use plan::plan_chart;
 pub use run::run_charts;
 pub(crate) use sweep::sweep_charts;
 

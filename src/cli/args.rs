@@ -1,5 +1,9 @@
 //! Command-line arguments, validated once by clap and then passed on as typed values.
 
+// These doc comments are the `--help` text, where backticks around figure names and
+// paths would only clutter what the user reads.
+#![allow(clippy::doc_markdown)]
+
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
@@ -76,6 +80,9 @@ pub(crate) enum Command {
     /// Check scenarios against stored baselines and their `expect` assertions (exit 1
     /// on drift).
     Check(CheckArgs),
+    /// Which policy meets my date? Search candidate policies for the best one under
+    /// constraints, with a guarantee on picking it (ranking and selection).
+    Plan(PlanArgs),
     /// Why did this instance wait? Print one instance's timeline.
     Trace(TraceArgs),
     /// Estimate the admin profile (approve share, delay law) from the observed
@@ -314,6 +321,67 @@ pub(crate) struct CheckArgs {
     pub settings: Vec<String>,
     #[command(flatten)]
     pub sim: SimOptions,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("goal").required(true).args(["minimize", "maximize"])))]
+pub(crate) struct PlanArgs {
+    /// The scenario file (JSON) the candidates vary.
+    pub scenario: PathBuf,
+    /// A decision variable: PATH=V1,V2,... or PATH=LO..HI/STEP (repeatable; the first
+    /// varies slowest), e.g. --vary policy.drop_old_support_after=14d..28d/7d.
+    #[arg(long, value_name = "PATH=VALUES", required = true)]
+    pub vary: Vec<String>,
+    /// The figure to minimise, in check's vocabulary: coexistence@K, share:P@K,
+    /// published@K, left_behind@K, left_over@K, left_over_share@K.
+    #[arg(long, value_name = "FIGURE")]
+    pub minimize: Option<String>,
+    /// The figure to maximise.
+    #[arg(long, value_name = "FIGURE")]
+    pub maximize: Option<String>,
+    /// A constraint: 'FIGURE [mean|p5|p50|p95|max] <= VALUE' (or >=), e.g.
+    /// 'left_behind@1 <= 50' or 'coexistence@1 p95 <= 30d' (repeatable).
+    #[arg(long = "subject-to", value_name = "CONSTRAINT", value_parser = parse_constraint)]
+    pub subject_to: Vec<rollout_sim::plan::Constraint>,
+    /// The indifference zone: differences smaller than this do not matter (a duration
+    /// such as 2h for a time, a number for a count).
+    #[arg(long, value_name = "DELTA")]
+    pub delta: String,
+    /// The probability that the choice is within --delta of the best, and of each
+    /// constraint verdict.
+    #[arg(long, default_value_t = 0.95, value_parser = parse_confidence, allow_hyphen_values = true)]
+    pub confidence: f64,
+    /// Replications every candidate runs first (at least 5).
+    #[arg(long, default_value_t = 20, value_parser = whole(5u64, Some(100_000)), allow_hyphen_values = true)]
+    pub first_stage: u64,
+    /// Replications added per stage to every candidate still in.
+    #[arg(long, default_value_t = 10, value_parser = whole(1u64, Some(100_000)), allow_hyphen_values = true)]
+    pub stage: u64,
+    /// The most replications one candidate may run.
+    #[arg(long, default_value_t = 2_000, value_parser = whole(5u64, Some(1_000_000)), allow_hyphen_values = true)]
+    pub max_per_candidate: u64,
+    #[command(flatten)]
+    pub output: OutputOptions,
+    #[command(flatten)]
+    pub charts: ChartOptions,
+    #[command(flatten)]
+    pub sim: SimOptions,
+}
+
+fn parse_constraint(text: &str) -> Result<rollout_sim::plan::Constraint, String> {
+    rollout_sim::plan::Constraint::parse(text).map_err(|e| e.message)
+}
+
+fn parse_confidence(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|c| (0.5..=0.999).contains(c))
+        .ok_or_else(|| {
+            format!(
+                "\"{}\" is not a confidence; allowed: 0.5 to 0.999",
+                echo(text)
+            )
+        })
 }
 
 /// The delay families `fit` can choose from.

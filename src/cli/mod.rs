@@ -31,8 +31,8 @@ use clap::CommandFactory;
 
 pub(crate) use args::Cli;
 use args::{
-    CheckArgs, Command, CompareArgs, FitArgs, FitFormat, Format, MergeArgs, RunArgs, SweepArgs,
-    TraceArgs, TraceFormat,
+    CheckArgs, Command, CompareArgs, FitArgs, FitFormat, Format, MergeArgs, PlanArgs, RunArgs,
+    SweepArgs, TraceArgs, TraceFormat,
 };
 use progress::Bar;
 use rollout_sim::commands::check::CheckOutcome;
@@ -88,6 +88,7 @@ pub(crate) fn execute(cli: Cli) -> ExitCode {
             Ok(false) => return ExitCode::from(EXIT_CHECK_FAILED),
             Err(e) => Err(e),
         },
+        Command::Plan(args) => plan(&args),
         Command::Trace(args) => trace(&args),
         Command::Fit(args) => fit(&args),
         Command::Validate { scenario } => validate(&scenario),
@@ -300,6 +301,17 @@ fn fit(args: &FitArgs) -> Result<()> {
             outln!("\nfull results: {}", fitted.folder.display());
         }
         FitFormat::Json => out!("{}", String::from_utf8_lossy(&fitted.json)),
+    }
+    Ok(())
+}
+
+fn plan(args: &PlanArgs) -> Result<()> {
+    let bar = Bar::new(args.sim.quiet);
+    let planned = commands::plan::plan(&args.options()?, &bar)?;
+    drop(bar);
+    if !args.sim.quiet {
+        out!("{}", planned.summary);
+        outln!("\nfull results: {}", planned.folder.display());
     }
     Ok(())
 }

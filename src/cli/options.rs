@@ -6,18 +6,20 @@ use anyhow::{Result, anyhow};
 use rollout_sim::commands::check::CheckOptions;
 use rollout_sim::commands::compare::CompareOptions;
 use rollout_sim::commands::fit::{FitOptions, ObservedSource};
+use rollout_sim::commands::plan::PlanOptions;
 use rollout_sim::commands::run::RunOptions;
 use rollout_sim::commands::sweep::SweepOptions;
 use rollout_sim::commands::trace::TraceOptions;
 use rollout_sim::commands::{PrecisionRequest, Presentation, Simulation};
 use rollout_sim::fit::{Family, FamilyChoice};
+use rollout_sim::plan::{Budget, Direction};
 use rollout_sim::scenario::setting::parse_value;
 use rollout_sim::scenario::{Overrides, Setting};
 use rollout_sim::sweep::Axis;
 
 use super::args::{
-    ChartOptions, CheckArgs, CompareArgs, FamilyArg, FitArgs, RunArgs, SimOptions, SweepArgs,
-    TraceArgs,
+    ChartOptions, CheckArgs, CompareArgs, FamilyArg, FitArgs, PlanArgs, RunArgs, SimOptions,
+    SweepArgs, TraceArgs,
 };
 
 /// `--set PATH=VALUE` flags as settings.
@@ -180,6 +182,38 @@ impl TraceArgs {
             },
             replication: self.replication,
             instance: self.instance,
+        })
+    }
+}
+
+impl PlanArgs {
+    pub(crate) fn options(&self) -> Result<PlanOptions> {
+        let vary = self
+            .vary
+            .iter()
+            .map(|a| Axis::parse(a).map_err(|e| anyhow!("--vary {e}")))
+            .collect::<Result<_>>()?;
+        let goal = match (&self.minimize, &self.maximize) {
+            (Some(f), _) => (f.clone(), Direction::Minimize),
+            (None, Some(f)) => (f.clone(), Direction::Maximize),
+            (None, None) => unreachable!("clap requires --minimize or --maximize"),
+        };
+        Ok(PlanOptions {
+            scenario: self.scenario.clone(),
+            vary,
+            goal,
+            delta: self.delta.clone(),
+            constraints: self.subject_to.clone(),
+            budget: Budget {
+                confidence: self.confidence,
+                first_stage: self.first_stage,
+                stage: self.stage,
+                max_replications: self.max_per_candidate.max(self.first_stage),
+            },
+            simulation: self.sim.simulation(&[])?,
+            out: self.output.out.clone(),
+            force: self.output.force,
+            presentation: self.charts.presentation(),
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod compare;
 pub mod fit;
 pub mod init;
 pub mod merge;
+pub mod plan;
 mod resources;
 pub mod run;
 pub mod sweep;

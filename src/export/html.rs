@@ -14,6 +14,7 @@ use crate::charts::Drawn;
 use crate::fit::FitOutcome;
 use crate::report::RunReport;
 use crate::report::comparison::{ComparisonReport, comparison_verdicts};
+use crate::report::plan::PlanReport;
 use crate::report::sweep::SweepReport;
 
 /// The page's style: system fonts, readable widths, and print rules for A4.
@@ -217,6 +218,28 @@ pub fn fit_page(outcome: &FitOutcome, charts: &[Drawn]) -> String {
     );
     page(
         &format!("rollout-sim: admin profiles fitted to {}", outcome.scenario),
+        &meta,
+        &body,
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// `plan.html`: the chosen policy and every candidate (the summary, as preformatted
+/// text), then the chart of the candidates' goal figure.
+pub fn plan_page(report: &PlanReport, summary: &str, charts: &[Drawn]) -> String {
+    let body = format!(
+        "<h2>The plan</h2>\n<pre>{}</pre>\n<p><code>best-scenario.json</code> beside this page runs the chosen policy.</p>\n<h2>Candidates</h2>\n{}",
+        esc(summary),
+        figures(charts)
+    );
+    let meta = format!(
+        "{} candidates of {}; {} replications spent.",
+        report.candidates.len(),
+        report.scenario,
+        report.replications_spent
+    );
+    page(
+        &format!("rollout-sim: plan for {}", report.scenario),
         &meta,
         &body,
         env!("CARGO_PKG_VERSION"),

@@ -12,6 +12,7 @@ pub mod fit;
 pub mod html;
 mod json;
 mod markdown;
+pub mod plan;
 pub(crate) mod stats;
 mod summary_table;
 pub mod sweep;

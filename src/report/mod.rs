@@ -10,6 +10,7 @@ mod calendar;
 pub mod check;
 pub mod comparison;
 mod contract;
+pub mod plan;
 pub mod sweep;
 pub mod verdict;
 

@@ -42,6 +42,16 @@ pub fn quantile_unsorted(values: &mut [f64], q: f64) -> Option<f64> {
     Some(a + (h - lo as f64) * (b - a))
 }
 
+/// The `p` quantile of Student's t with `n - 1` degrees of freedom (`None` below two
+/// values): the one-sided critical value at confidence `p`.
+pub fn t_quantile(n: usize, p: f64) -> Option<f64> {
+    if n < 2 {
+        return None;
+    }
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?;
+    Some(t.inverse_cdf(p))
+}
+
 /// The two-sided 95% Student t critical value for `n - 1` degrees of freedom.
 pub fn t_critical_95(n: usize) -> Option<f64> {
     if n < 2 {

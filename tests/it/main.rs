@@ -20,6 +20,7 @@ mod fitting;
 mod model_facts;
 mod permission_gate;
 mod planner_answers;
+mod planning;
 mod platform_rules;
 mod presentation;
 mod presets_churn_and_traces;

@@ -1,0 +1,488 @@
+//! Which policy meets the planner's constraints best: ranking and selection over
+//! candidate scenarios on common random numbers.
+//!
+//! The goal is a per-replication figure to minimise (or maximise); a time that did not
+//! happen before the horizon counts as the horizon, so a window that never ends is
+//! worse than any that does (the restricted mean, as `compare` uses). Each constraint
+//! bounds a figure's mean or quantile and must be met at the stated confidence.
+//!
+//! The selection is Kim and Nelson's fully sequential procedure (KN, *A fully
+//! sequential procedure for indifference-zone selection in simulation*, ACM TOMACS 11,
+//! 2001) with common random numbers: every candidate runs the same first `n0`
+//! replications (the same seeds, so the paired differences are narrow), then survivors
+//! get more replications stage by stage, and a candidate is screened out as soon as its
+//! mean is worse than another's by more than the procedure's shrinking band. With
+//! probability at least `confidence` the chosen candidate is within the indifference
+//! zone `delta` of the true best. Constraints are decided with one-sided bounds
+//! (Bonferroni over the constraints): a candidate whose bound shows it cannot meet one
+//! is dropped; one that cannot be shown to meet every constraint is never chosen.
+
+mod constraint;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+pub use constraint::{Constraint, ConstraintError, Relation};
+
+use crate::model::{Figure, FigureRef};
+use crate::montecarlo::RunOutput;
+use crate::scenario::{ExpectStat, Scenario};
+use crate::stats::{Summary, quantile_ci, quantile_with_censoring, t_quantile};
+
+/// Minimise or maximise the goal figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Lower is better.
+    Minimize,
+    /// Higher is better.
+    Maximize,
+}
+
+/// The figure to optimise, in `check`'s vocabulary (`coexistence@1`, `share:0.9@0`,
+/// `left_behind@1`, `left_over@0`, ...).
+#[derive(Clone, Debug, Serialize)]
+pub struct Goal {
+    /// The figure's name.
+    pub figure: String,
+    /// Which way is better.
+    pub direction: Direction,
+    /// The indifference zone: differences smaller than this do not matter, in the
+    /// figure's unit (hours for times, instances for counts).
+    pub delta: f64,
+}
+
+/// How the selection spends replications.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Budget {
+    /// The probability of choosing a candidate within `delta` of the best, and of each
+    /// constraint verdict (0.5 to 0.999).
+    pub confidence: f64,
+    /// Replications every candidate runs first (at least 5).
+    pub first_stage: u64,
+    /// Replications added to every surviving candidate per stage.
+    pub stage: u64,
+    /// The most replications one candidate may run.
+    pub max_replications: u64,
+}
+
+/// What became of a candidate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    /// The chosen candidate.
+    Best,
+    /// Feasible and not separated from the best within the replication budget: within
+    /// the indifference zone as far as the procedure can tell.
+    Contender,
+    /// Screened out: worse than another feasible candidate beyond the procedure's band.
+    Screened {
+        /// Replications it had run when screened out.
+        after: u64,
+    },
+    /// Shown not to meet a constraint at the stated confidence.
+    Infeasible {
+        /// The constraint, as written.
+        constraint: String,
+    },
+    /// Not shown to meet every constraint at the stated confidence within the budget.
+    Undecided {
+        /// The constraint not shown met.
+        constraint: String,
+    },
+}
+
+/// One constraint on one candidate.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConstraintResult {
+    /// The constraint, as written.
+    pub constraint: String,
+    /// The statistic's estimate (`None`: censored, beyond the horizon).
+    pub estimate: Option<f64>,
+    /// The one-sided confidence bound on the limit's side (`None`: beyond the horizon).
+    pub bound: Option<f64>,
+    /// The limit minus the bound (at most) or the bound minus the limit (at least):
+    /// positive when met with room to spare.
+    pub margin: Option<f64>,
+    /// Whether it is met at the stated confidence.
+    pub met: bool,
+}
+
+/// One candidate's figures when the selection stopped.
+#[derive(Clone, Debug, Serialize)]
+pub struct CandidateResult {
+    /// The candidate's index (grid order).
+    pub index: usize,
+    /// What became of it.
+    #[serde(flatten)]
+    pub status: Status,
+    /// Replications it ran.
+    pub replications: u64,
+    /// The goal figure over those replications (restricted: censored times count as
+    /// the horizon).
+    pub goal: Summary,
+    /// Each constraint.
+    pub constraints: Vec<ConstraintResult>,
+}
+
+/// The outcome of a selection.
+#[derive(Clone, Debug, Serialize)]
+pub struct Selection {
+    /// Every candidate, in index order.
+    pub candidates: Vec<CandidateResult>,
+    /// The chosen candidate's index; `None` when no candidate meets the constraints.
+    pub best: Option<usize>,
+    /// Replications run over all candidates.
+    pub replications_spent: u64,
+    /// What a sweep that runs every candidate to the precision the procedure may need
+    /// (its largest stage, from the first-stage variances) would have spent.
+    pub full_sweep_replications: u64,
+    /// The procedure's constant `h^2` (for the record).
+    pub h2: f64,
+}
+
+/// Why a selection cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SelectionError {
+    /// The goal or a constraint names a figure the scenario does not have.
+    #[error("{what}: {message}")]
+    UnknownFigure {
+        /// `--minimize` or the constraint, as written.
+        what: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// A figure's per-replication values as the selection compares them: hours or counts,
+/// a censored time counted as the horizon after the release's deploy.
+fn restricted_values(run: &RunOutput, scenario: &Scenario, figure: FigureRef) -> Vec<f64> {
+    let horizon = scenario.horizon.as_hours() - scenario.releases[figure.release].at.as_hours();
+    run.figure_values(figure)
+        .into_iter()
+        .map(|v| v.unwrap_or(horizon))
+        .collect()
+}
+
+/// The figure `name` of `scenario`.
+fn figure(scenario: &Scenario, name: &str, what: &str) -> Result<FigureRef, SelectionError> {
+    FigureRef::parse(name, &scenario.report.thresholds, scenario.releases.len()).map_err(|e| {
+        SelectionError::UnknownFigure {
+            what: what.to_string(),
+            message: e.to_string(),
+        }
+    })
+}
+
+/// Whether a figure is a time (censored when it did not happen).
+fn is_time(f: Figure) -> bool {
+    matches!(
+        f,
+        Figure::PublishedAfter | Figure::TimeToShare(_) | Figure::Coexistence
+    )
+}
+
+/// KN's constant for `k` candidates, `n0` first-stage replications and error `alpha`
+/// (with `c = 1`): `h^2 = (n0 - 1) ((2 alpha / (k - 1))^(-2 / (n0 - 1)) - 1)`.
+pub fn kn_h2(k: usize, n0: u64, alpha: f64) -> f64 {
+    if k < 2 {
+        return 0.0;
+    }
+    let n = (n0 - 1) as f64;
+    n * ((2.0 * alpha / (k - 1) as f64).powf(-2.0 / n) - 1.0)
+}
+
+/// The sample variance of the paired differences of two candidates' goal values.
+fn difference_variance(a: &[f64], b: &[f64]) -> f64 {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+}
+
+/// A constraint's verdict on a candidate's replications so far: its figures, and
+/// `Some(met)` once the one-sided bound at `confidence` decides it. `horizon` is the
+/// horizon after the release's deploy for a time figure (a censored time is known only
+/// to exceed it), `None` for counts.
+fn judge(
+    c: &Constraint,
+    values: &[Option<f64>],
+    horizon: Option<f64>,
+    confidence: f64,
+) -> (ConstraintResult, Option<bool>) {
+    let (estimate, lower, upper) = match c.stat {
+        ExpectStat::Mean => {
+            let censored = values.iter().any(Option::is_none);
+            let restricted: Vec<f64> = values
+                .iter()
+                .map(|v| v.or(horizon).unwrap_or(0.0))
+                .collect();
+            let n = restricted.len();
+            let mean = restricted.iter().sum::<f64>() / n.max(1) as f64;
+            let half = t_quantile(n, confidence).map(|t| {
+                let var =
+                    restricted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+                t * (var / n as f64).sqrt()
+            });
+            // The restricted mean is a lower bound of the true one; with a censored
+            // replication the mean itself, and any upper bound, lie beyond the horizon.
+            (
+                (!censored && n > 0).then_some(mean),
+                half.map(|h| mean - h),
+                half.filter(|_| !censored).map(|h| mean + h),
+            )
+        }
+        stat => {
+            let q = match stat {
+                ExpectStat::P5 => 0.05,
+                ExpectStat::P50 => 0.5,
+                ExpectStat::P95 => 0.95,
+                _ => 1.0,
+            };
+            // A two-sided interval at 2c - 1 has each one-sided bound at c.
+            let (lo, hi) = quantile_ci(values, q, 2.0 * confidence - 1.0);
+            (quantile_with_censoring(values, q), lo, hi)
+        }
+    };
+    let (bound, decided) = match c.relation {
+        Relation::AtMost => {
+            let decided = if upper.is_some_and(|u| u <= c.limit) {
+                Some(true)
+            } else if lower.is_some_and(|l| l > c.limit) {
+                Some(false)
+            } else {
+                None
+            };
+            (upper, decided)
+        }
+        Relation::AtLeast => {
+            let decided = if lower.is_some_and(|l| l >= c.limit) {
+                Some(true)
+            } else if upper.is_some_and(|u| u < c.limit) {
+                Some(false)
+            } else {
+                None
+            };
+            (lower, decided)
+        }
+    };
+    let margin = bound.map(|b| match c.relation {
+        Relation::AtMost => c.limit - b,
+        Relation::AtLeast => b - c.limit,
+    });
+    (
+        ConstraintResult {
+            constraint: c.text.clone(),
+            estimate,
+            bound,
+            margin,
+            met: decided == Some(true),
+        },
+        decided,
+    )
+}
+
+/// Runs the selection. `run(i, range)` simulates candidate `i`'s replications `range`
+/// (every candidate with the same seed: common random numbers).
+pub fn select(
+    scenarios: &[Scenario],
+    goal: &Goal,
+    constraints: &[Constraint],
+    budget: Budget,
+    mut run: impl FnMut(&[(usize, Range<u64>)]) -> Vec<RunOutput>,
+) -> Result<Selection, SelectionError> {
+    let k = scenarios.len();
+    let goal_ref = figure(&scenarios[0], &goal.figure, "--minimize/--maximize")?;
+    let constraint_refs: Vec<FigureRef> = constraints
+        .iter()
+        .map(|c| {
+            let f = figure(&scenarios[0], &c.figure, &c.text)?;
+            if c.duration && !is_time(f.figure) {
+                return Err(SelectionError::UnknownFigure {
+                    what: c.text.clone(),
+                    message: format!("{} is a count, not a time: give a number", c.figure),
+                });
+            }
+            Ok(f)
+        })
+        .collect::<Result<_, _>>()?;
+    // A time figure's horizon after its release's deploy, per candidate.
+    let horizon = |i: usize, f: FigureRef| {
+        is_time(f.figure).then(|| {
+            scenarios[i].horizon.as_hours() - scenarios[i].releases[f.release].at.as_hours()
+        })
+    };
+    let sign = match goal.direction {
+        Direction::Minimize => 1.0,
+        Direction::Maximize => -1.0,
+    };
+    let alpha = 1.0 - budget.confidence;
+    // Bonferroni over the constraints, per candidate.
+    let constraint_confidence = 1.0 - alpha / constraints.len().max(1) as f64;
+    let h2 = kn_h2(k, budget.first_stage, alpha);
+
+    let mut goal_values: Vec<Vec<f64>> = vec![Vec::new(); k];
+    let mut constraint_values: Vec<Vec<Vec<Option<f64>>>> =
+        vec![vec![Vec::new(); constraints.len()]; k];
+    let mut status: Vec<Option<Status>> = vec![None; k];
+    let mut decided: Vec<Vec<Option<bool>>> = vec![vec![None; constraints.len()]; k];
+    let mut n = 0u64;
+    let mut spent = 0u64;
+    let mut variances: Vec<Vec<f64>> = Vec::new();
+    let mut max_stage = budget.first_stage;
+    loop {
+        let alive: Vec<usize> = (0..k).filter(|&i| status[i].is_none()).collect();
+        if alive.is_empty() {
+            break;
+        }
+        let step = if n == 0 {
+            budget.first_stage
+        } else {
+            budget.stage
+        };
+        let end = (n + step).min(budget.max_replications);
+        if end > n {
+            let work: Vec<(usize, Range<u64>)> = alive.iter().map(|&i| (i, n..end)).collect();
+            for ((i, _), out) in work.iter().zip(run(&work)) {
+                let s = &scenarios[*i];
+                goal_values[*i].extend(
+                    restricted_values(&out, s, goal_ref)
+                        .into_iter()
+                        .map(|v| sign * v),
+                );
+                for (j, f) in constraint_refs.iter().enumerate() {
+                    let values = out.figure_values(*f);
+                    constraint_values[*i][j].extend(values);
+                }
+            }
+            spent += (end - n) * alive.len() as u64;
+            n = end;
+        }
+        if variances.is_empty() {
+            variances = (0..k)
+                .map(|i| {
+                    (0..k)
+                        .map(|l| {
+                            if i == l {
+                                0.0
+                            } else {
+                                difference_variance(&goal_values[i], &goal_values[l])
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let worst = variances.iter().flatten().fold(0.0f64, |a, &b| a.max(b));
+            max_stage =
+                ((h2 * worst / (goal.delta * goal.delta)).floor() as u64).max(budget.first_stage);
+        }
+        // Constraints first: a candidate shown infeasible leaves the contest.
+        for &i in &alive {
+            for (j, c) in constraints.iter().enumerate() {
+                if decided[i][j] != Some(true) {
+                    decided[i][j] = judge(
+                        c,
+                        &constraint_values[i][j],
+                        horizon(i, constraint_refs[j]),
+                        constraint_confidence,
+                    )
+                    .1;
+                }
+                if decided[i][j] == Some(false) {
+                    status[i] = Some(Status::Infeasible {
+                        constraint: c.text.clone(),
+                    });
+                    break;
+                }
+            }
+        }
+        // KN screening among the candidates still in (only feasible-or-undecided ones
+        // screen each other out; an undecided one may yet turn out infeasible, so only
+        // candidates already shown feasible screen others out).
+        let contenders: Vec<usize> = (0..k).filter(|&i| status[i].is_none()).collect();
+        let mean = |i: usize| goal_values[i].iter().sum::<f64>() / goal_values[i].len() as f64;
+        let r = n as f64;
+        let mut screened = Vec::new();
+        for &i in &contenders {
+            for &l in &contenders {
+                let l_feasible = decided[l].iter().all(|d| *d == Some(true));
+                if i == l || !l_feasible {
+                    continue;
+                }
+                let w = (goal.delta / (2.0 * r)
+                    * (h2 * variances[i][l] / (goal.delta * goal.delta) - r))
+                    .max(0.0);
+                if mean(i) > mean(l) + w {
+                    screened.push(i);
+                    break;
+                }
+            }
+        }
+        for i in screened {
+            status[i] = Some(Status::Screened { after: n });
+        }
+        let contenders: Vec<usize> = (0..k).filter(|&i| status[i].is_none()).collect();
+        // KN is done when one contender is left or every pair has had the replications
+        // its variance calls for; the constraints, when every contender's are decided.
+        let ranked = contenders.len() <= 1 || n > max_stage;
+        let judged = contenders
+            .iter()
+            .all(|&i| decided[i].iter().all(Option::is_some));
+        if (ranked && judged) || n >= budget.max_replications {
+            break;
+        }
+    }
+    // The best: the feasible contender with the best mean; the other feasible
+    // contenders could not be separated from it.
+    let mean = |i: usize| goal_values[i].iter().sum::<f64>() / goal_values[i].len() as f64;
+    let mut best: Option<usize> = None;
+    for i in 0..k {
+        if status[i].is_none() {
+            if let Some(j) = decided[i].iter().position(|d| *d != Some(true)) {
+                status[i] = Some(Status::Undecided {
+                    constraint: constraints[j].text.clone(),
+                });
+            } else if best.is_none_or(|b| mean(i) < mean(b)) {
+                best = Some(i);
+            }
+        }
+    }
+    let candidates = (0..k)
+        .map(|i| {
+            let status = match (&status[i], best) {
+                (_, Some(b)) if b == i => Status::Best,
+                (None, _) => Status::Contender,
+                (Some(s), _) => s.clone(),
+            };
+            CandidateResult {
+                index: i,
+                status,
+                replications: goal_values[i].len() as u64,
+                goal: Summary::of(goal_values[i].iter().map(|v| Some(sign * v))),
+                constraints: constraints
+                    .iter()
+                    .enumerate()
+                    .map(|(j, c)| {
+                        judge(
+                            c,
+                            &constraint_values[i][j],
+                            horizon(i, constraint_refs[j]),
+                            constraint_confidence,
+                        )
+                        .0
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Selection {
+        candidates,
+        best,
+        replications_spent: spent,
+        // A sweep that decides as much runs every candidate as far as the procedure
+        // ran any, or as far as KN's variances call for, whichever is more.
+        full_sweep_replications: max_stage.max(n).saturating_mul(k as u64),
+        h2,
+    })
+}

@@ -1,0 +1,295 @@
+//! `plan`: on small problems where brute force with many replications knows the truth,
+//! the selection picks a policy within the indifference zone of the true best, respects
+//! its constraints at the stated confidence, and spends clearly fewer replications than
+//! the brute force; a problem it cannot solve is refused with exit 2 and nothing written.
+
+use std::fs;
+use std::path::Path;
+
+use predicates::prelude::*;
+use rollout_sim::model::FigureRef;
+use rollout_sim::montecarlo;
+use rollout_sim::plan::{self, Budget, Constraint, Direction, Goal};
+use rollout_sim::scenario::{self, Overrides, Scenario, Setting};
+use rollout_sim::stats::quantile_with_censoring;
+use serde_json::json;
+
+use crate::common::*;
+
+/// The candidates: connect-micro at 40 instances (noisy) with UPM polls of 20 to 28
+/// hours; a longer poll lengthens the coexistence.
+const POLLS: [&str; 5] = ["20.2h", "20h", "22h", "24h", "28h"];
+
+/// The indifference zone, in hours: 20h and 20.2h differ by more (0.19 h), so choosing
+/// 20.2h is wrong, and ruling it out takes the procedure hundreds of replications.
+const DELTA: f64 = 0.1;
+
+fn candidates(seed: u64) -> Vec<Scenario> {
+    let text = fs::read_to_string("scenarios/connect-micro.json").unwrap();
+    POLLS
+        .iter()
+        .map(|p| {
+            let ov = Overrides {
+                seed: Some(seed),
+                instances: Some(40),
+                settings: vec![Setting::new("timing.upm_poll", json!(p))],
+                ..Overrides::default()
+            };
+            scenario::parse(&text, Path::new("connect-micro.json"), &ov).unwrap()
+        })
+        .collect()
+}
+
+fn select(seed: u64, constraints: &[Constraint]) -> plan::Selection {
+    let scenarios = candidates(seed);
+    let goal = Goal {
+        figure: "coexistence@0".into(),
+        direction: Direction::Minimize,
+        delta: DELTA,
+    };
+    let budget = Budget {
+        confidence: 0.95,
+        first_stage: 10,
+        stage: 5,
+        max_replications: 2_000,
+    };
+    plan::select(&scenarios, &goal, constraints, budget, |work| {
+        work.iter()
+            .map(|(i, r)| montecarlo::run_range(&scenarios[*i], r.clone(), &()))
+            .collect()
+    })
+    .unwrap()
+}
+
+/// Each candidate's true mean coexistence and 95th percentile, from 2,000 replications
+/// on a seed no plan uses.
+fn truth() -> Vec<(f64, f64)> {
+    candidates(999_999)
+        .iter()
+        .map(|s| {
+            let run = montecarlo::run_range(s, 0..2_000, &());
+            let v = run
+                .figure_values(FigureRef::parse("coexistence@0", &s.report.thresholds, 1).unwrap());
+            let mean = v.iter().flatten().sum::<f64>() / v.len() as f64;
+            (mean, quantile_with_censoring(&v, 0.95).unwrap())
+        })
+        .collect()
+}
+
+/// Failures allowed in 40 seeds when each happens with probability at most 5%: with
+/// X ~ Binomial(40, 0.05), P(X >= 6) = 0.014, so more than 5 refutes the guarantee at
+/// the 1.4% level.
+const ALLOWED_FAILURES: usize = 5;
+
+#[test]
+fn the_choice_is_within_the_indifference_zone_of_the_true_best_at_the_stated_confidence() {
+    let truth = truth();
+    let best = truth.iter().map(|t| t.0).fold(f64::INFINITY, f64::min);
+    // The problem is not trivial: the two fastest differ by little more than delta.
+    assert!((truth[0].0 - truth[1].0).abs() > DELTA, "{truth:?}");
+    assert!((truth[0].0 - truth[1].0).abs() < 3.0 * DELTA, "{truth:?}");
+    let mut wrong = 0;
+    let (mut spent, mut full) = (0, 0);
+    for seed in 1..=40 {
+        let s = select(seed, &[]);
+        let chosen = s.best.expect("no constraint, always a choice");
+        if truth[chosen].0 - best > DELTA {
+            wrong += 1;
+        }
+        spent += s.replications_spent;
+        full += s.full_sweep_replications;
+    }
+    assert!(
+        wrong <= ALLOWED_FAILURES,
+        "{wrong} of 40 choices outside the zone"
+    );
+    // Clearly fewer replications than the brute force (5 x 2,000 per question).
+    let per_plan = spent as f64 / 40.0;
+    assert!(
+        per_plan < 0.2 * 10_000.0,
+        "{per_plan} replications per plan"
+    );
+    // And fewer than a sweep of every candidate at the precision the procedure needed.
+    assert!(spent < full, "{spent} against {full}");
+}
+
+#[test]
+fn a_chosen_policy_meets_its_constraint_at_the_stated_confidence() {
+    let truth = truth();
+    // A limit between the candidates' true 95th percentiles: the fastest polls meet it,
+    // the slow ones do not.
+    let limit = f64::midpoint(truth[2].1, truth[3].1);
+    let c = Constraint::parse(&format!("coexistence@0 p95 <= {limit}")).unwrap();
+    let mut violated = 0;
+    for seed in 1..=40 {
+        let s = select(seed, std::slice::from_ref(&c));
+        let chosen = s.best.expect("a feasible candidate exists");
+        if truth[chosen].1 > limit {
+            violated += 1;
+        }
+        // The slowest poll is never chosen: its p95 is far above the limit.
+        assert_ne!(chosen, 4);
+    }
+    assert!(
+        violated <= ALLOWED_FAILURES,
+        "{violated} of 40 choices break the constraint"
+    );
+}
+
+fn plan_cli(dir: &Path) -> assert_cmd::Command {
+    let mut c = cli();
+    c.args([
+        "plan",
+        "scenarios/connect-micro.json",
+        "--instances",
+        "500",
+        "--vary",
+        "timing.upm_poll=12h..36h/12h",
+        "--minimize",
+        "coexistence@0",
+        "--delta",
+        "1h",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    c
+}
+
+#[test]
+fn plan_writes_its_files_the_same_for_any_thread_count_and_the_best_scenario_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    plan_cli(&one)
+        .args(["--subject-to", "coexistence@0 p95 <= 40h", "-j", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "**Choose `timing.upm_poll=12h`.**",
+        ));
+    plan_cli(&two)
+        .args(["--subject-to", "coexistence@0 p95 <= 40h", "-j", "2", "-q"])
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(tree(&one), tree(&two), "byte-identical for 1 and 2 threads");
+    for f in [
+        "plan.json",
+        "plan.csv",
+        "summary.md",
+        "best-scenario.json",
+        "plan.html",
+        "charts/candidates.svg",
+    ] {
+        assert!(one.join(f).is_file(), "{f}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(one.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(report["best"], json!({"timing.upm_poll": "12h"}));
+    assert_eq!(report["candidates"].as_array().unwrap().len(), 3);
+    assert!(report["replications_spent"].as_u64() <= report["full_sweep_replications"].as_u64());
+    let csv = fs::read_to_string(one.join("plan.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "a header and one row per candidate");
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("0,12h,best,"),
+        "{csv}"
+    );
+    // The best scenario is a runnable scenario with the chosen value.
+    let best = one.join("best-scenario.json");
+    let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&best).unwrap()).unwrap();
+    assert_eq!(doc["timing"]["upm_poll"], "12h");
+    assert_eq!(doc["population"]["instances"], 500);
+    cli()
+        .args(["validate", best.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+#[test]
+fn an_infeasible_problem_is_refused_naming_the_constraint_and_the_closest_candidate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("plan");
+    plan_cli(&out)
+        .args(["--subject-to", "coexistence@0 p95 <= 5h"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("'coexistence@0 p95 <= 5h'").and(
+            predicate::str::contains("the closest candidate is #0 (timing.upm_poll=12h)"),
+        ));
+    assert!(!out.exists(), "nothing written");
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "no debris");
+}
+
+#[test]
+fn bad_variables_goals_and_constraints_are_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("plan");
+    let base = |vary: &str, goal: &str, extra: &[&str]| {
+        let mut c = cli();
+        c.args([
+            "plan",
+            "scenarios/connect-micro.json",
+            "--vary",
+            vary,
+            "--minimize",
+            goal,
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .args(extra);
+        c
+    };
+    let delta = ["--delta", "1h"];
+    let with = |more: [&'static str; 2]| vec!["--delta", "1h", more[0], more[1]];
+    for (vary, goal, extra, says) in [
+        (
+            "timing.upm_poll=",
+            "coexistence@0",
+            delta.to_vec(),
+            "at least one value",
+        ),
+        (
+            "timing.upm_pol=12h,24h",
+            "coexistence@0",
+            delta.to_vec(),
+            "timing.upm_pol",
+        ),
+        (
+            "timing.upm_poll=36h..12h/12h",
+            "coexistence@0",
+            delta.to_vec(),
+            "LO <= HI",
+        ),
+        (
+            "timing.upm_poll=12h,24h",
+            "coexistence@3",
+            delta.to_vec(),
+            "release 3 does not exist",
+        ),
+        (
+            "timing.upm_poll=12h,24h",
+            "coexistence@0",
+            with(["--subject-to", "coexistence@0 < 3h"]),
+            "expected FIGURE",
+        ),
+        (
+            "timing.upm_poll=12h,24h",
+            "coexistence@0",
+            with(["--subject-to", "left_over@0 <= 3d"]),
+            "a count, not a time",
+        ),
+        (
+            "timing.upm_poll=12h,24h",
+            "left_over@0",
+            vec!["--delta", "2h"],
+            "--delta \"2h\"",
+        ),
+    ] {
+        base(vary, goal, &extra)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+        assert!(!out.exists(), "{vary} {goal} {extra:?}: nothing written");
+    }
+}
