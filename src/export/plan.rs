@@ -112,9 +112,12 @@ fn amount(report: &PlanReport, v: f64) -> String {
 pub fn plan_summary(report: &PlanReport, best: &Scenario) -> String {
     let mut out = String::new();
     let title = figure_title(report.goal.figure.split('@').next().unwrap_or_default());
-    let way = match report.goal.direction {
-        Direction::Minimize => "the shortest",
-        Direction::Maximize => "the largest",
+    let count = report.goal.figure.starts_with("left_");
+    let way = match (report.goal.direction, count) {
+        (Direction::Minimize, false) => "the shortest",
+        (Direction::Maximize, false) => "the longest",
+        (Direction::Minimize, true) => "the fewest",
+        (Direction::Maximize, true) => "the most",
     };
     let _ = writeln!(out, "# Plan for {}: {way} {title}\n", report.scenario);
     let Some(b) = report.best_index() else {
