@@ -18,6 +18,11 @@ pub struct Axis {
     pub path: String,
     /// The values it takes, in order.
     pub values: Vec<Value>,
+    /// A name for each value, for values people name rather than read (a whole
+    /// release list: `"bundled"`, `"isolated"`); empty when the values speak for
+    /// themselves.
+    #[serde(default)]
+    pub names: Vec<String>,
 }
 
 /// An axis written wrongly on the command line.
@@ -49,6 +54,7 @@ impl Axis {
         Ok(Axis {
             path: path.trim().to_string(),
             values,
+            names: Vec::new(),
         })
     }
 }
@@ -122,6 +128,16 @@ pub fn load_sweep_file(path: &Path) -> Result<Vec<Axis>, FieldError> {
         return Err(FieldError::new(
             "axes",
             "needs at least one axis, each with at least one value",
+        ));
+    }
+    if let Some(i) = file
+        .axes
+        .iter()
+        .position(|a| !a.names.is_empty() && a.names.len() != a.values.len())
+    {
+        return Err(FieldError::new(
+            format!("axes[{i}].names"),
+            "needs one name per value, or none",
         ));
     }
     Ok(file.axes)

@@ -330,8 +330,12 @@ pub(crate) struct PlanArgs {
     pub scenario: PathBuf,
     /// A decision variable: PATH=V1,V2,... or PATH=LO..HI/STEP (repeatable; the first
     /// varies slowest), e.g. --vary policy.drop_old_support_after=14d..28d/7d.
-    #[arg(long, value_name = "PATH=VALUES", required = true)]
+    #[arg(long, value_name = "PATH=VALUES", required_unless_present = "file")]
     pub vary: Vec<String>,
+    /// A plan file with more variables: {"axes": [{"path": ..., "values": [...],
+    /// "names": [...]}]}; names label values such as whole release lists (variants).
+    #[arg(long, value_name = "PLAN.json")]
+    pub file: Option<PathBuf>,
     /// The figure to minimise, in check's vocabulary: coexistence@K, share:P@K,
     /// published@K, left_behind@K, left_over@K, left_over_share@K.
     #[arg(long, value_name = "FIGURE")]

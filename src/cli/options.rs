@@ -201,6 +201,7 @@ impl PlanArgs {
         Ok(PlanOptions {
             scenario: self.scenario.clone(),
             vary,
+            file: self.file.clone(),
             goal,
             delta: self.delta.clone(),
             constraints: self.subject_to.clone(),

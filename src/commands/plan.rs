@@ -31,6 +31,10 @@ pub struct PlanOptions {
     pub scenario: PathBuf,
     /// The decision variables: paths and their candidate values.
     pub vary: Vec<Axis>,
+    /// A plan file whose variables follow those (`{"axes": [{"path", "values",
+    /// "names"}]}`, as a sweep file, with optional names for values such as whole
+    /// release lists).
+    pub file: Option<PathBuf>,
     /// The figure to optimise and which way.
     pub goal: (String, Direction),
     /// The indifference zone as written: a duration for a time figure (`2h`), a number
@@ -89,24 +93,40 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
     if sim.precision.is_some() {
         bail!("--precision cannot be used with plan: the selection decides the replications");
     }
-    if options.vary.is_empty() {
-        bail!(
-            "a plan needs at least one decision variable: --vary PATH=V1,V2,... or PATH=LO..HI/STEP"
+    let mut vary = options.vary.clone();
+    if let Some(file) = &options.file {
+        vary.extend(
+            crate::sweep::load_sweep_file(file)
+                .map_err(|e| anyhow!("{}: {}: {}", file.display(), e.field, e.message))?,
         );
     }
-    crate::sweep::checked_grid_size(&options.vary).map_err(|e| anyhow!("{e}"))?;
+    if vary.is_empty() {
+        bail!(
+            "a plan needs at least one decision variable: --vary PATH=V1,V2,... or PATH=LO..HI/STEP, or --file PLAN.json"
+        );
+    }
+    crate::sweep::checked_grid_size(&vary).map_err(|e| anyhow!("{e}"))?;
     let text = scenario::read(&options.scenario)?;
-    let points = grid(&options.vary);
+    let points = grid(&vary);
     // Every candidate is validated before anything runs: a path that does not exist
     // or a value it cannot take is refused here.
     let scenarios = point_scenarios(&text, &options.scenario, &sim.overrides, &points)?;
     let base = &scenarios[0];
-    let goal_ref = FigureRef::parse(
-        &options.goal.0,
-        &base.report.thresholds,
-        base.releases.len(),
-    )
-    .map_err(|e| anyhow!("--minimize/--maximize {e}"))?;
+    // The goal must exist in every candidate (variants may differ in releases).
+    let goal_refs = scenarios
+        .iter()
+        .zip(&points)
+        .enumerate()
+        .map(|(i, (s, point))| {
+            FigureRef::parse(&options.goal.0, &s.report.thresholds, s.releases.len()).map_err(|e| {
+                anyhow!(
+                    "--minimize/--maximize {e} in candidate #{i} ({})",
+                    named(point, &vary)
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let goal_ref = goal_refs[0];
     let is_time = matches!(
         goal_ref.figure,
         crate::model::Figure::Coexistence
@@ -148,7 +168,7 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
     .map_err(|e| anyhow!("{e}"))?;
     let report = PlanReport::new(
         &name,
-        &options.vary,
+        &vary,
         &points,
         goal,
         options.constraints.clone(),
@@ -189,6 +209,25 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
         summary,
         folder: out_dir,
     })
+}
+
+/// A candidate's values as `path=value, ...`, a named value by its name.
+fn named(point: &[crate::scenario::Setting], axes: &[Axis]) -> String {
+    point
+        .iter()
+        .map(|s| {
+            let name = axes.iter().find(|a| a.path == s.path).and_then(|a| {
+                let k = a.values.iter().position(|v| *v == s.value)?;
+                a.names.get(k).cloned()
+            });
+            format!(
+                "{}={}",
+                s.path,
+                name.unwrap_or_else(|| crate::report::plan::value_text(&s.value))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The scenario file with the command line's settings and the best candidate's values

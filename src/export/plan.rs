@@ -71,12 +71,10 @@ impl Exporter<PlanReport> for PlanCsv {
         w.write_record(&header)?;
         for c in &report.candidates {
             let mut row: Vec<String> = vec![c.result.index.to_string()];
-            row.extend(
-                report
-                    .variables
-                    .iter()
-                    .map(|v| c.values.get(&v.path).map(value_text).unwrap_or_default()),
-            );
+            row.extend(report.variables.iter().map(|v| match c.names.get(&v.path) {
+                Some(name) => name.clone(),
+                None => c.values.get(&v.path).map(value_text).unwrap_or_default(),
+            }));
             row.push(status_name(&c.result.status).into());
             row.push(c.result.replications.to_string());
             row.push(cell(c.result.goal.mean));
@@ -132,10 +130,10 @@ pub fn plan_summary(report: &PlanReport, best: &Scenario) -> String {
     let _ = writeln!(
         out,
         "**Choose {}.** Its {} ({}) is {} on average{ci}, over {} replications.",
-        chosen
-            .values
-            .iter()
-            .map(|(p, v)| format!("`{p}={}`", value_text(v)))
+        report
+            .describe(b)
+            .split(", ")
+            .map(|v| format!("`{v}`"))
             .collect::<Vec<_>>()
             .join(", "),
         title,

@@ -293,18 +293,35 @@ pub fn select(
     mut run: impl FnMut(&[(usize, Range<u64>)]) -> Vec<RunOutput>,
 ) -> Result<Selection, SelectionError> {
     let k = scenarios.len();
-    let goal_ref = figure(&scenarios[0], &goal.figure, "--minimize/--maximize")?;
-    let constraint_refs: Vec<FigureRef> = constraints
+    // Every figure must exist in every candidate (variants may differ in releases).
+    let goal_refs: Vec<FigureRef> = scenarios
         .iter()
-        .map(|c| {
-            let f = figure(&scenarios[0], &c.figure, &c.text)?;
-            if c.duration && !is_time(f.figure) {
-                return Err(SelectionError::UnknownFigure {
-                    what: c.text.clone(),
-                    message: format!("{} is a count, not a time: give a number", c.figure),
-                });
-            }
-            Ok(f)
+        .enumerate()
+        .map(|(i, s)| {
+            figure(
+                s,
+                &goal.figure,
+                &format!("--minimize/--maximize (candidate #{i})"),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let constraint_refs: Vec<Vec<FigureRef>> = scenarios
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            constraints
+                .iter()
+                .map(|c| {
+                    let f = figure(s, &c.figure, &format!("{} (candidate #{i})", c.text))?;
+                    if c.duration && !is_time(f.figure) {
+                        return Err(SelectionError::UnknownFigure {
+                            what: c.text.clone(),
+                            message: format!("{} is a count, not a time: give a number", c.figure),
+                        });
+                    }
+                    Ok(f)
+                })
+                .collect::<Result<Vec<_>, _>>()
         })
         .collect::<Result<_, _>>()?;
     // A time figure's horizon after its release's deploy, per candidate.
@@ -347,11 +364,11 @@ pub fn select(
             for ((i, _), out) in work.iter().zip(run(&work)) {
                 let s = &scenarios[*i];
                 goal_values[*i].extend(
-                    restricted_values(&out, s, goal_ref)
+                    restricted_values(&out, s, goal_refs[*i])
                         .into_iter()
                         .map(|v| sign * v),
                 );
-                for (j, f) in constraint_refs.iter().enumerate() {
+                for (j, f) in constraint_refs[*i].iter().enumerate() {
                     let values = out.figure_values(*f);
                     constraint_values[*i][j].extend(values);
                 }
@@ -384,7 +401,7 @@ pub fn select(
                     decided[i][j] = judge(
                         c,
                         &constraint_values[i][j],
-                        horizon(i, constraint_refs[j]),
+                        horizon(i, constraint_refs[i][j]),
                         constraint_confidence,
                     )
                     .1;
@@ -467,7 +484,7 @@ pub fn select(
                         judge(
                             c,
                             &constraint_values[i][j],
-                            horizon(i, constraint_refs[j]),
+                            horizon(i, constraint_refs[i][j]),
                             constraint_confidence,
                         )
                         .0

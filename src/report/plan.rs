@@ -18,6 +18,9 @@ pub struct Variable {
     pub path: String,
     /// Its candidate values, in order.
     pub values: Vec<Value>,
+    /// Their names, when the plan file gives them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
 }
 
 /// One candidate: its values and what the selection found.
@@ -25,6 +28,9 @@ pub struct Variable {
 pub struct PlannedCandidate {
     /// The value of each decision variable, by path.
     pub values: BTreeMap<String, Value>,
+    /// The name of each named value, by path.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
     /// Its fate, replications and figures.
     #[serde(flatten)]
     pub result: CandidateResult,
@@ -77,6 +83,17 @@ impl PlanReport {
                 .map(|s| (s.path.clone(), s.value.clone()))
                 .collect()
         };
+        // A named value's name, by path: the axis's name at the value's position.
+        let names_of = |i: usize| -> BTreeMap<String, String> {
+            points[i]
+                .iter()
+                .filter_map(|s| {
+                    let axis = axes.iter().find(|a| a.path == s.path)?;
+                    let k = axis.values.iter().position(|v| *v == s.value)?;
+                    Some((s.path.clone(), axis.names.get(k)?.clone()))
+                })
+                .collect()
+        };
         let best = selection.best.map(values_of);
         let mut ranked: Vec<&CandidateResult> = selection
             .candidates
@@ -106,6 +123,7 @@ impl PlanReport {
                 .map(|a| Variable {
                     path: a.path.clone(),
                     values: a.values.clone(),
+                    names: a.names.clone(),
                 })
                 .collect(),
             candidates: selection
@@ -113,6 +131,7 @@ impl PlanReport {
                 .into_iter()
                 .map(|result| PlannedCandidate {
                     values: values_of(result.index),
+                    names: names_of(result.index),
                     result,
                 })
                 .collect(),
@@ -130,12 +149,15 @@ impl PlanReport {
             .position(|c| c.result.status == Status::Best)
     }
 
-    /// A candidate's values as `path=value, ...`.
+    /// A candidate's values as `path=value, ...` (a named value by its name).
     pub fn describe(&self, index: usize) -> String {
-        self.candidates[index]
-            .values
+        let c = &self.candidates[index];
+        c.values
             .iter()
-            .map(|(p, v)| format!("{p}={}", value_text(v)))
+            .map(|(p, v)| match c.names.get(p) {
+                Some(name) => format!("{p}={name}"),
+                None => format!("{p}={}", value_text(v)),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }

@@ -73,55 +73,86 @@ impl Setting {
         }
     }
 
-    /// Sets the value, creating missing objects on the way.
+    /// Sets the value, creating missing objects on the way. A key `*` stands for every
+    /// entry the object already has (`admins.*.reminders` sets every profile written in
+    /// the file).
     pub fn apply(&self, doc: &mut Value) -> Result<(), FieldError> {
         let steps = steps(&self.path)?;
-        let mut cur = doc;
-        for (i, step) in steps.iter().enumerate() {
-            let last = i + 1 == steps.len();
-            cur = match step {
-                Step::Key(key) => {
-                    let obj = cur.as_object_mut().ok_or_else(|| {
+        self.apply_steps(doc, &steps)
+    }
+
+    fn apply_steps(&self, cur: &mut Value, steps: &[Step<'_>]) -> Result<(), FieldError> {
+        let Some((step, rest)) = steps.split_first() else {
+            *cur = self.value.clone();
+            return Ok(());
+        };
+        match step {
+            Step::Key("*") => {
+                let obj = cur
+                    .as_object_mut()
+                    .filter(|o| !o.is_empty())
+                    .ok_or_else(|| {
                         FieldError::new(
                             &self.path,
-                            format!("cannot set {key:?}: its parent is not an object"),
+                            "* matches no entry: its parent is not an object with entries",
                         )
                     })?;
-                    if last {
-                        obj.insert(key.to_string(), self.value.clone());
-                        return Ok(());
-                    }
-                    obj.entry(key.to_string())
-                        .or_insert_with(|| Value::Object(Default::default()))
+                for item in obj.values_mut() {
+                    self.apply_steps(item, rest)?;
                 }
-                Step::Index(index) => {
-                    let arr = cur.as_array_mut().ok_or_else(|| {
-                        FieldError::new(
-                            &self.path,
-                            format!("cannot take item [{index}]: not an array"),
-                        )
-                    })?;
-                    let len = arr.len();
-                    let item = arr.get_mut(*index).ok_or_else(|| {
-                        FieldError::new(
-                            &self.path,
-                            format!("item [{index}] does not exist (the array has {len})"),
-                        )
-                    })?;
-                    if last {
-                        *item = self.value.clone();
-                        return Ok(());
-                    }
-                    item
-                }
-            };
+                Ok(())
+            }
+            Step::Key(key) => {
+                let obj = cur.as_object_mut().ok_or_else(|| {
+                    FieldError::new(
+                        &self.path,
+                        format!("cannot set {key:?}: its parent is not an object"),
+                    )
+                })?;
+                let item = obj
+                    .entry((*key).to_string())
+                    .or_insert_with(|| Value::Object(Default::default()));
+                self.apply_steps(item, rest)
+            }
+            Step::Index(index) => {
+                let arr = cur.as_array_mut().ok_or_else(|| {
+                    FieldError::new(
+                        &self.path,
+                        format!("cannot take item [{index}]: not an array"),
+                    )
+                })?;
+                let len = arr.len();
+                let item = arr.get_mut(*index).ok_or_else(|| {
+                    FieldError::new(
+                        &self.path,
+                        format!("item [{index}] does not exist (the array has {len})"),
+                    )
+                })?;
+                self.apply_steps(item, rest)
+            }
         }
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_star_sets_every_entry_the_object_has() {
+        let mut doc = serde_json::json!({"admins": {"a": {"approve": 0.5}, "b": {"approve": 0.7}}});
+        super::Setting::new("admins.*.reminders", serde_json::json!(["7d"]))
+            .apply(&mut doc)
+            .unwrap();
+        assert_eq!(doc["admins"]["a"]["reminders"], serde_json::json!(["7d"]));
+        assert_eq!(doc["admins"]["b"]["reminders"], serde_json::json!(["7d"]));
+        assert_eq!(doc["admins"]["b"]["approve"], 0.7);
+        let mut empty = serde_json::json!({"admins": {}});
+        assert!(
+            super::Setting::new("admins.*.approve", 0.5)
+                .apply(&mut empty)
+                .is_err()
+        );
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -103,6 +103,8 @@ impl Job {
             .map(|(path, values)| Axis {
                 path: path.clone(),
                 values: values.clone(),
+                // Names only label a plan's candidates; a sweep's parts need none.
+                names: Vec::new(),
             })
             .collect()
     }
