@@ -18,7 +18,7 @@ mod sweep;
 pub(crate) use compare::compare_charts;
 pub(crate) use drift::drift_chart;
 pub(crate) use fit::fit_chart;
-pub(crate) use plan::plan_chart;
+pub(crate) use plan::plan_charts;
 pub use run::run_charts;
 pub(crate) use sweep::sweep_charts;
 
@@ -151,6 +151,18 @@ pub enum Drawing {
         y: (String, Vec<String>),
         /// `cells[row][column]`; `None` where the value is censored in every replication.
         cells: Vec<Vec<Option<f64>>>,
+    },
+    /// Points of two figures, one per candidate, the non-dominated ones joined: the
+    /// Pareto front when two figures are traded.
+    Scatter {
+        /// The x axis.
+        x: Axis,
+        /// The y axis.
+        y: Axis,
+        /// (label, x, y, on the front).
+        points: Vec<(String, f64, f64, bool)>,
+        /// (value, label) of a vertical limit line, when there is one.
+        limit: Option<(f64, String)>,
     },
     /// Estimates with intervals, one row each, against a zero line.
     Forest {

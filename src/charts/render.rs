@@ -338,6 +338,52 @@ impl Chart {
                     }
                 }
             }
+            Drawing::Scatter {
+                x,
+                y,
+                points,
+                limit,
+            } => {
+                let mut chart =
+                    builder.build_cartesian_2d(x.range.0..x.range.1, y.range.0..y.range.1)?;
+                mesh(&mut chart, x, y, scale)?;
+                let grey = RGBColor(120, 120, 120);
+                if let Some((value, label)) = limit {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            [(*value, y.range.0), (*value, y.range.1)],
+                            px(6.0),
+                            px(4.0),
+                            grey.stroke_width(px(1.0)),
+                        ))?
+                        .label(label.clone())
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], grey.stroke_width(1))
+                        });
+                }
+                let mut front: Vec<(f64, f64)> =
+                    points.iter().filter(|p| p.3).map(|p| (p.1, p.2)).collect();
+                front.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let c = colour(0);
+                chart
+                    .draw_series(LineSeries::new(front, c.stroke_width(px(2.0))))?
+                    .label("Pareto front")
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
+                for (label, px_, py, on_front) in points {
+                    let style = if *on_front { c.filled() } else { grey.filled() };
+                    chart.draw_series(std::iter::once(Circle::new((*px_, *py), px(5.0), style)))?;
+                    chart.draw_series(std::iter::once(Text::new(
+                        label.clone(),
+                        (*px_, *py),
+                        font(11.0)
+                            .color(&BLACK)
+                            .pos(Pos::new(HPos::Left, VPos::Bottom)),
+                    )))?;
+                }
+                legend(&mut chart, SeriesLabelPosition::UpperRight, font(12.0))?;
+            }
             Drawing::Forest { x, rows } => {
                 let n = rows.len().max(1) as f64;
                 let mut chart = builder

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::resources::pool;
 use super::sweep::point_scenarios;
 use super::{Presentation, Simulation, folder_or_default};
-use crate::charts::{chart_files, draw_all, plan_chart};
+use crate::charts::{chart_files, draw_all, plan_charts};
 use crate::export::html::plan_page;
 use crate::export::plan::{PLAN_CSV, plan_summary};
 use crate::export::{self, Exporter};
@@ -192,7 +192,7 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
         ("best-scenario.json".into(), best_text.into_bytes()),
     ];
     if options.presentation.charts {
-        let drawn = draw_all(vec![plan_chart(&report)], options.presentation.png);
+        let drawn = draw_all(plan_charts(&report), options.presentation.png);
         files.extend(chart_files(&drawn));
         files.push((
             "plan.html".into(),

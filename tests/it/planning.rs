@@ -180,6 +180,7 @@ fn plan_writes_its_files_the_same_for_any_thread_count_and_the_best_scenario_run
         "best-scenario.json",
         "plan.html",
         "charts/candidates.svg",
+        "charts/pareto.svg",
     ] {
         assert!(one.join(f).is_file(), "{f}");
     }
