@@ -1,12 +1,14 @@
 //! Drawing a [`Chart`] with plotters: the palette, the embedded font, axes, legends, and
 //! every kind of [`Drawing`], to SVG and to PNG.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+#[cfg(not(target_arch = "wasm32"))]
 use plotters::style::{FontStyle, register_font};
 
 use super::{Axis, Chart, Drawing};
@@ -27,8 +29,14 @@ fn colour(i: usize) -> RGBColor {
 }
 
 /// `DejaVu` Sans, the only font the charts use: text is measured the same everywhere.
+#[cfg(not(target_arch = "wasm32"))]
 static FONT: &[u8] = include_bytes!("font/DejaVuSans.ttf");
 
+/// In the browser, plotters measures text with the page's own canvas instead.
+#[cfg(target_arch = "wasm32")]
+fn register_fonts() {}
+
+#[cfg(not(target_arch = "wasm32"))]
 fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
