@@ -223,11 +223,10 @@ impl FigureTest {
         if self.test == "censored" {
             return "replications censored";
         }
-        let name = self.figure.split('@').next().unwrap_or_default();
-        match name {
-            "left_behind" | "left_over" => "instances",
-            "left_over_share" => "share",
-            _ => "h",
+        match crate::compare::Unit::of_name(&self.figure) {
+            crate::compare::Unit::Instances => "instances",
+            crate::compare::Unit::Share => "share",
+            crate::compare::Unit::Hours => "h",
         }
     }
 

@@ -34,6 +34,16 @@ pub struct AxisParseError(pub String, pub String);
 const AXIS_FORM: &str = "expected PATH=V1,V2,... with at least one value, such as admins.casual.approve=0.5,0.7, or PATH=LO..HI/STEP, such as policy.drop_old_support_after=7d..21d/7d";
 
 impl Axis {
+    /// The name this axis gives the value `setting` sets, when it names its values and
+    /// the setting is one of its own.
+    pub fn name_of(&self, setting: &Setting) -> Option<&str> {
+        if setting.path != self.path {
+            return None;
+        }
+        let k = self.values.iter().position(|v| *v == setting.value)?;
+        self.names.get(k).map(String::as_str)
+    }
+
     /// `PATH=V1,V2,...`; each value is JSON if it parses as JSON, else text.
     pub fn parse(text: &str) -> Result<Axis, AxisParseError> {
         let (path, values) = text

@@ -56,8 +56,7 @@ pub enum CheckOutcome {
 }
 
 /// Runs the check of `options`.
-pub fn check(options: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcome> {
-    let args = options;
+pub fn check(args: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcome> {
     if args.simulation.precision.is_some() {
         bail!("--precision cannot be used with check: a baseline pins the replications");
     }

@@ -11,6 +11,7 @@ use super::resources::pool;
 use super::sweep::point_scenarios;
 use super::{Presentation, Simulation, folder_or_default};
 use crate::charts::{chart_files, draw_all, plan_charts};
+use crate::compare::Unit;
 use crate::export::html::plan_page;
 use crate::export::plan::{PLAN_CSV, plan_summary};
 use crate::export::{self, Exporter};
@@ -127,12 +128,7 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
         })
         .collect::<Result<Vec<_>>>()?;
     let goal_ref = goal_refs[0];
-    let is_time = matches!(
-        goal_ref.figure,
-        crate::model::Figure::Coexistence
-            | crate::model::Figure::TimeToShare(_)
-            | crate::model::Figure::PublishedAfter
-    );
+    let is_time = Unit::of(goal_ref.figure) == Unit::Hours;
     let goal = Goal {
         figure: options.goal.0.clone(),
         direction: options.goal.1,
@@ -216,14 +212,11 @@ fn named(point: &[crate::scenario::Setting], axes: &[Axis]) -> String {
     point
         .iter()
         .map(|s| {
-            let name = axes.iter().find(|a| a.path == s.path).and_then(|a| {
-                let k = a.values.iter().position(|v| *v == s.value)?;
-                a.names.get(k).cloned()
-            });
+            let name = axes.iter().find_map(|a| a.name_of(s));
             format!(
                 "{}={}",
                 s.path,
-                name.unwrap_or_else(|| crate::report::plan::value_text(&s.value))
+                name.map_or_else(|| crate::report::plan::value_text(&s.value), str::to_string)
             )
         })
         .collect::<Vec<_>>()

@@ -84,6 +84,17 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// What a figure named in `check`'s vocabulary measures (`left_behind@1`,
+    /// `coexistence@0`, `latency:0.5@0`, ...): counts and shares by name, every other
+    /// figure a time.
+    pub fn of_name(name: &str) -> Unit {
+        match name.split('@').next().unwrap_or_default() {
+            "left_behind" | "left_over" => Unit::Instances,
+            "left_over_share" => Unit::Share,
+            _ => Unit::Hours,
+        }
+    }
+
     /// What a figure measures.
     pub fn of(figure: Figure) -> Unit {
         match figure {

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use super::Exporter;
 use super::json::write_pretty;
+use crate::compare::Unit;
 use crate::plan::{Direction, Status};
 use crate::report::comparison::figure_title;
 use crate::report::plan::{PlanReport, value_text};
@@ -93,9 +94,10 @@ impl Exporter<PlanReport> for PlanCsv {
 
 /// A goal value in its unit, with days for long times.
 fn amount(report: &PlanReport, v: f64) -> String {
-    if report.goal.figure.starts_with("left_over_share") {
+    let unit = Unit::of_name(&report.goal.figure);
+    if unit == Unit::Share {
         format!("{:.2}%", v * 100.0)
-    } else if report.goal.figure.starts_with("left_") {
+    } else if unit == Unit::Instances {
         format!("{v:.1} instances")
     } else if v >= 48.0 {
         format!("{v:.1} h ({:.1} days)", v / 24.0)
@@ -110,12 +112,12 @@ fn amount(report: &PlanReport, v: f64) -> String {
 pub fn plan_summary(report: &PlanReport, best: &Scenario) -> String {
     let mut out = String::new();
     let title = figure_title(report.goal.figure.split('@').next().unwrap_or_default());
-    let count = report.goal.figure.starts_with("left_");
-    let way = match (report.goal.direction, count) {
-        (Direction::Minimize, false) => "the shortest",
-        (Direction::Maximize, false) => "the longest",
-        (Direction::Minimize, true) => "the fewest",
-        (Direction::Maximize, true) => "the most",
+    let time = Unit::of_name(&report.goal.figure) == Unit::Hours;
+    let way = match (report.goal.direction, time) {
+        (Direction::Minimize, true) => "the shortest",
+        (Direction::Maximize, true) => "the longest",
+        (Direction::Minimize, false) => "the fewest",
+        (Direction::Maximize, false) => "the most",
     };
     let _ = writeln!(out, "# Plan for {}: {way} {title}\n", report.scenario);
     let Some(b) = report.best_index() else {
@@ -141,7 +143,6 @@ pub fn plan_summary(report: &PlanReport, best: &Scenario) -> String {
         amount(report, mean),
         chosen.result.replications
     );
-    let time = !report.goal.figure.starts_with("left_");
     if let (true, Some(k)) = (
         time,
         report

@@ -25,7 +25,8 @@ use serde::Serialize;
 
 pub use constraint::{Constraint, ConstraintError, Relation};
 
-use crate::model::{Figure, FigureRef};
+use crate::compare::Unit;
+use crate::model::FigureRef;
 use crate::montecarlo::RunOutput;
 use crate::scenario::{ExpectStat, Scenario};
 use crate::stats::{Summary, quantile_ci, quantile_with_censoring, t_quantile};
@@ -175,14 +176,6 @@ fn figure(scenario: &Scenario, name: &str, what: &str) -> Result<FigureRef, Sele
     })
 }
 
-/// Whether a figure is a time (censored when it did not happen).
-fn is_time(f: Figure) -> bool {
-    matches!(
-        f,
-        Figure::PublishedAfter | Figure::TimeToShare(_) | Figure::Coexistence
-    )
-}
-
 /// KN's constant for `k` candidates, `n0` first-stage replications and error `alpha`
 /// (with `c = 1`): `h^2 = (n0 - 1) ((2 alpha / (k - 1))^(-2 / (n0 - 1)) - 1)`.
 pub fn kn_h2(k: usize, n0: u64, alpha: f64) -> f64 {
@@ -195,10 +188,18 @@ pub fn kn_h2(k: usize, n0: u64, alpha: f64) -> f64 {
 
 /// The sample variance of the paired differences of two candidates' goal values.
 fn difference_variance(a: &[f64], b: &[f64]) -> f64 {
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
-    let n = d.len() as f64;
-    let mean = d.iter().sum::<f64>() / n;
-    d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    let n = a.len() as f64;
+    let mean = a.iter().zip(b).map(|(x, y)| x - y).sum::<f64>() / n;
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0)
+}
+
+/// The mean of a candidate's goal values.
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
 }
 
 /// A constraint's verdict on a candidate's replications so far: its figures, and
@@ -313,7 +314,7 @@ pub fn select(
                 .iter()
                 .map(|c| {
                     let f = figure(s, &c.figure, &format!("{} (candidate #{i})", c.text))?;
-                    if c.duration && !is_time(f.figure) {
+                    if c.duration && !(Unit::of(f.figure) == Unit::Hours) {
                         return Err(SelectionError::UnknownFigure {
                             what: c.text.clone(),
                             message: format!("{} is a count, not a time: give a number", c.figure),
@@ -326,7 +327,7 @@ pub fn select(
         .collect::<Result<_, _>>()?;
     // A time figure's horizon after its release's deploy, per candidate.
     let horizon = |i: usize, f: FigureRef| {
-        is_time(f.figure).then(|| {
+        (Unit::of(f.figure) == Unit::Hours).then(|| {
             scenarios[i].horizon.as_hours() - scenarios[i].releases[f.release].at.as_hours()
         })
     };
@@ -418,19 +419,20 @@ pub fn select(
         // screen each other out; an undecided one may yet turn out infeasible, so only
         // candidates already shown feasible screen others out).
         let contenders: Vec<usize> = (0..k).filter(|&i| status[i].is_none()).collect();
-        let mean = |i: usize| goal_values[i].iter().sum::<f64>() / goal_values[i].len() as f64;
+        let means: Vec<f64> = goal_values.iter().map(|v| mean(v)).collect();
+        let feasible: Vec<usize> = contenders
+            .iter()
+            .copied()
+            .filter(|&l| decided[l].iter().all(|d| *d == Some(true)))
+            .collect();
         let r = n as f64;
         let mut screened = Vec::new();
         for &i in &contenders {
-            for &l in &contenders {
-                let l_feasible = decided[l].iter().all(|d| *d == Some(true));
-                if i == l || !l_feasible {
-                    continue;
-                }
+            for &l in feasible.iter().filter(|&&l| l != i) {
                 let w = (goal.delta / (2.0 * r)
                     * (h2 * variances[i][l] / (goal.delta * goal.delta) - r))
                     .max(0.0);
-                if mean(i) > mean(l) + w {
+                if means[i] > means[l] + w {
                     screened.push(i);
                     break;
                 }
@@ -452,7 +454,6 @@ pub fn select(
     }
     // The best: the feasible contender with the best mean; the other feasible
     // contenders could not be separated from it.
-    let mean = |i: usize| goal_values[i].iter().sum::<f64>() / goal_values[i].len() as f64;
     let mut best: Option<usize> = None;
     for i in 0..k {
         if status[i].is_none() {
@@ -460,7 +461,7 @@ pub fn select(
                 status[i] = Some(Status::Undecided {
                     constraint: constraints[j].text.clone(),
                 });
-            } else if best.is_none_or(|b| mean(i) < mean(b)) {
+            } else if best.is_none_or(|b| mean(&goal_values[i]) < mean(&goal_values[b])) {
                 best = Some(i);
             }
         }

@@ -88,9 +88,8 @@ impl PlanReport {
             points[i]
                 .iter()
                 .filter_map(|s| {
-                    let axis = axes.iter().find(|a| a.path == s.path)?;
-                    let k = axis.values.iter().position(|v| *v == s.value)?;
-                    Some((s.path.clone(), axis.names.get(k)?.clone()))
+                    let name = axes.iter().find_map(|a| a.name_of(s))?;
+                    Some((s.path.clone(), name.to_string()))
                 })
                 .collect()
         };
