@@ -142,7 +142,12 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
         .collect();
     let pool = pool(sim, &files)?;
     let mut out = OutputDir::prepare(&out_dir, options.force).context("cannot write the plan")?;
-    progress.start(options.budget.max_replications * scenarios.len() as u64);
+    progress.start(
+        options
+            .budget
+            .max_replications
+            .saturating_mul(scenarios.len() as u64),
+    );
     let selection: Selection = plan::select(
         &scenarios,
         &goal,

@@ -182,7 +182,7 @@ pub fn kn_h2(k: usize, n0: u64, alpha: f64) -> f64 {
     if k < 2 {
         return 0.0;
     }
-    let n = (n0 - 1) as f64;
+    let n = n0.saturating_sub(1).max(1) as f64;
     n * ((2.0 * alpha / (k - 1) as f64).powf(-2.0 / n) - 1.0)
 }
 
@@ -294,6 +294,12 @@ pub fn select(
     mut run: impl FnMut(&[(usize, Range<u64>)]) -> Vec<RunOutput>,
 ) -> Result<Selection, SelectionError> {
     let k = scenarios.len();
+    // Variances need two replications; the command line asks for at least five.
+    let budget = Budget {
+        first_stage: budget.first_stage.max(2),
+        stage: budget.stage.max(1),
+        ..budget
+    };
     // Every figure must exist in every candidate (variants may differ in releases).
     let goal_refs: Vec<FigureRef> = scenarios
         .iter()
@@ -359,7 +365,7 @@ pub fn select(
         } else {
             budget.stage
         };
-        let end = (n + step).min(budget.max_replications);
+        let end = n.saturating_add(step).min(budget.max_replications);
         if end > n {
             let work: Vec<(usize, Range<u64>)> = alive.iter().map(|&i| (i, n..end)).collect();
             for ((i, _), out) in work.iter().zip(run(&work)) {
