@@ -31,7 +31,7 @@ pub struct Axis {
 pub struct AxisParseError(pub String, pub String);
 
 /// What a sweep axis must look like.
-const AXIS_FORM: &str = "expected PATH=V1,V2,... with at least one value, such as admins.casual.approve=0.5,0.7, or PATH=LO..HI/STEP, such as policy.drop_old_support_after=7d..21d/7d";
+const AXIS_FORM: &str = "expected PATH=V1,V2,... with at least one value, such as admins.casual.approve=0.5,0.7, or PATH=LO..HI/STEP of numbers, durations or RFC 3339 instants, such as policy.drop_old_support_after=7d..21d/7d";
 
 impl Axis {
     /// The name this axis gives the value `setting` sets, when it names its values and
@@ -84,12 +84,7 @@ fn range(text: &str) -> Option<Result<Vec<Value>, String>> {
         (Some(a), Some(b), Some(c)) => (a, b, c, false),
         _ => match (hours(lo), hours(hi), hours(step)) {
             (Some(a), Some(b), Some(c)) => (a, b, c, true),
-            _ => {
-                return Some(Err(
-                    "a range is LO..HI/STEP of numbers (0..0.6/0.2) or of durations (7d..21d/7d)"
-                        .into(),
-                ));
-            }
+            _ => return Some(instant_range(lo.trim(), hi.trim(), step.trim())),
         },
     };
     if step_v <= 0.0 || hi_v < lo_v {
@@ -115,6 +110,37 @@ fn range(text: &str) -> Option<Result<Vec<Value>, String>> {
         })
         .collect();
     Some(Ok(values))
+}
+
+/// What a range may be made of.
+const RANGE_FORM: &str = "a range is LO..HI/STEP of numbers (0..0.6/0.2), of durations (7d..21d/7d) or of RFC 3339 instants stepped by a duration (2027-01-04T09:00:00Z..2027-01-08T09:00:00Z/1d)";
+
+/// `LO..HI/STEP` of RFC 3339 instants and a duration, such as deploy times for
+/// `releases[1].at`: every instant from LO up to HI, written with LO's UTC offset.
+fn instant_range(lo: &str, hi: &str, step: &str) -> Result<Vec<Value>, String> {
+    let instant = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    let (Some(lo), Some(hi), Ok(step)) = (instant(lo), instant(hi), SimDuration::parse(step))
+    else {
+        return Err(RANGE_FORM.into());
+    };
+    let step_ms = step.as_millis();
+    let span_ms = (hi - lo).num_milliseconds();
+    if step_ms <= 0 || span_ms < 0 {
+        return Err("a range needs LO <= HI and a positive STEP".into());
+    }
+    let count = span_ms / step_ms + 1;
+    if count as f64 > MAX_RANGE_VALUES {
+        return Err(format!(
+            "the range has {count} values; at most {MAX_RANGE_VALUES}"
+        ));
+    }
+    // Every value lies between LO and HI, so none can overflow.
+    Ok((0..count)
+        .map(|i| {
+            let at = lo + chrono::TimeDelta::milliseconds(i * step_ms);
+            Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        })
+        .collect())
 }
 
 /// A sweep file: `{"axes": [{"path": "timing.upm_poll", "values": ["12h", "24h"]}]}`.
@@ -212,7 +238,34 @@ mod tests {
         assert_eq!(a.values, vec![json!("7d"), json!("14d"), json!("21d")]);
         let a = Axis::parse("timing.upm_poll=12h..36h/12h").unwrap();
         assert_eq!(a.values, vec![json!("12h"), json!("1d"), json!("36h")]);
+        let a =
+            Axis::parse("releases[1].at=2027-01-04T09:00:00Z..2027-01-06T21:00:00Z/1d").unwrap();
+        assert_eq!(
+            a.values,
+            vec![
+                json!("2027-01-04T09:00:00Z"),
+                json!("2027-01-05T09:00:00Z"),
+                json!("2027-01-06T09:00:00Z")
+            ]
+        );
+        // LO's offset is kept, and a step below a day works.
+        let a =
+            Axis::parse("releases[0].at=2027-01-04T09:00:00+01:00..2027-01-04T10:00:00+01:00/30m")
+                .unwrap();
+        assert_eq!(
+            a.values,
+            vec![
+                json!("2027-01-04T09:00:00+01:00"),
+                json!("2027-01-04T09:30:00+01:00"),
+                json!("2027-01-04T10:00:00+01:00")
+            ]
+        );
         for bad in [
+            "x=2027-01-04T09:00:00Z..2027-01-03T09:00:00Z/1d",
+            "x=2027-01-04T09:00:00Z..2027-01-05T09:00:00Z/0h",
+            "x=2027-01-04T09:00:00Z..2027-01-05T09:00:00Z/x",
+            "x=2027-01-04..2027-01-05/1d",
+            "x=1970-01-01T00:00:00Z..9999-12-31T00:00:00Z/1h",
             "x=3..1/1",
             "x=0..1/0",
             "x=0..1/-1",

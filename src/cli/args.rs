@@ -328,8 +328,10 @@ pub(crate) struct CheckArgs {
 pub(crate) struct PlanArgs {
     /// The scenario file (JSON) the candidates vary.
     pub scenario: PathBuf,
-    /// A decision variable: PATH=V1,V2,... or PATH=LO..HI/STEP (repeatable; the first
-    /// varies slowest), e.g. --vary policy.drop_old_support_after=14d..28d/7d.
+    /// A decision variable: PATH=V1,V2,... or PATH=LO..HI/STEP of numbers, durations or
+    /// RFC 3339 instants (repeatable; the first varies slowest), e.g. --vary
+    /// policy.drop_old_support_after=14d..28d/7d or --vary
+    /// 'releases[0].at=2027-01-04T09:00:00Z..2027-01-08T09:00:00Z/1d'.
     #[arg(long, value_name = "PATH=VALUES", required_unless_present = "file")]
     pub vary: Vec<String>,
     /// A plan file with more variables: {"axes": [{"path": ..., "values": [...],

@@ -92,7 +92,8 @@ impl PartSet {
                 // A part's job is checked like a sweep's: a grid too large is refused first.
                 crate::sweep::checked_grid_size(&axes).map_err(|e| anyhow!("{e}"))?;
                 let points = grid(&axes);
-                let scenarios = point_scenarios(&job.scenario_text, &file, &base, &points)?;
+                let scenarios =
+                    point_scenarios(&job.scenario_text, &file, &base, &points, "grid point ")?;
                 let name = scenarios[0].name.clone();
                 let out_dir = folder_or_default(out, &format!("sweep-{name}"));
                 let out = OutputDir::prepare(&out_dir, force).context("cannot write the sweep")?;

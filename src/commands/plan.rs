@@ -111,7 +111,13 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
     let points = grid(&vary);
     // Every candidate is validated before anything runs: a path that does not exist
     // or a value it cannot take is refused here.
-    let scenarios = point_scenarios(&text, &options.scenario, &sim.overrides, &points)?;
+    let scenarios = point_scenarios(
+        &text,
+        &options.scenario,
+        &sim.overrides,
+        &points,
+        "candidate #",
+    )?;
     let base = &scenarios[0];
     // The goal must exist in every candidate (variants may differ in releases).
     let goal_refs = scenarios

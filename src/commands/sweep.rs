@@ -79,7 +79,7 @@ pub fn sweep(options: &SweepOptions, progress: &dyn Progress) -> Result<SweepOut
     crate::sweep::checked_grid_size(&axes).map_err(|e| anyhow!("{e}"))?;
     let points = grid(&axes);
     // Validate every grid point before running any.
-    let scenarios = point_scenarios(&text, &options.scenario, base, &points)?;
+    let scenarios = point_scenarios(&text, &options.scenario, base, &points, "grid point ")?;
     let targets: Vec<_> = scenarios
         .iter()
         .map(|s| precision_target(sim.precision.as_ref(), s))
@@ -194,12 +194,14 @@ pub(super) fn sweep_point(index: usize, settings: &[Setting], report: Report) ->
     )
 }
 
-/// The scenario of every grid point, each validated, before anything runs.
+/// The scenario of every grid point, each validated, before anything runs; an error
+/// names the point as `noun` ("grid point ", "candidate #") before its index and values.
 pub(super) fn point_scenarios(
     text: &str,
     file: &Path,
     base: &Overrides,
     points: &[Vec<Setting>],
+    noun: &str,
 ) -> Result<Vec<Scenario>> {
     points
         .iter()
@@ -211,9 +213,8 @@ pub(super) fn point_scenarios(
                 .iter()
                 .map(|s| format!("{}={}", s.path, s.value))
                 .collect();
-            scenario::parse(text, file, &ov).map_err(|e: ScenarioError| {
-                anyhow!("grid point {i} ({}): {e}", described.join(", "))
-            })
+            scenario::parse(text, file, &ov)
+                .map_err(|e: ScenarioError| anyhow!("{noun}{i} ({}): {e}", described.join(", ")))
         })
         .collect()
 }

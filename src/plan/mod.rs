@@ -284,137 +284,213 @@ fn judge(
     )
 }
 
-/// Runs the selection. `run(i, range)` simulates candidate `i`'s replications `range`
+/// Work for the simulator: candidate `i`'s replications `range`.
+pub type Work = (usize, Range<u64>);
+
+/// Runs the selection. `run(work)` simulates each candidate's replications `range`
 /// (every candidate with the same seed: common random numbers).
 pub fn select(
     scenarios: &[Scenario],
     goal: &Goal,
     constraints: &[Constraint],
     budget: Budget,
-    mut run: impl FnMut(&[(usize, Range<u64>)]) -> Vec<RunOutput>,
+    mut run: impl FnMut(&[Work]) -> Vec<RunOutput>,
 ) -> Result<Selection, SelectionError> {
-    let k = scenarios.len();
-    // Variances need two replications; the command line asks for at least five.
-    let budget = Budget {
-        first_stage: budget.first_stage.max(2),
-        stage: budget.stage.max(1),
-        ..budget
-    };
-    // Every figure must exist in every candidate (variants may differ in releases).
-    let goal_refs: Vec<FigureRef> = scenarios
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            figure(
-                s,
-                &goal.figure,
-                &format!("--minimize/--maximize (candidate #{i})"),
-            )
-        })
-        .collect::<Result<_, _>>()?;
-    let constraint_refs: Vec<Vec<FigureRef>> = scenarios
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            constraints
-                .iter()
-                .map(|c| {
-                    let f = figure(s, &c.figure, &format!("{} (candidate #{i})", c.text))?;
-                    if c.duration && !(Unit::of(f.figure) == Unit::Hours) {
-                        return Err(SelectionError::UnknownFigure {
-                            what: c.text.clone(),
-                            message: format!("{} is a count, not a time: give a number", c.figure),
-                        });
-                    }
-                    Ok(f)
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .collect::<Result<_, _>>()?;
-    // A time figure's horizon after its release's deploy, per candidate.
-    let horizon = |i: usize, f: FigureRef| {
-        (Unit::of(f.figure) == Unit::Hours).then(|| {
-            scenarios[i].horizon.as_hours() - scenarios[i].releases[f.release].at.as_hours()
-        })
-    };
-    let sign = match goal.direction {
-        Direction::Minimize => 1.0,
-        Direction::Maximize => -1.0,
-    };
-    let alpha = 1.0 - budget.confidence;
-    // Bonferroni over the constraints, per candidate.
-    let constraint_confidence = 1.0 - alpha / constraints.len().max(1) as f64;
-    let h2 = kn_h2(k, budget.first_stage, alpha);
+    let mut selector = Selector::new(scenarios, goal, constraints, budget)?;
+    while let Some(work) = selector.next_stage() {
+        let outputs = run(&work);
+        selector.feed(&work, &outputs);
+    }
+    Ok(selector.finish())
+}
 
-    let mut goal_values: Vec<Vec<f64>> = vec![Vec::new(); k];
-    let mut constraint_values: Vec<Vec<Vec<Option<f64>>>> =
-        vec![vec![Vec::new(); constraints.len()]; k];
-    let mut status: Vec<Option<Status>> = vec![None; k];
-    let mut decided: Vec<Vec<Option<bool>>> = vec![vec![None; constraints.len()]; k];
-    let mut n = 0u64;
-    let mut spent = 0u64;
-    let mut variances: Vec<Vec<f64>> = Vec::new();
-    let mut max_stage = budget.first_stage;
-    loop {
-        let alive: Vec<usize> = (0..k).filter(|&i| status[i].is_none()).collect();
-        if alive.is_empty() {
-            break;
-        }
-        let step = if n == 0 {
-            budget.first_stage
-        } else {
-            budget.stage
+/// The selection as a sequence of stages, for drivers that run a stage's work
+/// elsewhere (a batch array) and feed it back: [`Selector::next_stage`] says what to
+/// simulate, [`Selector::feed`] takes the outputs, [`Selector::finish`] decides.
+/// Every decision depends only on the outputs fed, so a replay of the same outputs
+/// reaches the same selection.
+pub struct Selector<'a> {
+    scenarios: &'a [Scenario],
+    goal: &'a Goal,
+    constraints: &'a [Constraint],
+    budget: Budget,
+    goal_refs: Vec<FigureRef>,
+    constraint_refs: Vec<Vec<FigureRef>>,
+    sign: f64,
+    constraint_confidence: f64,
+    h2: f64,
+    goal_values: Vec<Vec<f64>>,
+    constraint_values: Vec<Vec<Vec<Option<f64>>>>,
+    status: Vec<Option<Status>>,
+    decided: Vec<Vec<Option<bool>>>,
+    n: u64,
+    spent: u64,
+    variances: Vec<Vec<f64>>,
+    max_stage: u64,
+    done: bool,
+}
+
+impl<'a> Selector<'a> {
+    /// A selection among `scenarios` (every figure checked to exist in every one).
+    pub fn new(
+        scenarios: &'a [Scenario],
+        goal: &'a Goal,
+        constraints: &'a [Constraint],
+        budget: Budget,
+    ) -> Result<Selector<'a>, SelectionError> {
+        let k = scenarios.len();
+        // Variances need two replications; the command line asks for at least five.
+        let budget = Budget {
+            first_stage: budget.first_stage.max(2),
+            stage: budget.stage.max(1),
+            ..budget
         };
-        let end = n.saturating_add(step).min(budget.max_replications);
-        if end > n {
-            let work: Vec<(usize, Range<u64>)> = alive.iter().map(|&i| (i, n..end)).collect();
-            for ((i, _), out) in work.iter().zip(run(&work)) {
-                let s = &scenarios[*i];
-                goal_values[*i].extend(
-                    restricted_values(&out, s, goal_refs[*i])
-                        .into_iter()
-                        .map(|v| sign * v),
-                );
-                for (j, f) in constraint_refs[*i].iter().enumerate() {
-                    let values = out.figure_values(*f);
-                    constraint_values[*i][j].extend(values);
-                }
+        // Every figure must exist in every candidate (variants may differ in releases).
+        let goal_refs: Vec<FigureRef> = scenarios
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                figure(
+                    s,
+                    &goal.figure,
+                    &format!("--minimize/--maximize (candidate #{i})"),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        let constraint_refs: Vec<Vec<FigureRef>> = scenarios
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                constraints
+                    .iter()
+                    .map(|c| {
+                        let f = figure(s, &c.figure, &format!("{} (candidate #{i})", c.text))?;
+                        if c.duration && !(Unit::of(f.figure) == Unit::Hours) {
+                            return Err(SelectionError::UnknownFigure {
+                                what: c.text.clone(),
+                                message: format!(
+                                    "{} is a count, not a time: give a number",
+                                    c.figure
+                                ),
+                            });
+                        }
+                        Ok(f)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<_, _>>()?;
+        let alpha = 1.0 - budget.confidence;
+        Ok(Selector {
+            scenarios,
+            goal,
+            constraints,
+            budget,
+            goal_refs,
+            constraint_refs,
+            sign: match goal.direction {
+                Direction::Minimize => 1.0,
+                Direction::Maximize => -1.0,
+            },
+            // Bonferroni over the constraints, per candidate.
+            constraint_confidence: 1.0 - alpha / constraints.len().max(1) as f64,
+            h2: kn_h2(k, budget.first_stage, alpha),
+            goal_values: vec![Vec::new(); k],
+            constraint_values: vec![vec![Vec::new(); constraints.len()]; k],
+            status: vec![None; k],
+            decided: vec![vec![None; constraints.len()]; k],
+            n: 0,
+            spent: 0,
+            variances: Vec::new(),
+            max_stage: budget.first_stage,
+            done: false,
+        })
+    }
+
+    /// A time figure's horizon after its release's deploy, for candidate `i`.
+    fn horizon(&self, i: usize, f: FigureRef) -> Option<f64> {
+        (Unit::of(f.figure) == Unit::Hours).then(|| {
+            self.scenarios[i].horizon.as_hours()
+                - self.scenarios[i].releases[f.release].at.as_hours()
+        })
+    }
+
+    /// The work of the next stage: every candidate still in, the same replications
+    /// each; `None` once the selection is decided or the budget is spent.
+    pub fn next_stage(&self) -> Option<Vec<Work>> {
+        let step = if self.n == 0 {
+            self.budget.first_stage
+        } else {
+            self.budget.stage
+        };
+        let end = self
+            .n
+            .saturating_add(step)
+            .min(self.budget.max_replications);
+        let work: Vec<Work> = (0..self.scenarios.len())
+            .filter(|&i| self.status[i].is_none())
+            .map(|i| (i, self.n..end))
+            .collect();
+        (!self.done && end > self.n && !work.is_empty()).then_some(work)
+    }
+
+    /// Takes the outputs of the stage [`Selector::next_stage`] gave (in its order),
+    /// then judges the constraints and screens.
+    pub fn feed(&mut self, work: &[Work], outputs: &[RunOutput]) {
+        let k = self.scenarios.len();
+        for ((i, _), out) in work.iter().zip(outputs) {
+            let s = &self.scenarios[*i];
+            let sign = self.sign;
+            self.goal_values[*i].extend(
+                restricted_values(out, s, self.goal_refs[*i])
+                    .into_iter()
+                    .map(|v| sign * v),
+            );
+            for (j, f) in self.constraint_refs[*i].iter().enumerate() {
+                self.constraint_values[*i][j].extend(out.figure_values(*f));
             }
-            spent += (end - n) * alive.len() as u64;
-            n = end;
         }
-        if variances.is_empty() {
-            variances = (0..k)
+        if let Some((_, range)) = work.first() {
+            self.spent += (range.end - range.start) * work.len() as u64;
+            self.n = range.end;
+        }
+        let n = self.n;
+        if self.variances.is_empty() {
+            self.variances = (0..k)
                 .map(|i| {
                     (0..k)
                         .map(|l| {
                             if i == l {
                                 0.0
                             } else {
-                                difference_variance(&goal_values[i], &goal_values[l])
+                                difference_variance(&self.goal_values[i], &self.goal_values[l])
                             }
                         })
                         .collect()
                 })
                 .collect();
-            let worst = variances.iter().flatten().fold(0.0f64, |a, &b| a.max(b));
-            max_stage =
-                ((h2 * worst / (goal.delta * goal.delta)).floor() as u64).max(budget.first_stage);
+            let worst = self
+                .variances
+                .iter()
+                .flatten()
+                .fold(0.0f64, |a, &b| a.max(b));
+            let delta = self.goal.delta;
+            self.max_stage =
+                ((self.h2 * worst / (delta * delta)).floor() as u64).max(self.budget.first_stage);
         }
         // Constraints first: a candidate shown infeasible leaves the contest.
-        for &i in &alive {
-            for (j, c) in constraints.iter().enumerate() {
-                if decided[i][j] != Some(true) {
-                    decided[i][j] = judge(
+        for &(i, _) in work {
+            for (j, c) in self.constraints.iter().enumerate() {
+                if self.decided[i][j] != Some(true) {
+                    self.decided[i][j] = judge(
                         c,
-                        &constraint_values[i][j],
-                        horizon(i, constraint_refs[i][j]),
-                        constraint_confidence,
+                        &self.constraint_values[i][j],
+                        self.horizon(i, self.constraint_refs[i][j]),
+                        self.constraint_confidence,
                     )
                     .1;
                 }
-                if decided[i][j] == Some(false) {
-                    status[i] = Some(Status::Infeasible {
+                if self.decided[i][j] == Some(false) {
+                    self.status[i] = Some(Status::Infeasible {
                         constraint: c.text.clone(),
                     });
                     break;
@@ -424,19 +500,20 @@ pub fn select(
         // KN screening among the candidates still in (only feasible-or-undecided ones
         // screen each other out; an undecided one may yet turn out infeasible, so only
         // candidates already shown feasible screen others out).
-        let contenders: Vec<usize> = (0..k).filter(|&i| status[i].is_none()).collect();
-        let means: Vec<f64> = goal_values.iter().map(|v| mean(v)).collect();
+        let contenders: Vec<usize> = (0..k).filter(|&i| self.status[i].is_none()).collect();
+        let means: Vec<f64> = self.goal_values.iter().map(|v| mean(v)).collect();
         let feasible: Vec<usize> = contenders
             .iter()
             .copied()
-            .filter(|&l| decided[l].iter().all(|d| *d == Some(true)))
+            .filter(|&l| self.decided[l].iter().all(|d| *d == Some(true)))
             .collect();
         let r = n as f64;
+        let delta = self.goal.delta;
         let mut screened = Vec::new();
         for &i in &contenders {
             for &l in feasible.iter().filter(|&&l| l != i) {
-                let w = (goal.delta / (2.0 * r)
-                    * (h2 * variances[i][l] / (goal.delta * goal.delta) - r))
+                let w = (delta / (2.0 * r)
+                    * (self.h2 * self.variances[i][l] / (delta * delta) - r))
                     .max(0.0);
                 if means[i] > means[l] + w {
                     screened.push(i);
@@ -445,68 +522,74 @@ pub fn select(
             }
         }
         for i in screened {
-            status[i] = Some(Status::Screened { after: n });
+            self.status[i] = Some(Status::Screened { after: n });
         }
-        let contenders: Vec<usize> = (0..k).filter(|&i| status[i].is_none()).collect();
+        let contenders: Vec<usize> = (0..k).filter(|&i| self.status[i].is_none()).collect();
         // KN is done when one contender is left or every pair has had the replications
         // its variance calls for; the constraints, when every contender's are decided.
-        let ranked = contenders.len() <= 1 || n > max_stage;
+        let ranked = contenders.len() <= 1 || n > self.max_stage;
         let judged = contenders
             .iter()
-            .all(|&i| decided[i].iter().all(Option::is_some));
-        if (ranked && judged) || n >= budget.max_replications {
-            break;
-        }
+            .all(|&i| self.decided[i].iter().all(Option::is_some));
+        self.done = (ranked && judged) || n >= self.budget.max_replications;
     }
-    // The best: the feasible contender with the best mean; the other feasible
-    // contenders could not be separated from it.
-    let mut best: Option<usize> = None;
-    for i in 0..k {
-        if status[i].is_none() {
-            if let Some(j) = decided[i].iter().position(|d| *d != Some(true)) {
-                status[i] = Some(Status::Undecided {
-                    constraint: constraints[j].text.clone(),
-                });
-            } else if best.is_none_or(|b| mean(&goal_values[i]) < mean(&goal_values[b])) {
-                best = Some(i);
+
+    /// The selection from what was fed.
+    pub fn finish(mut self) -> Selection {
+        let k = self.scenarios.len();
+        // The best: the feasible contender with the best mean; the other feasible
+        // contenders could not be separated from it.
+        let mut best: Option<usize> = None;
+        for i in 0..k {
+            if self.status[i].is_none() {
+                if let Some(j) = self.decided[i].iter().position(|d| *d != Some(true)) {
+                    self.status[i] = Some(Status::Undecided {
+                        constraint: self.constraints[j].text.clone(),
+                    });
+                } else if best
+                    .is_none_or(|b| mean(&self.goal_values[i]) < mean(&self.goal_values[b]))
+                {
+                    best = Some(i);
+                }
             }
         }
+        let candidates = (0..k)
+            .map(|i| {
+                let status = match (&self.status[i], best) {
+                    (_, Some(b)) if b == i => Status::Best,
+                    (None, _) => Status::Contender,
+                    (Some(s), _) => s.clone(),
+                };
+                CandidateResult {
+                    index: i,
+                    status,
+                    replications: self.goal_values[i].len() as u64,
+                    goal: Summary::of(self.goal_values[i].iter().map(|v| Some(self.sign * v))),
+                    constraints: self
+                        .constraints
+                        .iter()
+                        .enumerate()
+                        .map(|(j, c)| {
+                            judge(
+                                c,
+                                &self.constraint_values[i][j],
+                                self.horizon(i, self.constraint_refs[i][j]),
+                                self.constraint_confidence,
+                            )
+                            .0
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Selection {
+            candidates,
+            best,
+            replications_spent: self.spent,
+            // A sweep that decides as much runs every candidate as far as the procedure
+            // ran any, or as far as KN's variances call for, whichever is more.
+            full_sweep_replications: self.max_stage.max(self.n).saturating_mul(k as u64),
+            h2: self.h2,
+        }
     }
-    let candidates = (0..k)
-        .map(|i| {
-            let status = match (&status[i], best) {
-                (_, Some(b)) if b == i => Status::Best,
-                (None, _) => Status::Contender,
-                (Some(s), _) => s.clone(),
-            };
-            CandidateResult {
-                index: i,
-                status,
-                replications: goal_values[i].len() as u64,
-                goal: Summary::of(goal_values[i].iter().map(|v| Some(sign * v))),
-                constraints: constraints
-                    .iter()
-                    .enumerate()
-                    .map(|(j, c)| {
-                        judge(
-                            c,
-                            &constraint_values[i][j],
-                            horizon(i, constraint_refs[i][j]),
-                            constraint_confidence,
-                        )
-                        .0
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    Ok(Selection {
-        candidates,
-        best,
-        replications_spent: spent,
-        // A sweep that decides as much runs every candidate as far as the procedure
-        // ran any, or as far as KN's variances call for, whichever is more.
-        full_sweep_replications: max_stage.max(n).saturating_mul(k as u64),
-        h2,
-    })
 }

@@ -62,19 +62,23 @@ impl ComparisonReport {
     }
 }
 
-/// A figure's name as a planner reads it.
+/// A figure's name as a planner reads it, from `report.json`'s names or `check`'s
+/// vocabulary (`share:0.9`, `coexistence`, ...).
 pub fn figure_title(figure: &str) -> String {
-    match figure
+    let share = figure
         .strip_prefix("time_to_share_hours[")
         .and_then(|p| p.strip_suffix(']'))
-        .and_then(|p| p.parse::<f64>().ok())
-    {
+        .or_else(|| figure.strip_prefix("share:"));
+    match share.and_then(|p| p.parse::<f64>().ok()) {
         Some(p) => format!("time to {}%", p * 100.0),
         None => match figure {
-            "coexistence_hours" => "coexistence window".into(),
+            "coexistence_hours" | "coexistence" => "coexistence window".into(),
             "left_behind" => "left behind at the drop date".into(),
-            "left_over_at_horizon" => "left over at the horizon".into(),
-            "left_over_share_at_horizon" => "left-over share at the horizon".into(),
+            "left_over_at_horizon" | "left_over" => "left over at the horizon".into(),
+            "left_over_share_at_horizon" | "left_over_share" => {
+                "left-over share at the horizon".into()
+            }
+            "published" => "time to publication".into(),
             "cutoff_affected" => "hit by the cut-off (all releases)".into(),
             other => other.to_string(),
         },

@@ -366,3 +366,78 @@ fn variants_of_the_release_list_are_chosen_by_name_from_a_plan_file() {
         .code(2)
         .stderr(predicate::str::contains("candidate #0 (releases=bundled)"));
 }
+
+#[test]
+fn deploy_times_range_over_instants_and_office_admins_rule_out_a_late_week_deploy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("plan");
+    let plan = |range: &str, out: &Path| {
+        let mut c = cli();
+        c.args([
+            "plan",
+            "scenarios/policy-reminders.json",
+            "--vary",
+            range,
+            "--minimize",
+            "share:0.5@0",
+            "--delta",
+            "2h",
+            "--instances",
+            "1000",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        c
+    };
+    // Monday to Friday at 09:00 UTC: office admins (mon-fri, 09:00-17:00) read a
+    // Thursday or Friday notice only after the weekend, a day or more later than one
+    // sent early in the week.
+    plan(
+        "releases[0].at=2026-05-04T09:00:00Z..2026-05-08T09:00:00Z/1d",
+        &out,
+    )
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(
+        "# Plan for policy-reminders: the shortest time to 50%",
+    ));
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let values: Vec<String> = report["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["values"]["releases[0].at"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        values,
+        [
+            "2026-05-04T09:00:00Z",
+            "2026-05-05T09:00:00Z",
+            "2026-05-06T09:00:00Z",
+            "2026-05-07T09:00:00Z",
+            "2026-05-08T09:00:00Z"
+        ]
+    );
+    let best = report["best"]["releases[0].at"].as_str().unwrap();
+    assert!(
+        values[..3].contains(&best.to_string()),
+        "chose {best}, a late-week deploy"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("best-scenario.json")).unwrap()).unwrap();
+    assert_eq!(doc["releases"][0]["at"], best);
+    // An instant outside the scenario is refused, naming the candidate and the field.
+    let refused = tmp.path().join("refused");
+    plan(
+        "releases[0].at=2026-05-03T09:00:00Z..2026-05-04T09:00:00Z/1d",
+        &refused,
+    )
+    .assert()
+    .code(2)
+    .stderr(
+        predicate::str::contains("candidate #0 (releases[0].at=\"2026-05-03T09:00:00Z\")")
+            .and(predicate::str::contains("before the scenario start")),
+    );
+    assert!(!refused.exists());
+}
