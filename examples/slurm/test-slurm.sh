@@ -2,8 +2,9 @@
 # Sharding on a real Slurm: starts a single-node cluster on this host (loopback only, in
 # a temporary folder, on ports of its own), submits run-array.sbatch and
 # sweep-array.sbatch (array jobs chained to merge jobs with --dependency=afterok), waits
-# for the merges, checks that the merged folders are byte-identical to the same commands
-# on one machine, and stops every daemon it started.
+# for the merges, runs plan-array.sbatch (one array per stage of a plan), checks that
+# the merged and published folders are byte-identical to the same commands on one
+# machine, and stops every daemon it started.
 #
 #   ROLLOUT_SIM=target/release/rollout-sim bash examples/slurm/test-slurm.sh
 #
@@ -122,10 +123,14 @@ done
 scenario=$repo/scenarios/connect-release-train.json
 run_args=(--replications 12 --instances 300)
 sweep_args=(--replications 4 --instances 200 --set admins.office.approve=0.5,0.9 --set timing.upm_poll=12h,24h)
+plan_scenario=$repo/scenarios/connect-micro.json
+plan_args=(--instances 300 --vary timing.upm_poll=12h..36h/12h --minimize coexistence@0 --delta 1h
+    --subject-to 'coexistence@0 p95 <= 40h' --first-stage 10 --stage 30)
 
 # The same commands on one machine.
 "$bin" run "$scenario" "${run_args[@]}" --out "$work/single-run" --quiet
 "$bin" sweep "$scenario" "${sweep_args[@]}" --out "$work/single-sweep" --quiet
+"$bin" plan "$plan_scenario" "${plan_args[@]}" --out "$work/single-plan" --quiet
 
 # On the cluster: array jobs plus merge jobs, submitted by the example scripts.
 cd "$work/jobs"
@@ -154,8 +159,16 @@ for job in "$run_merge" "$sweep_merge"; do
     done
 done
 
+# A plan: one array per stage, in the foreground, until it is published.
+SHARDS=3 OUT=$work/slurm-plan ROLLOUT_SIM=$bin timeout "$timeout_s" \
+    bash "$repo/examples/slurm/plan-array.sbatch" "$plan_scenario" "${plan_args[@]}" >"$work/plan-driver.log" ||
+    fail "the plan driver failed: $(cat "$work/plan-driver.log")"
+stages=$(ls "$work/slurm-plan-parts" | wc -l)
+((stages >= 2)) || fail "the plan ran $stages stages; the test needs a plan of several"
+
 diff -r "$work/single-run" "$work/slurm-run" || fail "the merged run differs from the single-machine run"
 diff -r "$work/single-sweep" "$work/slurm-sweep" || fail "the merged sweep differs from the single-machine sweep"
+diff -r "$work/single-plan" "$work/slurm-plan" || fail "the plan published from the stages' parts differs from the single-machine plan"
 [[ $(ls "$work/slurm-run-parts") == $'part-0-of-4.jsonl\npart-1-of-4.jsonl\npart-2-of-4.jsonl\npart-3-of-4.jsonl' ]] ||
     fail "the array did not write one part per task"
-echo "test-slurm: the merged run (4 tasks) and sweep (3 tasks) are byte-identical to one machine's"
+echo "test-slurm: the merged run (4 tasks) and sweep (3 tasks), and the plan ($stages stages of 3 tasks), are byte-identical to one machine's"

@@ -370,6 +370,16 @@ pub(crate) struct PlanArgs {
     pub output: OutputOptions,
     #[command(flatten)]
     pub charts: ChartOptions,
+    /// Run only shard I of N (from 0) of the first stage not yet complete in --parts
+    /// (its candidates x replications) and write stage-S/part-I-of-N.jsonl there. Run
+    /// the array once per stage; exit 0 each time. I/N, slurm or indexed:N.
+    #[arg(long, value_name = "I/N|slurm|indexed:N", value_parser = parse_shard, allow_hyphen_values = true)]
+    pub shard: Option<ShardSpec>,
+    /// The parts folder of a sharded plan [with --shard, default:
+    /// output/plan-<scenario name>-parts]. Without --shard: publish the plan from its
+    /// parts, or exit 3 naming the stage still to run.
+    #[arg(long, value_name = "DIR")]
+    pub parts: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimOptions,
 }

@@ -2,7 +2,8 @@
 //!
 //! Exit codes are a contract: 0 ok, 1 a check failed (`check`: drift or a failed
 //! expectation), 2 bad input, usage or output error (clap uses 2 for usage errors too),
-//! 130 interrupted.
+//! 3 pending (`plan --parts`: a stage of a sharded plan has not run in full yet; run its
+//! shards and publish again), 130 interrupted.
 
 /// `print!` that returns the error instead of panicking (a closed pipe is common:
 /// `rollout-sim run ... | head -1`); the caller's `?` passes it up.
@@ -37,6 +38,7 @@ use args::{
 use progress::Bar;
 use rollout_sim::commands::check::CheckOutcome;
 use rollout_sim::commands::merge::{Merged, PartSet};
+use rollout_sim::commands::plan::PlanOutcome;
 use rollout_sim::commands::run::{PublishedRun, RunOutcome};
 use rollout_sim::commands::sweep::{PublishedSweep, SweepOutcome};
 use rollout_sim::commands::{self, PartWritten};
@@ -55,6 +57,10 @@ pub(crate) const EXIT_ERROR: u8 = 2;
 
 /// Exit code of a check that found a drift or a failed expectation.
 pub(crate) const EXIT_CHECK_FAILED: u8 = 1;
+
+/// Exit code of `plan --parts` while a stage still needs shards to run: not an error, a
+/// batch driver's signal to run the array again.
+pub(crate) const EXIT_PENDING: u8 = 3;
 
 /// Runs a parsed command line and returns the process exit code.
 pub(crate) fn execute(cli: Cli) -> ExitCode {
@@ -88,7 +94,11 @@ pub(crate) fn execute(cli: Cli) -> ExitCode {
             Ok(false) => return ExitCode::from(EXIT_CHECK_FAILED),
             Err(e) => Err(e),
         },
-        Command::Plan(args) => plan(&args),
+        Command::Plan(args) => match plan(&args) {
+            Ok(true) => return ExitCode::SUCCESS,
+            Ok(false) => return ExitCode::from(EXIT_PENDING),
+            Err(e) => Err(e),
+        },
         Command::Trace(args) => trace(&args),
         Command::Fit(args) => fit(&args),
         Command::Validate { scenario } => validate(&scenario),
@@ -305,15 +315,44 @@ fn fit(args: &FitArgs) -> Result<()> {
     Ok(())
 }
 
-fn plan(args: &PlanArgs) -> Result<()> {
+/// `plan`: `Ok(false)` when publishing from parts must wait for a stage's shards.
+fn plan(args: &PlanArgs) -> Result<bool> {
     let bar = Bar::new(args.sim.quiet);
-    let planned = commands::plan::plan(&args.options()?, &bar)?;
+    let outcome = commands::plan::plan(&args.options()?, &bar)?;
     drop(bar);
-    if !args.sim.quiet {
-        out!("{}", planned.summary);
-        outln!("\nfull results: {}", planned.folder.display());
+    let quiet = args.sim.quiet;
+    match outcome {
+        PlanOutcome::Published(planned) if !quiet => {
+            out!("{}", planned.summary);
+            outln!("\nfull results: {}", planned.folder.display());
+        }
+        PlanOutcome::Shard(run) if !quiet => outln!(
+            "stage {}: {} {} (work items {} to {} of {}); when every shard has run, run the array again for the next stage, or publish: rollout-sim plan ... --parts {}",
+            run.stage,
+            if run.fresh {
+                "wrote"
+            } else {
+                "already written:"
+            },
+            run.part.file.display(),
+            run.block.start,
+            run.block.end,
+            run.total,
+            run.part.folder.display()
+        ),
+        PlanOutcome::Decided { parts } if !quiet => outln!(
+            "every stage is complete: publish the plan with rollout-sim plan ... --parts {}",
+            parts.display()
+        ),
+        PlanOutcome::Pending { message, .. } => {
+            if !quiet {
+                eprintln!("pending: {}", terminal_safe(&message));
+            }
+            return Ok(false);
+        }
+        _ => {}
     }
-    Ok(())
+    Ok(true)
 }
 
 fn trace(args: &TraceArgs) -> Result<()> {

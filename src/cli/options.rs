@@ -215,6 +215,8 @@ impl PlanArgs {
             out: self.output.out.clone(),
             force: self.output.force,
             presentation: self.charts.presentation(),
+            shard: self.shard.clone(),
+            parts: self.parts.clone(),
         })
     }
 }

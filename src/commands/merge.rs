@@ -42,6 +42,12 @@ impl PartSet {
             .iter()
             .map(|p| PartReader::open(p))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(part) = parts
+            .iter()
+            .find(|p| p.header().command == PartCommand::Plan)
+        {
+            return Err(plan_part(part));
+        }
         shard::check_complete(&parts)?;
         Ok(PartSet { parts })
     }
@@ -71,10 +77,11 @@ impl PartSet {
                 let out =
                     OutputDir::prepare(&out_dir, force).context("cannot write the reports")?;
                 let mut output = None;
-                let sizes = [u64::from(scenario.replications)];
-                shard::merge_points(parts, &sizes, batch(), |points| {
+                let count = u64::from(scenario.replications);
+                let all = 0..count;
+                shard::merge_points(parts, std::slice::from_ref(&all), batch(), |points| {
                     for (p, reps, hists, mixes) in points {
-                        output = Some(shard::run_output(p, &scenario, reps, hists, mixes)?);
+                        output = Some(shard::run_output(p, &scenario, count, reps, hists, mixes)?);
                     }
                     Ok(())
                 })?;
@@ -97,16 +104,18 @@ impl PartSet {
                 let name = scenarios[0].name.clone();
                 let out_dir = folder_or_default(out, &format!("sweep-{name}"));
                 let out = OutputDir::prepare(&out_dir, force).context("cannot write the sweep")?;
-                let sizes: Vec<u64> = scenarios
+                let sizes: Vec<_> = scenarios
                     .iter()
-                    .map(|s| u64::from(s.replications))
+                    .map(|s| 0..u64::from(s.replications))
                     .collect();
                 let mut sweep_points = Vec::with_capacity(points.len());
                 shard::merge_points(parts, &sizes, batch(), |batch| {
                     let built = batch
                         .into_par_iter()
                         .map(|(p, reps, hists, mixes)| {
-                            let run = shard::run_output(p, &scenarios[p], reps, hists, mixes)?;
+                            let count = sizes[p].end;
+                            let run =
+                                shard::run_output(p, &scenarios[p], count, reps, hists, mixes)?;
                             let report = Report::build(&scenarios[p], &run, None);
                             Ok(sweep_point(p, &points[p], report))
                         })
@@ -116,8 +125,19 @@ impl PartSet {
                 })?;
                 publish_sweep(name, &axes, sweep_points, out, presentation).map(Merged::Sweep)
             }
+            PartCommand::Plan => Err(plan_part(&parts[0])),
         }
     }
+}
+
+/// Why a plan's part is not merged here: a plan's stages decide one another, so `plan`
+/// itself reads them.
+fn plan_part(part: &PartReader) -> anyhow::Error {
+    anyhow!(
+        "{} is a part of stage {} of a plan: publish a plan with `rollout-sim plan`, given the plan's arguments and --parts with the parts folder",
+        part.path().display(),
+        part.header().stage.unwrap_or_default()
+    )
 }
 
 /// The part files named, folders expanded to their `part-I-of-N.jsonl` files.
@@ -130,7 +150,7 @@ fn part_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     expand_folders(paths, is_part, "part files (part-I-of-N.jsonl)")
 }
 /// `part-I-of-N.jsonl` with decimal I and N.
-fn is_part_name(name: &str) -> bool {
+pub(super) fn is_part_name(name: &str) -> bool {
     let Some(middle) = name
         .strip_prefix("part-")
         .and_then(|n| n.strip_suffix(".jsonl"))

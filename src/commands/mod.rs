@@ -14,6 +14,7 @@ pub mod fit;
 pub mod init;
 pub mod merge;
 pub mod plan;
+mod plan_parts;
 mod resources;
 pub mod run;
 pub mod sweep;

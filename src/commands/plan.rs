@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 
+use super::plan_parts::{Progressed, StageParts, plan_job};
 use super::resources::pool;
 use super::sweep::point_scenarios;
-use super::{Presentation, Simulation, folder_or_default};
+use super::{PartWritten, Presentation, Simulation, folder_or_default};
 use crate::charts::{chart_files, draw_all, plan_charts};
 use crate::compare::Unit;
 use crate::export::html::plan_page;
@@ -19,9 +20,10 @@ use crate::input;
 use crate::model::FigureRef;
 use crate::montecarlo::{self, Progress};
 use crate::output::OutputDir;
-use crate::plan::{self, Budget, Constraint, Direction, Goal, Selection};
+use crate::plan::{Budget, Constraint, Direction, Goal, Selection, Selector};
 use crate::report::plan::PlanReport;
 use crate::scenario;
+use crate::shard::{Job, ShardError, ShardSpec};
 use crate::sweep::{Axis, grid};
 use crate::time::SimDuration;
 
@@ -53,6 +55,48 @@ pub struct PlanOptions {
     pub force: bool,
     /// Chart and page.
     pub presentation: Presentation,
+    /// Run only this shard of the first stage not yet complete in the parts folder.
+    pub shard: Option<ShardSpec>,
+    /// The parts folder of a sharded plan: where shards write their stages' parts, and
+    /// (without `shard`) where the plan is published from. With `shard` and no folder,
+    /// `output/plan-<scenario name>-parts`.
+    pub parts: Option<PathBuf>,
+}
+
+/// What `plan` did.
+#[derive(Debug)]
+pub enum PlanOutcome {
+    /// The plan, published.
+    Published(Box<Planned>),
+    /// A shard ran its block of a stage (or found its part already there).
+    Shard(ShardRun),
+    /// A shard found every stage complete: the plan can be published.
+    Decided {
+        /// The parts folder.
+        parts: PathBuf,
+    },
+    /// Publishing from parts found a stage incomplete; nothing was written.
+    Pending {
+        /// The stage (from 0).
+        stage: u64,
+        /// Which shards are missing, or that none has run.
+        message: String,
+    },
+}
+
+/// What a shard did.
+#[derive(Debug)]
+pub struct ShardRun {
+    /// The stage (from 0).
+    pub stage: u64,
+    /// The block of the stage's work items it ran.
+    pub block: std::ops::Range<u64>,
+    /// The stage's work items.
+    pub total: u64,
+    /// The part file.
+    pub part: PartWritten,
+    /// Whether it ran now (`false`: its part was already there, whole).
+    pub fresh: bool,
 }
 
 /// What `plan` published.
@@ -88,8 +132,9 @@ fn delta(text: &str, time: bool) -> Result<f64> {
     })
 }
 
-/// Plans the policy of `options`.
-pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
+/// Plans the policy of `options`: the whole selection, one shard of a stage, or the
+/// publication of a sharded plan from its parts.
+pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<PlanOutcome> {
     let sim = &options.simulation;
     if sim.precision.is_some() {
         bail!("--precision cannot be used with plan: the selection decides the replications");
@@ -141,26 +186,71 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
         delta: delta(&options.delta, is_time)?,
     };
     let name = base.name.clone();
-    let out_dir = folder_or_default(options.out.as_deref(), &format!("plan-{name}"));
     let files: Vec<_> = scenarios
         .iter()
         .map(|s| (options.scenario.as_path(), s))
         .collect();
     let pool = pool(sim, &files)?;
-    let mut out = OutputDir::prepare(&out_dir, options.force).context("cannot write the plan")?;
-    progress.start(
-        options
-            .budget
-            .max_replications
-            .saturating_mul(scenarios.len() as u64),
-    );
-    let selection: Selection = plan::select(
-        &scenarios,
+    let mut selector = Selector::new(&scenarios, &goal, &options.constraints, options.budget)
+        .map_err(|e| anyhow!("{e}"))?;
+    let job = plan_job(
+        Job::new(&options.scenario, text.clone(), &sim.overrides, &vary),
         &goal,
         &options.constraints,
         options.budget,
-        |work| {
-            pool.install(|| {
+    );
+    if let Some(spec) = &options.shard {
+        if options.out.is_some() {
+            bail!(
+                "--out is where a plan is published; a shard writes its part into the parts folder (--parts DIR)"
+            );
+        }
+        let shard = spec.resolve(|name| std::env::var(name).ok())?;
+        let folder = folder_or_default(options.parts.as_deref(), &format!("plan-{name}-parts"));
+        let parts = StageParts {
+            folder: &folder,
+            job: &job,
+            scenarios: &scenarios,
+        };
+        return match parts.replay(&mut selector)? {
+            Progressed::Decided => Ok(PlanOutcome::Decided { parts: folder }),
+            Progressed::Pending {
+                stage,
+                missing: Some(ShardError::Incomplete { count, .. }),
+                ..
+            } if count != shard.count => bail!(
+                "stage {stage} in {} is being run in {count} shards; run it with --shard I/{count} (every shard of a stage the same N; later stages may use another)",
+                folder.display()
+            ),
+            Progressed::Pending { stage, work, .. } => pool
+                .install(|| parts.run_shard(stage, &work, shard, options.force, progress))
+                .map(PlanOutcome::Shard),
+        };
+    }
+    let out_dir = folder_or_default(options.out.as_deref(), &format!("plan-{name}"));
+    if let Some(folder) = &options.parts {
+        let parts = StageParts {
+            folder,
+            job: &job,
+            scenarios: &scenarios,
+        };
+        if let Progressed::Pending { stage, missing, .. } = parts.replay(&mut selector)? {
+            return Ok(PlanOutcome::Pending {
+                stage,
+                message: pending(folder, stage, missing),
+            });
+        }
+    }
+    let mut out = OutputDir::prepare(&out_dir, options.force).context("cannot write the plan")?;
+    if options.parts.is_none() {
+        progress.start(
+            options
+                .budget
+                .max_replications
+                .saturating_mul(scenarios.len() as u64),
+        );
+        while let Some(work) = selector.next_stage() {
+            let outputs: Vec<_> = pool.install(|| {
                 work.par_iter()
                     .map(|(i, range)| {
                         let mut run =
@@ -169,10 +259,11 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
                         run
                     })
                     .collect()
-            })
-        },
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+            });
+            selector.feed(&work, &outputs);
+        }
+    }
+    let selection: Selection = selector.finish();
     let report = PlanReport::new(
         &name,
         &vary,
@@ -211,11 +302,31 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<Planned> {
             .context("cannot write the plan")?;
     }
     out.publish().context("cannot write the plan")?;
-    Ok(Planned {
+    Ok(PlanOutcome::Published(Box::new(Planned {
         report,
         summary,
         folder: out_dir,
-    })
+    })))
+}
+
+/// Why a plan cannot be published from its parts yet, and what to run.
+fn pending(folder: &std::path::Path, stage: u64, missing: Option<ShardError>) -> String {
+    let what = match missing {
+        Some(ShardError::Incomplete {
+            absent,
+            count,
+            missing,
+        }) => format!(
+            "stage {stage} is incomplete: {absent} of its {count} shards have not run, among them {}",
+            missing.join(", ")
+        ),
+        Some(e) => format!("stage {stage} is incomplete: {e}"),
+        None => format!("stage {stage} has not run yet"),
+    };
+    format!(
+        "{what}. Run this plan with --shard I/N (or slurm, or indexed:N) and --parts {} for every shard, then publish again",
+        folder.display()
+    )
 }
 
 /// A candidate's values as `path=value, ...`, a named value by its name.

@@ -2,6 +2,7 @@
 //! into run outputs that match the unsplit command's.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -53,6 +54,15 @@ pub(crate) fn check_complete(parts: &[PartReader]) -> Result<(), ShardError> {
         if h.seed != h0.seed {
             return Err(differ("seeds", path, &h0.seed, &h.seed));
         }
+        if h.stage != h0.stage {
+            let stage = |s: Option<u64>| s.map_or("none".to_string(), |s| s.to_string());
+            return Err(differ(
+                "plan stages",
+                path,
+                &stage(h0.stage),
+                &stage(h.stage),
+            ));
+        }
         if h.job_sha256 != h0.job_sha256 {
             return Err(ShardError::Mismatch(format!(
                 "{} and {} ran the same scenario with different settings (--replications, --instances, --set or sweep axes)",
@@ -95,11 +105,11 @@ pub(crate) fn check_complete(parts: &[PartReader]) -> Result<(), ShardError> {
         .map(|index| Shard { index, count }.file_name())
         .collect();
     if !missing.is_empty() {
-        return Err(ShardError::Mismatch(format!(
-            "{} of {count} shards are missing, among them {}; run them, then merge every part",
-            count - by_index.len() as u64,
-            missing.join(", ")
-        )));
+        return Err(ShardError::Incomplete {
+            absent: count - by_index.len() as u64,
+            count,
+            missing,
+        });
     }
     Ok(())
 }
@@ -115,11 +125,11 @@ pub(super) type CompletePoint = (
 
 /// Streams the grid points of a complete set of parts (see [`check_complete`]) in
 /// order. Lines are parsed `batch` at a time in parallel; each batch of grid points
-/// whose `replications[p]` replications are all in goes to `points`, in order, and is
+/// whose replications `replications[p]` are all in goes to `points`, in order, and is
 /// dropped, so memory holds a few grid points at a time however large the job.
 pub(crate) fn merge_points(
     mut parts: Vec<PartReader>,
-    replications: &[u64],
+    replications: &[Range<u64>],
     batch: usize,
     mut points: impl FnMut(Vec<CompletePoint>) -> Result<(), ShardError>,
 ) -> Result<(), ShardError> {
@@ -173,17 +183,23 @@ pub(crate) fn merge_points(
                     .zip(incoming)
                     .for_each(|(a, b)| a.merge(&b));
             }
-            let due = *replications
+            let due = replications
                 .get(p)
                 .ok_or_else(|| wrong(format!("grid point {p} does not exist")))?;
-            if reps.len() as u64 > due || reps.iter().enumerate().any(|(i, r)| r.index != i as u64)
+            let count = due.end.saturating_sub(due.start);
+            if reps.len() as u64 > count
+                || reps
+                    .iter()
+                    .enumerate()
+                    .any(|(i, r)| r.index != due.start.saturating_add(i as u64))
             {
                 return Err(wrong(format!(
-                    "grid point {p} does not get replications 0 to {} once each, in order",
-                    due.saturating_sub(1)
+                    "grid point {p} does not get replications {} to {} once each, in order",
+                    due.start,
+                    due.end.saturating_sub(1)
                 )));
             }
-            if reps.len() as u64 == due {
+            if reps.len() as u64 == count {
                 ready.push((p, reps, hists, mixes));
                 next = p + 1;
             } else {
@@ -206,17 +222,18 @@ pub(crate) fn merge_points(
     Ok(())
 }
 
-/// Grid point `point`'s run output for its scenario, after checking that every
-/// replication has the shape that scenario gives (a part is input: a crafted one must be
-/// refused, not crash the reports).
+/// Grid point `point`'s run output for its scenario, after checking that it has the
+/// `expected` replications and every one the shape that scenario gives (a part is
+/// input: a crafted one must be refused, not crash the reports).
 pub(crate) fn run_output(
     point: usize,
     scenario: &Scenario,
+    expected: u64,
     replications: Vec<ReplicationResult>,
     latency: Vec<LatencyHistogram>,
     mixes: Vec<MixState>,
 ) -> Result<RunOutput, ShardError> {
-    check_shape(point, scenario, &replications, &latency)?;
+    check_shape(point, scenario, expected, &replications, &latency)?;
     let plan = ReleasePlan::new(scenario);
     let mut mix = empty_mix(scenario, &plan);
     for state in mixes {
@@ -245,6 +262,7 @@ pub(crate) fn run_output(
 fn check_shape(
     point: usize,
     scenario: &Scenario,
+    expected: u64,
     replications: &[ReplicationResult],
     latency: &[LatencyHistogram],
 ) -> Result<(), ShardError> {
@@ -253,11 +271,10 @@ fn check_shape(
             "the parts do not fit the scenario at grid point {point}: {what}"
         )))
     };
-    if replications.len() as u64 != u64::from(scenario.replications) {
+    if replications.len() as u64 != expected {
         return bad(format!(
-            "{} replications, the scenario runs {}",
+            "{} replications, the job runs {expected}",
             replications.len(),
-            scenario.replications
         ));
     }
     let releases = scenario.releases.len();

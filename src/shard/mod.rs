@@ -76,6 +76,19 @@ pub enum ShardError {
     /// The parts do not make up one job.
     #[error("{0}")]
     Mismatch(String),
+    /// The parts are of one job, but some shards have not run yet.
+    #[error(
+        "{absent} of {count} shards are missing, among them {}; run them, then merge every part",
+        missing.join(", ")
+    )]
+    Incomplete {
+        /// How many shards are missing.
+        absent: u64,
+        /// The shard count.
+        count: u64,
+        /// The first few missing parts' file names.
+        missing: Vec<String>,
+    },
 }
 
 /// Shard `index` (from 0) of `count`.

@@ -34,6 +34,8 @@ pub enum PartCommand {
     Run,
     /// `rollout-sim sweep`.
     Sweep,
+    /// A stage of `rollout-sim plan`.
+    Plan,
 }
 
 /// Everything needed to rebuild the scenarios of a job without its files.
@@ -51,8 +53,12 @@ pub(crate) struct Job {
     pub instances: Option<u64>,
     /// `--set PATH=VALUE`, in order.
     pub settings: Vec<(String, Value)>,
-    /// A sweep's axes (path, values), in order; empty for a run.
+    /// A sweep's or plan's axes (path, values), in order; empty for a run.
     pub axes: Vec<(String, Vec<Value>)>,
+    /// A plan's goal, constraints and budget, which decide each stage's work (absent for
+    /// a run or sweep, so their parts' job hashes stay as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Value>,
 }
 
 impl Job {
@@ -79,6 +85,7 @@ impl Job {
                 .iter()
                 .map(|a| (a.path.clone(), a.values.clone()))
                 .collect(),
+            plan: None,
         }
     }
 
@@ -150,7 +157,10 @@ pub(crate) struct PartHeader {
     pub seed: u64,
     /// Which shard.
     pub shard: Shard,
-    /// Work items in the whole job.
+    /// For a plan, the stage of the selection the part ran (from 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<u64>,
+    /// Work items in the whole job (a plan's: in the stage).
     pub total_items: u64,
     /// The block of work items this part holds.
     pub items: [u64; 2],
@@ -163,7 +173,7 @@ pub(crate) struct PartHeader {
 /// One grid point's share of a part.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PointPart {
-    /// The grid point (0 for a run).
+    /// The grid point (0 for a run; for a plan's stage, the index in the stage's work).
     pub point: usize,
     /// The replications this part ran at the point, in index order.
     pub replications: Vec<ReplicationPart>,
@@ -350,6 +360,7 @@ impl PartHeader {
             job_sha256: job.sha256(),
             seed,
             shard,
+            stage: None,
             total_items,
             items: [items.start, items.end],
             payload_bytes: 0,

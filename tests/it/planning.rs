@@ -441,3 +441,155 @@ fn deploy_times_range_over_instants_and_office_admins_rule_out_a_late_week_deplo
     );
     assert!(!refused.exists());
 }
+
+/// A sharded plan: every stage split over a different number of shards (one shard
+/// through the Slurm variables), published from the parts.
+#[test]
+fn a_plan_sharded_stage_by_stage_publishes_exactly_the_single_machine_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let single = tmp.path().join("single");
+    let parts = tmp.path().join("parts");
+    let published = tmp.path().join("published");
+    let constraint = ["--subject-to", "coexistence@0 p95 <= 40h"];
+    plan_cli(&single)
+        .args(constraint)
+        .arg("-q")
+        .assert()
+        .success();
+    let sharded = |extra: &[&str]| {
+        let mut c = cli();
+        c.args([
+            "plan",
+            "scenarios/connect-micro.json",
+            "--instances",
+            "500",
+            "--vary",
+            "timing.upm_poll=12h..36h/12h",
+            "--minimize",
+            "coexistence@0",
+            "--delta",
+            "1h",
+            "--parts",
+            parts.to_str().unwrap(),
+        ])
+        .args(constraint)
+        .args(extra);
+        c
+    };
+    let publish = || sharded(&["-o", published.to_str().unwrap()]);
+    // Nothing has run: pending, exit 3, nothing written.
+    publish()
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("stage 0 has not run yet"));
+    assert!(!published.exists() && !parts.exists());
+    let mut stages = 0;
+    loop {
+        let count = [2u64, 3, 1, 4][stages % 4];
+        for index in 0..count {
+            let mut shard = sharded(&[]);
+            if index == 1 {
+                // Slurm's variables name this one, as in an array task.
+                shard
+                    .args(["--shard", "slurm"])
+                    .env("SLURM_ARRAY_TASK_ID", "1")
+                    .env("SLURM_ARRAY_TASK_MIN", "0")
+                    .env("SLURM_ARRAY_TASK_COUNT", count.to_string());
+            } else {
+                shard.args(["--shard", &format!("{index}/{count}")]);
+            }
+            shard
+                .assert()
+                .success()
+                .stdout(predicate::str::contains(format!("stage {stages}: wrote")));
+            if index + 1 < count {
+                // Part of the stage is in: still pending, naming what is missing.
+                publish()
+                    .assert()
+                    .code(3)
+                    .stderr(predicate::str::contains(format!(
+                        "stage {stages} is incomplete"
+                    )));
+                assert!(!published.exists(), "nothing published while pending");
+                // A shard run again finds its part in place and runs nothing.
+                sharded(&["--shard", &format!("{index}/{count}")])
+                    .assert()
+                    .success()
+                    .stdout(predicate::str::contains("already written"));
+            }
+        }
+        stages += 1;
+        let status = publish().arg("-q").assert().get_output().status.code();
+        match status {
+            Some(0) => break,
+            Some(3) => assert!(stages < 50, "the plan never ends"),
+            other => panic!("publishing exited {other:?}"),
+        }
+    }
+    assert!(stages >= 2, "the test needs a plan of several stages");
+    assert_eq!(
+        tree(&single),
+        tree(&published),
+        "byte-identical to the single-machine plan"
+    );
+    // Every stage decided, a shard says so and writes nothing.
+    sharded(&["--shard", "0/2"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("every stage is complete"));
+    assert_eq!(fs::read_dir(&parts).unwrap().count(), stages);
+}
+
+#[test]
+fn parts_of_another_plan_or_shard_count_are_refused_and_merge_leaves_them_to_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parts = tmp.path().join("parts");
+    let shard = |delta: &str, spec: &str| {
+        let mut c = cli();
+        c.args([
+            "plan",
+            "scenarios/connect-micro.json",
+            "--instances",
+            "300",
+            "--vary",
+            "timing.upm_poll=12h,24h",
+            "--minimize",
+            "coexistence@0",
+            "--delta",
+            delta,
+            "--shard",
+            spec,
+            "--parts",
+            parts.to_str().unwrap(),
+        ]);
+        c
+    };
+    shard("1h", "0/2").assert().success();
+    let before = tree(&parts);
+    // Another goal's indifference zone decides other stages: its parts cannot mix.
+    shard("2h", "1/2")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "is not a part of this plan's stage 0",
+        ));
+    // Every shard of a stage splits the same work.
+    shard("1h", "1/3")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("run it with --shard I/2"));
+    // A shard writes into the parts folder, never into a published plan's.
+    shard("1h", "1/2")
+        .args(["-o", tmp.path().join("out").to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--out is where a plan is published",
+        ));
+    assert_eq!(tree(&parts), before, "nothing touched");
+    cli()
+        .args(["merge", parts.join("stage-0").to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a part of stage 0 of a plan"));
+}
