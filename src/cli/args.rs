@@ -456,12 +456,17 @@ pub(crate) struct FitArgs {
     /// The field size of aggregate data without an `instances` column.
     #[arg(long, value_parser = whole(1u64, Some(10_000_000)), allow_hyphen_values = true)]
     pub instances: Option<u64>,
-    /// Seed of the goodness-of-fit bootstrap (default: the scenario's seed).
+    /// Seed of the goodness-of-fit bootstrap and the parameter draws (default: the
+    /// scenario's seed).
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Bootstrap data sets behind the goodness-of-fit p-value (0: no p-value).
     #[arg(long, default_value_t = 99, value_parser = whole(0u32, Some(10_000)), allow_hyphen_values = true)]
     pub bootstrap: u32,
+    /// Parameter draws from the fit's uncertainty written into the fitted scenario (each
+    /// replication runs with its own, so its bands are predictive); 0: point estimates.
+    #[arg(long, default_value_t = 200, value_parser = whole(0usize, Some(10_000)), allow_hyphen_values = true)]
+    pub draws: usize,
     #[command(flatten)]
     pub output: OutputOptions,
     /// What to print on stdout.

@@ -163,6 +163,7 @@ impl FitArgs {
             published_at: self.published_at,
             seed: self.seed,
             bootstrap: self.bootstrap,
+            draws: self.draws,
             out: self.output.out.clone(),
             force: self.output.force,
             threads: self.threads,

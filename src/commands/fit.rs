@@ -55,6 +55,8 @@ pub struct FitOptions {
     pub seed: Option<u64>,
     /// Bootstrap replicates of the goodness of fit.
     pub bootstrap: u32,
+    /// Parameter draws for the fitted scenario (0: point estimates only).
+    pub draws: usize,
     /// The output folder; `output/<scenario name>-fit` when `None`.
     pub out: Option<PathBuf>,
     /// Replace an output folder rollout-sim did not write.
@@ -104,6 +106,7 @@ pub fn fit(options: &FitOptions) -> Result<Fitted> {
         published_at: options.published_at,
         seed: options.seed.unwrap_or(s.seed),
         bootstrap: options.bootstrap,
+        draws: options.draws,
     };
     let folder = folder_or_default(options.out.as_deref(), &format!("{}-fit", s.name));
     let mut out = OutputDir::prepare(&folder, options.force).context("cannot write the fit")?;

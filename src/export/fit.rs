@@ -30,6 +30,20 @@ impl From<&Estimated> for Interval {
 struct Candidate {
     family: &'static str,
     aic: f64,
+    /// Akaike weight: the share of the forecast's draws this family gets.
+    weight: f64,
+}
+
+#[derive(Serialize)]
+struct Forecast {
+    /// Parameter draws written into the fitted scenario (replication r uses r mod M).
+    draws: usize,
+    /// The smallest effective sample size of the families' importance samples.
+    effective_sample: f64,
+    /// The draws' 5% and 95% points of approve.
+    approve_90: [Option<f64>; 2],
+    /// Whether approve is not yet identifiable (its interval reaches 1).
+    approve_identifiable: bool,
 }
 
 #[derive(Serialize)]
@@ -49,6 +63,8 @@ struct SegmentOut {
     aic: f64,
     goodness_of_fit: Goodness,
     candidates: Vec<Candidate>,
+    forecast: Forecast,
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -64,6 +80,7 @@ struct Method {
     intervals: &'static str,
     goodness_of_fit: String,
     publication: String,
+    forecast: String,
 }
 
 #[derive(Serialize)]
@@ -100,12 +117,29 @@ fn segment_out(s: &SegmentFit) -> SegmentOut {
         candidates: s
             .candidates
             .iter()
-            .map(|(f, aic)| Candidate {
+            .zip(&s.family_weights)
+            .map(|((f, aic), (_, weight))| Candidate {
                 family: f.name(),
                 aic: *aic,
+                weight: *weight,
             })
             .collect(),
+        forecast: Forecast {
+            draws: s.draws.len(),
+            effective_sample: s.effective_draws,
+            approve_90: draw_band(s),
+            approve_identifiable: s.approve_identifiable(),
+        },
+        warnings: s.warnings(),
     }
+}
+
+/// The 5% and 95% points of the draws' approve.
+fn draw_band(s: &SegmentFit) -> [Option<f64>; 2] {
+    let mut a: Vec<f64> = s.draws.iter().map(|d| d.approve).collect();
+    a.sort_by(f64::total_cmp);
+    let at = |q: f64| (!a.is_empty()).then(|| a[((q * a.len() as f64) as usize).min(a.len() - 1)]);
+    [at(0.05), at(0.95)]
 }
 
 /// How the publication time entered the fit, in words.
@@ -138,6 +172,7 @@ impl Exporter<FitOutcome> for FitJson {
                     o.bootstrap
                 ),
                 publication: publication_method(o),
+                forecast: "parameter draws from the posterior (flat priors on approve and on the log delay parameters), sampled by importance resampling (SIR) per family and shared out across families by Akaike weights".into(),
             },
             segments: o.segments.iter().map(segment_out).collect(),
         };
@@ -191,9 +226,23 @@ pub fn render_fit_table(o: &FitOutcome) -> String {
             let list: Vec<String> = s
                 .candidates
                 .iter()
-                .map(|(f, aic)| format!("{} {:.2}", f.name(), aic))
+                .zip(&s.family_weights)
+                .map(|((f, aic), (_, w))| format!("{} {:.2} (weight {:.2})", f.name(), aic, w))
                 .collect();
             out += &format!("  AIC      {}\n", list.join(", "));
+        }
+        if !s.draws.is_empty() {
+            let [lo, hi] = draw_band(s);
+            out += &format!(
+                "  forecast {} parameter draws (effective sample {:.0}); approve 90% of draws {:.3} to {:.3}\n",
+                s.draws.len(),
+                s.effective_draws,
+                lo.unwrap_or_default(),
+                hi.unwrap_or_default()
+            );
+        }
+        for w in s.warnings() {
+            out += &format!("  warning  {w}\n");
         }
     }
     out += &format!(

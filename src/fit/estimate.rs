@@ -15,7 +15,7 @@ use super::family::{Family, Law};
 use super::likelihood::GroupLikelihood;
 
 /// The logit of `approve` stays within this bound (`approve` within about 6e-6 of 0 and 1).
-const LOGIT_BOUND: f64 = 12.0;
+pub(super) const LOGIT_BOUND: f64 = 12.0;
 /// The chi-square(1) distribution's 95% point.
 const CHI2_1_95: f64 = 3.841_458_820_694_124;
 
@@ -47,7 +47,7 @@ impl Estimate {
     }
 }
 
-fn logistic(x: f64) -> f64 {
+pub(super) fn logistic(x: f64) -> f64 {
     1.0 / (1.0 + (-x.clamp(-LOGIT_BOUND, LOGIT_BOUND)).exp())
 }
 
@@ -185,10 +185,9 @@ impl CostFunction for ProfileGap<'_> {
 /// coordinate's own bound.
 pub(super) type CoordinateInterval = (Option<f64>, Option<f64>);
 
-/// Standard errors of the coordinates from the observed information (the inverse of
-/// the negative log-likelihood's Hessian, by central differences); used only to place
-/// the first guess of each profile-likelihood interval end.
-fn standard_errors(group: &GroupLikelihood, estimate: &Estimate) -> Vec<f64> {
+/// The observed information: the Hessian of the negative log-likelihood at the
+/// estimate, by central differences in the coordinates.
+pub(super) fn hessian(group: &GroupLikelihood, estimate: &Estimate) -> nalgebra::DMatrix<f64> {
     let cost = Negative {
         group,
         family: estimate.family,
@@ -216,8 +215,16 @@ fn standard_errors(group: &GroupLikelihood, estimate: &Estimate) -> Vec<f64> {
             hessian[(j, i)] = v;
         }
     }
+    hessian
+}
+
+/// Standard errors of the coordinates from the observed information (the inverse of
+/// [`hessian`]); used only to place the first guess of each profile-likelihood
+/// interval end.
+fn standard_errors(group: &GroupLikelihood, estimate: &Estimate) -> Vec<f64> {
+    let n = estimate.coordinates.len();
     let fallback = vec![0.25; n];
-    match hessian.try_inverse() {
+    match hessian(group, estimate).try_inverse() {
         Some(inv) => (0..n)
             .map(|i| {
                 let v = inv[(i, i)];

@@ -14,12 +14,19 @@ pub(crate) fn profile_name(segment: &str) -> String {
     }
 }
 
+/// `x` to four decimals (scenario files are read by people).
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
 /// The scenario file `original` (JSON text, already validated) with the fit's profiles.
 ///
 /// A fitted profile approves with the estimated share and never rejects (the rest never
 /// act: the data cannot tell a rejection from silence), has no working hours and no
-/// reminders (the fitted delay is wall-clock time from the notice). The name gains
-/// `-fitted`, so its run writes beside the original's.
+/// reminders (the fitted delay is wall-clock time from the notice). Its
+/// `parameter_draws` carry the fit's uncertainty, one draw per replication, so the run's
+/// bands are predictive. The name gains `-fitted`, so its run writes beside the
+/// original's.
 pub(crate) fn fitted_scenario(original: &str, outcome: &FitOutcome) -> serde_json::Result<String> {
     let mut doc: Value = serde_json::from_str(original)?;
     let root = doc
@@ -33,29 +40,47 @@ pub(crate) fn fitted_scenario(original: &str, outcome: &FitOutcome) -> serde_jso
         .unwrap_or("scenario")
         .to_string();
     root.insert("name".into(), json!(format!("{name}-fitted")));
+    let original_description = root
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim();
+    // The original's last sentence may lack its full stop: the two must not run together.
+    let separator = match original_description.chars().last() {
+        None => "",
+        Some('.' | '!' | '?') => " ",
+        Some(_) => ". ",
+    };
     let description = format!(
-        "{} Admin profiles fitted by `rollout-sim fit` to the observed adoption of release {} ({}).",
-        root.get("description")
-            .and_then(Value::as_str)
-            .unwrap_or(""),
+        "{original_description}{separator}Admin profiles fitted by `rollout-sim fit` to the observed adoption of release {} ({}){}.",
         outcome.release,
-        outcome.release_label
+        outcome.release_label,
+        if outcome.segments.iter().any(|s| !s.draws.is_empty()) {
+            "; each replication draws its profiles' parameters from the fit's uncertainty"
+        } else {
+            ""
+        }
     );
-    root.insert("description".into(), json!(description.trim()));
+    root.insert("description".into(), json!(description));
     let admins = root
         .entry("admins")
         .or_insert_with(|| Value::Object(Map::new()))
         .as_object_mut()
         .expect("admins is an object");
     for seg in &outcome.segments {
-        admins.insert(
-            profile_name(&seg.name),
-            json!({
-                "approve": (seg.approve.estimate * 1e4).round() / 1e4,
-                "reject": 0.0,
-                "delay": seg.law.to_scenario_json(),
-            }),
-        );
+        let mut profile = json!({
+            "approve": round4(seg.approve.estimate),
+            "reject": 0.0,
+            "delay": seg.law.to_scenario_json(),
+        });
+        if !seg.draws.is_empty() {
+            profile["parameter_draws"] = seg
+                .draws
+                .iter()
+                .map(|d| json!({"approve": round4(d.approve), "delay": d.law.to_scenario_json()}))
+                .collect();
+        }
+        admins.insert(profile_name(&seg.name), profile);
     }
     let population = root
         .get_mut("population")

@@ -11,6 +11,7 @@
 //! parametric-bootstrap p-value. Each segment (when the data name them) is fitted on its
 //! own, its likelihood integrating over the publication draw.
 
+mod ensemble;
 mod estimate;
 pub(crate) mod events;
 mod family;
@@ -25,9 +26,11 @@ use std::path::Path;
 use rayon::prelude::*;
 use thiserror::Error;
 
+pub use ensemble::ParameterDraw;
 pub use family::{Cdf, Family, Law};
 pub use observed::{InstanceRow, Observations, ObservedError, SharePoint};
 
+use ensemble::averaged_draws;
 use estimate::{Estimate, approve_interval, intervals, maximise, refit};
 use goodness::GroupData;
 use likelihood::GroupLikelihood;
@@ -120,6 +123,8 @@ pub struct FitSettings {
     pub seed: u64,
     /// Bootstrap data sets for the goodness-of-fit p-value (0: no p-value).
     pub bootstrap: u32,
+    /// Parameter draws for the forecast (0: point estimates only).
+    pub draws: usize,
 }
 
 /// A fitted quantity with its 95% interval (`None`: not bounded by the data).
@@ -160,10 +165,66 @@ pub struct SegmentFit {
     pub p_value: Option<f64>,
     /// Every family tried, with its AIC.
     pub candidates: Vec<(Family, f64)>,
+    /// Every family tried, with its Akaike weight (the share of draws it gets).
+    pub family_weights: Vec<(Family, f64)>,
+    /// Draws of the parameters from the fit's uncertainty (families by Akaike weight):
+    /// what the fitted scenario runs, one per replication.
+    pub draws: Vec<ParameterDraw>,
+    /// The smallest effective sample size of the families' importance samples.
+    pub effective_draws: f64,
     /// The observed cumulative share updated, `(hours, share)`.
     pub observed_curve: Vec<(f64, f64)>,
     /// The fitted one on a regular grid, `(hours, share)`.
     pub fitted_curve: Vec<(f64, f64)>,
+}
+
+/// The p-value below which the fitted curve is a poor description of the data.
+pub const POOR_FIT_P: f64 = 0.05;
+
+impl SegmentFit {
+    /// Whether the data bound `approve` below 1: with short data the curve has not
+    /// flattened yet, the estimate sits at the boundary and its interval reaches 1.
+    pub fn approve_identifiable(&self) -> bool {
+        self.approve.ci95.1.is_none_or(|hi| hi < 0.999) && self.approve.estimate < 0.999
+    }
+
+    /// What a reader of the fit must know before trusting a forecast from it.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(p) = self.p_value.filter(|p| *p < POOR_FIT_P) {
+            out.push(format!(
+                "poor fit: p = {p:.3} is below {POOR_FIT_P}; the model does not describe these data well (another family, a mixture of fast and slow admins, or working hours may)"
+            ));
+        }
+        if !self.approve_identifiable() {
+            out.push(format!(
+                "approve is not identifiable yet: its 95% interval ({:.3} to 1) reaches 1, as the adoption curve has not flattened (estimate {:.3}); the forecast draws approve across that interval, not from the point estimate",
+                self.approve.ci95.0.unwrap_or(0.0),
+                self.approve.estimate
+            ));
+        }
+        let close: Vec<String> = self
+            .family_weights
+            .iter()
+            .filter(|(f, w)| *f != self.law.family && *w >= (-1.0f64).exp() * self.best_weight())
+            .map(|(f, w)| format!("{} (weight {w:.2})", f.name()))
+            .collect();
+        if !close.is_empty() {
+            out.push(format!(
+                "the families disagree: {} within 2 AIC of {}; the forecast averages over them by Akaike weight",
+                close.join(", "),
+                self.law.family.name()
+            ));
+        }
+        out
+    }
+
+    fn best_weight(&self) -> f64 {
+        self.family_weights
+            .iter()
+            .find(|(f, _)| *f == self.law.family)
+            .map_or(1.0, |(_, w)| *w)
+    }
 }
 
 /// The outcome of `fit`.
@@ -299,7 +360,10 @@ pub fn fit(
     }
     let segments = groups
         .into_iter()
-        .map(|(name, segment, data)| fit_group(&platform, name, segment, &data, settings))
+        .enumerate()
+        .map(|(g, (name, segment, data))| {
+            fit_group(&platform, g as u64, name, segment, &data, settings)
+        })
         .collect();
     Ok(FitOutcome {
         scenario: scenario.name.clone(),
@@ -359,6 +423,7 @@ fn best_of(group: &GroupLikelihood, family: Family, (approve, median): (f64, f64
 
 fn fit_group(
     platform: &PlatformPart,
+    group_index: u64,
     name: String,
     segment: Option<usize>,
     data: &GroupData,
@@ -382,6 +447,8 @@ fn fit_group(
         .expect("at least one family")
         .clone();
     let ci = intervals(&group, &best);
+    let (draws, family_weights, effective_draws) =
+        averaged_draws(&group, &fits, settings.draws, settings.seed, group_index);
 
     let (approve, law) = (best.approve(), best.law());
     let natural = |i: usize, c: Option<f64>| {
@@ -433,6 +500,9 @@ fn fit_group(
         distance,
         p_value,
         candidates,
+        family_weights,
+        draws,
+        effective_draws,
         observed_curve,
         fitted_curve: times.into_iter().zip(fitted).collect(),
     }

@@ -170,13 +170,19 @@ pub(crate) fn parse(
     };
     let hours_at = |line: u64, record: &csv::StringRecord| -> Result<f64, ObservedError> {
         let raw = &record[column("hours").expect("required")];
-        match raw.parse::<f64>() {
-            Ok(h) if (0.0..=MAX_HOURS).contains(&h) => Ok(h),
+        // A number of hours, or a duration as everywhere else in the tool (`36h`, `1d12h`).
+        let hours = raw.parse::<f64>().ok().or_else(|| {
+            crate::time::SimDuration::parse(raw)
+                .ok()
+                .map(crate::time::SimDuration::as_hours)
+        });
+        match hours {
+            Some(h) if (0.0..=MAX_HOURS).contains(&h) => Ok(h),
             _ => Err(value_error(
                 line,
                 "hours",
                 format!(
-                    "`{raw}` is not allowed; hours after the deploy are a number from 0 to {MAX_HOURS}"
+                    "`{raw}` is not allowed; the time after the deploy is a number of hours from 0 to {MAX_HOURS} or a duration such as 36h or 1d12h"
                 ),
             )),
         }
@@ -370,6 +376,11 @@ mod tests {
             (2, 1, 100.0)
         );
         let agg = parse_str("hours,share,instances\n24,0.1,500\n48,0.3,500\n").unwrap();
+        // Durations as everywhere else: the same data with `1d` and `2d`.
+        assert_eq!(
+            parse_str("hours,share,instances\n1d,0.1,500\n1d24h,0.3,500\n").unwrap(),
+            agg
+        );
         assert_eq!(agg.form(), "aggregate");
         assert_eq!((agg.instances(), agg.updated()), (500, 150));
     }
@@ -379,12 +390,13 @@ mod tests {
         let e = |text: &str| parse_str(text).unwrap_err().to_string();
         assert_eq!(
             e("instance,hours,updated\na,-1,true\n"),
-            "obs.csv: line 2, column `hours`: `-1` is not allowed; hours after the deploy are a number from 0 to 1000000"
+            "obs.csv: line 2, column `hours`: `-1` is not allowed; the time after the deploy is a number of hours from 0 to 1000000 or a duration such as 36h or 1d12h"
         );
         assert!(
             e("instance,hours,updated\na,1e300,true\n")
                 .contains("column `hours`: `1e300` is not allowed")
         );
+        assert!(e("instance,hours,updated\na,3x,true\n").contains("column `hours`: `3x`"));
         assert!(e("hours,share,instances\n1,0.5,99999999999\n").contains("column `instances`"));
         assert!(
             e("instance,hours,updated\na,1,true\nb,2,yes\n")

@@ -23,19 +23,20 @@ pub struct AdminPlan {
 use crate::draws::{admin_slot, reminder_slot};
 
 impl AdminProfile {
-    /// What the admin does about the notice itself, from the request's admin slot, or
-    /// `None` when they ignore it.
+    /// What the admin does about the notice itself in replication `replication` (whose
+    /// parameter draw it uses), from the request's admin slot, or `None` when they ignore it.
     ///
     /// The outcome comes from one uniform and the delay by inverse transform from another
     /// (so a changed parameter moves each admin's delay monotonically: common random
     /// numbers across compared scenarios).
-    pub(crate) fn respond(&self, draws: Slot<'_>) -> Option<AdminPlan> {
+    pub(crate) fn respond(&self, draws: Slot<'_>, replication: u64) -> Option<AdminPlan> {
+        let (approve, delay) = self.parameters(replication);
         let u = draws.uniform(admin_slot::OUTCOME);
-        (u < self.approve + self.reject).then(|| AdminPlan {
-            approve: u < self.approve,
+        (u < approve + self.reject).then(|| AdminPlan {
+            approve: u < approve,
             prompted_after: SimDuration::ZERO,
             reminder: None,
-            delay: self.delay.quantile(draws.uniform(admin_slot::DELAY)),
+            delay: delay.quantile(draws.uniform(admin_slot::DELAY)),
         })
     }
 
@@ -46,16 +47,21 @@ impl AdminProfile {
     /// rejecting in the profile's proportion, after a fresh delay. Callers read the
     /// reminder slot only for profiles with reminders, so that most instances never
     /// generate its words.
-    pub(crate) fn respond_to_reminders(&self, draws: Slot<'_>) -> Option<AdminPlan> {
-        let acting = self.approve + self.reject;
+    pub(crate) fn respond_to_reminders(
+        &self,
+        draws: Slot<'_>,
+        replication: u64,
+    ) -> Option<AdminPlan> {
+        let (approve, delay) = self.parameters(replication);
+        let acting = approve + self.reject;
         self.reminders.iter().enumerate().find_map(|(j, &offset)| {
             let coin = draws.uniform(reminder_slot::respond(j));
             (coin < self.reminder_response).then(|| AdminPlan {
                 // Rescaled, the coin is a fresh uniform for the approve/reject choice.
-                approve: acting == 0.0 || coin / self.reminder_response < self.approve / acting,
+                approve: acting == 0.0 || coin / self.reminder_response < approve / acting,
                 prompted_after: offset,
                 reminder: Some(j),
-                delay: self.delay.quantile(draws.uniform(reminder_slot::delay(j))),
+                delay: delay.quantile(draws.uniform(reminder_slot::delay(j))),
             })
         })
     }

@@ -239,6 +239,18 @@ pub(crate) struct AdminFile {
     #[serde(default)]
     pub reminders: Vec<DurationText>,
     pub reminder_response: Option<f64>,
+    /// The parameters' uncertainty as draws (from `rollout-sim fit`): replication `r`
+    /// uses draw `r mod M` for `approve` and `delay`.
+    #[serde(default)]
+    pub parameter_draws: Vec<AdminDrawFile>,
+}
+
+/// One draw of an admin profile's uncertain parameters.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AdminDrawFile {
+    pub approve: f64,
+    pub delay: DelayFile,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -267,6 +267,23 @@ pub struct AdminProfile {
     pub reminders: Vec<SimDuration>,
     /// Probability that an admin who was ignoring the update responds to a reminder.
     pub reminder_response: f64,
+    /// Draws of `(approve, delay)` from the uncertainty of a fit: replication `r` uses
+    /// draw `r mod M`, so a run's bands carry the parameters' uncertainty (predictive
+    /// bands). Empty: every replication uses `approve` and `delay`.
+    pub parameter_draws: Vec<(f64, Delay)>,
+}
+
+impl AdminProfile {
+    /// The `approve` and `delay` replication `replication` runs with.
+    pub fn parameters(&self, replication: u64) -> (f64, &Delay) {
+        match self.parameter_draws.len() {
+            0 => (self.approve, &self.delay),
+            m => {
+                let (approve, delay) = &self.parameter_draws[(replication % m as u64) as usize];
+                (*approve, delay)
+            }
+        }
+    }
 }
 
 /// Local working hours of a site's admin, e.g. Monday to Friday 09:00 to 17:00.

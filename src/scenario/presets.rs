@@ -256,6 +256,7 @@ pub fn builtin_admins() -> Vec<AdminProfile> {
         working_hours: None,
         reminders: Vec::new(),
         reminder_response: 0.0,
+        parameter_draws: Vec::new(),
     };
     vec![
         profile("default", 0.75, 0.05, lognormal(48, 1.2)),

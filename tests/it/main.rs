@@ -17,6 +17,7 @@ mod docs;
 mod file_safety;
 mod fit_command;
 mod fitting;
+mod forecasting;
 mod model_facts;
 mod permission_gate;
 mod planner_answers;

@@ -71,9 +71,10 @@ impl InstanceModel<'_> {
         let segment = &self.scenario.population.segments[attrs.segment];
         let admin = &segment.admin;
         // The reminder slot is read only when a reminder could move an ignoring admin.
-        let plan = match admin.respond(work.admin_slot(episode - 1, instance)) {
+        let replication = work.replication();
+        let plan = match admin.respond(work.admin_slot(episode - 1, instance), replication) {
             None if !admin.reminders.is_empty() => {
-                admin.respond_to_reminders(work.reminder_slot(episode - 1, instance))
+                admin.respond_to_reminders(work.reminder_slot(episode - 1, instance), replication)
             }
             acted_or_ignored => acted_or_ignored,
         };

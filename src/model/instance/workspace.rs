@@ -77,6 +77,11 @@ impl Workspace {
     }
 
     /// The draws of an instance's `ordinal`-th approval request, for `slot`.
+    /// The replication this workspace simulates.
+    pub(super) fn replication(&self) -> u64 {
+        self.replication
+    }
+
     pub(super) fn admin_slot(&mut self, ordinal: u32, slot: u64) -> Slot<'_> {
         let purpose = Purpose::Admin(ordinal);
         let stream = &mut self.admin[ordinal as usize];

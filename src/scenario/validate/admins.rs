@@ -7,6 +7,10 @@ use super::*;
 /// Reminders a profile may have: as many as the reminder draw slot has word pairs for.
 pub(super) const MAX_REMINDERS: usize = crate::draws::reminder_slot::MAX_REMINDERS;
 
+/// Parameter draws a profile may have: far more than replications ever need to carry a
+/// fit's uncertainty, few enough to keep scenario files small.
+pub(super) const MAX_PARAMETER_DRAWS: usize = 10_000;
+
 pub(super) fn admin_profiles(
     files: &BTreeMap<String, AdminFile>,
 ) -> Check<BTreeMap<String, AdminProfile>> {
@@ -113,6 +117,34 @@ pub(super) fn admin_profiles(
                 "is required with reminders: the probability that an ignoring admin responds to each",
             ));
         }
+        if a.parameter_draws.len() > MAX_PARAMETER_DRAWS {
+            return Err(FieldError::new(
+                field("parameter_draws"),
+                format!(
+                    "at most {MAX_PARAMETER_DRAWS} draws, got {}",
+                    a.parameter_draws.len()
+                ),
+            ));
+        }
+        let parameter_draws = a
+            .parameter_draws
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let at = |key: &str| format!("admins.{name}.parameter_draws[{i}].{key}");
+                let approve = probability(d.approve, &at("approve"))?;
+                if approve + reject > 1.0 + 1e-12 {
+                    return Err(FieldError::new(
+                        at("approve"),
+                        format!(
+                            "approve + reject = {} exceeds 1 (reject is the profile's, {reject})",
+                            approve + reject
+                        ),
+                    ));
+                }
+                Ok((approve, self::delay(&d.delay, &at("delay"))?))
+            })
+            .collect::<Check<Vec<_>>>()?;
         profiles.insert(
             name.clone(),
             AdminProfile {
@@ -124,6 +156,7 @@ pub(super) fn admin_profiles(
                 working_hours,
                 reminders,
                 reminder_response,
+                parameter_draws,
             },
         );
     }

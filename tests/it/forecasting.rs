@@ -1,0 +1,334 @@
+//! Forecasts with honest uncertainty: the fitted scenario's parameter draws make a run's
+//! 5 to 95% band a predictive band, which covers what the next release then does in
+//! about 90% of data sets. Simulated at known truth: a past release observed (at one
+//! seed), fitted (at another), forecast (at a third), and the next release realised (at
+//! a fourth).
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+use statrs::distribution::{Binomial, DiscreteCDF};
+
+use crate::common::cli;
+use crate::fitting::{fit_events, one_segment, simulate, write_scenario};
+
+/// The days the band is checked at, in hours after the deploy.
+const CHECKED_HOURS: [u32; 3] = [168, 336, 720];
+
+/// The version the fitted release brings (`one_segment`'s release 1: a scope change).
+const NEW_VERSION: &str = "1.1.0";
+
+/// The share on the new version at each checked hour, from a run's `timeseries.csv`
+/// column `column` (`mean_share`, `p5_share`, `p95_share`).
+fn shares(timeseries: &Path, column: &str) -> Vec<f64> {
+    let text = fs::read_to_string(timeseries).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (hours, version, value) = (at("hours"), at("version"), at(column));
+    CHECKED_HOURS
+        .iter()
+        .map(|h| {
+            lines
+                .clone()
+                .map(|l| l.split(',').collect::<Vec<_>>())
+                .find(|row| row[version] == NEW_VERSION && row[hours] == h.to_string())
+                .map(|row| row[value].parse::<f64>().unwrap())
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Runs `scenario` at `seed` with `replications` and returns its `timeseries.csv`.
+fn run(scenario: &Path, out: &Path, seed: u64, replications: u32) -> std::path::PathBuf {
+    cli()
+        .arg("run")
+        .arg(scenario)
+        .args(["--no-charts", "-q", "--seed", &seed.to_string()])
+        .args(["--replications", &replications.to_string()])
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+    out.join("timeseries.csv")
+}
+
+/// For each checked hour, in how many of `data_sets` data sets of 2,000 instances the
+/// forecast's 90% band (over 200 replications of the fitted scenario) covers the next
+/// release's realised share, with the fit observing `until` (all 30 days when `None`).
+fn coverage(until: Option<&str>, data_sets: u64, first_seed: u64) -> Vec<u64> {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), &one_segment(2_000));
+    let mut covered = vec![0; CHECKED_HOURS.len()];
+    for k in first_seed..first_seed + data_sets {
+        let dir = tmp.path().join(k.to_string());
+        fs::create_dir(&dir).unwrap();
+        let events = simulate(&dir, &scenario, 1_000 + k);
+        let mut extra = vec!["--draws", "200"];
+        if let Some(u) = until {
+            extra.extend(["--until", u]);
+        }
+        let fitted = fit_events(&scenario, &dir.join("fit"), &events, &extra);
+        assert_eq!(fitted["segments"][0]["forecast"]["draws"], 200);
+        let forecast = run(
+            &dir.join("fit/fitted-scenario.json"),
+            &dir.join("forecast"),
+            7_000 + k,
+            200,
+        );
+        let (low, high) = (
+            shares(&forecast, "p5_share"),
+            shares(&forecast, "p95_share"),
+        );
+        let realised = shares(
+            &run(&scenario, &dir.join("next"), 9_000 + k, 1),
+            "mean_share",
+        );
+        for (i, r) in realised.iter().enumerate() {
+            if low[i] <= *r && *r <= high[i] {
+                covered[i] += 1;
+            }
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+    covered
+}
+
+/// The counts of covering data sets consistent with a true coverage between 85% and
+/// 95%: from the 1% point of Binomial(n, 0.85) to the 99% point of Binomial(n, 0.95).
+fn allowed(n: u64) -> (u64, u64) {
+    let quantile = |p: f64, q: f64| {
+        let b = Binomial::new(p, n).unwrap();
+        (0..=n).find(|&k| b.cdf(k) >= q).unwrap()
+    };
+    (quantile(0.85, 0.01), quantile(0.95, 0.99))
+}
+
+fn check(until: Option<&str>, data_sets: u64, first_seed: u64) {
+    let covered = coverage(until, data_sets, first_seed);
+    let (lo, hi) = allowed(data_sets);
+    for (h, c) in CHECKED_HOURS.iter().zip(&covered) {
+        assert!(
+            (lo..=hi).contains(c),
+            "observing {}: the 90% band covers the next release at {} days in {c} of {data_sets} data sets, outside {lo} to {hi} (a coverage of 85 to 95%); all: {covered:?}",
+            until.unwrap_or("30 days"),
+            h / 24
+        );
+    }
+}
+
+#[test]
+fn the_predictive_band_covers_the_next_release_after_30_days_of_data() {
+    check(None, 60, 0);
+}
+
+#[test]
+fn the_predictive_band_covers_the_next_release_after_72_hours_of_data() {
+    check(Some("72"), 60, 100);
+}
+
+#[test]
+fn a_fitted_scenario_carries_its_draws_and_a_run_uses_one_per_replication() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), &one_segment(2_000));
+    let events = simulate(tmp.path(), &scenario, 3);
+    let out = tmp.path().join("fit");
+    fit_events(
+        &scenario,
+        &out,
+        &events,
+        &["--until", "72", "--draws", "50"],
+    );
+    let doc: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("fitted-scenario.json")).unwrap())
+            .unwrap();
+    let profile = &doc["admins"]["fitted-sites"];
+    let draws = profile["parameter_draws"].as_array().unwrap();
+    assert_eq!(draws.len(), 50);
+    // The draws spread over the uncertainty: after 72 hours approve is far from pinned.
+    let approve: Vec<f64> = draws
+        .iter()
+        .map(|d| d["approve"].as_f64().unwrap())
+        .collect();
+    let (min, max) = approve
+        .iter()
+        .fold((1.0f64, 0.0f64), |(a, b), v| (a.min(*v), b.max(*v)));
+    assert!(max - min > 0.05, "approve draws {min} to {max}");
+    // A run with the draws has wider bands than one with the point estimate alone.
+    let band = |scenario: &Path, name: &str| {
+        let ts = run(scenario, &tmp.path().join(name), 11, 100);
+        let (lo, hi) = (shares(&ts, "p5_share"), shares(&ts, "p95_share"));
+        hi[2] - lo[2]
+    };
+    let with_draws = band(&out.join("fitted-scenario.json"), "with");
+    let mut point = doc.clone();
+    point["admins"]["fitted-sites"]
+        .as_object_mut()
+        .unwrap()
+        .remove("parameter_draws");
+    let point_file = tmp.path().join("point.json");
+    fs::write(&point_file, point.to_string()).unwrap();
+    let without = band(&point_file, "without");
+    assert!(
+        with_draws > 1.5 * without,
+        "band with draws {with_draws}, without {without}"
+    );
+    // A draw that breaks a rule is refused, naming it.
+    let mut bad = doc.clone();
+    bad["admins"]["fitted-sites"]["parameter_draws"][7]["approve"] = 1.5.into();
+    let bad_file = tmp.path().join("bad.json");
+    fs::write(&bad_file, bad.to_string()).unwrap();
+    cli()
+        .args(["validate", bad_file.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "admins.fitted-sites.parameter_draws[7].approve",
+        ));
+}
+
+/// After 72 hours of a release whose enterprise admins take a week (median 168 h), the
+/// data cannot tell slow approvers from those who never act, nor one delay family from
+/// another: the fit says so, and its draws carry both uncertainties.
+#[test]
+fn short_data_warns_that_approve_is_not_identifiable_and_averages_the_families() {
+    let tmp = tempfile::tempdir().unwrap();
+    let past = tmp.path().join("past");
+    cli()
+        .args([
+            "run",
+            "scenarios/connect-scope-change.json",
+            "--replications",
+            "1",
+        ])
+        .args([
+            "--events",
+            "--no-charts",
+            "-q",
+            "--out",
+            past.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let out = tmp.path().join("fit");
+    let fit = fit_events(
+        std::path::Path::new("scenarios/connect-scope-change.json"),
+        &out,
+        &past.join("events.jsonl"),
+        &["--until", "72"],
+    );
+    let segment = |name: &str| {
+        fit["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let warnings = |s: &Value| -> String {
+        s["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // Enterprise (truth: 90% approve, median 168 h): approve's interval reaches 1.
+    let enterprise = segment("enterprise");
+    assert_eq!(enterprise["approve"]["ci95"][1].as_f64().unwrap(), 1.0);
+    assert_eq!(enterprise["forecast"]["approve_identifiable"], false);
+    assert!(warnings(&enterprise).contains("approve is not identifiable yet"));
+    // The draws spread across the interval, up to near the truth, not at one point.
+    let band = &enterprise["forecast"]["approve_90"];
+    let (lo, hi) = (band[0].as_f64().unwrap(), band[1].as_f64().unwrap());
+    assert!(hi - lo > 0.3 && hi > 0.8, "approve draws {lo} to {hi}");
+    // Free (truth: lognormal): gamma fits 72 hours of it about as well; both get draws.
+    let free = segment("free");
+    let weights: Vec<f64> = free["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["weight"].as_f64().unwrap())
+        .collect();
+    assert!((weights.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    assert!(
+        weights.iter().filter(|w| **w > 0.1).count() >= 2,
+        "{weights:?}"
+    );
+    assert!(warnings(&free).contains("the families disagree"));
+    let doc: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("fitted-scenario.json")).unwrap())
+            .unwrap();
+    let families: std::collections::BTreeSet<String> =
+        doc["admins"]["fitted-free"]["parameter_draws"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                d["delay"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .next()
+                    .unwrap()
+                    .clone()
+            })
+            .collect();
+    assert!(families.len() >= 2, "draws from {families:?}");
+    // The original's description (ending in a question) and the fit's note are two
+    // sentences, with no full stop added after the question mark.
+    let description = doc["description"].as_str().unwrap();
+    assert!(
+        description.contains("approve at different speeds? Admin profiles fitted"),
+        "{description}"
+    );
+}
+
+/// A two-speed population (40% within a day, the rest after one to three weeks) is no
+/// single family: the goodness of fit says so, and the table warns.
+#[test]
+fn a_poor_fit_warns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut truth = one_segment(4_000);
+    truth["admins"]["truth"]["delay"] = serde_json::json!({"empirical": [
+        ["2h", 0.05], ["20h", 0.4], ["7d", 0.41], ["21d", 1.0]
+    ]});
+    truth["description"] = "Two speeds of admins".into();
+    let scenario = write_scenario(tmp.path(), &truth);
+    let events = simulate(tmp.path(), &scenario, 5);
+    let out = tmp.path().join("fit");
+    let output = cli()
+        .arg("fit")
+        .arg(&scenario)
+        .args(["--from-events", events.to_str().unwrap()])
+        .args(["--bootstrap", "39", "--draws", "20", "--seed", "3"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(output).unwrap();
+    assert!(table.contains("warning  poor fit: p = "), "{table}");
+    let fit: Value = serde_json::from_slice(&fs::read(out.join("fit.json")).unwrap()).unwrap();
+    let p = fit["segments"][0]["goodness_of_fit"]["p_value"]
+        .as_f64()
+        .unwrap();
+    assert!(p < 0.05, "p = {p}");
+    // A description without a full stop gets one before the fit's note.
+    let doc: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("fitted-scenario.json")).unwrap())
+            .unwrap();
+    assert!(
+        doc["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Two speeds of admins. Admin profiles fitted"),
+        "{}",
+        doc["description"]
+    );
+}
