@@ -280,6 +280,19 @@ pub(crate) struct MergeArgs {
     pub quiet: bool,
 }
 
+fn parse_positive_duration_hours(text: &str) -> Result<f64, String> {
+    rollout_sim::time::SimDuration::parse(text)
+        .ok()
+        .map(rollout_sim::time::SimDuration::as_hours)
+        .filter(|h| *h > 0.0 && *h <= 1e6)
+        .ok_or_else(|| {
+            format!(
+                "\"{}\" is not a positive duration such as 1d or 12h",
+                echo(text)
+            )
+        })
+}
+
 fn parse_shard(text: &str) -> Result<ShardSpec, String> {
     ShardSpec::parse(text).map_err(|e| e.to_string())
 }
@@ -440,6 +453,15 @@ pub(crate) struct FitArgs {
     /// With --from-events: the replication whose events are the observations.
     #[arg(long, default_value_t = 0, requires = "from_events", value_parser = whole(0u64, None), allow_hyphen_values = true)]
     pub replication: u64,
+    /// With --from-events: observe as a vendor polling every installation's version
+    /// every DURATION (e.g. 1d) would, and fit those snapshots (interval-censored);
+    /// observed.csv is then in the snapshot form.
+    #[arg(long, value_name = "DURATION", requires = "from_events", value_parser = parse_positive_duration_hours)]
+    pub snapshots_every: Option<f64>,
+    /// The release's version as the snapshot or upgrade-event data write it (a version
+    /// at least this is an update) [default: the scenario's version for the release].
+    #[arg(long, value_name = "VERSION")]
+    pub new_version: Option<String>,
     /// With --from-events: stop observing this many hours after the deploy.
     #[arg(long, value_name = "HOURS", requires = "from_events", value_parser = parse_hours, allow_hyphen_values = true)]
     pub until: Option<f64>,

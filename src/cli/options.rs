@@ -146,6 +146,7 @@ impl FitArgs {
                 log: log.clone(),
                 replication: self.replication,
                 until: self.until,
+                snapshots_every: self.snapshots_every,
             },
             (None, None) => unreachable!("clap requires --observed or --from-events"),
         };
@@ -164,6 +165,7 @@ impl FitArgs {
             seed: self.seed,
             bootstrap: self.bootstrap,
             draws: self.draws,
+            new_version: self.new_version.clone(),
             out: self.output.out.clone(),
             force: self.output.force,
             threads: self.threads,

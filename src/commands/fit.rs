@@ -4,16 +4,18 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 
 use super::{Presentation, folder_or_default};
 use crate::charts::{chart_files, draw_all, fit_chart};
 use crate::export::Exporter;
 use crate::export::fit::FitJson;
 use crate::export::html::fit_page;
-use crate::fit::events::{rows_from_events, to_csv};
+use crate::fit::events::{as_snapshots, rows_from_events, to_csv, to_snapshot_csv};
 use crate::fit::fitted::fitted_scenario;
+use crate::fit::snapshots::{ReleaseContext, parse_version};
 use crate::fit::{self, FamilyChoice, FitOutcome, FitSettings, Observations, observed_release};
+use crate::model::ReleasePlan;
 use crate::output::OutputDir;
 use crate::scenario::{self, Overrides};
 
@@ -35,6 +37,8 @@ pub enum ObservedSource {
         replication: u64,
         /// Hours after the deploy observed; all when `None`.
         until: Option<f64>,
+        /// Observe by snapshots this many hours apart instead of exact times.
+        snapshots_every: Option<f64>,
     },
 }
 
@@ -57,6 +61,8 @@ pub struct FitOptions {
     pub bootstrap: u32,
     /// Parameter draws for the fitted scenario (0: point estimates only).
     pub draws: usize,
+    /// The release's version in snapshot or upgrade-event data; the scenario's when `None`.
+    pub new_version: Option<String>,
     /// The output folder; `output/<scenario name>-fit` when `None`.
     pub out: Option<PathBuf>,
     /// Replace an output folder rollout-sim did not write.
@@ -83,21 +89,57 @@ pub fn fit(options: &FitOptions) -> Result<Fitted> {
     let text = scenario::read(&options.scenario)?;
     let s = scenario::parse(&text, &options.scenario, &Overrides::default())?;
     let release = observed_release(&s, options.release)?;
+    let plan = ReleasePlan::new(&s);
+    let version_text = |v: usize| plan.versions[v].to_string();
+    let new_version = options
+        .new_version
+        .clone()
+        .unwrap_or_else(|| version_text(plan.version_of(release)));
+    let context = ReleaseContext {
+        deploy: s.instant(s.releases[release].at),
+        version: parse_version(&new_version).ok_or_else(|| {
+            anyhow!(
+                "--new-version \"{}\": not a version such as 2.3.0 (or 2.3, or 2)",
+                crate::input::echo(&new_version)
+            )
+        })?,
+    };
     // Everything is read and checked before the output folder is touched.
     let (observed, observed_file, observed_csv) = match &options.observed {
-        ObservedSource::Csv { file, instances } => {
-            (fit::observed::read(file, *instances)?, file.clone(), None)
-        }
+        ObservedSource::Csv { file, instances } => (
+            fit::observed::read(file, *instances, &context)?,
+            file.clone(),
+            None,
+        ),
         ObservedSource::Events {
             log,
             replication,
             until,
+            snapshots_every,
         } => {
             let text = crate::input::read_bounded_to(log, crate::input::MAX_DATA_BYTES)
                 .with_context(|| format!("{}: cannot read the event log", log.display()))?;
             let rows = rows_from_events(&s, &text, log, release, *replication, *until)?;
-            let csv = to_csv(&rows);
-            (Observations::PerInstance(rows), log.clone(), Some(csv))
+            match snapshots_every {
+                None => {
+                    let csv = to_csv(&rows);
+                    (Observations::PerInstance(rows), log.clone(), Some(csv))
+                }
+                Some(every) => {
+                    let rows = as_snapshots(&rows, *every);
+                    let versions = (
+                        version_text(plan.from_version[release]),
+                        version_text(plan.version_of(release)),
+                    );
+                    let csv = to_snapshot_csv(&rows, &context, &versions);
+                    let observed = Observations::Sightings {
+                        form: "snapshots",
+                        rows,
+                        left_out: Default::default(),
+                    };
+                    (observed, log.clone(), Some(csv))
+                }
+            }
         }
     };
     let settings = FitSettings {

@@ -73,6 +73,7 @@ struct Observed {
     instances: u64,
     updated: u64,
     until_hours: f64,
+    left_out: crate::fit::snapshots::LeftOut,
 }
 
 #[derive(Serialize)]
@@ -164,6 +165,7 @@ impl Exporter<FitOutcome> for FitJson {
                 instances: o.instances,
                 updated: o.updated,
                 until_hours: o.until_hours,
+                left_out: o.left_out,
             },
             method: Method {
                 intervals: "profile likelihood (95%, chi-square with 1 degree of freedom)",
@@ -203,6 +205,13 @@ pub fn render_fit_table(o: &FitOutcome) -> String {
         o.updated,
         o.until_hours
     );
+    let gone = o.left_out;
+    if gone.installed_after + gone.unobserved > 0 {
+        out += &format!(
+            "left out: {} installations first seen after the deploy already on the new version (maybe installed with it), {} not observed after the deploy\n\n",
+            gone.installed_after, gone.unobserved
+        );
+    }
     for s in &o.segments {
         out += &format!(
             "segment {}: {} instances, {} updated\n  approve  {}\n  delay    {}",
@@ -215,9 +224,16 @@ pub fn render_fit_table(o: &FitOutcome) -> String {
         for p in &s.parameters {
             out += &format!(", {} {}", p.name, interval_text(p, 2));
         }
-        let p_value = s
-            .p_value
-            .map_or("not computed".into(), |p| format!("{p:.3}"));
+        let p_value = s.p_value.map_or_else(
+            || {
+                if o.bootstrap > 0 && o.form == "snapshots" {
+                    "not computed (sightings have no simulated schedule)".to_string()
+                } else {
+                    "not computed".to_string()
+                }
+            },
+            |p| format!("{p:.3}"),
+        );
         out += &format!(
             "\n  fit      log-likelihood {:.2}, AIC {:.2}; distance to the observed curve {:.4}, p = {}\n",
             s.log_likelihood, s.aic, s.distance, p_value

@@ -119,6 +119,8 @@ pub(crate) fn rows_from_events(
                 updated,
                 segment: seen.segment,
                 line: 0,
+                entered: 0.0,
+                last_old: None,
             }
         })
         .collect())
@@ -138,6 +140,76 @@ pub(crate) fn to_csv(rows: &[InstanceRow]) -> String {
         match &r.segment {
             Some(s) if segments => out.push_str(&format!(",{s}\n")),
             _ => out.push('\n'),
+        }
+    }
+    out
+}
+
+/// The rows a vendor polling every installation's version every `every` hours from the
+/// deploy would have: an update between the last sighting on the old version and the
+/// first on the new, a censoring at the last sighting before it ended.
+pub(crate) fn as_snapshots(rows: &[InstanceRow], every: f64) -> Vec<InstanceRow> {
+    let until = rows.iter().map(|r| r.hours).fold(0.0, f64::max);
+    let last = (until / every).floor();
+    rows.iter()
+        .map(|r| {
+            let seen_new = (r.hours / every).ceil();
+            let (hours, last_old, updated) = if r.updated && seen_new <= last {
+                (
+                    seen_new * every,
+                    Some((seen_new - 1.0).max(0.0) * every),
+                    true,
+                )
+            } else {
+                // Still old at each sighting up to the censoring (or the end of polling).
+                let censor = if r.updated { until } else { r.hours };
+                ((censor / every).floor() * every, None, false)
+            };
+            InstanceRow {
+                hours,
+                updated,
+                last_old,
+                ..r.clone()
+            }
+        })
+        .collect()
+}
+
+/// Snapshot rows as the snapshot CSV, `installation,observed_at,version[,segment]`: each
+/// installation seen at the deploy on `versions.0`, at its last sighting before the
+/// update, and at its first sighting on `versions.1` (or its last sighting).
+pub(crate) fn to_snapshot_csv(
+    rows: &[InstanceRow],
+    release: &super::snapshots::ReleaseContext,
+    versions: &(String, String),
+) -> String {
+    let segments = rows.iter().all(|r| r.segment.is_some());
+    let mut out = String::from(if segments {
+        "installation,observed_at,version,segment\n"
+    } else {
+        "installation,observed_at,version\n"
+    });
+    let at = |hours: f64| {
+        let t = release.deploy + chrono::TimeDelta::milliseconds((hours * 3.6e6).round() as i64);
+        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    for r in rows {
+        let mut sightings = vec![(0.0, &versions.0)];
+        match (r.updated, r.last_old) {
+            (true, Some(old)) => {
+                sightings.push((old, &versions.0));
+                sightings.push((r.hours, &versions.1));
+            }
+            (true, None) => sightings.push((r.hours, &versions.1)),
+            (false, _) => sightings.push((r.hours, &versions.0)),
+        }
+        sightings.dedup_by(|a, b| a.0 == b.0);
+        for (hours, version) in sightings {
+            out.push_str(&format!("{},{},{}", r.instance, at(hours), version));
+            match &r.segment {
+                Some(s) if segments => out.push_str(&format!(",{s}\n")),
+                _ => out.push('\n'),
+            }
         }
     }
     out

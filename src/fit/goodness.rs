@@ -8,13 +8,13 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
 use super::family::Law;
-use super::likelihood::{Cells, GroupLikelihood};
+use super::likelihood::{Cells, GroupLikelihood, Seen};
 
 /// One group's observations in the form the fit works on.
 #[derive(Clone, Debug)]
 pub(super) enum GroupData {
-    /// `(hours, updated)` per instance.
-    Instances(Vec<(f64, bool)>),
+    /// What was seen of each instance.
+    Instances(Vec<Seen>),
     /// A cumulative share curve `(hours, share)` over `instances`.
     Shares {
         /// The curve.
@@ -31,7 +31,7 @@ impl GroupData {
         match self {
             GroupData::Instances(rows) => (
                 rows.len() as u64,
-                rows.iter().filter(|r| r.1).count() as u64,
+                rows.iter().filter(|r| r.first_new.is_some()).count() as u64,
             ),
             GroupData::Shares { points, instances } => (
                 *instances,
@@ -43,7 +43,7 @@ impl GroupData {
     /// The last observation, in hours after the deploy.
     pub(super) fn until(&self) -> f64 {
         match self {
-            GroupData::Instances(rows) => rows.iter().map(|r| r.0).fold(0.0, f64::max),
+            GroupData::Instances(rows) => rows.iter().map(Seen::until).fold(0.0, f64::max),
             GroupData::Shares { points, .. } => points.last().map_or(0.0, |p| p.0),
         }
     }
@@ -51,7 +51,7 @@ impl GroupData {
     /// The cells of the likelihood.
     pub(super) fn cells(&self) -> Cells {
         match self {
-            GroupData::Instances(rows) => Cells::from_instances(rows.iter().copied()),
+            GroupData::Instances(rows) => Cells::from_instances(rows),
             GroupData::Shares { points, instances } => {
                 Cells::from_shares(points, *instances as f64)
             }
@@ -64,7 +64,13 @@ impl GroupData {
         match self {
             GroupData::Shares { points, .. } => points.clone(),
             GroupData::Instances(rows) => {
-                let mut sorted = rows.clone();
+                // An update known only between two sightings counts at the sighting that
+                // saw it (the curve is then right at the sighting times, which is where
+                // the distance compares it; the likelihood uses the interval).
+                let mut sorted: Vec<(f64, bool)> = rows
+                    .iter()
+                    .map(|r| (r.until(), r.first_new.is_some()))
+                    .collect();
                 sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
                 let mut at_risk = sorted.len() as f64;
                 let mut survival = 1.0;
@@ -98,14 +104,26 @@ impl GroupData {
         let mut before = 0.0;
         let mut worst: f64 = 0.0;
         for (&(_, share), f) in observed.iter().zip(fitted) {
+            // Exact times: the step's both sides; sightings and shares: the sighting.
             let left = match self {
-                GroupData::Instances(_) => (before - f).abs(),
-                GroupData::Shares { .. } => 0.0,
+                GroupData::Instances(_) if self.is_exact() => (before - f).abs(),
+                _ => 0.0,
             };
             worst = worst.max(left).max((share - f).abs());
             before = share;
         }
         worst
+    }
+
+    /// Whether every time is exact and observed from the deploy: only such data can be
+    /// simulated with their own censoring for the bootstrap.
+    pub(super) fn is_exact(&self) -> bool {
+        match self {
+            GroupData::Instances(rows) => rows
+                .iter()
+                .all(|r| r.entered == 0.0 && r.first_new.is_none_or(|n| n == r.last_old)),
+            GroupData::Shares { .. } => true,
+        }
     }
 
     /// A data set drawn from the fitted model with this one's censoring: each
@@ -147,11 +165,15 @@ impl GroupData {
                 let until = self.until();
                 GroupData::Instances(
                     rows.iter()
-                        .map(|&(hours, updated)| {
-                            let censor = if updated { until } else { hours };
+                        .map(|r| {
+                            let censor = if r.first_new.is_some() {
+                                until
+                            } else {
+                                r.last_old
+                            };
                             match draw() {
-                                Some(t) if t <= censor => (t, true),
-                                _ => (censor, false),
+                                Some(t) if t <= censor => Seen::exact(t, true),
+                                _ => Seen::exact(censor, false),
                             }
                         })
                         .collect(),
@@ -180,7 +202,11 @@ mod tests {
     #[test]
     fn kaplan_meier_handles_censoring() {
         // 4 instances: updates at 1 and 3, one censored at 2, one at 5.
-        let data = GroupData::Instances(vec![(1.0, true), (2.0, false), (3.0, true), (5.0, false)]);
+        let data = GroupData::Instances(
+            [(1.0, true), (2.0, false), (3.0, true), (5.0, false)]
+                .map(|(h, u)| Seen::exact(h, u))
+                .to_vec(),
+        );
         let curve = data.observed_curve();
         // S(1) = 3/4; S(3) = 3/4 * (1 - 1/2) = 3/8.
         assert_eq!(curve, vec![(1.0, 0.25), (3.0, 0.625)]);

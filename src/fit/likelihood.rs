@@ -10,10 +10,13 @@
 //! evaluation on a fixed grid (trapezoid rule) and interpolated, so the likelihood is a
 //! smooth function of the parameters.
 //!
-//! The observations enter as cells: an update counted in a time bin contributes
-//! `F(hi) - F(lo)`, a right-censored instance `1 - F(at)` (per-instance times are binned
-//! to at most [`MAX_BINS`] bins, far finer than the day-scale poll wait; aggregate shares
-//! give one cell per interval between observations, a multinomial).
+//! The observations enter as cells: an update counted in a time bin, or known only to
+//! lie between two sightings (interval censoring, as snapshot data give it), contributes
+//! `F(hi) - F(lo)`, a right-censored instance `1 - F(at)`, and an instance first seen
+//! (not yet updated) after the deploy has its terms divided by `1 - F(entered)` (left
+//! truncation). Per-instance times are binned to at most [`MAX_BINS`] bins, far finer
+//! than the day-scale poll wait; aggregate shares give one cell per interval between
+//! observations, a multinomial.
 
 use super::family::Law;
 use super::platform::{Node, PlatformPart};
@@ -25,6 +28,35 @@ const MIN_BIN_HOURS: f64 = 0.25;
 /// Grid points of the integrated delay CDF.
 const GRID_POINTS: usize = 2048;
 
+/// One instance's observation, in hours after the deploy.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Seen {
+    /// When it entered observation: 0, or later for an instance first seen after the
+    /// deploy (left truncation: it is known not to have updated before).
+    pub entered: f64,
+    /// Last seen on an older version: the update, if any, came after.
+    pub last_old: f64,
+    /// First seen on the new version (equal to `last_old` for an exact time); `None`:
+    /// never, right-censored at `last_old`.
+    pub first_new: Option<f64>,
+}
+
+impl Seen {
+    /// An exact observation: updated at `hours`, or still old then.
+    pub(crate) fn exact(hours: f64, updated: bool) -> Seen {
+        Seen {
+            entered: 0.0,
+            last_old: hours,
+            first_new: updated.then_some(hours),
+        }
+    }
+
+    /// The last time it was observed.
+    pub(crate) fn until(&self) -> f64 {
+        self.first_new.unwrap_or(self.last_old)
+    }
+}
+
 /// Observations reduced to cells over a sorted set of time edges.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Cells {
@@ -34,27 +66,44 @@ pub(super) struct Cells {
     pub updates: Vec<(usize, usize, f64)>,
     /// Instances still not updated at `edges[at]`: `(at, count)`.
     pub censored: Vec<(usize, f64)>,
+    /// Instances that entered observation at `edges[at]` (not updated by then), whose
+    /// terms are conditioned on that: `(at, count)`.
+    pub truncated: Vec<(usize, f64)>,
 }
 
 impl Cells {
-    /// Per-instance observations `(hours, updated)`, binned.
-    pub(super) fn from_instances(rows: impl Iterator<Item = (f64, bool)> + Clone) -> Cells {
-        let until = rows.clone().map(|r| r.0).fold(0.0, f64::max);
+    /// Per-instance observations, binned: an exact time to its bin, an interval from
+    /// its last old sighting's bin to its first new sighting's.
+    pub(super) fn from_instances(rows: &[Seen]) -> Cells {
+        use std::collections::BTreeMap;
+        let until = rows.iter().map(Seen::until).fold(0.0, f64::max);
         let width = (until / MAX_BINS as f64).max(MIN_BIN_HOURS);
-        let mut updates = std::collections::BTreeMap::<u64, f64>::new();
-        let mut censored = std::collections::BTreeMap::<u64, f64>::new();
-        for (hours, updated) in rows {
-            let bin = (hours / width).floor() as u64;
-            if updated {
-                *updates.entry(bin).or_default() += 1.0;
-            } else {
-                *censored.entry(bin).or_default() += 1.0;
+        let bin = |h: f64| (h / width).floor() as u64;
+        let mut updates = BTreeMap::<(u64, u64), f64>::new();
+        let mut censored = BTreeMap::<u64, f64>::new();
+        let mut truncated = BTreeMap::<u64, f64>::new();
+        for r in rows {
+            match r.first_new {
+                Some(new) if new == r.last_old => {
+                    let b = bin(new);
+                    *updates.entry((b, b + 1)).or_default() += 1.0;
+                }
+                Some(new) => {
+                    let lo = bin(r.last_old);
+                    let hi = ((new / width).ceil() as u64).max(lo + 1);
+                    *updates.entry((lo, hi)).or_default() += 1.0;
+                }
+                None => *censored.entry(bin(r.last_old)).or_default() += 1.0,
+            }
+            if r.entered > 0.0 {
+                *truncated.entry(bin(r.entered)).or_default() += 1.0;
             }
         }
         let mut edge_bins: Vec<u64> = updates
             .keys()
-            .flat_map(|&b| [b, b + 1])
+            .flat_map(|&(lo, hi)| [lo, hi])
             .chain(censored.keys().copied())
+            .chain(truncated.keys().copied())
             .collect();
         edge_bins.sort_unstable();
         edge_bins.dedup();
@@ -63,9 +112,10 @@ impl Cells {
             edges: edge_bins.iter().map(|&b| b as f64 * width).collect(),
             updates: updates
                 .iter()
-                .map(|(&b, &c)| (index(b), index(b + 1), c))
+                .map(|(&(lo, hi), &c)| (index(lo), index(hi), c))
                 .collect(),
             censored: censored.iter().map(|(&b, &c)| (index(b), c)).collect(),
+            truncated: truncated.iter().map(|(&b, &c)| (index(b), c)).collect(),
         }
     }
 
@@ -91,6 +141,7 @@ impl Cells {
             edges,
             updates,
             censored,
+            truncated: Vec::new(),
         }
     }
 }
@@ -205,6 +256,9 @@ impl GroupLikelihood {
                 }
                 for &(at, count) in &self.cells.censored {
                     ll += count * (1.0 - f[at]).max(f64::MIN_POSITIVE).ln();
+                }
+                for &(at, count) in &self.cells.truncated {
+                    ll -= count * (1.0 - f[at]).max(f64::MIN_POSITIVE).ln();
                 }
                 ll
             })
@@ -322,7 +376,8 @@ mod tests {
             (50.0, false),
             (50.0, false),
         ];
-        let cells = Cells::from_instances(rows.iter().copied());
+        let rows: Vec<Seen> = rows.iter().map(|&(h, u)| Seen::exact(h, u)).collect();
+        let cells = Cells::from_instances(&rows);
         let total: f64 = cells.updates.iter().map(|c| c.2).sum::<f64>()
             + cells.censored.iter().map(|c| c.1).sum::<f64>();
         assert_eq!(total, 5.0);

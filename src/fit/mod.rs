@@ -20,6 +20,7 @@ mod goodness;
 mod likelihood;
 pub(crate) mod observed;
 mod platform;
+pub mod snapshots;
 
 use std::path::Path;
 
@@ -244,6 +245,8 @@ pub struct FitOutcome {
     pub updated: u64,
     /// The last observation, hours after the deploy.
     pub until_hours: f64,
+    /// Installations left out of snapshot or upgrade-event data, and why.
+    pub left_out: snapshots::LeftOut,
     /// Bootstrap data sets behind each p-value.
     pub bootstrap: u32,
     /// Whether the publication time was given (`--published-at`) rather than integrated over.
@@ -292,14 +295,18 @@ fn groups(
                 instances: *instances,
             },
         )]),
-        Observations::PerInstance(rows) if rows.iter().all(|r| r.segment.is_none()) => Ok(vec![(
-            "all".into(),
-            None,
-            GroupData::Instances(rows.iter().map(|r| (r.hours, r.updated)).collect()),
-        )]),
-        Observations::PerInstance(rows) => {
+        Observations::PerInstance(rows) | Observations::Sightings { rows, .. }
+            if rows.iter().all(|r| r.segment.is_none()) =>
+        {
+            Ok(vec![(
+                "all".into(),
+                None,
+                GroupData::Instances(rows.iter().map(InstanceRow::seen).collect()),
+            )])
+        }
+        Observations::PerInstance(rows) | Observations::Sightings { rows, .. } => {
             let segments = &scenario.population.segments;
-            let mut per: Vec<Vec<(f64, bool)>> = vec![Vec::new(); segments.len()];
+            let mut per: Vec<Vec<likelihood::Seen>> = vec![Vec::new(); segments.len()];
             for r in rows {
                 let name = r.segment.as_deref().unwrap_or_default();
                 let Some(g) = segments.iter().position(|s| s.name == name) else {
@@ -314,7 +321,7 @@ fn groups(
                             .join(", "),
                     });
                 };
-                per[g].push((r.hours, r.updated));
+                per[g].push(r.seen());
             }
             Ok(per
                 .into_iter()
@@ -373,6 +380,10 @@ pub fn fit(
         instances: observed.instances(),
         updated: observed.updated(),
         until_hours: observed.until_hours(),
+        left_out: match observed {
+            Observations::Sightings { left_out, .. } => *left_out,
+            _ => snapshots::LeftOut::default(),
+        },
         bootstrap: settings.bootstrap,
         published_at: settings.published_at,
         segments,
@@ -467,7 +478,9 @@ fn fit_group(
         .collect();
     let (lo, hi) = approve_interval(ci[0]);
     let distance = data.distance(&group, approve, &law);
-    let p_value = (settings.bootstrap > 0).then(|| {
+    // Interval-censored or truncated data cannot be simulated with their own sighting
+    // schedule: no bootstrap p-value for them.
+    let p_value = (settings.bootstrap > 0 && data.is_exact()).then(|| {
         let exceed = (0..u64::from(settings.bootstrap))
             .into_par_iter()
             .filter(|&b| {

@@ -5,12 +5,15 @@
 //!   at which the instance was first seen on the new version (`updated` true), or last
 //!   seen still on an older one (`updated` false: right-censored);
 //! - aggregate, `hours,share[,instances]`: the cumulative share of instances on the new
-//!   version at each observation time.
+//!   version at each observation time;
+//! - snapshots and upgrade events, as vendors have them (see `snapshots`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
+
+use super::snapshots::ReleaseContext;
 
 /// One instance's observation.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +28,23 @@ pub struct InstanceRow {
     pub segment: Option<String>,
     /// The line of the file it came from (0 when it came from elsewhere).
     pub line: u64,
+    /// Hours after the deploy when it was first observed (0, or later: it is known not
+    /// to have updated before, left truncation).
+    pub entered: f64,
+    /// For an update seen only between two sightings: the last sighting on an older
+    /// version (`hours` is the first on the new one). `None`: `hours` is exact.
+    pub last_old: Option<f64>,
+}
+
+impl InstanceRow {
+    /// The row as the likelihood sees it.
+    pub(crate) fn seen(&self) -> super::likelihood::Seen {
+        super::likelihood::Seen {
+            entered: self.entered,
+            last_old: self.last_old.unwrap_or(self.hours),
+            first_new: self.updated.then_some(self.hours),
+        }
+    }
 }
 
 /// One point of a cumulative adoption curve.
@@ -41,6 +61,15 @@ pub struct SharePoint {
 pub enum Observations {
     /// One row per instance.
     PerInstance(Vec<InstanceRow>),
+    /// One row per installation, from snapshots of versions or from upgrade events.
+    Sightings {
+        /// `snapshots` or `upgrade_events`.
+        form: &'static str,
+        /// The rows.
+        rows: Vec<InstanceRow>,
+        /// What was left out, and why.
+        left_out: super::snapshots::LeftOut,
+    },
     /// A cumulative share curve over a field of `instances`.
     Aggregate {
         /// The observation times, increasing.
@@ -91,17 +120,23 @@ pub(crate) const MAX_INSTANCES: u64 = 10_000_000;
 
 const PER_INSTANCE: [&str; 4] = ["instance", "hours", "updated", "segment"];
 const AGGREGATE: [&str; 3] = ["hours", "share", "instances"];
+const SNAPSHOTS: [&str; 4] = ["installation", "observed_at", "version", "segment"];
+const UPGRADE_EVENTS: [&str; 4] = ["installation", "at", "event", "segment"];
 
 /// Reads `file`. `instances` is the field size of aggregate data without an
 /// `instances` column (`--instances`).
-pub(crate) fn read(file: &Path, instances: Option<u64>) -> Result<Observations, ObservedError> {
+pub(crate) fn read(
+    file: &Path,
+    instances: Option<u64>,
+    release: &ReleaseContext,
+) -> Result<Observations, ObservedError> {
     let text = crate::input::read_bounded_to(file, crate::input::MAX_DATA_BYTES).map_err(|e| {
         ObservedError::Unreadable {
             file: file.to_path_buf(),
             message: e.to_string(),
         }
     })?;
-    parse(&text, file, instances)
+    parse(&text, file, instances, release)
 }
 
 /// Parses CSV text (see [`read`]); `file` names it in errors.
@@ -109,6 +144,7 @@ pub(crate) fn parse(
     text: &str,
     file: &Path,
     instances: Option<u64>,
+    release: &ReleaseContext,
 ) -> Result<Observations, ObservedError> {
     let whole = |message: String| ObservedError::File {
         file: file.to_path_buf(),
@@ -126,13 +162,18 @@ pub(crate) fn parse(
         .collect();
     let has = |c: &str| header.iter().any(|h| h == c);
     let per_instance = has("instance") || has("updated");
-    let (allowed, required): (&[&str], &[&str]) = if per_instance {
+    let snapshots = has("observed_at") || has("version");
+    let upgrade_events = has("event") || (has("installation") && has("at"));
+    let (allowed, required): (&[&str], &[&str]) = if snapshots {
+        (&SNAPSHOTS, &SNAPSHOTS[..3])
+    } else if upgrade_events {
+        (&UPGRADE_EVENTS, &UPGRADE_EVENTS[..3])
+    } else if per_instance {
         (&PER_INSTANCE, &PER_INSTANCE[..3])
     } else {
         (&AGGREGATE, &AGGREGATE[..2])
     };
-    let forms =
-        "per instance `instance,hours,updated[,segment]` or aggregate `hours,share[,instances]`";
+    let forms = "per instance `instance,hours,updated[,segment]`, aggregate `hours,share[,instances]`, snapshots `installation,observed_at,version[,segment]` or upgrade events `installation,at,event[,segment]`";
     let mut seen = BTreeSet::new();
     for h in &header {
         if !allowed.contains(&h.as_str()) {
@@ -187,6 +228,22 @@ pub(crate) fn parse(
             )),
         }
     };
+    if snapshots || upgrade_events {
+        let (rows, left_out) = if snapshots {
+            super::snapshots::from_snapshots(&rows, &header, file, release)?
+        } else {
+            super::snapshots::from_events(&rows, &header, file, release)?
+        };
+        return Ok(Observations::Sightings {
+            form: if snapshots {
+                "snapshots"
+            } else {
+                "upgrade_events"
+            },
+            rows,
+            left_out,
+        });
+    }
     if per_instance {
         let mut ids = BTreeSet::new();
         let mut out = Vec::with_capacity(rows.len());
@@ -237,6 +294,8 @@ pub(crate) fn parse(
                 updated,
                 segment,
                 line: *line,
+                entered: 0.0,
+                last_old: None,
             });
         }
         return Ok(Observations::PerInstance(out));
@@ -321,38 +380,48 @@ pub(crate) fn parse(
 }
 
 impl Observations {
-    /// `per_instance` or `aggregate`, as `fit.json` names the form.
+    /// `per_instance`, `aggregate`, `snapshots` or `upgrade_events`, as `fit.json`
+    /// names the form.
     pub fn form(&self) -> &'static str {
         match self {
             Observations::PerInstance(_) => "per_instance",
+            Observations::Sightings { form, .. } => form,
             Observations::Aggregate { .. } => "aggregate",
+        }
+    }
+
+    /// The per-instance rows, for every form but aggregate shares.
+    pub fn rows(&self) -> Option<&[InstanceRow]> {
+        match self {
+            Observations::PerInstance(rows) | Observations::Sightings { rows, .. } => Some(rows),
+            Observations::Aggregate { .. } => None,
         }
     }
 
     /// The number of instances observed.
     pub fn instances(&self) -> u64 {
-        match self {
-            Observations::PerInstance(rows) => rows.len() as u64,
-            Observations::Aggregate { instances, .. } => *instances,
+        match (self, self.rows()) {
+            (Observations::Aggregate { instances, .. }, _) => *instances,
+            (_, rows) => rows.map_or(0, |r| r.len() as u64),
         }
     }
 
     /// The number seen on the new version (aggregate: rounded from the last share).
     pub fn updated(&self) -> u64 {
-        match self {
-            Observations::PerInstance(rows) => rows.iter().filter(|r| r.updated).count() as u64,
-            Observations::Aggregate { points, instances } => {
+        match (self, self.rows()) {
+            (Observations::Aggregate { points, instances }, _) => {
                 let last = points.last().map_or(0.0, |p| p.share);
                 (last * *instances as f64).round() as u64
             }
+            (_, rows) => rows.map_or(0, |r| r.iter().filter(|r| r.updated).count() as u64),
         }
     }
 
     /// The last observation time, in hours after the deploy.
     pub fn until_hours(&self) -> f64 {
-        match self {
-            Observations::PerInstance(rows) => rows.iter().map(|r| r.hours).fold(0.0, f64::max),
-            Observations::Aggregate { points, .. } => points.last().map_or(0.0, |p| p.hours),
+        match (self, self.rows()) {
+            (Observations::Aggregate { points, .. }, _) => points.last().map_or(0.0, |p| p.hours),
+            (_, rows) => rows.map_or(0.0, |r| r.iter().map(|r| r.hours).fold(0.0, f64::max)),
         }
     }
 }
@@ -362,7 +431,11 @@ mod tests {
     use super::*;
 
     fn parse_str(text: &str) -> Result<Observations, ObservedError> {
-        parse(text, Path::new("obs.csv"), None)
+        let release = ReleaseContext {
+            deploy: "2026-03-02T00:00:00Z".parse().unwrap(),
+            version: semver::Version::new(2, 0, 0),
+        };
+        parse(text, Path::new("obs.csv"), None, &release)
     }
 
     #[test]

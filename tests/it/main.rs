@@ -30,4 +30,5 @@ mod regression_check;
 mod sharding;
 mod slurm;
 mod trust;
+mod vendor_data;
 mod verdicts;
