@@ -426,6 +426,9 @@ pub(crate) enum FamilyArg {
     Weibull,
     /// Gamma, by shape and scale.
     Gamma,
+    /// Two speeds: a fast and a slow lognormal, by the fast share and each's median and
+    /// sigma.
+    Mixture,
 }
 
 /// What `fit` prints on stdout.

@@ -160,6 +160,7 @@ impl FitArgs {
                 FamilyArg::Exponential => FamilyChoice::One(Family::Exponential),
                 FamilyArg::Weibull => FamilyChoice::One(Family::Weibull),
                 FamilyArg::Gamma => FamilyChoice::One(Family::Gamma),
+                FamilyArg::Mixture => FamilyChoice::One(Family::Mixture),
             },
             published_at: self.published_at,
             seed: self.seed,

@@ -21,20 +21,37 @@ pub enum Family {
     Weibull,
     /// By shape and scale.
     Gamma,
+    /// Two speeds of admins: a share acting after a fast lognormal delay, the rest after
+    /// a slow one (with `approve`, the mixture cure model: never / fast / slow).
+    Mixture,
 }
 
 /// Durations a fitted time parameter may take, in hours: from 36 s to about 11 years.
 const HOURS_RANGE: (f64, f64) = (0.01, 1e5);
 /// The lognormal sigmas a fit may take.
 const SIGMA_RANGE: (f64, f64) = (0.01, 10.0);
+/// The fast share a mixture may take.
+const SHARE_RANGE: (f64, f64) = (0.01, 0.99);
+/// The most parameters a family has.
+pub(super) const MAX_PARAMETERS: usize = 5;
 
 impl Family {
-    /// Every family, in the order `auto` tries them (ties in AIC go to the earlier one).
-    pub const ALL: [Family; 4] = [
+    /// The one-speed families, in the order `auto` tries them (ties in AIC go to the
+    /// earlier one); `auto` adds the mixture when none of them fits.
+    pub const SINGLE: [Family; 4] = [
         Family::Lognormal,
         Family::Exponential,
         Family::Weibull,
         Family::Gamma,
+    ];
+
+    /// Every family.
+    pub const ALL: [Family; 5] = [
+        Family::Lognormal,
+        Family::Exponential,
+        Family::Weibull,
+        Family::Gamma,
+        Family::Mixture,
     ];
 
     /// The name used on the command line and in `fit.json`.
@@ -44,6 +61,7 @@ impl Family {
             Family::Exponential => "exponential",
             Family::Weibull => "weibull",
             Family::Gamma => "gamma",
+            Family::Mixture => "mixture",
         }
     }
 
@@ -53,6 +71,13 @@ impl Family {
             Family::Lognormal => &["median_hours", "sigma"],
             Family::Exponential => &["mean_hours"],
             Family::Weibull | Family::Gamma => &["shape", "scale_hours"],
+            Family::Mixture => &[
+                "fast_share",
+                "fast_median_hours",
+                "fast_sigma",
+                "slow_median_hours",
+                "slow_sigma",
+            ],
         }
     }
 
@@ -67,6 +92,13 @@ impl Family {
             Family::Lognormal => &[HOURS_RANGE, SIGMA_RANGE],
             Family::Exponential => &[HOURS_RANGE],
             Family::Weibull | Family::Gamma => &[SHAPE_RANGE, HOURS_RANGE],
+            Family::Mixture => &[
+                SHARE_RANGE,
+                HOURS_RANGE,
+                SIGMA_RANGE,
+                HOURS_RANGE,
+                SIGMA_RANGE,
+            ],
         }
     }
 
@@ -80,7 +112,7 @@ impl Family {
 
     /// The law at the given coordinates (clamped into range).
     pub fn law(self, coordinates: &[f64]) -> Law {
-        let mut params = [0.0; 2];
+        let mut params = [0.0; MAX_PARAMETERS];
         for (i, &(lo, hi)) in self.ranges().iter().enumerate() {
             params[i] = coordinates[i].exp().clamp(lo, hi);
         }
@@ -95,10 +127,12 @@ impl Family {
     pub fn starting_law(self, median_hours: f64) -> Law {
         let m = median_hours.clamp(HOURS_RANGE.0, HOURS_RANGE.1);
         let params = match self {
-            Family::Lognormal => [m, 1.0],
-            Family::Exponential => [m / std::f64::consts::LN_2, 0.0],
+            Family::Lognormal => [m, 1.0, 0.0, 0.0, 0.0],
+            Family::Exponential => [m / std::f64::consts::LN_2, 0.0, 0.0, 0.0, 0.0],
             // Shape 1: the exponential, whose median is scale * ln 2.
-            Family::Weibull | Family::Gamma => [1.0, m / std::f64::consts::LN_2],
+            Family::Weibull | Family::Gamma => [1.0, m / std::f64::consts::LN_2, 0.0, 0.0, 0.0],
+            // Half fast, half slow, a decade apart around the median.
+            Family::Mixture => [0.5, (m / 3.0).max(HOURS_RANGE.0), 1.0, m * 3.0, 1.0],
         };
         Law {
             family: self,
@@ -123,7 +157,7 @@ pub struct Law {
     /// Its family.
     pub family: Family,
     /// The parameters in [`Family::parameter_names`] order (unused slots are zero).
-    pub params: [f64; 2],
+    pub params: [f64; MAX_PARAMETERS],
 }
 
 /// A law ready to evaluate its CDF many times.
@@ -137,6 +171,8 @@ pub enum Cdf {
     Weibull(Weibull),
     /// Gamma.
     Gamma(Gamma),
+    /// A share of one lognormal, the rest of another.
+    Mixture(f64, LogNormal, LogNormal),
 }
 
 impl Cdf {
@@ -150,6 +186,7 @@ impl Cdf {
             Cdf::Exponential(d) => d.cdf(hours),
             Cdf::Weibull(d) => d.cdf(hours),
             Cdf::Gamma(d) => d.cdf(hours),
+            Cdf::Mixture(p, fast, slow) => p * fast.cdf(hours) + (1.0 - p) * slow.cdf(hours),
         }
     }
 }
@@ -165,22 +202,43 @@ impl Law {
 
     /// The CDF, prepared (statrs' distributions: parameters are in range by construction).
     pub fn cdf(&self) -> Cdf {
-        let [a, b] = self.params;
+        let [a, b, c, d, e] = self.params;
         let valid = "parameters are clamped into range";
         match self.family {
             Family::Lognormal => Cdf::Lognormal(LogNormal::new(a.ln(), b).expect(valid)),
             Family::Exponential => Cdf::Exponential(Exp::new(1.0 / a).expect(valid)),
             Family::Weibull => Cdf::Weibull(Weibull::new(a, b).expect(valid)),
             Family::Gamma => Cdf::Gamma(Gamma::new(a, 1.0 / b).expect(valid)),
+            Family::Mixture => Cdf::Mixture(
+                a,
+                LogNormal::new(b.ln(), c).expect(valid),
+                LogNormal::new(d.ln(), e).expect(valid),
+            ),
         }
     }
 
     /// The same law as a scenario's delay, which the simulator samples by inverse
     /// transform: a fitted profile runs exactly the law that was fitted.
     pub fn to_delay(&self) -> Delay {
-        let [a, b] = self.params;
+        let [a, b, c, d, e] = self.params;
         let hours = |h: f64| SimDuration::from_millis_f64(h * 3_600_000.0);
         match self.family {
+            Family::Mixture => Delay::Mixture(vec![
+                (
+                    a,
+                    Delay::Lognormal {
+                        median: hours(b),
+                        sigma: c,
+                    },
+                ),
+                (
+                    1.0 - a,
+                    Delay::Lognormal {
+                        median: hours(d),
+                        sigma: e,
+                    },
+                ),
+            ]),
             Family::Lognormal => Delay::Lognormal {
                 median: hours(a),
                 sigma: b,
@@ -199,9 +257,17 @@ impl Law {
 
     /// The law as a scenario file writes it (`{"lognormal": {"median": "..."}}`).
     pub fn to_scenario_json(&self) -> serde_json::Value {
-        let [a, b] = self.params;
+        let [a, b, c, d, e] = self.params;
         let hours = |h: f64| format!("{}h", round_to(h, 4));
         match self.family {
+            Family::Mixture => {
+                // The shares as written must sum to exactly 1.
+                let fast = round_to(a, 4);
+                serde_json::json!({"mixture": [
+                    {"share": fast, "delay": {"lognormal": {"median": hours(b), "sigma": round_to(c, 4)}}},
+                    {"share": round_to(1.0 - fast, 4), "delay": {"lognormal": {"median": hours(d), "sigma": round_to(e, 4)}}}
+                ]})
+            }
             Family::Lognormal => {
                 serde_json::json!({"lognormal": {"median": hours(a), "sigma": round_to(b, 4)}})
             }
@@ -231,10 +297,10 @@ mod tests {
         // The fit's CDF (statrs) and the simulator's inverse transform (Delay::quantile)
         // must describe one law: F(Q(u)) = u for every family.
         let laws = [
-            (Family::Lognormal, [30.0, 1.2]),
-            (Family::Exponential, [12.0, 0.0]),
-            (Family::Weibull, [0.7, 40.0]),
-            (Family::Gamma, [2.5, 9.0]),
+            (Family::Lognormal, [30.0, 1.2, 0.0, 0.0, 0.0]),
+            (Family::Exponential, [12.0, 0.0, 0.0, 0.0, 0.0]),
+            (Family::Weibull, [0.7, 40.0, 0.0, 0.0, 0.0]),
+            (Family::Gamma, [2.5, 9.0, 0.0, 0.0, 0.0]),
         ];
         for (family, params) in laws {
             let law = Law { family, params };
@@ -250,9 +316,47 @@ mod tests {
     }
 
     #[test]
+    fn a_mixture_is_its_components_in_their_shares() {
+        let law = Law {
+            family: Family::Mixture,
+            params: [0.4, 8.0, 0.8, 120.0, 0.6],
+        };
+        let (cdf, delay) = (law.cdf(), law.to_delay());
+        // Its CDF: 0.4 of the fast law's plus 0.6 of the slow one's.
+        let fast = LogNormal::new(8f64.ln(), 0.8).unwrap();
+        let slow = LogNormal::new(120f64.ln(), 0.6).unwrap();
+        for h in [1.0, 8.0, 48.0, 120.0, 500.0] {
+            let expected = 0.4 * fast.cdf(h) + 0.6 * slow.cdf(h);
+            assert!((cdf.at(h) - expected).abs() < 1e-12);
+        }
+        // The simulator's composition sampler draws that law: its empirical CDF over a
+        // fine grid of uniforms matches within the grid's resolution.
+        let n = 20_000;
+        let draws: Vec<f64> = (0..n)
+            .map(|i| {
+                delay
+                    .quantile((f64::from(i) + 0.5) / f64::from(n))
+                    .as_hours()
+            })
+            .collect();
+        for h in [4.0, 24.0, 100.0, 300.0] {
+            let share = draws.iter().filter(|&&d| d <= h).count() as f64 / f64::from(n);
+            assert!(
+                (share - cdf.at(h)).abs() < 1e-3,
+                "{h}: {share} vs {}",
+                cdf.at(h)
+            );
+        }
+        let back = law.family.law(&law.coordinates());
+        for (a, b) in back.params.iter().zip(law.params) {
+            assert!((a - b).abs() < 1e-9);
+        }
+    }
+
+    #[test]
     fn coordinates_are_clamped_into_valid_laws() {
         let law = Family::Weibull.law(&[100.0, -100.0]);
-        assert_eq!(law.params, [SHAPE_RANGE.1, HOURS_RANGE.0]);
+        assert_eq!(law.params, [SHAPE_RANGE.1, HOURS_RANGE.0, 0.0, 0.0, 0.0]);
         assert!(law.cdf().at(1.0).is_finite());
         assert_eq!("gamma".parse::<Family>(), Ok(Family::Gamma));
         assert!("pareto".parse::<Family>().is_err());

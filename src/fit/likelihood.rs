@@ -336,7 +336,7 @@ mod tests {
         // approve 0.8: the closed form against the grid's interpolation.
         let law = Law {
             family: Family::Exponential,
-            params: [10.0, 0.0],
+            params: [10.0, 0.0, 0.0, 0.0, 0.0],
         };
         let cells = Cells {
             edges: vec![0.0, 5.0, 20.0, 40.0, 100.0],

@@ -445,18 +445,50 @@ fn fit_group(
     let start = starting_point(&observed_curve, platform);
     let families: Vec<Family> = match settings.family {
         FamilyChoice::One(f) => vec![f],
-        FamilyChoice::Auto => Family::ALL.to_vec(),
+        FamilyChoice::Auto => Family::SINGLE.to_vec(),
     };
-    let fits: Vec<Estimate> = families
+    let mut fits: Vec<Estimate> = families
         .par_iter()
         .map(|&f| best_of(&group, f, start))
         .collect();
+    let lowest = |fits: &[Estimate]| {
+        fits.iter()
+            .min_by(|a, b| a.aic().total_cmp(&b.aic()))
+            .expect("at least one family")
+            .clone()
+    };
+    // The distance to the observed curve and its bootstrap p-value. Interval-censored or
+    // truncated data cannot be simulated with their own sighting schedule: no p-value.
+    let judge = |best: &Estimate| {
+        let (approve, law) = (best.approve(), best.law());
+        let distance = data.distance(&group, approve, &law);
+        let p_value = (settings.bootstrap > 0 && data.is_exact()).then(|| {
+            let exceed = (0..u64::from(settings.bootstrap))
+                .into_par_iter()
+                .filter(|&b| {
+                    let sample = data.simulate(&group, approve, &law, settings.seed, b);
+                    let refit_group = likelihood_of(platform, segment, &sample);
+                    let refit = refit(&refit_group, best.family, best.coordinates.clone());
+                    sample.distance(&refit_group, refit.approve(), &refit.law()) >= distance
+                })
+                .count();
+            (1 + exceed) as f64 / (f64::from(settings.bootstrap) + 1.0)
+        });
+        (distance, p_value)
+    };
+    let mut best = lowest(&fits);
+    let (mut distance, mut p_value) = judge(&best);
+    // No single family describes the data: try two speeds of admins (a mixture), which
+    // the data then choose or not by AIC.
+    if settings.family == FamilyChoice::Auto && p_value.is_some_and(|p| p < POOR_FIT_P) {
+        fits.push(best_of(&group, Family::Mixture, start));
+        let mixture = lowest(&fits);
+        if mixture.family == Family::Mixture {
+            best = mixture;
+            (distance, p_value) = judge(&best);
+        }
+    }
     let candidates: Vec<(Family, f64)> = fits.iter().map(|e| (e.family, e.aic())).collect();
-    let best = fits
-        .iter()
-        .min_by(|a, b| a.aic().total_cmp(&b.aic()))
-        .expect("at least one family")
-        .clone();
     let ci = intervals(&group, &best);
     let (draws, family_weights, effective_draws) =
         averaged_draws(&group, &fits, settings.draws, settings.seed, group_index);
@@ -477,21 +509,6 @@ fn fit_group(
         })
         .collect();
     let (lo, hi) = approve_interval(ci[0]);
-    let distance = data.distance(&group, approve, &law);
-    // Interval-censored or truncated data cannot be simulated with their own sighting
-    // schedule: no bootstrap p-value for them.
-    let p_value = (settings.bootstrap > 0 && data.is_exact()).then(|| {
-        let exceed = (0..u64::from(settings.bootstrap))
-            .into_par_iter()
-            .filter(|&b| {
-                let sample = data.simulate(&group, approve, &law, settings.seed, b);
-                let refit_group = likelihood_of(platform, segment, &sample);
-                let refit = refit(&refit_group, best.family, best.coordinates.clone());
-                sample.distance(&refit_group, refit.approve(), &refit.law()) >= distance
-            })
-            .count();
-        (1 + exceed) as f64 / (f64::from(settings.bootstrap) + 1.0)
-    });
     let until = data.until();
     let times: Vec<f64> = (0..=200).map(|i| until * f64::from(i) / 200.0).collect();
     let fitted = group.fitted_curve(approve, &law, &times);

@@ -93,6 +93,19 @@ impl Delay {
                 }
                 d0
             }
+            // Composition: `u` picks the component by the shares, and its position within
+            // that component's slice of (0, 1) is the component's own uniform.
+            Delay::Mixture(components) => {
+                let mut below = 0.0;
+                for (i, (share, law)) in components.iter().enumerate() {
+                    if u < below + share || i + 1 == components.len() {
+                        let within = ((u - below) / share).clamp(1e-12, 1.0 - 1e-12);
+                        return law.quantile(within);
+                    }
+                    below += share;
+                }
+                SimDuration::ZERO
+            }
         }
     }
 }

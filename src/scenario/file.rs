@@ -278,11 +278,32 @@ pub(crate) enum OnRejectFile {
 pub(crate) enum DelayFile {
     Fixed(DurationText),
     Uniform([DurationText; 2]),
-    Exponential { mean: DurationText },
-    Lognormal { median: DurationText, sigma: f64 },
-    Weibull { shape: f64, scale: DurationText },
-    Gamma { shape: f64, scale: DurationText },
+    Exponential {
+        mean: DurationText,
+    },
+    Lognormal {
+        median: DurationText,
+        sigma: f64,
+    },
+    Weibull {
+        shape: f64,
+        scale: DurationText,
+    },
+    Gamma {
+        shape: f64,
+        scale: DurationText,
+    },
     Empirical(Vec<(DurationText, f64)>),
+    /// Admins of several speeds: each component's share and law.
+    Mixture(Vec<MixtureComponentFile>),
+}
+
+/// One speed of a mixture delay.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MixtureComponentFile {
+    pub share: f64,
+    pub delay: DelayFile,
 }
 
 /// One window or several.

@@ -341,6 +341,9 @@ pub enum Delay {
     },
     /// A CDF table: (duration, cumulative probability), increasing, ending at 1.
     Empirical(Vec<(SimDuration, f64)>),
+    /// Admins of several speeds (a fast and a slow group, say): each component's share
+    /// (summing to 1) and law, none itself a mixture.
+    Mixture(Vec<(f64, Delay)>),
 }
 
 /// Maintenance windows that apply to a segment; empty means none.

@@ -332,3 +332,98 @@ fn a_poor_fit_warns() {
         doc["description"]
     );
 }
+
+/// A two-speed population: 40% of admins act within hours (lognormal, median 8 h), the
+/// rest after days (median 5 days), 97% in all.
+fn two_speeds() -> Value {
+    let mut truth = one_segment(4_000);
+    truth["admins"]["truth"] = serde_json::json!({
+        "approve": 0.97, "reject": 0.0,
+        "delay": {"mixture": [
+            {"share": 0.4, "delay": {"lognormal": {"median": "8h", "sigma": 0.8}}},
+            {"share": 0.6, "delay": {"lognormal": {"median": "5d", "sigma": 0.6}}}
+        ]}
+    });
+    truth
+}
+
+/// The time to `share` of the field in a run's report (release 1): its mean and its
+/// 5% and 95% points over replications.
+fn time_to(report: &Value, share: &str) -> (f64, f64, f64) {
+    let t = &report["releases"][1]["time_to_share_hours"][share];
+    (
+        t["mean"].as_f64().unwrap(),
+        t["p5"].as_f64().unwrap(),
+        t["p95"].as_f64().unwrap(),
+    )
+}
+
+#[test]
+fn two_speeds_of_admins_are_fitted_as_a_mixture_and_forecast_where_one_family_cannot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), &two_speeds());
+    let events = simulate(tmp.path(), &scenario, 5);
+    let report = |scenario: &Path, name: &str| -> Value {
+        let out = tmp.path().join(name);
+        run(scenario, &out, 3, 200);
+        serde_json::from_str(&fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+    };
+    let truth = report(&scenario, "truth-run");
+    let fitted_with = |family: &str, name: &str| {
+        let out = tmp.path().join(name);
+        let fit = crate::fitting::fit(
+            &scenario,
+            &out,
+            &[
+                "--from-events",
+                events.to_str().unwrap(),
+                "--family",
+                family,
+                "--bootstrap",
+                "39",
+            ],
+        );
+        (
+            fit,
+            report(&out.join("fitted-scenario.json"), &format!("{name}-run")),
+        )
+    };
+    // auto: no one-speed family fits (p < 0.05), so the mixture is tried, and chosen.
+    let (fit, mixture) = fitted_with("auto", "auto");
+    let segment = &fit["segments"][0];
+    assert_eq!(segment["delay"]["family"], "mixture");
+    for (name, truth) in [
+        ("fast_share", 0.4),
+        ("fast_median_hours", 8.0),
+        ("fast_sigma", 0.8),
+        ("slow_median_hours", 120.0),
+        ("slow_sigma", 0.6),
+    ] {
+        assert!(
+            crate::fitting::plausible(&segment["delay"][name], truth),
+            "{name}: {} vs {truth}",
+            segment["delay"][name]
+        );
+    }
+    assert!(crate::fitting::plausible(&segment["approve"], 0.97));
+    assert!(segment["goodness_of_fit"]["p_value"].as_f64().unwrap() >= 0.05);
+    // The mixture's forecast band holds the truth's mean time to 50% and to 90%; one
+    // lognormal's cannot, early for the half and late for the 90%.
+    let (_, lognormal) = fitted_with("lognormal", "lognormal");
+    for share in ["0.5", "0.9"] {
+        let (t, _, _) = time_to(&truth, share);
+        let (_, lo, hi) = time_to(&mixture, share);
+        assert!(
+            lo <= t && t <= hi,
+            "mixture: {share} at {t} h outside {lo} to {hi}"
+        );
+        let (_, lo, hi) = time_to(&lognormal, share);
+        assert!(
+            !(lo <= t && t <= hi),
+            "lognormal: {share} at {t} h inside {lo} to {hi}"
+        );
+    }
+    let (t50, _, _) = time_to(&truth, "0.5");
+    let (t90, _, _) = time_to(&truth, "0.9");
+    assert!(time_to(&lognormal, "0.5").0 < t50 && time_to(&lognormal, "0.9").0 > t90);
+}

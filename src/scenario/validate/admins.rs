@@ -221,8 +221,51 @@ pub(super) fn delay(d: &DelayFile, field: &str) -> Check<Delay> {
             }
             Delay::Empirical(table)
         }
+        DelayFile::Mixture(components) => {
+            let at = format!("{field}.mixture");
+            if !(2..=MAX_MIXTURE_COMPONENTS).contains(&components.len()) {
+                return Err(FieldError::new(
+                    at,
+                    format!(
+                        "has {} components; a mixture has 2 to {MAX_MIXTURE_COMPONENTS}, each {{\"share\": ..., \"delay\": {{...}}}}",
+                        components.len()
+                    ),
+                ));
+            }
+            let mut laws = Vec::with_capacity(components.len());
+            for (i, c) in components.iter().enumerate() {
+                let here = format!("{at}[{i}]");
+                if !(c.share.is_finite() && c.share > 0.0 && c.share <= 1.0) {
+                    return Err(FieldError::new(
+                        format!("{here}.share"),
+                        format!(
+                            "{} is not allowed; a share is above 0 and at most 1",
+                            c.share
+                        ),
+                    ));
+                }
+                if matches!(c.delay, DelayFile::Mixture(_)) {
+                    return Err(FieldError::new(
+                        format!("{here}.delay"),
+                        "a component cannot itself be a mixture; list its parts as components",
+                    ));
+                }
+                laws.push((c.share, delay(&c.delay, &format!("{here}.delay"))?));
+            }
+            let total: f64 = laws.iter().map(|l| l.0).sum();
+            if (total - 1.0).abs() > 1e-9 {
+                return Err(FieldError::new(
+                    at,
+                    format!("the shares sum to {total}; they must sum to 1"),
+                ));
+            }
+            Delay::Mixture(laws)
+        }
     })
 }
+
+/// Components a mixture delay may have.
+const MAX_MIXTURE_COMPONENTS: usize = 8;
 
 /// The shapes a Weibull or gamma delay may take: beyond them the quantiles of the
 /// extreme draws leave any meaningful range of durations.
