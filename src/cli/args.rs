@@ -447,8 +447,9 @@ pub(crate) struct FitArgs {
     pub scenario: PathBuf,
     /// The observed adoption: a CSV per instance (`instance,hours,updated[,segment]`) or
     /// aggregate (`hours,share[,instances]`).
+    /// Several files (repeat the flag): past releases fitted jointly, one per --release.
     #[arg(long, value_name = "FILE", required_unless_present = "from_events")]
-    pub observed: Option<PathBuf>,
+    pub observed: Vec<PathBuf>,
     /// Build the per-instance CSV from a run's `events.jsonl` (`run --events`) instead,
     /// write it as `observed.csv` beside the fit, and fit it.
     #[arg(long, value_name = "EVENTS", conflicts_with = "observed")]
@@ -468,9 +469,10 @@ pub(crate) struct FitArgs {
     /// With --from-events: stop observing this many hours after the deploy.
     #[arg(long, value_name = "HOURS", requires = "from_events", value_parser = parse_hours, allow_hyphen_values = true)]
     pub until: Option<f64>,
-    /// The release observed, by index (default: the first that needs approval).
+    /// The release observed, by index (default: the first that needs approval); repeat
+    /// it to fit several past releases jointly (with --observed, one per file, in order).
     #[arg(long, value_parser = whole(0usize, None), allow_hyphen_values = true)]
-    pub release: Option<usize>,
+    pub release: Vec<usize>,
     /// The delay family.
     #[arg(long, value_enum, default_value_t = FamilyArg::Auto)]
     pub family: FamilyArg,

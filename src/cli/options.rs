@@ -137,23 +137,23 @@ impl CheckArgs {
 
 impl FitArgs {
     pub(crate) fn options(&self) -> FitOptions {
-        let observed = match (&self.observed, &self.from_events) {
-            (Some(file), _) => ObservedSource::Csv {
-                file: file.clone(),
+        let observed = match (self.observed.is_empty(), &self.from_events) {
+            (false, _) => ObservedSource::Csv {
+                files: self.observed.clone(),
                 instances: self.instances,
             },
-            (None, Some(log)) => ObservedSource::Events {
+            (true, Some(log)) => ObservedSource::Events {
                 log: log.clone(),
                 replication: self.replication,
                 until: self.until,
                 snapshots_every: self.snapshots_every,
             },
-            (None, None) => unreachable!("clap requires --observed or --from-events"),
+            (true, None) => unreachable!("clap requires --observed or --from-events"),
         };
         FitOptions {
             scenario: self.scenario.clone(),
             observed,
-            release: self.release,
+            release: self.release.clone(),
             family: match self.family {
                 FamilyArg::Auto => FamilyChoice::Auto,
                 FamilyArg::Lognormal => FamilyChoice::One(Family::Lognormal),

@@ -4,7 +4,7 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 
 use super::{Presentation, folder_or_default};
 use crate::charts::{chart_files, draw_all, fit_chart};
@@ -22,10 +22,11 @@ use crate::scenario::{self, Overrides};
 /// Where the observed adoption comes from.
 #[derive(Clone, Debug)]
 pub enum ObservedSource {
-    /// A CSV of per-instance update times or of daily shares.
+    /// CSVs of per-instance update times, daily shares, snapshots or upgrade events,
+    /// one per past release.
     Csv {
-        /// The file.
-        file: PathBuf,
+        /// The files.
+        files: Vec<PathBuf>,
         /// The instances observed, for daily shares.
         instances: Option<u64>,
     },
@@ -49,8 +50,9 @@ pub struct FitOptions {
     pub scenario: PathBuf,
     /// The observed adoption.
     pub observed: ObservedSource,
-    /// The release observed; the first that needs approval when `None`.
-    pub release: Option<usize>,
+    /// The releases observed, one per file (several: a joint fit); the first that need
+    /// approval when empty.
+    pub release: Vec<usize>,
     /// The delay family, or a choice by AIC.
     pub family: FamilyChoice,
     /// The known publication time (hours after the deploy), if any.
@@ -88,62 +90,119 @@ pub struct Fitted {
 pub fn fit(options: &FitOptions) -> Result<Fitted> {
     let text = scenario::read(&options.scenario)?;
     let s = scenario::parse(&text, &options.scenario, &Overrides::default())?;
-    let release = observed_release(&s, options.release)?;
     let plan = ReleasePlan::new(&s);
     let version_text = |v: usize| plan.versions[v].to_string();
-    let new_version = options
-        .new_version
-        .clone()
-        .unwrap_or_else(|| version_text(plan.version_of(release)));
-    let context = ReleaseContext {
-        deploy: s.instant(s.releases[release].at),
-        version: parse_version(&new_version).ok_or_else(|| {
-            anyhow!(
-                "--new-version \"{}\": not a version such as 2.3.0 (or 2.3, or 2)",
-                crate::input::echo(&new_version)
-            )
-        })?,
+    let files: Vec<&std::path::PathBuf> = match &options.observed {
+        ObservedSource::Csv { files, .. } => files.iter().collect(),
+        ObservedSource::Events { .. } => Vec::new(),
     };
+    // The releases observed: as given, or the first approval releases, one per file.
+    let releases: Vec<usize> = if options.release.is_empty() {
+        let wanted = files.len().max(1);
+        let approval: Vec<usize> = (0..s.releases.len())
+            .filter(|&k| plan.needs_approval[k])
+            .take(wanted)
+            .collect();
+        if approval.is_empty() {
+            observed_release(&s, None)?;
+        }
+        if approval.len() < wanted {
+            bail!(
+                "{wanted} observed files but the scenario has {} releases that need approval; name each file's release with --release K, in the files' order",
+                approval.len()
+            );
+        }
+        approval
+    } else {
+        options
+            .release
+            .iter()
+            .map(|&k| observed_release(&s, Some(k)))
+            .collect::<Result<_, _>>()?
+    };
+    if !files.is_empty() && files.len() != releases.len() {
+        bail!(
+            "{} observed files and {} --release: give one --release per --observed, in the same order",
+            files.len(),
+            releases.len()
+        );
+    }
+    if releases.len() > 1 && (options.new_version.is_some() || options.published_at.is_some()) {
+        bail!(
+            "--new-version and --published-at describe one release; a joint fit of several reads each release's version from the scenario and integrates over each publication"
+        );
+    }
     // Everything is read and checked before the output folder is touched.
-    let (observed, observed_file, observed_csv) = match &options.observed {
-        ObservedSource::Csv { file, instances } => (
-            fit::observed::read(file, *instances, &context)?,
-            file.clone(),
-            None,
-        ),
-        ObservedSource::Events {
-            log,
-            replication,
-            until,
-            snapshots_every,
-        } => {
-            let text = crate::input::read_bounded_to(log, crate::input::MAX_DATA_BYTES)
-                .with_context(|| format!("{}: cannot read the event log", log.display()))?;
-            let rows = rows_from_events(&s, &text, log, release, *replication, *until)?;
-            match snapshots_every {
-                None => {
-                    let csv = to_csv(&rows);
-                    (Observations::PerInstance(rows), log.clone(), Some(csv))
-                }
-                Some(every) => {
-                    let rows = as_snapshots(&rows, *every);
-                    let versions = (
-                        version_text(plan.from_version[release]),
-                        version_text(plan.version_of(release)),
-                    );
-                    let csv = to_snapshot_csv(&rows, &context, &versions);
-                    let observed = Observations::Sightings {
-                        form: "snapshots",
-                        rows,
-                        left_out: Default::default(),
-                    };
-                    (observed, log.clone(), Some(csv))
+    let mut past = Vec::with_capacity(releases.len());
+    let mut observed_csvs = Vec::new();
+    for (k, &release) in releases.iter().enumerate() {
+        let new_version = options
+            .new_version
+            .clone()
+            .unwrap_or_else(|| version_text(plan.version_of(release)));
+        let context = ReleaseContext {
+            deploy: s.instant(s.releases[release].at),
+            version: parse_version(&new_version).ok_or_else(|| {
+                anyhow!(
+                    "--new-version \"{}\": not a version such as 2.3.0 (or 2.3, or 2)",
+                    crate::input::echo(&new_version)
+                )
+            })?,
+        };
+        let (observed, file, csv) = match &options.observed {
+            ObservedSource::Csv { files, instances } => (
+                fit::observed::read(&files[k], *instances, &context)?,
+                files[k].clone(),
+                None,
+            ),
+            ObservedSource::Events {
+                log,
+                replication,
+                until,
+                snapshots_every,
+            } => {
+                let text = crate::input::read_bounded_to(log, crate::input::MAX_DATA_BYTES)
+                    .with_context(|| format!("{}: cannot read the event log", log.display()))?;
+                let rows = rows_from_events(&s, &text, log, release, *replication, *until)?;
+                match snapshots_every {
+                    None => {
+                        let csv = to_csv(&rows);
+                        (Observations::PerInstance(rows), log.clone(), Some(csv))
+                    }
+                    Some(every) => {
+                        let rows = as_snapshots(&rows, *every);
+                        let versions = (
+                            version_text(plan.from_version[release]),
+                            version_text(plan.version_of(release)),
+                        );
+                        let csv = to_snapshot_csv(&rows, &context, &versions);
+                        let observed = Observations::Sightings {
+                            form: "snapshots",
+                            rows,
+                            left_out: Default::default(),
+                        };
+                        (observed, log.clone(), Some(csv))
+                    }
                 }
             }
+        };
+        if let Some(csv) = csv {
+            // One release: observed.csv; several: one file per release.
+            let name = if releases.len() == 1 {
+                "observed.csv".to_string()
+            } else {
+                format!("observed-release-{release}.csv")
+            };
+            observed_csvs.push((name, csv));
         }
-    };
+        past.push(fit::PastRelease {
+            release,
+            observed,
+            file,
+        });
+    }
     let settings = FitSettings {
-        release: Some(release),
+        release: Some(releases[0]),
         family: options.family,
         published_at: options.published_at,
         seed: options.seed.unwrap_or(s.seed),
@@ -157,7 +216,7 @@ pub fn fit(options: &FitOptions) -> Result<Fitted> {
         .num_threads(threads)
         .build()
         .context("cannot start worker threads")?;
-    let outcome = pool.install(|| fit::fit(&s, &observed, &observed_file, &settings))?;
+    let outcome = pool.install(|| fit::fit_jointly(&s, &past, &settings))?;
     let scenario_text =
         fitted_scenario(&text, &outcome).context("cannot write the fitted scenario")?;
     let json = <dyn Exporter<_>>::to_bytes(&FitJson, &outcome);
@@ -165,8 +224,8 @@ pub fn fit(options: &FitOptions) -> Result<Fitted> {
         ("fit.json".into(), json.clone()),
         ("fitted-scenario.json".into(), scenario_text.into_bytes()),
     ];
-    if let Some(csv) = observed_csv {
-        files.push(("observed.csv".into(), csv.into_bytes()));
+    for (name, csv) in observed_csvs {
+        files.push((name, csv.into_bytes()));
     }
     if options.presentation.charts {
         let drawn = draw_all(vec![fit_chart(&outcome)], options.presentation.png);

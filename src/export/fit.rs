@@ -65,6 +65,30 @@ struct SegmentOut {
     candidates: Vec<Candidate>,
     forecast: Forecast,
     warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    contributions: Vec<ContributionOut>,
+}
+
+/// What one past release brought to a joint fit.
+#[derive(Serialize)]
+struct ContributionOut {
+    release: usize,
+    instances: u64,
+    updated: u64,
+    /// Shares of the joint fit's observed information on approve and on the delay's
+    /// first parameter.
+    approve_information_share: f64,
+    delay_information_share: f64,
+}
+
+/// A further release of a joint fit.
+#[derive(Serialize)]
+struct AlsoOut {
+    release: usize,
+    label: String,
+    instances: u64,
+    updated: u64,
+    until_hours: f64,
 }
 
 #[derive(Serialize)]
@@ -90,6 +114,9 @@ struct FitFile {
     scenario: String,
     release: usize,
     observed: Observed,
+    /// The other past releases of a joint fit.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    also: Vec<AlsoOut>,
     method: Method,
     segments: Vec<SegmentOut>,
 }
@@ -132,6 +159,17 @@ fn segment_out(s: &SegmentFit) -> SegmentOut {
             approve_identifiable: s.approve_identifiable(),
         },
         warnings: s.warnings(),
+        contributions: s
+            .contributions
+            .iter()
+            .map(|c| ContributionOut {
+                release: c.release,
+                instances: c.instances,
+                updated: c.updated,
+                approve_information_share: c.information[0],
+                delay_information_share: c.information[1],
+            })
+            .collect(),
     }
 }
 
@@ -167,6 +205,17 @@ impl Exporter<FitOutcome> for FitJson {
                 until_hours: o.until_hours,
                 left_out: o.left_out,
             },
+            also: o
+                .also
+                .iter()
+                .map(|a| AlsoOut {
+                    release: a.release,
+                    label: a.release_label.clone(),
+                    instances: a.instances,
+                    updated: a.updated,
+                    until_hours: a.until_hours,
+                })
+                .collect(),
             method: Method {
                 intervals: "profile likelihood (95%, chi-square with 1 degree of freedom)",
                 goodness_of_fit: format!(
@@ -205,6 +254,15 @@ pub fn render_fit_table(o: &FitOutcome) -> String {
         o.updated,
         o.until_hours
     );
+    for a in &o.also {
+        out += &format!(
+            "fitted jointly with release {} ({}): {} instances observed, {} updated, until {:.1} h after its deploy\n",
+            a.release, a.release_label, a.instances, a.updated, a.until_hours
+        );
+    }
+    if !o.also.is_empty() {
+        out += "\n";
+    }
     let gone = o.left_out;
     if gone.installed_after + gone.unobserved > 0 {
         out += &format!(
@@ -255,6 +313,24 @@ pub fn render_fit_table(o: &FitOutcome) -> String {
                 s.effective_draws,
                 lo.unwrap_or_default(),
                 hi.unwrap_or_default()
+            );
+        }
+        if !s.contributions.is_empty() {
+            let list: Vec<String> = s
+                .contributions
+                .iter()
+                .map(|c| {
+                    format!(
+                        "release {} {:.0}% ({:.0}%)",
+                        c.release,
+                        100.0 * c.information[0],
+                        100.0 * c.information[1]
+                    )
+                })
+                .collect();
+            out += &format!(
+                "  releases {} of the information on approve (on the delay)\n",
+                list.join(", ")
             );
         }
         for w in s.warnings() {

@@ -13,7 +13,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 
 use super::estimate::{Estimate, LOGIT_BOUND, hessian, logistic};
 use super::family::{Family, Law};
-use super::likelihood::GroupLikelihood;
+use super::likelihood::LogLikelihood;
 use crate::stats::standard_normal_quantile;
 
 /// Burn-in steps, during which the proposal adapts.
@@ -70,7 +70,7 @@ pub(super) fn apportion(count: usize, weights: &[f64]) -> Vec<usize> {
 /// scale when the curve has not flattened, is learnt too), then runs with that fixed
 /// proposal; the draws are evenly spaced along the kept chain.
 pub(super) fn posterior_draws(
-    group: &GroupLikelihood,
+    group: &dyn LogLikelihood,
     estimate: &Estimate,
     count: usize,
     seed: u64,
@@ -210,7 +210,7 @@ fn proposal_root(hessian: &DMatrix<f64>, d: usize) -> DMatrix<f64> {
 
 /// The families' draws for one group: `count` in all, shared out by Akaike weight.
 pub(super) fn averaged_draws(
-    group: &GroupLikelihood,
+    group: &dyn LogLikelihood,
     fits: &[Estimate],
     count: usize,
     seed: u64,

@@ -12,7 +12,7 @@ use argmin::solver::neldermead::NelderMead;
 use rayon::prelude::*;
 
 use super::family::{Family, Law};
-use super::likelihood::GroupLikelihood;
+use super::likelihood::LogLikelihood;
 
 /// The logit of `approve` stays within this bound (`approve` within about 6e-6 of 0 and 1).
 pub(super) const LOGIT_BOUND: f64 = 12.0;
@@ -58,7 +58,7 @@ fn logit(p: f64) -> f64 {
 /// The negative log-likelihood over the free coordinates, one coordinate held fixed
 /// when profiling.
 struct Negative<'a> {
-    group: &'a GroupLikelihood,
+    group: &'a dyn LogLikelihood,
     family: Family,
     fixed: Option<(usize, f64)>,
 }
@@ -112,7 +112,7 @@ fn nelder_mead(cost: Negative<'_>, start: Vec<f64>, step: f64, iterations: u64) 
 
 /// The maximum-likelihood estimate of `family` from `approve` and `median_hours`.
 pub(super) fn maximise(
-    group: &GroupLikelihood,
+    group: &dyn LogLikelihood,
     family: Family,
     approve: f64,
     median_hours: f64,
@@ -136,7 +136,7 @@ pub(super) fn maximise(
 
 /// A quick refit from a nearby point (the bootstrap's data sets start at the estimate
 /// they were drawn from): one Nelder-Mead run with a small simplex.
-pub(super) fn refit(group: &GroupLikelihood, family: Family, start: Vec<f64>) -> Estimate {
+pub(super) fn refit(group: &dyn LogLikelihood, family: Family, start: Vec<f64>) -> Estimate {
     let cost = Negative {
         group,
         family,
@@ -153,7 +153,7 @@ pub(super) fn refit(group: &GroupLikelihood, family: Family, start: Vec<f64>) ->
 /// Twice the drop of the profile log-likelihood at coordinate `i` = `v`, minus the
 /// chi-square point: negative inside the 95% interval.
 struct ProfileGap<'a> {
-    group: &'a GroupLikelihood,
+    group: &'a dyn LogLikelihood,
     estimate: &'a Estimate,
     coordinate: usize,
 }
@@ -187,7 +187,7 @@ pub(super) type CoordinateInterval = (Option<f64>, Option<f64>);
 
 /// The observed information: the Hessian of the negative log-likelihood at the
 /// estimate, by central differences in the coordinates.
-pub(super) fn hessian(group: &GroupLikelihood, estimate: &Estimate) -> nalgebra::DMatrix<f64> {
+pub(super) fn hessian(group: &dyn LogLikelihood, estimate: &Estimate) -> nalgebra::DMatrix<f64> {
     let cost = Negative {
         group,
         family: estimate.family,
@@ -221,7 +221,7 @@ pub(super) fn hessian(group: &GroupLikelihood, estimate: &Estimate) -> nalgebra:
 /// Standard errors of the coordinates from the observed information (the inverse of
 /// [`hessian`]); used only to place the first guess of each profile-likelihood
 /// interval end.
-fn standard_errors(group: &GroupLikelihood, estimate: &Estimate) -> Vec<f64> {
+fn standard_errors(group: &dyn LogLikelihood, estimate: &Estimate) -> Vec<f64> {
     let n = estimate.coordinates.len();
     let fallback = vec![0.25; n];
     match hessian(group, estimate).try_inverse() {
@@ -240,7 +240,7 @@ fn standard_errors(group: &GroupLikelihood, estimate: &Estimate) -> Vec<f64> {
 }
 
 /// Profile-likelihood 95% intervals of every coordinate, in coordinate order.
-pub(super) fn intervals(group: &GroupLikelihood, estimate: &Estimate) -> Vec<CoordinateInterval> {
+pub(super) fn intervals(group: &dyn LogLikelihood, estimate: &Estimate) -> Vec<CoordinateInterval> {
     let bounds: Vec<(f64, f64)> = std::iter::once((-LOGIT_BOUND, LOGIT_BOUND))
         .chain(estimate.family.coordinate_bounds())
         .collect();

@@ -146,6 +146,30 @@ impl Cells {
     }
 }
 
+/// A log-likelihood of an admin profile: one group's observations of one release, or
+/// several releases' together.
+pub(super) trait LogLikelihood: Sync {
+    /// The log-likelihood of `approve` and `law`.
+    fn log_likelihood(&self, approve: f64, law: &Law) -> f64;
+}
+
+impl LogLikelihood for GroupLikelihood {
+    fn log_likelihood(&self, approve: f64, law: &Law) -> f64 {
+        GroupLikelihood::log_likelihood(self, approve, law)
+    }
+}
+
+/// Several past releases observed for one group, fitted with one profile: admin
+/// behaviour persists from release to release, and each release brings its own
+/// publication draw, so the log-likelihoods add.
+pub(super) struct Joint<'a>(pub Vec<&'a GroupLikelihood>);
+
+impl LogLikelihood for Joint<'_> {
+    fn log_likelihood(&self, approve: f64, law: &Law) -> f64 {
+        self.0.iter().map(|g| g.log_likelihood(approve, law)).sum()
+    }
+}
+
 /// One group's likelihood: its cells and its view of the platform part.
 #[derive(Clone, Debug)]
 pub(super) struct GroupLikelihood {

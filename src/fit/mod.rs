@@ -32,9 +32,9 @@ pub use family::{Cdf, Family, Law};
 pub use observed::{InstanceRow, Observations, ObservedError, SharePoint};
 
 use ensemble::averaged_draws;
-use estimate::{Estimate, approve_interval, intervals, maximise, refit};
+use estimate::{Estimate, approve_interval, hessian, intervals, maximise, refit};
 use goodness::GroupData;
-use likelihood::GroupLikelihood;
+use likelihood::{GroupLikelihood, Joint, LogLikelihood};
 use platform::PlatformPart;
 
 use crate::model::ReleasePlan;
@@ -173,6 +173,8 @@ pub struct SegmentFit {
     pub draws: Vec<ParameterDraw>,
     /// The smallest effective sample size of the families' importance samples.
     pub effective_draws: f64,
+    /// In a joint fit, what each past release contributed (empty for one release).
+    pub contributions: Vec<Contribution>,
     /// The observed cumulative share updated, `(hours, share)`.
     pub observed_curve: Vec<(f64, f64)>,
     /// The fitted one on a regular grid, `(hours, share)`.
@@ -251,8 +253,25 @@ pub struct FitOutcome {
     pub bootstrap: u32,
     /// Whether the publication time was given (`--published-at`) rather than integrated over.
     pub published_at: Option<f64>,
+    /// The other past releases fitted jointly with this one.
+    pub also: Vec<AlsoFitted>,
     /// One fit per segment.
     pub segments: Vec<SegmentFit>,
+}
+
+/// A further past release of a joint fit.
+#[derive(Clone, Debug)]
+pub struct AlsoFitted {
+    /// Its index in the scenario.
+    pub release: usize,
+    /// Its label.
+    pub release_label: String,
+    /// Instances observed.
+    pub instances: u64,
+    /// Instances seen updated.
+    pub updated: u64,
+    /// The last observation, hours after its deploy.
+    pub until_hours: f64,
 }
 
 /// The release to fit: the one asked for, which must need approval, or the first that does.
@@ -339,6 +358,31 @@ fn groups(
     }
 }
 
+/// One past release's observations, for [`fit_jointly`].
+#[derive(Clone, Debug)]
+pub struct PastRelease {
+    /// The release, by index in the scenario (it must need approval).
+    pub release: usize,
+    /// What was observed of it.
+    pub observed: Observations,
+    /// The file it was read from, named in errors.
+    pub file: std::path::PathBuf,
+}
+
+/// What one past release brought to a joint fit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contribution {
+    /// The release.
+    pub release: usize,
+    /// Instances of this group observed in it, and how many updated.
+    pub instances: u64,
+    /// Of them, updated.
+    pub updated: u64,
+    /// Its share of the joint fit's information (the observed information at the
+    /// estimate) on `approve`, and on the delay's first parameter.
+    pub information: [f64; 2],
+}
+
 /// Fits the admin profile(s) of `scenario`'s observed release to `observed` (read from
 /// `file`, named in errors).
 pub fn fit(
@@ -348,10 +392,45 @@ pub fn fit(
     settings: &FitSettings,
 ) -> Result<FitOutcome, FitError> {
     let release = observed_release(scenario, settings.release)?;
-    let platform = PlatformPart::new(scenario, release, settings.published_at);
-    let groups = groups(scenario, observed, file)?;
-    for (name, _, data) in &groups {
-        let (_, updated) = data.counts();
+    let past = PastRelease {
+        release,
+        observed: observed.clone(),
+        file: file.to_path_buf(),
+    };
+    fit_jointly(scenario, std::slice::from_ref(&past), settings)
+}
+
+/// One segment's name, scenario segment, and each past release's data (by index in
+/// the past releases).
+type SegmentData = (String, Option<usize>, Vec<(usize, GroupData)>);
+
+/// Fits one admin profile per segment to several past releases of `scenario` at once:
+/// admin behaviour persists from release to release, so each segment's approve and
+/// delay are shared, each release keeping its own platform part (publication draw,
+/// slip, polls). The first release's data draw the curves and the goodness of fit.
+pub fn fit_jointly(
+    scenario: &Scenario,
+    past: &[PastRelease],
+    settings: &FitSettings,
+) -> Result<FitOutcome, FitError> {
+    let first = past.first().expect("at least one past release");
+    let mut platforms = Vec::with_capacity(past.len());
+    // Per segment (in order of first appearance): each release's data.
+    let mut by_segment: Vec<SegmentData> = Vec::new();
+    for (k, p) in past.iter().enumerate() {
+        observed_release(scenario, Some(p.release))?;
+        // A known publication time is one release's: a joint fit integrates over each.
+        let published_at = settings.published_at.filter(|_| past.len() == 1);
+        platforms.push(PlatformPart::new(scenario, p.release, published_at));
+        for (name, segment, data) in groups(scenario, &p.observed, &p.file)? {
+            match by_segment.iter_mut().find(|(n, ..)| *n == name) {
+                Some(entry) => entry.2.push((k, data)),
+                None => by_segment.push((name, segment, vec![(k, data)])),
+            }
+        }
+    }
+    for (name, _, datas) in &by_segment {
+        let updated: u64 = datas.iter().map(|(_, d)| d.counts().1).sum();
         if updated < MIN_UPDATES {
             let what = if name == "all" {
                 "the data".to_string()
@@ -359,23 +438,24 @@ pub fn fit(
                 format!("segment {name}")
             };
             return Err(FitError::TooFewUpdates {
-                file: file.display().to_string(),
+                file: first.file.display().to_string(),
                 what,
                 updated,
             });
         }
     }
-    let segments = groups
+    let segments = by_segment
         .into_iter()
         .enumerate()
-        .map(|(g, (name, segment, data))| {
-            fit_group(&platform, g as u64, name, segment, &data, settings)
+        .map(|(g, (name, segment, datas))| {
+            fit_group(&platforms, past, g as u64, name, segment, &datas, settings)
         })
         .collect();
+    let observed = &first.observed;
     Ok(FitOutcome {
         scenario: scenario.name.clone(),
-        release,
-        release_label: scenario.releases[release].label.clone(),
+        release: first.release,
+        release_label: scenario.releases[first.release].label.clone(),
         form: observed.form(),
         instances: observed.instances(),
         updated: observed.updated(),
@@ -385,7 +465,17 @@ pub fn fit(
             _ => snapshots::LeftOut::default(),
         },
         bootstrap: settings.bootstrap,
-        published_at: settings.published_at,
+        published_at: settings.published_at.filter(|_| past.len() == 1),
+        also: past[1..]
+            .iter()
+            .map(|p| AlsoFitted {
+                release: p.release,
+                release_label: scenario.releases[p.release].label.clone(),
+                instances: p.observed.instances(),
+                updated: p.observed.updated(),
+                until_hours: p.observed.until_hours(),
+            })
+            .collect(),
         segments,
     })
 }
@@ -421,7 +511,7 @@ fn likelihood_of(
     })
 }
 
-fn best_of(group: &GroupLikelihood, family: Family, (approve, median): (f64, f64)) -> Estimate {
+fn best_of(group: &dyn LogLikelihood, family: Family, (approve, median): (f64, f64)) -> Estimate {
     // Two starts: the observed share and half way to everyone, at the median and twice it.
     let a = maximise(group, family, approve, median);
     let b = maximise(group, family, f64::midpoint(approve, 1.0), 2.0 * median);
@@ -432,15 +522,25 @@ fn best_of(group: &GroupLikelihood, family: Family, (approve, median): (f64, f64
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn fit_group(
-    platform: &PlatformPart,
+    platforms: &[PlatformPart],
+    past: &[PastRelease],
     group_index: u64,
     name: String,
     segment: Option<usize>,
-    data: &GroupData,
+    datas: &[(usize, GroupData)],
     settings: &FitSettings,
 ) -> SegmentFit {
-    let group = likelihood_of(platform, segment, data);
+    let parts: Vec<GroupLikelihood> = datas
+        .iter()
+        .map(|(k, d)| likelihood_of(&platforms[*k], segment, d))
+        .collect();
+    let joint = Joint(parts.iter().collect());
+    // The first release's data draw the curves and the goodness of fit.
+    let (first, data) = (&datas[0], &datas[0].1);
+    let platform = &platforms[first.0];
+    let group = &parts[0];
     let observed_curve = data.observed_curve();
     let start = starting_point(&observed_curve, platform);
     let families: Vec<Family> = match settings.family {
@@ -449,7 +549,7 @@ fn fit_group(
     };
     let mut fits: Vec<Estimate> = families
         .par_iter()
-        .map(|&f| best_of(&group, f, start))
+        .map(|&f| best_of(&joint, f, start))
         .collect();
     let lowest = |fits: &[Estimate]| {
         fits.iter()
@@ -461,15 +561,31 @@ fn fit_group(
     // truncated data cannot be simulated with their own sighting schedule: no p-value.
     let judge = |best: &Estimate| {
         let (approve, law) = (best.approve(), best.law());
-        let distance = data.distance(&group, approve, &law);
-        let p_value = (settings.bootstrap > 0 && data.is_exact()).then(|| {
+        let distance = data.distance(group, approve, &law);
+        let exact = datas.iter().all(|(_, d)| d.is_exact());
+        let p_value = (settings.bootstrap > 0 && exact).then(|| {
             let exceed = (0..u64::from(settings.bootstrap))
                 .into_par_iter()
                 .filter(|&b| {
-                    let sample = data.simulate(&group, approve, &law, settings.seed, b);
-                    let refit_group = likelihood_of(platform, segment, &sample);
-                    let refit = refit(&refit_group, best.family, best.coordinates.clone());
-                    sample.distance(&refit_group, refit.approve(), &refit.law()) >= distance
+                    // Every release's data simulated (each its own stream), refitted
+                    // jointly, and the first one's distance compared.
+                    let samples: Vec<GroupData> = datas
+                        .iter()
+                        .zip(&parts)
+                        .enumerate()
+                        .map(|(k, ((_, d), g))| {
+                            let replicate = b * datas.len() as u64 + k as u64;
+                            d.simulate(g, approve, &law, settings.seed, replicate)
+                        })
+                        .collect();
+                    let refit_parts: Vec<GroupLikelihood> = samples
+                        .iter()
+                        .zip(datas)
+                        .map(|(s, (k, _))| likelihood_of(&platforms[*k], segment, s))
+                        .collect();
+                    let refit_joint = Joint(refit_parts.iter().collect());
+                    let refit = refit(&refit_joint, best.family, best.coordinates.clone());
+                    samples[0].distance(&refit_parts[0], refit.approve(), &refit.law()) >= distance
                 })
                 .count();
             (1 + exceed) as f64 / (f64::from(settings.bootstrap) + 1.0)
@@ -481,7 +597,7 @@ fn fit_group(
     // No single family describes the data: try two speeds of admins (a mixture), which
     // the data then choose or not by AIC.
     if settings.family == FamilyChoice::Auto && p_value.is_some_and(|p| p < POOR_FIT_P) {
-        fits.push(best_of(&group, Family::Mixture, start));
+        fits.push(best_of(&joint, Family::Mixture, start));
         let mixture = lowest(&fits);
         if mixture.family == Family::Mixture {
             best = mixture;
@@ -489,9 +605,40 @@ fn fit_group(
         }
     }
     let candidates: Vec<(Family, f64)> = fits.iter().map(|e| (e.family, e.aic())).collect();
-    let ci = intervals(&group, &best);
+    let ci = intervals(&joint, &best);
     let (draws, family_weights, effective_draws) =
-        averaged_draws(&group, &fits, settings.draws, settings.seed, group_index);
+        averaged_draws(&joint, &fits, settings.draws, settings.seed, group_index);
+    let contributions = if datas.len() > 1 {
+        let information: Vec<[f64; 2]> = parts
+            .iter()
+            .map(|g| {
+                let h = hessian(g, &best);
+                [h[(0, 0)].max(0.0), h[(1, 1)].max(0.0)]
+            })
+            .collect();
+        let total = |i: usize| {
+            information
+                .iter()
+                .map(|v| v[i])
+                .sum::<f64>()
+                .max(f64::MIN_POSITIVE)
+        };
+        datas
+            .iter()
+            .zip(&information)
+            .map(|((k, d), info)| {
+                let (instances, updated) = d.counts();
+                Contribution {
+                    release: past[*k].release,
+                    instances,
+                    updated,
+                    information: [info[0] / total(0), info[1] / total(1)],
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     let (approve, law) = (best.approve(), best.law());
     let natural = |i: usize, c: Option<f64>| {
@@ -533,6 +680,7 @@ fn fit_group(
         family_weights,
         draws,
         effective_draws,
+        contributions,
         observed_curve,
         fitted_curve: times.into_iter().zip(fitted).collect(),
     }

@@ -427,3 +427,82 @@ fn two_speeds_of_admins_are_fitted_as_a_mixture_and_forecast_where_one_family_ca
     let (t90, _, _) = time_to(&truth, "0.9");
     assert!(time_to(&lognormal, "0.5").0 < t50 && time_to(&lognormal, "0.9").0 > t90);
 }
+
+/// Two past releases that each asked for a new scope, a month apart, with the same
+/// admins (70% approve after a lognormal delay, median 48 h, sigma 1).
+fn two_past_releases() -> Value {
+    let mut truth = one_segment(2_000);
+    truth["horizon"] = "60d".into();
+    truth["releases"] = serde_json::json!([
+        {"at": "0h", "changes": ["scopes"], "label": "add write scope"},
+        {"at": "30d", "changes": ["scopes"], "label": "add admin scope"}
+    ]);
+    truth
+}
+
+#[test]
+fn past_releases_fitted_jointly_share_one_profile_and_say_what_each_brought() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), &two_past_releases());
+    let events = simulate(tmp.path(), &scenario, 8);
+    let fit = |releases: &[&str], name: &str| {
+        let mut args = vec!["--until", "720", "--draws", "0"];
+        for r in releases {
+            args.extend(["--release", r]);
+        }
+        let out = tmp.path().join(name);
+        (fit_events(&scenario, &out, &events, &args), out)
+    };
+    let (joint, out) = fit(&["0", "1"], "joint");
+    let (first, _) = fit(&["0"], "first");
+    let (second, _) = fit(&["1"], "second");
+    // One profile from both: it holds the truth, and its interval is about 1/sqrt(2)
+    // of either release's alone (twice the data).
+    let approve = &joint["segments"][0]["approve"];
+    assert!(crate::fitting::plausible(approve, 0.7), "{approve}");
+    assert!(crate::fitting::plausible(
+        &joint["segments"][0]["delay"]["median_hours"],
+        48.0
+    ));
+    let width = crate::fitting::width;
+    for single in [&first, &second] {
+        let ratio = width(approve) / width(&single["segments"][0]["approve"]);
+        assert!((0.6..0.85).contains(&ratio), "width ratio {ratio}");
+    }
+    // What each release brought: about half the information each, summing to 1.
+    let contributions = joint["segments"][0]["contributions"].as_array().unwrap();
+    assert_eq!(contributions.len(), 2);
+    let share = |c: &Value| c["approve_information_share"].as_f64().unwrap();
+    assert!((share(&contributions[0]) + share(&contributions[1]) - 1.0).abs() < 1e-9);
+    assert!(
+        contributions
+            .iter()
+            .all(|c| (0.35..0.65).contains(&share(c)))
+    );
+    assert_eq!(joint["also"][0]["release"], 1);
+    for f in ["observed-release-0.csv", "observed-release-1.csv"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    // Files and releases pair up one to one.
+    let csv = out.join("observed-release-0.csv");
+    cli()
+        .arg("fit")
+        .arg(&scenario)
+        .args([
+            "--observed",
+            csv.to_str().unwrap(),
+            "--observed",
+            csv.to_str().unwrap(),
+        ])
+        .args([
+            "--release",
+            "0",
+            "-o",
+            tmp.path().join("bad").to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "2 observed files and 1 --release",
+        ));
+}
