@@ -93,7 +93,40 @@ fn parse_unannotated(
             message: e.into_inner().to_string(),
         }
     })?;
-    validate::validate(raw).map_err(|e| e.in_file(file))
+    let scenario = validate::validate(raw).map_err(|e| e.in_file(file))?;
+    drawn_values_set(&scenario, overrides).map_err(|(field, message)| ScenarioError::Field {
+        file: file.to_path_buf(),
+        field,
+        message,
+    })?;
+    Ok(scenario)
+}
+
+/// A `--set` of `approve` or `delay` on a profile whose `parameter_draws` decide them in
+/// every replication would change nothing: refused, saying what to do instead.
+fn drawn_values_set(scenario: &Scenario, overrides: &Overrides) -> Result<(), (String, String)> {
+    for setting in overrides.settings() {
+        let mut steps = setting.path.split('.');
+        let (Some("admins"), Some(name), Some(key)) = (steps.next(), steps.next(), steps.next())
+        else {
+            continue;
+        };
+        let key = key.split('[').next().unwrap_or_default();
+        let drawn = scenario
+            .population
+            .segments
+            .iter()
+            .any(|s| s.admin.name == name && !s.admin.parameter_draws.is_empty());
+        if drawn && (key == "approve" || key == "delay") {
+            return Err((
+                setting.path.clone(),
+                format!(
+                    "profile {name:?} has parameter_draws (from `rollout-sim fit`), which set approve and delay in every replication, so this value would change nothing; to run a fixed value, also clear them: --set admins.{name}.parameter_draws=[]"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Names the command-line flag behind a field error, when a flag set that field.

@@ -174,6 +174,38 @@ fn a_fitted_scenario_carries_its_draws_and_a_run_uses_one_per_replication() {
         with_draws > 1.5 * without,
         "band with draws {with_draws}, without {without}"
     );
+    // Setting approve on a drawn profile would change nothing: refused, with the way out.
+    let fitted = out.join("fitted-scenario.json");
+    cli()
+        .arg("run")
+        .arg(&fitted)
+        .args([
+            "--set",
+            "admins.fitted-sites.approve=0.9",
+            "--replications",
+            "2",
+            "-q",
+        ])
+        .args(["-o", tmp.path().join("set").to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "admins.fitted-sites.approve: profile \"fitted-sites\" has parameter_draws",
+        ));
+    cli()
+        .arg("run")
+        .arg(&fitted)
+        .args([
+            "--set",
+            "admins.fitted-sites.approve=0.9",
+            "--replications",
+            "2",
+            "-q",
+        ])
+        .args(["--set", "admins.fitted-sites.parameter_draws=[]"])
+        .args(["-o", tmp.path().join("set").to_str().unwrap()])
+        .assert()
+        .success();
     // A draw that breaks a rule is refused, naming it.
     let mut bad = doc.clone();
     bad["admins"]["fitted-sites"]["parameter_draws"][7]["approve"] = 1.5.into();
