@@ -166,8 +166,14 @@ impl Slot<'_> {
     /// A uniform on the open interval (0, 1): 53 random bits, centred in their cell, so
     /// that `ln(u)` and `ln(1 - u)` are always finite.
     pub(crate) fn uniform(&self, index: usize) -> f64 {
-        ((self.0[index] >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+        open_uniform(self.0[index])
     }
+}
+
+/// A random word as a uniform on the open interval (0, 1): its top 53 bits, centred in
+/// their cell.
+pub(crate) fn open_uniform(word: u64) -> f64 {
+    ((word >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }
 
 #[cfg(test)]

@@ -202,7 +202,6 @@ pub fn fit(options: &FitOptions) -> Result<Fitted> {
         });
     }
     let settings = FitSettings {
-        release: Some(releases[0]),
         family: options.family,
         published_at: options.published_at,
         seed: options.seed.unwrap_or(s.seed),
@@ -216,7 +215,7 @@ pub fn fit(options: &FitOptions) -> Result<Fitted> {
         .num_threads(threads)
         .build()
         .context("cannot start worker threads")?;
-    let outcome = pool.install(|| fit::fit_jointly(&s, &past, &settings))?;
+    let outcome = pool.install(|| fit::fit(&s, &past, &settings))?;
     let scenario_text =
         fitted_scenario(&text, &outcome).context("cannot write the fitted scenario")?;
     let json = <dyn Exporter<_>>::to_bytes(&FitJson, &outcome);

@@ -5,9 +5,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
-use rayon::prelude::*;
 
-use super::plan_parts::{Progressed, StageParts, plan_job};
+use super::plan_parts::{Progressed, StageParts, plan_job, run_work};
 use super::resources::pool;
 use super::sweep::point_scenarios;
 use super::{PartWritten, Presentation, Simulation, folder_or_default};
@@ -18,7 +17,7 @@ use crate::export::plan::{PLAN_CSV, plan_summary};
 use crate::export::{self, Exporter};
 use crate::input;
 use crate::model::FigureRef;
-use crate::montecarlo::{self, Progress};
+use crate::montecarlo::Progress;
 use crate::output::OutputDir;
 use crate::plan::{Budget, Constraint, Direction, Goal, Selection, Selector};
 use crate::report::plan::PlanReport;
@@ -250,16 +249,7 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<PlanOutcom
                 .saturating_mul(scenarios.len() as u64),
         );
         while let Some(work) = selector.next_stage() {
-            let outputs: Vec<_> = pool.install(|| {
-                work.par_iter()
-                    .map(|(i, range)| {
-                        let mut run =
-                            montecarlo::run_range(&scenarios[*i], range.clone(), progress);
-                        run.mix.skip();
-                        run
-                    })
-                    .collect()
-            });
+            let outputs = pool.install(|| run_work(&scenarios, &work, progress));
             selector.feed(&work, &outputs);
         }
     }

@@ -27,6 +27,23 @@ use crate::shard::{
     self, Job, PartCommand, PartHeader, PartReader, PartWriter, PointPart, Shard, ShardError,
 };
 
+/// Runs each work item (a candidate's replications), in parallel on the current pool,
+/// without a version mix (a plan reports none): the one place a plan simulates, on one
+/// machine or in a shard.
+pub(super) fn run_work(
+    scenarios: &[Scenario],
+    work: &[Work],
+    progress: &dyn Progress,
+) -> Vec<RunOutput> {
+    work.par_iter()
+        .map(|(i, range)| {
+            let mut run = montecarlo::run_range(&scenarios[*i], range.clone(), progress);
+            run.mix.skip();
+            run
+        })
+        .collect()
+}
+
 /// The folder of stage `stage`'s parts.
 fn stage_folder(parts: &Path, stage: u64) -> PathBuf {
     parts.join(format!("stage-{stage}"))
@@ -187,7 +204,7 @@ impl StageParts<'_> {
         }
         // Each candidate's replications that fall in the block.
         let per = work.first().map_or(0, |(_, r)| r.end - r.start);
-        let pieces: Vec<(usize, Work)> = work
+        let (points, pieces): (Vec<usize>, Vec<Work>) = work
             .iter()
             .enumerate()
             .filter_map(|(j, (i, r))| {
@@ -196,20 +213,13 @@ impl StageParts<'_> {
                 let hi = block.end.min(first.saturating_add(per));
                 (lo < hi).then(|| (j, (*i, r.start + (lo - first)..r.start + (hi - first))))
             })
-            .collect();
+            .unzip();
         progress.start(block.end - block.start);
-        let runs: Vec<RunOutput> = pieces
-            .par_iter()
-            .map(|(_, (i, range))| {
-                let mut run = montecarlo::run_range(&self.scenarios[*i], range.clone(), progress);
-                run.mix.skip();
-                run
-            })
-            .collect();
+        let runs = run_work(self.scenarios, &pieces, progress);
         let job = self.job;
         write_part(&folder, shard, force, |file| {
             let mut part = PartWriter::start(file, header, job)?;
-            for ((j, _), run) in pieces.iter().zip(&runs) {
+            for (j, run) in points.iter().zip(&runs) {
                 part.point(&PointPart::of(*j, run))?;
             }
             part.finish()

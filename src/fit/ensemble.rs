@@ -14,6 +14,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use super::estimate::{Estimate, LOGIT_BOUND, hessian, logistic};
 use super::family::{Family, Law};
 use super::likelihood::LogLikelihood;
+use crate::draws::open_uniform;
 use crate::stats::standard_normal_quantile;
 
 /// Burn-in steps, during which the proposal adapts.
@@ -22,8 +23,6 @@ const BURN_IN: usize = 3_000;
 const ADAPT_EVERY: usize = 250;
 /// Kept steps per draw.
 const THIN: usize = 20;
-/// The first proposal's scale over the observed information's standard errors.
-const WIDEN: f64 = 1.0;
 /// The widest proposal standard deviation along any direction, in coordinates.
 const MAX_SD: f64 = 3.0;
 
@@ -104,10 +103,18 @@ pub(super) fn posterior_draws(
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
-    let mut uniform = move || ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+    let mut uniform = move || open_uniform(rng.next_u64());
     // The optimal random-walk scale for a Gaussian target (Roberts, Gelman and Gilks).
     let step = 2.38 / (d as f64).sqrt();
-    let mut root = proposal_root(&hessian(group, estimate), d) * (step / WIDEN);
+    // The first steps from the observed information: its inverse's directions, a flat
+    // or negative curvature (as at a bound) capped at the widest step.
+    let mut root = square_root(&hessian(group, estimate), |curvature| {
+        if curvature > 0.0 {
+            1.0 / curvature
+        } else {
+            f64::INFINITY
+        }
+    }) * step;
     let mut x = DVector::from_column_slice(&estimate.coordinates);
     let mut lp = log_posterior(&x);
     if !lp.is_finite() {
@@ -137,7 +144,7 @@ pub(super) fn posterior_draws(
                 let dx = v - &mean;
                 c + &dx * dx.transpose()
             }) / n;
-            root = covariance_root(&covariance, d) * step;
+            root = square_root(&covariance, |v| v) * step;
         }
     }
     let chain = &history[BURN_IN..];
@@ -179,32 +186,18 @@ fn effective_size(values: &[f64]) -> f64 {
     n as f64 / (1.0 + 2.0 * sum)
 }
 
-/// A square root of a sample's covariance, each direction's standard deviation between
-/// a floor and [`MAX_SD`].
-fn covariance_root(covariance: &DMatrix<f64>, d: usize) -> DMatrix<f64> {
-    if !covariance.iter().all(|v| v.is_finite()) {
+/// A square root of a covariance given by its eigenvalues through `variance` (of the
+/// matrix's own eigenvalue), each direction's variance between a floor and [`MAX_SD`]
+/// squared; a matrix with a non-finite entry gives a small sphere.
+fn square_root(matrix: &DMatrix<f64>, variance: impl Fn(f64) -> f64) -> DMatrix<f64> {
+    let d = matrix.nrows();
+    if !matrix.iter().all(|v| v.is_finite()) {
         return DMatrix::identity(d, d) * 0.25;
     }
-    let eigen = SymmetricEigen::new(covariance.clone());
+    let eigen = SymmetricEigen::new(matrix.clone());
     let scales = eigen
         .eigenvalues
-        .map(|v| v.clamp(1e-8, MAX_SD * MAX_SD).sqrt());
-    &eigen.eigenvectors * DMatrix::from_diagonal(&scales)
-}
-
-/// A square root of the proposal's covariance: the inverse observed information,
-/// widened, each direction's standard deviation capped at [`MAX_SD`] (a flat direction
-/// has a near-zero or negative curvature).
-fn proposal_root(hessian: &DMatrix<f64>, d: usize) -> DMatrix<f64> {
-    let finite = hessian.iter().all(|v| v.is_finite());
-    if !finite {
-        return DMatrix::identity(d, d) * (WIDEN * 0.25);
-    }
-    let eigen = SymmetricEigen::new(hessian.clone());
-    let floor = 1.0 / (MAX_SD * MAX_SD);
-    let scales = eigen
-        .eigenvalues
-        .map(|lambda| WIDEN / lambda.max(floor).sqrt());
+        .map(|v| variance(v).clamp(1e-8, MAX_SD * MAX_SD).sqrt());
     &eigen.eigenvectors * DMatrix::from_diagonal(&scales)
 }
 

@@ -84,10 +84,7 @@ impl Cells {
         let mut truncated = BTreeMap::<u64, f64>::new();
         for r in rows {
             match r.first_new {
-                Some(new) if new == r.last_old => {
-                    let b = bin(new);
-                    *updates.entry((b, b + 1)).or_default() += 1.0;
-                }
+                // An exact time falls in its own bin: `(lo, lo + 1)`.
                 Some(new) => {
                     let lo = bin(r.last_old);
                     let hi = ((new / width).ceil() as u64).max(lo + 1);

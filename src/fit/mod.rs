@@ -114,8 +114,6 @@ pub enum FamilyChoice {
 /// How to fit.
 #[derive(Clone, Debug)]
 pub struct FitSettings {
-    /// The release observed (default: the first that needs approval).
-    pub release: Option<usize>,
     /// The delay family.
     pub family: FamilyChoice,
     /// Hours after the deploy at which the Marketplace published it, when known.
@@ -358,7 +356,7 @@ fn groups(
     }
 }
 
-/// One past release's observations, for [`fit_jointly`].
+/// One past release's observations, for [`fit`].
 #[derive(Clone, Debug)]
 pub struct PastRelease {
     /// The release, by index in the scenario (it must need approval).
@@ -383,32 +381,16 @@ pub struct Contribution {
     pub information: [f64; 2],
 }
 
-/// Fits the admin profile(s) of `scenario`'s observed release to `observed` (read from
-/// `file`, named in errors).
-pub fn fit(
-    scenario: &Scenario,
-    observed: &Observations,
-    file: &Path,
-    settings: &FitSettings,
-) -> Result<FitOutcome, FitError> {
-    let release = observed_release(scenario, settings.release)?;
-    let past = PastRelease {
-        release,
-        observed: observed.clone(),
-        file: file.to_path_buf(),
-    };
-    fit_jointly(scenario, std::slice::from_ref(&past), settings)
-}
-
 /// One segment's name, scenario segment, and each past release's data (by index in
 /// the past releases).
 type SegmentData = (String, Option<usize>, Vec<(usize, GroupData)>);
 
-/// Fits one admin profile per segment to several past releases of `scenario` at once:
-/// admin behaviour persists from release to release, so each segment's approve and
-/// delay are shared, each release keeping its own platform part (publication draw,
-/// slip, polls). The first release's data draw the curves and the goodness of fit.
-pub fn fit_jointly(
+/// Fits one admin profile per segment to the past releases of `scenario` observed in
+/// `past` (one, or several at once: admin behaviour persists from release to release,
+/// so each segment's approve and delay are shared, each release keeping its own platform
+/// part: publication draw, slip, polls). The first release's data draw the curves and
+/// the goodness of fit.
+pub fn fit(
     scenario: &Scenario,
     past: &[PastRelease],
     settings: &FitSettings,
@@ -417,10 +399,10 @@ pub fn fit_jointly(
     let mut platforms = Vec::with_capacity(past.len());
     // Per segment (in order of first appearance): each release's data.
     let mut by_segment: Vec<SegmentData> = Vec::new();
+    // A known publication time is one release's: a joint fit integrates over each.
+    let published_at = settings.published_at.filter(|_| past.len() == 1);
     for (k, p) in past.iter().enumerate() {
         observed_release(scenario, Some(p.release))?;
-        // A known publication time is one release's: a joint fit integrates over each.
-        let published_at = settings.published_at.filter(|_| past.len() == 1);
         platforms.push(PlatformPart::new(scenario, p.release, published_at));
         for (name, segment, data) in groups(scenario, &p.observed, &p.file)? {
             match by_segment.iter_mut().find(|(n, ..)| *n == name) {
@@ -465,7 +447,7 @@ pub fn fit_jointly(
             _ => snapshots::LeftOut::default(),
         },
         bootstrap: settings.bootstrap,
-        published_at: settings.published_at.filter(|_| past.len() == 1),
+        published_at,
         also: past[1..]
             .iter()
             .map(|p| AlsoFitted {

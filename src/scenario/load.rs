@@ -112,12 +112,15 @@ fn drawn_values_set(scenario: &Scenario, overrides: &Overrides) -> Result<(), (S
             continue;
         };
         let key = key.split('[').next().unwrap_or_default();
+        // `*` sets every profile the file has, drawn ones among them.
         let drawn = scenario
             .population
             .segments
             .iter()
-            .any(|s| s.admin.name == name && !s.admin.parameter_draws.is_empty());
-        if drawn && (key == "approve" || key == "delay") {
+            .map(|s| &s.admin)
+            .find(|a| (name == "*" || a.name == name) && !a.parameter_draws.is_empty());
+        if let Some(admin) = drawn.filter(|_| key == "approve" || key == "delay") {
+            let name = &admin.name;
             return Err((
                 setting.path.clone(),
                 format!(

@@ -192,6 +192,17 @@ fn a_fitted_scenario_carries_its_draws_and_a_run_uses_one_per_replication() {
         .stderr(predicates::str::contains(
             "admins.fitted-sites.approve: profile \"fitted-sites\" has parameter_draws",
         ));
+    // `*` reaches the drawn profile too.
+    cli()
+        .arg("run")
+        .arg(&fitted)
+        .args(["--set", "admins.*.approve=0.9", "--replications", "2", "-q"])
+        .args(["-o", tmp.path().join("star").to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "admins.*.approve: profile \"fitted-sites\" has parameter_draws",
+        ));
     cli()
         .arg("run")
         .arg(&fitted)
