@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use rollout_sim::fit::CalendarChoice;
 use rollout_sim::input::echo;
+use rollout_sim::scenario::WorkingHours;
 use rollout_sim::shard::ShardSpec;
 
 /// How long will old and new versions of a cloud app live side by side?
@@ -476,6 +478,12 @@ pub(crate) struct FitArgs {
     /// The delay family.
     #[arg(long, value_enum, default_value_t = FamilyArg::Auto)]
     pub family: FamilyArg,
+    /// Whether the admins count their delay in working hours (in each segment's zones,
+    /// skipping its holidays): `auto` lets the data choose hours and between them and
+    /// wall-clock time by AIC; `none` is wall-clock time; or the hours, e.g.
+    /// "mon-fri 09:00-17:00".
+    #[arg(long, value_name = "HOURS", default_value = "auto", value_parser = parse_calendar)]
+    pub working_hours: CalendarChoice,
     /// Hours after the deploy at which the Marketplace published the version, when known
     /// from its version history (otherwise integrated over the model's draw).
     #[arg(long, value_name = "HOURS", value_parser = parse_hours, allow_hyphen_values = true)]
@@ -531,6 +539,16 @@ where
                 };
                 format!("\"{}\" is not allowed; expected {range}", echo(text))
             })
+    }
+}
+
+fn parse_calendar(text: &str) -> Result<CalendarChoice, String> {
+    match text.trim() {
+        "auto" => Ok(CalendarChoice::Auto),
+        "none" => Ok(CalendarChoice::Plain),
+        hours => WorkingHours::parse(hours)
+            .map(CalendarChoice::Given)
+            .map_err(|e| format!("{e}; or \"auto\", or \"none\"")),
     }
 }
 

@@ -162,6 +162,7 @@ impl FitArgs {
                 FamilyArg::Gamma => FamilyChoice::One(Family::Gamma),
                 FamilyArg::Mixture => FamilyChoice::One(Family::Mixture),
             },
+            calendar: self.working_hours.clone(),
             published_at: self.published_at,
             seed: self.seed,
             bootstrap: self.bootstrap,

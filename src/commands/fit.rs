@@ -14,7 +14,9 @@ use crate::export::html::fit_page;
 use crate::fit::events::{as_snapshots, rows_from_events, to_csv, to_snapshot_csv};
 use crate::fit::fitted::fitted_scenario;
 use crate::fit::snapshots::{ReleaseContext, parse_version};
-use crate::fit::{self, FamilyChoice, FitOutcome, FitSettings, Observations, observed_release};
+use crate::fit::{
+    self, CalendarChoice, FamilyChoice, FitOutcome, FitSettings, Observations, observed_release,
+};
 use crate::model::ReleasePlan;
 use crate::output::OutputDir;
 use crate::scenario::{self, Overrides};
@@ -55,6 +57,8 @@ pub struct FitOptions {
     pub release: Vec<usize>,
     /// The delay family, or a choice by AIC.
     pub family: FamilyChoice,
+    /// Whether the admins keep working hours, or a choice by AIC.
+    pub calendar: CalendarChoice,
     /// The known publication time (hours after the deploy), if any.
     pub published_at: Option<f64>,
     /// The bootstrap's seed; the scenario's when `None`.
@@ -203,6 +207,7 @@ pub fn fit(options: &FitOptions) -> Result<Fitted> {
     }
     let settings = FitSettings {
         family: options.family,
+        calendar: options.calendar.clone(),
         published_at: options.published_at,
         seed: options.seed.unwrap_or(s.seed),
         bootstrap: options.bootstrap,

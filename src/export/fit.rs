@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::Exporter;
 use crate::fit::{Estimated, FitOutcome, SegmentFit};
+use crate::scenario::WorkingHours;
 
 /// `fit.json`.
 pub struct FitJson;
@@ -46,6 +47,26 @@ struct Forecast {
     approve_identifiable: bool,
 }
 
+/// How the admins' delay is counted, and, when the data chose, the two AICs.
+#[derive(Serialize)]
+struct ClockOut {
+    /// `working_hours` or `wall_clock`.
+    counted_in: &'static str,
+    /// The working hours, as a scenario writes them (null on wall-clock time).
+    working_hours: Option<serde_json::Value>,
+    /// When the data chose: the best wall-clock fit's AIC and the best working-hours
+    /// fit's (its hours counted as three parameters), with those hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    choice: Option<ClockChoiceOut>,
+}
+
+#[derive(Serialize)]
+struct ClockChoiceOut {
+    wall_clock_aic: f64,
+    working_hours_aic: f64,
+    best_working_hours: serde_json::Value,
+}
+
 #[derive(Serialize)]
 struct Goodness {
     distance: f64,
@@ -59,6 +80,7 @@ struct SegmentOut {
     updated: u64,
     approve: Interval,
     delay: serde_json::Map<String, serde_json::Value>,
+    clock: ClockOut,
     log_likelihood: f64,
     aic: f64,
     goodness_of_fit: Goodness,
@@ -136,6 +158,18 @@ fn segment_out(s: &SegmentFit) -> SegmentOut {
         updated: s.updated,
         approve: (&s.approve).into(),
         delay,
+        clock: ClockOut {
+            counted_in: match s.working_hours {
+                Some(_) => "working_hours",
+                None => "wall_clock",
+            },
+            working_hours: s.working_hours.as_ref().map(WorkingHours::to_scenario_json),
+            choice: s.calendar.as_ref().map(|c| ClockChoiceOut {
+                wall_clock_aic: c.plain_aic,
+                working_hours_aic: c.calendar_aic,
+                best_working_hours: c.hours.to_scenario_json(),
+            }),
+        },
         log_likelihood: s.log_likelihood,
         aic: s.aic,
         goodness_of_fit: Goodness {
@@ -242,6 +276,23 @@ fn interval_text(e: &Estimated, digits: usize) -> String {
     )
 }
 
+/// How the delay is counted, in words, with the AICs when the data chose.
+fn clock_text(s: &SegmentFit) -> String {
+    let counted = match &s.working_hours {
+        Some(h) => {
+            format!("working hours, {h}, in the segment's zones (the delay counts working time)")
+        }
+        None => "wall-clock time".into(),
+    };
+    match &s.calendar {
+        Some(c) => format!(
+            "{counted}; chosen by AIC: wall-clock {:.2}, working hours {} {:.2}",
+            c.plain_aic, c.hours, c.calendar_aic
+        ),
+        None => counted,
+    }
+}
+
 /// The table `fit` prints.
 pub fn render_fit_table(o: &FitOutcome) -> String {
     let mut out = format!(
@@ -292,6 +343,7 @@ pub fn render_fit_table(o: &FitOutcome) -> String {
             },
             |p| format!("{p:.3}"),
         );
+        out += &format!("\n  clock    {}", clock_text(s));
         out += &format!(
             "\n  fit      log-likelihood {:.2}, AIC {:.2}; distance to the observed curve {:.4}, p = {}\n",
             s.log_likelihood, s.aic, s.distance, p_value

@@ -22,8 +22,9 @@ fn round4(x: f64) -> f64 {
 /// The scenario file `original` (JSON text, already validated) with the fit's profiles.
 ///
 /// A fitted profile approves with the estimated share and never rejects (the rest never
-/// act: the data cannot tell a rejection from silence), has no working hours and no
-/// reminders (the fitted delay is wall-clock time from the notice). Its
+/// act: the data cannot tell a rejection from silence), has no reminders, and keeps the
+/// working hours the fit chose (its delay then counts working time from the notice;
+/// otherwise wall-clock time). Its
 /// `parameter_draws` carry the fit's uncertainty, one draw per replication, so the run's
 /// bands are predictive. The name gains `-fitted`, so its run writes beside the
 /// original's.
@@ -73,6 +74,9 @@ pub(crate) fn fitted_scenario(original: &str, outcome: &FitOutcome) -> serde_jso
             "reject": 0.0,
             "delay": seg.law.to_scenario_json(),
         });
+        if let Some(hours) = &seg.working_hours {
+            profile["working_hours"] = hours.to_scenario_json();
+        }
         if !seg.draws.is_empty() {
             profile["parameter_draws"] = seg
                 .draws

@@ -101,14 +101,12 @@ impl GroupData {
         let observed = self.observed_curve();
         let times: Vec<f64> = observed.iter().map(|p| p.0).collect();
         let fitted = group.fitted_curve(approve, law, &times);
+        // Exact times: the step's both sides; sightings and shares: the sighting.
+        let both_sides = matches!(self, GroupData::Instances(_)) && self.is_exact();
         let mut before = 0.0;
         let mut worst: f64 = 0.0;
         for (&(_, share), f) in observed.iter().zip(fitted) {
-            // Exact times: the step's both sides; sightings and shares: the sighting.
-            let left = match self {
-                GroupData::Instances(_) if self.is_exact() => (before - f).abs(),
-                _ => 0.0,
-            };
+            let left = if both_sides { (before - f).abs() } else { 0.0 };
             worst = worst.max(left).max((share - f).abs());
             before = share;
         }
@@ -150,14 +148,13 @@ impl GroupData {
                 u < cumulative
             })
             .unwrap_or(group.node_count() - 1);
-        let (published, slip_probability) = group.node(node);
-        let (poll, slip) = group.poll_and_slip();
+        let (_, slip_probability) = group.node(node);
         let delay = law.to_delay();
         let mut draw = || -> Option<f64> {
             let (acts, slips, wait, d) = (uniform(), uniform(), uniform(), uniform());
             (acts < approve).then(|| {
-                let slip = if slips < slip_probability { slip } else { 0.0 };
-                published + slip + wait * poll + delay.quantile(d).as_hours()
+                let hours = delay.quantile(d).as_hours();
+                group.update_time(node, slips < slip_probability, wait, hours, &mut uniform)
             })
         };
         match self {

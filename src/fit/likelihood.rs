@@ -1,14 +1,16 @@
 //! The likelihood of one group's observations under an admin profile.
 //!
-//! An instance's update time is `T = P + S + W + D`: the shared publication delay `P`
+//! An instance is notified at `N = P + S + W`: the shared publication delay `P`
 //! (integrated over the [`PlatformPart`]'s nodes), the slip `S` (0 or the slip, with the
-//! group's probability), the wait `W` for the next UPM poll (uniform over one poll
-//! period), and, with probability `approve`, the admin's delay `D`; otherwise never.
-//! Given a node, `P(T <= t) = approve * E_S[A(t - P - S)]` with
-//! `A(x) = (H(x) - H(x - poll)) / poll` and `H(x)` the integral of `D`'s CDF from 0 to
-//! `x`: the uniform wait averages the CDF over one poll period. `H` is computed once per
+//! group's probability) and the wait `W` for the next UPM poll (uniform over one poll
+//! period). With probability `approve` its admin then acts after a delay `D`, counted
+//! on the admin's clock (wall time, or working hours in the instance's zone: see
+//! [`super::clock`]); otherwise never. Given a node, `P(T <= t) = approve *
+//! E_clock E_S E_W[G(K(t) - K(N))]`, `G` being `D`'s CDF and `K` the clock's working
+//! time; on wall time the wait's average is `(H(x) - H(x - poll)) / poll`, with
+//! `x = t - P - S` and `H` the integral of `G`. `G` and `H` are computed once per
 //! evaluation on a fixed grid (trapezoid rule) and interpolated, so the likelihood is a
-//! smooth function of the parameters.
+//! smooth function of the parameters; the clocks' pieces are found once.
 //!
 //! The observations enter as cells: an update counted in a time bin, or known only to
 //! lie between two sightings (interval censoring, as snapshot data give it), contributes
@@ -18,6 +20,7 @@
 //! than the day-scale poll wait; aggregate shares give one cell per interval between
 //! observations, a multinomial.
 
+use super::clock::{Clocks, Term};
 use super::family::Law;
 use super::platform::{Node, PlatformPart};
 
@@ -167,7 +170,8 @@ impl LogLikelihood for Joint<'_> {
     }
 }
 
-/// One group's likelihood: its cells and its view of the platform part.
+/// One group's likelihood: its cells, its view of the platform part, and its admins'
+/// clocks.
 #[derive(Clone, Debug)]
 pub(super) struct GroupLikelihood {
     cells: Cells,
@@ -176,40 +180,52 @@ pub(super) struct GroupLikelihood {
     poll_hours: f64,
     slip_hours: f64,
     grid_step: f64,
+    clocks: Clocks,
+    /// The poll-wait average's pieces at every edge, for each clock, node and slip (not
+    /// slipped, slipped): `ranges[((c * nodes + j) * 2 + slipped) * edges + e]` indexes
+    /// `terms`. They do not depend on the parameters, so they are found once.
+    terms: Vec<Term>,
+    ranges: Vec<std::ops::Range<u32>>,
 }
 
-/// `A(x)`, the delay CDF averaged over one poll period before `x`, on a grid for one law.
-struct Averaged {
-    a: Vec<f64>,
+/// The delay law's CDF `G`, its integral `H`, and a whole poll wait's
+/// `H(x) - H(x - poll)`, on a grid, for one evaluation.
+struct DelayTables {
+    g: Vec<f64>,
+    h: Vec<f64>,
+    wait: Vec<f64>,
     step: f64,
 }
 
-impl Averaged {
-    fn new(law: &Law, step: f64, poll: f64) -> Averaged {
+impl DelayTables {
+    fn new(law: &Law, step: f64, poll: f64) -> DelayTables {
         let cdf = law.cdf();
+        let g: Vec<f64> = (0..GRID_POINTS).map(|k| cdf.at(k as f64 * step)).collect();
         // H(x) = integral of the CDF from 0 to x, by the trapezoid rule.
-        let mut h = Vec::with_capacity(GRID_POINTS);
-        let (mut total, mut last) = (0.0, 0.0);
-        h.push(0.0);
-        for k in 1..GRID_POINTS {
-            let f = cdf.at(k as f64 * step);
-            total += 0.5 * step * (last + f);
-            last = f;
-            h.push(total);
-        }
-        let at = |x: f64| lerp(&h, step, x);
-        let a = (0..GRID_POINTS)
-            .map(|k| {
-                let x = k as f64 * step;
-                ((at(x) - at(x - poll)) / poll).clamp(0.0, 1.0)
-            })
+        let h: Vec<f64> = std::iter::once(0.0)
+            .chain(g.windows(2).scan(0.0, |total, w| {
+                *total += 0.5 * step * (w[0] + w[1]);
+                Some(*total)
+            }))
             .collect();
-        Averaged { a, step }
+        let wait = (0..GRID_POINTS)
+            .map(|k| (h[k] - lerp(&h, step, k as f64 * step - poll)).max(0.0))
+            .collect();
+        DelayTables { g, h, wait, step }
     }
 
-    /// `A(x)`, linear between grid points.
-    fn at(&self, x: f64) -> f64 {
-        lerp(&self.a, self.step, x)
+    /// The poll-wait average of `G(K(t) - K(s))` from its pieces, times the poll period.
+    fn sum(&self, terms: &[Term]) -> f64 {
+        terms
+            .iter()
+            .map(|term| match *term {
+                Term::Wait { from } => lerp(&self.wait, self.step, from),
+                Term::Working { from, to } => {
+                    lerp(&self.h, self.step, from) - lerp(&self.h, self.step, to)
+                }
+                Term::Idle { length, work } => length * lerp(&self.g, self.step, work).min(1.0),
+            })
+            .sum()
     }
 }
 
@@ -227,10 +243,15 @@ fn lerp(table: &[f64], step: f64, x: f64) -> f64 {
 
 impl GroupLikelihood {
     /// The likelihood of `cells` for a group whose slip probability at each node is
-    /// `slip(node)`.
-    pub(super) fn new(cells: Cells, platform: &PlatformPart, slip: impl Fn(&Node) -> f64) -> Self {
+    /// `slip(node)` and whose admins count their delay on `clocks`.
+    pub(super) fn new(
+        cells: Cells,
+        platform: &PlatformPart,
+        slip: impl Fn(&Node) -> f64,
+        clocks: Clocks,
+    ) -> Self {
         let last_edge = cells.edges.last().copied().unwrap_or(0.0);
-        GroupLikelihood {
+        let mut g = GroupLikelihood {
             nodes: platform
                 .nodes
                 .iter()
@@ -240,7 +261,30 @@ impl GroupLikelihood {
             slip_hours: platform.slip_hours,
             grid_step: (last_edge.max(1.0) / (GRID_POINTS - 2) as f64).max(1e-3),
             cells,
+            clocks,
+            terms: Vec::new(),
+            ranges: Vec::new(),
+        };
+        let mut terms = Vec::new();
+        let mut ranges = Vec::new();
+        for c in 0..g.clocks.0.len() {
+            for j in 0..g.nodes.len() {
+                for slipped in [false, true] {
+                    for &t in &g.cells.edges {
+                        let start = terms.len() as u32;
+                        g.terms_at(c, j, slipped, t, &mut terms);
+                        ranges.push(start..terms.len() as u32);
+                    }
+                }
+            }
         }
+        g.terms = terms;
+        g.ranges = ranges;
+        g
+    }
+
+    fn tables(&self, law: &Law) -> DelayTables {
+        DelayTables::new(law, self.grid_step, self.poll_hours)
     }
 
     /// The number of field-wide nodes.
@@ -248,29 +292,50 @@ impl GroupLikelihood {
         self.nodes.len()
     }
 
-    fn integrated(&self, law: &Law) -> Averaged {
-        Averaged::new(law, self.grid_step, self.poll_hours)
+    /// The pieces of clock `c`'s poll-wait average at `t`, at node `j`, slipped or not.
+    fn terms_at(&self, c: usize, j: usize, slipped: bool, t: f64, out: &mut Vec<Term>) {
+        let (_, published, q) = self.nodes[j];
+        if slipped && q <= 0.0 {
+            return;
+        }
+        let first = published + if slipped { self.slip_hours } else { 0.0 };
+        self.clocks.0[c].1.terms(first, self.poll_hours, t, out);
     }
 
-    fn cdf_at(&self, table: &Averaged, approve: f64, node: usize, t: f64) -> f64 {
-        let (_, published, q) = self.nodes[node];
-        let x = t - published;
-        let mut a = (1.0 - q) * table.at(x);
-        if q > 0.0 {
-            a += q * table.at(x - self.slip_hours);
-        }
-        (approve * a).min(1.0)
+    /// At node `j`: each (clock, slipped) pair with its probability.
+    fn pairs(&self, j: usize) -> impl Iterator<Item = (usize, bool, f64)> + '_ {
+        let q = self.nodes[j].2;
+        self.clocks
+            .0
+            .iter()
+            .enumerate()
+            .flat_map(move |(c, (weight, _))| {
+                [(c, false, weight * (1.0 - q)), (c, true, weight * q)]
+                    .into_iter()
+                    .filter(|p| p.2 > 0.0)
+            })
+    }
+
+    /// The share updated by the time `sum` of a pair's poll-wait average, times the poll.
+    fn share(&self, approve: f64, sum: f64) -> f64 {
+        (approve * sum / self.poll_hours).clamp(0.0, 1.0)
     }
 
     /// Per node: its log weight plus the log-likelihood of the cells given that node.
     pub(super) fn node_terms(&self, approve: f64, law: &Law) -> Vec<f64> {
-        let table = self.integrated(law);
-        let mut f = vec![0.0; self.cells.edges.len()];
+        let tables = self.tables(law);
+        let edges = self.cells.edges.len();
+        let mut f = vec![0.0; edges];
         (0..self.nodes.len())
             .map(|j| {
-                for (slot, &t) in f.iter_mut().zip(&self.cells.edges) {
-                    *slot = self.cdf_at(&table, approve, j, t);
+                f.fill(0.0);
+                for (c, slipped, p) in self.pairs(j) {
+                    let first = ((c * self.nodes.len() + j) * 2 + usize::from(slipped)) * edges;
+                    for (slot, r) in f.iter_mut().zip(&self.ranges[first..first + edges]) {
+                        *slot += p * tables.sum(&self.terms[r.start as usize..r.end as usize]);
+                    }
                 }
+                f.iter_mut().for_each(|v| *v = self.share(approve, *v));
                 let mut ll = self.nodes[j].0;
                 for &(lo, hi, count) in &self.cells.updates {
                     ll += count * (f[hi] - f[lo]).max(f64::MIN_POSITIVE).ln();
@@ -296,17 +361,67 @@ impl GroupLikelihood {
     pub(super) fn fitted_curve(&self, approve: f64, law: &Law, times: &[f64]) -> Vec<f64> {
         let terms = self.node_terms(approve, law);
         let top = log_sum_exp(&terms);
-        let table = self.integrated(law);
+        // The nodes' posterior weights; those below 1e-14 cannot move a share.
+        let posterior: Vec<(usize, f64)> = terms
+            .iter()
+            .map(|l| (l - top).exp())
+            .enumerate()
+            .filter(|(_, w)| *w > 1e-14)
+            .collect();
+        let tables = self.tables(law);
+        let mut scratch = Vec::new();
         times
             .iter()
             .map(|&t| {
-                terms
+                posterior
                     .iter()
-                    .enumerate()
-                    .map(|(j, l)| (l - top).exp() * self.cdf_at(&table, approve, j, t))
+                    .map(|&(j, weight)| {
+                        let sum: f64 = self
+                            .pairs(j)
+                            .map(|(c, slipped, p)| {
+                                scratch.clear();
+                                self.terms_at(c, j, slipped, t, &mut scratch);
+                                p * tables.sum(&scratch)
+                            })
+                            .sum();
+                        weight * self.share(approve, sum)
+                    })
                     .sum()
             })
             .collect()
+    }
+
+    /// An update time (hours after the deploy) at node `j`: the notice `wait` (a
+    /// uniform) of a poll after publication (and the slip, when `slipped`), then `delay`
+    /// hours on the clock `pick` (a uniform, used only when there are several) chooses.
+    pub(super) fn update_time(
+        &self,
+        j: usize,
+        slipped: bool,
+        wait: f64,
+        delay: f64,
+        pick: &mut dyn FnMut() -> f64,
+    ) -> f64 {
+        let clocks = &self.clocks.0;
+        let clock = match clocks.len() {
+            1 => &clocks[0].1,
+            _ => {
+                let u = pick();
+                let mut cumulative = 0.0;
+                &clocks
+                    .iter()
+                    .find(|(w, _)| {
+                        cumulative += w;
+                        u < cumulative
+                    })
+                    .unwrap_or(&clocks[clocks.len() - 1])
+                    .1
+            }
+        };
+        let (published, _) = self.node(j);
+        let notice =
+            published + if slipped { self.slip_hours } else { 0.0 } + wait * self.poll_hours;
+        clock.after(notice, delay)
     }
 
     /// Node `j`'s publication delay and slip probability.
@@ -317,11 +432,6 @@ impl GroupLikelihood {
     /// The prior probability of node `j`.
     pub(super) fn node_weight(&self, j: usize) -> f64 {
         self.nodes[j].0.exp()
-    }
-
-    /// The poll period and the slip, in hours.
-    pub(super) fn poll_and_slip(&self) -> (f64, f64) {
-        (self.poll_hours, self.slip_hours)
     }
 }
 
@@ -363,7 +473,7 @@ mod tests {
             edges: vec![0.0, 5.0, 20.0, 40.0, 100.0],
             ..Cells::default()
         };
-        let g = GroupLikelihood::new(cells, &platform(3.0), |_| 0.3);
+        let g = GroupLikelihood::new(cells, &platform(3.0), |_| 0.3, Clocks::wall());
         let exact = |t: f64| {
             // E over the uniform wait of the exponential CDF, in closed form.
             let a = |x: f64| {
@@ -386,6 +496,71 @@ mod tests {
                 exact(*t)
             );
         }
+    }
+
+    #[test]
+    fn office_hours_curve_matches_a_monte_carlo_of_the_notices_and_the_calendar() {
+        // Deploy on Friday 2026-03-06 14:00 UTC, notices 3 h later plus a 24 h poll wait
+        // (a 4 h slip with probability 0.3), admins in Berlin and New York working
+        // Monday to Friday 09:00 to 17:00, approving 0.8 after a lognormal delay of
+        // working time (median 6 h, sigma 1). The curve the likelihood integrates against
+        // the share of simulated update times (the same draws the bootstrap makes).
+        use crate::fit::clock::Clock;
+        use crate::scenario::WorkingHours;
+        let office = WorkingHours::parse("mon-fri 09:00-17:00").unwrap();
+        let deploy = "2026-03-06T14:00:00Z".parse().unwrap();
+        let clock = |zone: &str| Clock::working(deploy, &office, &[], zone.parse().unwrap(), 400.0);
+        let clocks = Clocks(vec![
+            (0.4, clock("Europe/Berlin")),
+            (0.6, clock("America/New_York")),
+        ]);
+        let times = [10.0, 30.0, 70.0, 75.0, 80.0, 100.0, 150.0, 300.0];
+        let cells = Cells {
+            edges: times.to_vec(),
+            ..Cells::default()
+        };
+        let g = GroupLikelihood::new(cells, &platform(3.0), |_| 0.3, clocks);
+        let law = Law {
+            family: Family::Lognormal,
+            params: [6.0, 1.0, 0.0, 0.0, 0.0],
+        };
+        let curve = g.fitted_curve(0.8, &law, &times);
+        let delay = law.to_delay();
+        let n = 200_000;
+        let mut state = 12345u64;
+        let mut uniform = move || {
+            // SplitMix64: a fixed, independent stream for the check.
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut updated = vec![0u32; times.len()];
+        for _ in 0..n {
+            let (acts, slips, wait, d) = (uniform(), uniform(), uniform(), uniform());
+            if acts >= 0.8 {
+                continue;
+            }
+            let hours = delay.quantile(d).as_hours();
+            let t = g.update_time(0, slips < 0.3, wait, hours, &mut uniform);
+            for (count, &at) in updated.iter_mut().zip(&times) {
+                *count += u32::from(t <= at);
+            }
+        }
+        for ((t, f), count) in times.iter().zip(&curve).zip(&updated) {
+            let share = f64::from(*count) / f64::from(n);
+            // Four binomial standard errors, plus the grid's interpolation error.
+            let tolerance = 4.0 * (share * (1.0 - share) / f64::from(n)).sqrt() + 2e-3;
+            assert!(
+                (f - share).abs() < tolerance,
+                "t = {t} h: likelihood {f:.4}, simulated {share:.4}"
+            );
+        }
+        // Nothing happens over the weekend in either zone: the curve is flat from
+        // Saturday 00:00 UTC (34 h after the deploy) to Monday 08:00 UTC (Berlin opens).
+        let weekend = g.fitted_curve(0.8, &law, &[40.0, 60.0]);
+        assert!((weekend[0] - weekend[1]).abs() < 1e-9);
     }
 
     #[test]

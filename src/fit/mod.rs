@@ -11,6 +11,7 @@
 //! parametric-bootstrap p-value. Each segment (when the data name them) is fitted on its
 //! own, its likelihood integrating over the publication draw.
 
+mod clock;
 mod ensemble;
 mod estimate;
 pub(crate) mod events;
@@ -31,6 +32,7 @@ pub use ensemble::ParameterDraw;
 pub use family::{Cdf, Family, Law};
 pub use observed::{InstanceRow, Observations, ObservedError, SharePoint};
 
+use clock::Clocks;
 use ensemble::averaged_draws;
 use estimate::{Estimate, approve_interval, hessian, intervals, maximise, refit};
 use goodness::GroupData;
@@ -38,7 +40,7 @@ use likelihood::{GroupLikelihood, Joint, LogLikelihood};
 use platform::PlatformPart;
 
 use crate::model::ReleasePlan;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, WorkingHours};
 
 /// Updated instances a group needs before its three or so parameters can be fitted.
 pub const MIN_UPDATES: u64 = 10;
@@ -111,11 +113,80 @@ pub enum FamilyChoice {
     Auto,
 }
 
+/// Whether the admins count their delay in working hours.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CalendarChoice {
+    /// Wall-clock time.
+    Plain,
+    /// These working hours (in each segment's zones, skipping its holidays).
+    Given(WorkingHours),
+    /// The data choose: the working hours that explain them best, against wall-clock
+    /// time, by AIC.
+    Auto,
+}
+
+/// The office hours that explain the data best (largest `log_likelihood`): Monday to
+/// Friday, starting on the hour from 06:00 to 11:00 and ending on the hour from 15:00 to
+/// 20:00, found by coordinate ascent from 09:00 to 17:00 (each line's hours in
+/// parallel) until neither end moves. Weekdays only: the weekend's pause is what
+/// daily data can see; hours kept every day would only rescale a wall-clock delay at
+/// that resolution (they can be given with `--working-hours`).
+fn best_hours(log_likelihood: impl Fn(WorkingHours) -> f64 + Sync) -> WorkingHours {
+    let hours = |from: u32, to: u32| WorkingHours {
+        days: [true, true, true, true, true, false, false],
+        from: chrono::NaiveTime::from_hms_opt(from, 0, 0).expect("an hour of the day"),
+        to: chrono::NaiveTime::from_hms_opt(to, 0, 0).expect("an hour of the day"),
+    };
+    let (mut from, mut to) = (9, 17);
+    let mut best = f64::NEG_INFINITY;
+    loop {
+        let before = (from, to);
+        for side in [0, 1] {
+            let candidates: Vec<(u32, u32)> = match side {
+                0 => (6..=11).map(|f| (f, to)).collect(),
+                _ => (15..=20).map(|t| (from, t)).collect(),
+            };
+            let (ll, at) = candidates
+                .into_par_iter()
+                .map(|(f, t)| (log_likelihood(hours(f, t)), (f, t)))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .expect("a line has hours");
+            if ll > best {
+                best = ll;
+                (from, to) = at;
+            }
+        }
+        if (from, to) == before {
+            return hours(from, to);
+        }
+    }
+}
+
+/// Parameters the working hours add when the data choose them (days, start, end).
+const CALENDAR_PARAMETERS: f64 = 3.0;
+
+/// Hours beyond the last observation the clocks reach (a simulated data set's updates
+/// past it are censored anyway).
+const CLOCK_MARGIN_HOURS: f64 = 48.0;
+
+/// Wall-clock time against the best working hours, when the data chose.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalendarComparison {
+    /// The best wall-clock fit's AIC.
+    pub plain_aic: f64,
+    /// The best working-hours fit's AIC, the hours counted as three parameters.
+    pub calendar_aic: f64,
+    /// The working hours that explain the data best.
+    pub hours: WorkingHours,
+}
+
 /// How to fit.
 #[derive(Clone, Debug)]
 pub struct FitSettings {
     /// The delay family.
     pub family: FamilyChoice,
+    /// Whether the admins keep working hours.
+    pub calendar: CalendarChoice,
     /// Hours after the deploy at which the Marketplace published it, when known.
     pub published_at: Option<f64>,
     /// Seed of the bootstrap's draws.
@@ -150,8 +221,12 @@ pub struct SegmentFit {
     pub updated: u64,
     /// The share that approves.
     pub approve: Estimated,
-    /// The fitted delay law.
+    /// The fitted delay law (in working time when `working_hours` is set).
     pub law: Law,
+    /// The working hours the delay counts, when the admins keep them.
+    pub working_hours: Option<WorkingHours>,
+    /// When the data chose between wall-clock time and working hours: the two AICs.
+    pub calendar: Option<CalendarComparison>,
     /// The law's parameters, in [`Family::parameter_names`] order.
     pub parameters: Vec<Estimated>,
     /// The maximised log-likelihood.
@@ -430,7 +505,13 @@ pub fn fit(
         .into_iter()
         .enumerate()
         .map(|(g, (name, segment, datas))| {
-            fit_group(&platforms, past, g as u64, name, segment, &datas, settings)
+            let context = Context {
+                scenario,
+                platforms: &platforms,
+                past,
+                settings,
+            };
+            fit_group(&context, g as u64, name, segment, &datas)
         })
         .collect();
     let observed = &first.observed;
@@ -487,10 +568,14 @@ fn likelihood_of(
     platform: &PlatformPart,
     segment: Option<usize>,
     data: &GroupData,
+    clocks: Clocks,
 ) -> GroupLikelihood {
-    GroupLikelihood::new(data.cells(), platform, |n| {
-        platform.slip_probability(segment, n)
-    })
+    GroupLikelihood::new(
+        data.cells(),
+        platform,
+        |n| platform.slip_probability(segment, n),
+        clocks,
+    )
 }
 
 fn best_of(group: &dyn LogLikelihood, family: Family, (approve, median): (f64, f64)) -> Estimate {
@@ -504,41 +589,109 @@ fn best_of(group: &dyn LogLikelihood, family: Family, (approve, median): (f64, f
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What every group's fit shares.
+struct Context<'a> {
+    scenario: &'a Scenario,
+    platforms: &'a [PlatformPart],
+    past: &'a [PastRelease],
+    settings: &'a FitSettings,
+}
+
+/// One way of counting the admins' delay, with each past release's likelihood under it
+/// and every family's fit.
+struct Counting {
+    hours: Option<WorkingHours>,
+    clocks: Vec<Clocks>,
+    parts: Vec<GroupLikelihood>,
+    fits: Vec<Estimate>,
+}
+
+impl Counting {
+    fn best(&self) -> &Estimate {
+        self.fits
+            .iter()
+            .min_by(|a, b| a.aic().total_cmp(&b.aic()))
+            .expect("at least one family")
+    }
+}
+
 fn fit_group(
-    platforms: &[PlatformPart],
-    past: &[PastRelease],
+    context: &Context<'_>,
     group_index: u64,
     name: String,
     segment: Option<usize>,
     datas: &[(usize, GroupData)],
-    settings: &FitSettings,
 ) -> SegmentFit {
-    let parts: Vec<GroupLikelihood> = datas
-        .iter()
-        .map(|(k, d)| likelihood_of(&platforms[*k], segment, d))
-        .collect();
-    let joint = Joint(parts.iter().collect());
+    let Context {
+        platforms,
+        past,
+        settings,
+        ..
+    } = context;
     // The first release's data draw the curves and the goodness of fit.
     let (first, data) = (&datas[0], &datas[0].1);
     let platform = &platforms[first.0];
-    let group = &parts[0];
     let observed_curve = data.observed_curve();
     let start = starting_point(&observed_curve, platform);
     let families: Vec<Family> = match settings.family {
         FamilyChoice::One(f) => vec![f],
         FamilyChoice::Auto => Family::SINGLE.to_vec(),
     };
-    let mut fits: Vec<Estimate> = families
-        .par_iter()
-        .map(|&f| best_of(&joint, f, start))
-        .collect();
-    let lowest = |fits: &[Estimate]| {
-        fits.iter()
-            .min_by(|a, b| a.aic().total_cmp(&b.aic()))
-            .expect("at least one family")
-            .clone()
+    let count = |hours: Option<WorkingHours>, families: &[Family]| {
+        let clocks: Vec<Clocks> = datas
+            .iter()
+            .map(|(k, d)| {
+                let release = past[*k].release;
+                let until = d.until() + CLOCK_MARGIN_HOURS;
+                Clocks::of(context.scenario, release, segment, hours.as_ref(), until)
+            })
+            .collect();
+        let parts: Vec<GroupLikelihood> = datas
+            .iter()
+            .zip(&clocks)
+            .map(|((k, d), c)| likelihood_of(&platforms[*k], segment, d, c.clone()))
+            .collect();
+        let joint = Joint(parts.iter().collect());
+        let fits = families
+            .par_iter()
+            .map(|&f| best_of(&joint, f, start))
+            .collect();
+        Counting {
+            hours,
+            clocks,
+            parts,
+            fits,
+        }
     };
+    let (mut chosen, calendar) = match &settings.calendar {
+        CalendarChoice::Plain => (count(None, &families), None),
+        CalendarChoice::Given(hours) => (count(Some(hours.clone()), &families), None),
+        CalendarChoice::Auto => {
+            let plain = count(None, &families);
+            let family = plain.best().family;
+            // The hours that explain the data best, with the plain fit's best family...
+            let hours = best_hours(|h| {
+                let parts = count(Some(h), &[]).parts;
+                maximise(&Joint(parts.iter().collect()), family, start.0, start.1).log_likelihood
+            });
+            // ...then every family with them, and the data choose by AIC, the hours
+            // counting as parameters.
+            let working = count(Some(hours), &families);
+            let comparison = CalendarComparison {
+                plain_aic: plain.best().aic(),
+                calendar_aic: working.best().aic() + 2.0 * CALENDAR_PARAMETERS,
+                hours: working.hours.clone().expect("hours were tried"),
+            };
+            if comparison.calendar_aic < comparison.plain_aic {
+                (working, Some(comparison))
+            } else {
+                (plain, Some(comparison))
+            }
+        }
+    };
+    let parts = &chosen.parts;
+    let joint = Joint(parts.iter().collect());
+    let group = &parts[0];
     // The distance to the observed curve and its bootstrap p-value. Interval-censored or
     // truncated data cannot be simulated with their own sighting schedule: no p-value.
     let judge = |best: &Estimate| {
@@ -553,7 +706,7 @@ fn fit_group(
                     // jointly, and the first one's distance compared.
                     let samples: Vec<GroupData> = datas
                         .iter()
-                        .zip(&parts)
+                        .zip(parts)
                         .enumerate()
                         .map(|(k, ((_, d), g))| {
                             let replicate = b * datas.len() as u64 + k as u64;
@@ -563,7 +716,10 @@ fn fit_group(
                     let refit_parts: Vec<GroupLikelihood> = samples
                         .iter()
                         .zip(datas)
-                        .map(|(s, (k, _))| likelihood_of(&platforms[*k], segment, s))
+                        .zip(&chosen.clocks)
+                        .map(|((s, (k, _)), c)| {
+                            likelihood_of(&platforms[*k], segment, s, c.clone())
+                        })
                         .collect();
                     let refit_joint = Joint(refit_parts.iter().collect());
                     let refit = refit(&refit_joint, best.family, best.coordinates.clone());
@@ -574,22 +730,24 @@ fn fit_group(
         });
         (distance, p_value)
     };
-    let mut best = lowest(&fits);
+    let mut best = chosen.best().clone();
     let (mut distance, mut p_value) = judge(&best);
     // No single family describes the data: try two speeds of admins (a mixture), which
     // the data then choose or not by AIC.
     if settings.family == FamilyChoice::Auto && p_value.is_some_and(|p| p < POOR_FIT_P) {
-        fits.push(best_of(&joint, Family::Mixture, start));
-        let mixture = lowest(&fits);
+        let mixture = best_of(&joint, Family::Mixture, start);
+        chosen.fits.push(mixture);
+        let mixture = chosen.best().clone();
         if mixture.family == Family::Mixture {
             best = mixture;
             (distance, p_value) = judge(&best);
         }
     }
+    let fits = &chosen.fits;
     let candidates: Vec<(Family, f64)> = fits.iter().map(|e| (e.family, e.aic())).collect();
     let ci = intervals(&joint, &best);
     let (draws, family_weights, effective_draws) =
-        averaged_draws(&joint, &fits, settings.draws, settings.seed, group_index);
+        averaged_draws(&joint, fits, settings.draws, settings.seed, group_index);
     let contributions = if datas.len() > 1 {
         let information: Vec<[f64; 2]> = parts
             .iter()
@@ -653,6 +811,8 @@ fn fit_group(
             ci95: (Some(lo), Some(hi)),
         },
         law,
+        working_hours: chosen.hours.clone(),
+        calendar,
         parameters,
         log_likelihood: best.log_likelihood,
         aic: best.aic(),

@@ -20,6 +20,28 @@ fn local_instant(zone: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_time(time))
 }
 
+/// The admin's working periods `(open, close)` from `start` on, in order: each working
+/// day's hours in `zone`, holidays (local dates) skipped, the first one clipped to begin
+/// no earlier than `start`. Ends after ten years of days, far beyond any horizon.
+pub(crate) fn working_spans<'a>(
+    start: DateTime<Utc>,
+    hours: &'a WorkingHours,
+    holidays: &'a [NaiveDate],
+    zone: Tz,
+) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + 'a {
+    let first = start.with_timezone(&zone).date_naive();
+    std::iter::successors(Some(first), NaiveDate::succ_opt)
+        .take(3660)
+        .filter(|date| {
+            hours.days[date.weekday().num_days_from_monday() as usize] && !holidays.contains(date)
+        })
+        .filter_map(move |date| {
+            let open = local_instant(zone, date, hours.from).max(start);
+            let close = local_instant(zone, date, hours.to);
+            (open < close).then_some((open, close))
+        })
+}
+
 /// The instant at which `work` of working time has passed after `start`, counting only
 /// the admin's working hours in `zone` and skipping `holidays` (local dates). With zero
 /// work this is the first working moment at or after `start`.
@@ -31,26 +53,12 @@ pub(super) fn after_working_time(
     zone: Tz,
 ) -> DateTime<Utc> {
     let mut remaining = chrono::Duration::milliseconds(work.as_millis());
-    let mut date = start.with_timezone(&zone).date_naive();
-    // Ten years of days is far beyond any horizon; the loop always returns sooner.
-    for _ in 0..3660 {
-        let weekday = date.weekday().num_days_from_monday() as usize;
-        if hours.days[weekday] && !holidays.contains(&date) {
-            let open = local_instant(zone, date, hours.from);
-            let close = local_instant(zone, date, hours.to);
-            let begin = open.max(start);
-            if begin < close {
-                let available = close - begin;
-                if remaining <= available {
-                    return begin.checked_add_signed(remaining).unwrap_or(close);
-                }
-                remaining -= available;
-            }
+    for (begin, close) in working_spans(start, hours, holidays, zone) {
+        let available = close - begin;
+        if remaining <= available {
+            return begin.checked_add_signed(remaining).unwrap_or(close);
         }
-        match date.succ_opt() {
-            Some(next) => date = next,
-            None => break,
-        }
+        remaining -= available;
     }
     // Beyond ten years: far past any horizon; the calendar's end stands for "never".
     start

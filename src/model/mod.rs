@@ -4,7 +4,7 @@
 //! latency histograms, which `report` summarises and writes.
 
 mod admin;
-mod calendar;
+pub(crate) mod calendar;
 mod figures;
 mod instance;
 mod marketplace;

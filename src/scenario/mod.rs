@@ -286,6 +286,9 @@ impl AdminProfile {
     }
 }
 
+/// The days of the week as scenarios name them, Monday first.
+pub(crate) const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
 /// Local working hours of a site's admin, e.g. Monday to Friday 09:00 to 17:00.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkingHours {
@@ -295,6 +298,57 @@ pub struct WorkingHours {
     pub from: NaiveTime,
     /// End of the working day, local time.
     pub to: NaiveTime,
+}
+
+impl WorkingHours {
+    /// Reads working hours written `DAYS HH:MM-HH:MM`, e.g. `mon-fri 09:00-17:00`.
+    pub fn parse(text: &str) -> Result<WorkingHours, String> {
+        validate::working_hours_text(text)
+    }
+
+    /// The days as a scenario writes them: `daily`, `mon-fri`, or the days joined by
+    /// commas.
+    pub fn days_text(&self) -> String {
+        match self.days {
+            [true, true, true, true, true, true, true] => "daily".into(),
+            [true, true, true, true, true, false, false] => "mon-fri".into(),
+            days => DAY_NAMES
+                .iter()
+                .zip(days)
+                .filter(|(_, on)| *on)
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
+impl WorkingHours {
+    /// The hours as a scenario file writes them (`working_hours` of an admin profile).
+    pub fn to_scenario_json(&self) -> serde_json::Value {
+        let days = self.days_text();
+        let days = match days.contains(',') {
+            true => serde_json::json!(days.split(',').collect::<Vec<_>>()),
+            false => serde_json::json!(days),
+        };
+        serde_json::json!({
+            "days": days,
+            "from": self.from.format("%H:%M").to_string(),
+            "to": self.to.format("%H:%M").to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for WorkingHours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}-{}",
+            self.days_text(),
+            self.from.format("%H:%M"),
+            self.to.format("%H:%M")
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 use std::fs;
 use std::path::Path;
 
+use predicates::prelude::*;
 use serde_json::Value;
 use statrs::distribution::{Binomial, DiscreteCDF};
 
@@ -548,4 +549,144 @@ fn past_releases_fitted_jointly_share_one_profile_and_say_what_each_brought() {
         .stderr(predicates::str::contains(
             "2 observed files and 1 --release",
         ));
+}
+
+/// Office-hours admins (Monday to Friday 09:00 to 17:00 in their zones, half in Berlin
+/// and half in New York) who approve 80% of the time after a lognormal delay of working
+/// time (median 6 h, sigma 1); the past release deployed on a Tuesday morning.
+fn office_admins() -> Value {
+    let mut truth = one_segment(4_000);
+    truth["start"] = "2026-03-03T10:00:00Z".into();
+    truth["population"]["segments"] = serde_json::json!([{
+        "name": "sites", "share": 1.0, "admin": "truth",
+        "timezones": {"Europe/Berlin": 0.5, "America/New_York": 0.5}
+    }]);
+    truth["admins"]["truth"] = serde_json::json!({
+        "approve": 0.8, "reject": 0.0,
+        "delay": {"lognormal": {"median": "6h", "sigma": 1.0}},
+        "working_hours": {"days": "mon-fri", "from": "09:00", "to": "17:00"}
+    });
+    truth
+}
+
+/// `scenario` (a file) deployed instead on Friday 2026-03-06 at 15:00 UTC (16:00 in
+/// Berlin, 10:00 in New York), written beside it as `NAME-friday.json`.
+fn on_friday(scenario: &Path) -> std::path::PathBuf {
+    let mut doc: Value = serde_json::from_str(&fs::read_to_string(scenario).unwrap()).unwrap();
+    doc["start"] = "2026-03-06T15:00:00Z".into();
+    let path = scenario.with_file_name(format!(
+        "{}-friday.json",
+        scenario.file_stem().unwrap().to_str().unwrap()
+    ));
+    fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn office_hours_admins_are_fitted_with_their_calendar_and_forecast_a_friday_deploy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), &office_admins());
+    let events = simulate(tmp.path(), &scenario, 5);
+    let fitted_with = |hours: &str, name: &str| {
+        let out = tmp.path().join(name);
+        let fit = fit_events(&scenario, &out, &events, &["--working-hours", hours]);
+        (fit, out.join("fitted-scenario.json"))
+    };
+    // auto: the data choose working hours over wall-clock time, and which hours.
+    let (fit, calendar) = fitted_with("auto", "auto");
+    let segment = &fit["segments"][0];
+    let clock = &segment["clock"];
+    assert_eq!(clock["counted_in"], "working_hours");
+    let hours = &clock["working_hours"];
+    assert_eq!(hours["days"], "mon-fri");
+    let hour = |v: &Value| v.as_str().unwrap()[..2].parse::<i32>().unwrap();
+    assert!((hour(&hours["from"]) - 9).abs() <= 1, "{hours}");
+    assert!((hour(&hours["to"]) - 17).abs() <= 1, "{hours}");
+    let choice = &clock["choice"];
+    assert!(
+        choice["working_hours_aic"].as_f64().unwrap() < choice["wall_clock_aic"].as_f64().unwrap()
+    );
+    assert!(crate::fitting::plausible(&segment["approve"], 0.8));
+    if segment["delay"]["family"] == "lognormal" {
+        assert!(crate::fitting::plausible(
+            &segment["delay"]["median_hours"],
+            6.0
+        ));
+    }
+    let written: Value = serde_json::from_str(&fs::read_to_string(&calendar).unwrap()).unwrap();
+    assert_eq!(
+        &written["admins"]["fitted-sites"]["working_hours"], hours,
+        "the fitted scenario keeps the hours"
+    );
+    // A plain delay fitted to the same data, for comparison.
+    let (plain_fit, plain) = fitted_with("none", "plain");
+    assert_eq!(
+        plain_fit["segments"][0]["clock"]["counted_in"],
+        "wall_clock"
+    );
+    assert!(plain_fit["segments"][0]["clock"]["choice"].is_null());
+    // The next release goes out on a Friday afternoon: the weekend stalls it.
+    let report = |scenario: &Path, name: &str| -> Value {
+        let out = tmp.path().join(name);
+        run(&on_friday(scenario), &out, 3, 200);
+        serde_json::from_str(&fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+    };
+    let truth = report(&scenario, "truth-friday");
+    let (t50, _, _) = time_to(&truth, "0.5");
+    let (_, lo, hi) = time_to(&report(&calendar, "calendar-friday"), "0.5");
+    assert!(
+        lo <= t50 && t50 <= hi,
+        "working hours: half the field by {t50} h, outside the band {lo} to {hi}"
+    );
+    // On wall-clock time the forecast is a day or more too short: the unsafe side.
+    let (mean, _, hi) = time_to(&report(&plain, "plain-friday"), "0.5");
+    assert!(
+        hi < t50 && mean < t50 - 24.0,
+        "wall clock: {mean} h (band to {hi} h) against the truth's {t50} h"
+    );
+}
+
+#[test]
+fn admins_without_office_hours_stay_on_wall_clock_time_and_bad_hours_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), &one_segment(2_000));
+    let events = simulate(tmp.path(), &scenario, 21);
+    let fit = fit_events(
+        &scenario,
+        &tmp.path().join("fit"),
+        &events,
+        &["--draws", "0"],
+    );
+    let clock = &fit["segments"][0]["clock"];
+    assert_eq!(clock["counted_in"], "wall_clock", "{clock}");
+    assert!(
+        clock["choice"]["wall_clock_aic"].as_f64().unwrap()
+            < clock["choice"]["working_hours_aic"].as_f64().unwrap()
+    );
+    let fitted: Value = serde_json::from_str(
+        &fs::read_to_string(tmp.path().join("fit/fitted-scenario.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(fitted["admins"]["fitted-sites"]["working_hours"].is_null());
+    for (hours, says) in [
+        ("mon-fri 9-17", "is not a time of day"),
+        ("mon-fri 17:00-09:00", "must end after they start"),
+        ("someday 09:00-17:00", "is not a set of days"),
+        ("09:00-17:00", "expected DAYS HH:MM-HH:MM"),
+    ] {
+        let out = tmp.path().join("refused");
+        cli()
+            .arg("fit")
+            .arg(&scenario)
+            .arg("--from-events")
+            .arg(&events)
+            .args(["--working-hours", hours, "--out"])
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(
+                predicates::str::contains("--working-hours").and(predicates::str::contains(says)),
+            );
+        assert!(!out.exists(), "{hours}: nothing is written");
+    }
 }

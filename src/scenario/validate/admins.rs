@@ -1,7 +1,7 @@
 //! `admins`: admin behaviour profiles, built-in ones merged with the file's.
 
 use super::calendars::days;
-use super::file::{AdminFile, DelayFile, OnRejectFile};
+use super::file::{AdminFile, DaysFile, DelayFile, OnRejectFile, WorkingHoursFile};
 use super::*;
 
 /// Reminders a profile may have: as many as the reminder draw slot has word pairs for.
@@ -71,24 +71,7 @@ pub(super) fn admin_profiles(
             None => builtin.as_ref().map_or(OnReject::Stay, |b| b.on_reject),
         };
         let working_hours = match &a.working_hours {
-            Some(w) => {
-                let field = field("working_hours");
-                let (from, to) = (
-                    time_of_day(&w.from, &format!("{field}.from"))?,
-                    time_of_day(&w.to, &format!("{field}.to"))?,
-                );
-                if from >= to {
-                    return Err(FieldError::new(
-                        format!("{field}.to"),
-                        "working hours must end after they start on the same day",
-                    ));
-                }
-                Some(WorkingHours {
-                    days: days(&w.days, &format!("{field}.days"))?,
-                    from,
-                    to,
-                })
-            }
+            Some(w) => Some(working_hours(w, &field("working_hours"))?),
             None => None,
         };
         let reminders: Vec<SimDuration> = a.reminders.iter().map(|d| d.0).collect();
@@ -281,6 +264,48 @@ fn shape_in_range(shape: f64, field: &str) -> Check<f64> {
             format!("{shape} is not allowed; the shape must be between {lo} and {hi}"),
         ))
     }
+}
+
+fn working_hours(w: &WorkingHoursFile, field: &str) -> Check<WorkingHours> {
+    let (from, to) = (
+        time_of_day(&w.from, &format!("{field}.from"))?,
+        time_of_day(&w.to, &format!("{field}.to"))?,
+    );
+    if from >= to {
+        return Err(FieldError::new(
+            format!("{field}.to"),
+            "working hours must end after they start on the same day",
+        ));
+    }
+    Ok(WorkingHours {
+        days: days(&w.days, &format!("{field}.days"))?,
+        from,
+        to,
+    })
+}
+
+/// Working hours written `DAYS HH:MM-HH:MM` (days as in a scenario, several joined by
+/// commas: `mon-fri 09:00-17:00`, `mon,wed 08:00-12:00`), checked as a scenario's are.
+pub(crate) fn working_hours_text(text: &str) -> Result<WorkingHours, String> {
+    let expected = "expected DAYS HH:MM-HH:MM, e.g. \"mon-fri 09:00-17:00\"";
+    let (days, times) = text.trim().split_once(char::is_whitespace).ok_or_else(|| {
+        format!(
+            "{:?} is not working hours; {expected}",
+            crate::input::echo(text)
+        )
+    })?;
+    let (from, to) = times.trim().split_once('-').ok_or_else(|| {
+        format!(
+            "{:?} is not working hours; {expected}",
+            crate::input::echo(text)
+        )
+    })?;
+    let file = WorkingHoursFile {
+        days: DaysFile::List(days.split(',').map(str::to_string).collect()),
+        from: from.trim().into(),
+        to: to.trim().into(),
+    };
+    working_hours(&file, "working hours").map_err(|e| format!("{}: {}", e.field, e.message))
 }
 
 #[cfg(test)]

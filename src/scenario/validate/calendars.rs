@@ -54,8 +54,6 @@ pub(super) fn window(w: &WindowFile, field: &str) -> Check<Window> {
     })
 }
 
-const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
 pub(super) fn days(d: &DaysFile, field: &str) -> Check<[bool; 7]> {
     let bad = |text: &str| {
         FieldError::new(

@@ -7,7 +7,7 @@
 //! puts the sections together.
 
 mod admins;
-pub(crate) use admins::SHAPE_RANGE;
+pub(crate) use admins::{SHAPE_RANGE, working_hours_text};
 mod calendars;
 mod policy;
 mod population;
