@@ -5,7 +5,9 @@
 //! per-replication results are sorted by index before anything adds floating-point
 //! numbers, so reports are byte-identical too.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use web_time::Instant;
 
 use rayon::prelude::*;
 

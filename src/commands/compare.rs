@@ -8,11 +8,11 @@ use anyhow::{Context, Result, bail};
 use super::resources::pool;
 use super::{Presentation, Simulation, folder_or_default, precision_target};
 use crate::charts::{chart_files, compare_charts, draw_all};
-use crate::compare::{Compared, compare as compare_runs};
+use crate::compare::{Compared, Pairing, compare as compare_runs};
+use crate::export::Exporter;
 use crate::export::comparison::{ComparisonCsv, ComparisonJson};
 use crate::export::html::comparison_page;
-use crate::export::{self, Exporter};
-use crate::montecarlo::{self, Precision, Progress, RunOutput};
+use crate::montecarlo::{self, Precision, PrecisionOutcome, Progress, RunOutput};
 use crate::output::OutputDir;
 use crate::report::RunReport;
 use crate::report::comparison::ComparisonReport;
@@ -45,6 +45,72 @@ pub struct ComparedPolicies {
     pub folder: PathBuf,
 }
 
+/// What compared scenarios must share for common random numbers.
+pub const CRN_FIELDS: &str = "compared scenarios must share seed, replications and population.instances for common random numbers (--seed, --replications and --instances set them for all)";
+
+/// The first field `other` does not share with `base` among those common random
+/// numbers need: (its name, the baseline's value, the other's).
+pub fn unpaired_field(base: &Scenario, other: &Scenario) -> Option<(&'static str, u64, u64)> {
+    [
+        ("seed", base.seed, other.seed),
+        (
+            "replications",
+            u64::from(base.replications),
+            u64::from(other.replications),
+        ),
+        (
+            "population.instances",
+            base.population.instances,
+            other.population.instances,
+        ),
+    ]
+    .into_iter()
+    .find(|(_, a, b)| a != b)
+}
+
+/// The comparison of `runs` (the baseline first, all on common random numbers) and its
+/// files, `comparison.json` and `comparison.csv`, with the charts and
+/// `comparison.html` when `presentation` asks for charts.
+pub fn comparison_outputs(
+    runs: &[(Scenario, RunOutput)],
+    pairings: Vec<Pairing>,
+    precision: Option<PrecisionOutcome>,
+    presentation: &Presentation,
+) -> (ComparisonReport, Vec<(String, Vec<u8>)>) {
+    let base = &runs[0].0;
+    let end = runs[0].1.replications.len() as u64;
+    let comparison = compare_runs(runs, pairings);
+    let names = runs.iter().map(|(s, _)| s.name.clone()).collect();
+    let report = ComparisonReport::new(
+        names,
+        base.seed,
+        end,
+        base.population.instances,
+        comparison,
+        precision,
+    );
+    let exporters: Vec<Box<dyn Exporter<ComparisonReport>>> =
+        vec![Box::new(ComparisonJson), Box::new(ComparisonCsv)];
+    let mut files: Vec<(String, Vec<u8>)> = exporters
+        .iter()
+        .map(|e| (e.file_name().to_string(), e.to_bytes(&report)))
+        .collect();
+    if presentation.charts {
+        let run_reports: Vec<RunReport> = runs
+            .iter()
+            .map(|(s, run)| RunReport::build(s, run, None))
+            .collect();
+        let refs: Vec<&RunReport> = run_reports.iter().collect();
+        let drawn = draw_all(compare_charts(&report, &refs), presentation.png);
+        files.extend(chart_files(&drawn));
+        files.push((
+            "comparison.html".into(),
+            comparison_page(&report, &drawn).into_bytes(),
+        ));
+    }
+    (report, files)
+}
+
 /// Compares the scenarios of `options`.
 pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<ComparedPolicies> {
     let sim = &options.simulation;
@@ -55,27 +121,12 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
         .collect::<Result<_, _>>()?;
     let base = &scenarios[0];
     for (s, path) in scenarios.iter().zip(&options.scenarios).skip(1) {
-        for (field, a, b) in [
-            ("seed", base.seed, s.seed),
-            (
-                "replications",
-                u64::from(base.replications),
-                u64::from(s.replications),
-            ),
-            (
-                "population.instances",
-                base.population.instances,
-                s.population.instances,
-            ),
-        ] {
-            if a != b {
-                bail!(
-                    "{}: {field}: {b} differs from the baseline's {a} ({}); compared scenarios must share seed, replications and \
-                     population.instances for common random numbers (--seed, --replications and --instances set them for all)",
-                    path.display(),
-                    options.scenarios[0].display()
-                );
-            }
+        if let Some((field, a, b)) = unpaired_field(base, s) {
+            bail!(
+                "{}: {field}: {b} differs from the baseline's {a} ({}); {CRN_FIELDS}",
+                path.display(),
+                options.scenarios[0].display()
+            );
         }
     }
     // The pairing is known before anything runs: an ambiguous one costs no time.
@@ -134,38 +185,11 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
             None,
         ),
     });
-    let end = outputs.first().map_or(0, |o| o.replications.len() as u64);
     let runs: Vec<(Scenario, RunOutput)> = scenarios.iter().cloned().zip(outputs).collect();
-
-    let comparison = compare_runs(&runs, pairings);
-    let names = scenarios.iter().map(|s| s.name.clone()).collect();
-    let report = ComparisonReport::new(
-        names,
-        base.seed,
-        end,
-        base.population.instances,
-        comparison,
-        precision,
-    );
-    let exporters: Vec<Box<dyn Exporter<ComparisonReport>>> =
-        vec![Box::new(ComparisonJson), Box::new(ComparisonCsv)];
-    export::write_all(&mut out, &report, &exporters).context("cannot write the comparison")?;
-    if options.presentation.charts {
-        let run_reports: Vec<RunReport> = runs
-            .iter()
-            .map(|(s, run)| RunReport::build(s, run, None))
-            .collect();
-        let refs: Vec<&RunReport> = run_reports.iter().collect();
-        let drawn = draw_all(compare_charts(&report, &refs), options.presentation.png);
-        let mut files = chart_files(&drawn);
-        files.push((
-            "comparison.html".into(),
-            comparison_page(&report, &drawn).into_bytes(),
-        ));
-        for (name, bytes) in files {
-            out.write_file(&name, |w| w.write_all(&bytes))
-                .context("cannot write the comparison")?;
-        }
+    let (report, files) = comparison_outputs(&runs, pairings, precision, &options.presentation);
+    for (name, bytes) in files {
+        out.write_file(&name, |w| w.write_all(&bytes))
+            .context("cannot write the comparison")?;
     }
     out.publish().context("cannot write the comparison")?;
     Ok(ComparedPolicies {

@@ -271,7 +271,7 @@ pub(crate) fn run(model: &InstanceModel<'_>, index: u64) -> ReplicationOutput {
     let segments = scenario.population.segments.len();
     let weights = scenario.population.weight_units();
 
-    let started = std::time::Instant::now();
+    let started = web_time::Instant::now();
     let chunks = ctx.chunks(model, |ids, work| {
         let mut observer = TallyObserver::new(plan, &deployed, horizon, grid, segments, &weights)
             .with_cutoff(scenario.policy.cutoff.map(|c| c.at))
@@ -282,12 +282,12 @@ pub(crate) fn run(model: &InstanceModel<'_>, index: u64) -> ReplicationOutput {
         let (events, peak) = work.engine_counts();
         (observer.tally, events, peak)
     });
-    let instances_done = std::time::Instant::now();
+    let instances_done = web_time::Instant::now();
     let events = chunks.iter().map(|c| c.1).sum();
     let peak_pending = chunks.iter().map(|c| c.2).max().unwrap_or(0);
     let mut tally = Tally::merge_all(chunks.into_iter().map(|c| c.0).collect())
         .expect("a population has at least one instance");
-    let merged = std::time::Instant::now();
+    let merged = web_time::Instant::now();
 
     // Releases measured at once (each also selects across its parts in parallel), so
     // that one large replication's figures do not run on one thread.

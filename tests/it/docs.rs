@@ -174,6 +174,7 @@ fn named_paths(text: &str) -> Vec<String> {
         "scenarios/",
         ".ci/",
         "fuzz/",
+        "web/",
     ];
     for (i, span) in text.split('`').enumerate() {
         let is_path = i % 2 == 1

@@ -18,6 +18,7 @@ mod file_safety;
 mod fit_command;
 mod fitting;
 mod forecasting;
+mod live_page;
 mod model_facts;
 mod permission_gate;
 mod planner_answers;

@@ -1,0 +1,283 @@
+// The live page: the scenario is one JSON document; every control edits one field of
+// it, every edit reruns the engine in a Web Worker (a newer edit cancels the running
+// one), and the URL fragment always holds the document, so a link reopens the same run.
+"use strict";
+
+const TITLE = "rollout-sim live";
+const state = { doc: null, text: "", worker: null, module: null, busy: false, next: 0, baseline: null };
+window.rolloutSim = { runs: 0 };
+
+const $ = (id) => document.getElementById(id);
+
+// --- the URL fragment: `#s=` and the scenario's JSON as base64url (UTF-8) ---------------
+function encodeFragment(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  bytes.forEach((b) => { binary += String.fromCharCode(b); });
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+function decodeFragment(hash) {
+  const match = /^#s=([A-Za-z0-9_-]*)$/.exec(hash);
+  if (!match) return null;
+  const base64 = match[1].replace(/-/g, "+").replace(/_/g, "/");
+  const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
+  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+// --- the engine: the module is compiled once; a worker is started per cancellation -----
+function base64Bytes(text) {
+  const binary = atob(text);
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+function startWorker() {
+  const source = new TextDecoder().decode(base64Bytes(ENGINE_WORKER));
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const worker = new Worker(url);
+  URL.revokeObjectURL(url);
+  worker.onmessage = (event) => finished(event.data);
+  worker.onerror = (event) => finished({ id: state.next, error: event.message || "the engine failed" });
+  worker.postMessage({ module: state.module });
+  return worker;
+}
+function compute() {
+  if (state.busy) {
+    // A newer change cancels the running computation.
+    state.worker.terminate();
+    state.worker = startWorker();
+  }
+  state.busy = true;
+  state.next += 1;
+  delete window.rolloutSim.report;
+  delete window.rolloutSim.reportText;
+  delete window.rolloutSim.error;
+  delete window.rolloutSim.comparison;
+  document.title = `${scenarioName()} - computing`;
+  $("status").textContent = "computing…";
+  state.worker.postMessage({ id: state.next, text: state.text, baseline: state.baseline });
+}
+function finished(message) {
+  if (message.initialised || message.id !== state.next) return;
+  state.busy = false;
+  clearErrors();
+  if (message.error !== undefined) {
+    window.rolloutSim.error = message.error;
+    showError(message.error);
+    document.title = `${scenarioName()} - error`;
+    $("status").textContent = "the scenario has an error";
+    return;
+  }
+  window.rolloutSim.reportText = message.report;
+  window.rolloutSim.report = JSON.parse(message.report);
+  window.rolloutSim.milliseconds = message.ms;
+  window.rolloutSim.runs += 1;
+  $("report").srcdoc = message.html;
+  $("difference").hidden = !message.comparison;
+  if (message.comparison) {
+    window.rolloutSim.comparison = JSON.parse(message.comparison.json);
+    $("comparison").srcdoc = message.comparison.html;
+  }
+  $("status").textContent = `computed in ${Math.round(message.ms)} ms`;
+  document.title = `${scenarioName()} - ready`;
+}
+
+// --- the document and its controls -------------------------------------------------------
+function scenarioName() {
+  return state.doc && typeof state.doc.name === "string" ? state.doc.name : TITLE;
+}
+function fieldName(path) {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : (i ? "." : "") + p)).join("");
+}
+function getAt(doc, path) {
+  return path.reduce((v, k) => (v === undefined || v === null ? undefined : v[k]), doc);
+}
+function setAt(doc, path, value) {
+  let node = doc;
+  for (const key of path.slice(0, -1)) {
+    if (node[key] === undefined || node[key] === null) node[key] = {};
+    node = node[key];
+  }
+  const last = path[path.length - 1];
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+}
+// What a control's text means in the document: a number when it reads as one (text
+// otherwise, so the engine's own validation says what is wrong), a list, or JSON.
+function parseValue(kind, text) {
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  if (kind === "number") return trimmed !== "" && !Number.isNaN(Number(trimmed)) ? Number(trimmed) : trimmed;
+  if (kind === "list") return trimmed.split(",").map((s) => s.trim()).filter((s) => s);
+  if (kind === "json") { try { return JSON.parse(trimmed); } catch (_) { return trimmed; } }
+  return trimmed;
+}
+function showValue(kind, value) {
+  if (value === undefined || value === null) return "";
+  if (kind === "list") return value.join(", ");
+  if (kind === "json" || typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+function controlGroups(doc) {
+  const groups = [{
+    legend: "Run",
+    items: [
+      [["start"], "deploy start (RFC 3339)", "text"],
+      [["seed"], "seed", "number"],
+      [["replications"], "replications", "number"],
+      [["population", "instances"], "instances", "number"],
+      [["horizon"], "horizon", "text"],
+      [["timing", "descriptor_poll"], "descriptor poll period", "text"],
+      [["timing", "upm_poll"], "UPM poll period", "text"],
+      [["timing", "maintenance_slip"], "maintenance slip", "text"],
+      [["timing", "slip_probability"], "slip probability", "number"],
+      [["maintenance"], "maintenance windows (JSON)", "json"],
+      [["policy", "drop_old_support_after"], "drop old support after", "text"],
+      [["policy", "cutoff_at"], "cut-off at", "text"],
+    ],
+  }];
+  for (const name of Object.keys(doc.admins || {})) {
+    groups.push({
+      legend: `Admins: ${name}`,
+      items: [
+        [["admins", name, "approve"], "approve (0 to 1)", "number"],
+        [["admins", name, "reject"], "reject (0 to 1)", "number"],
+        [["admins", name, "delay"], "delay law (JSON)", "json"],
+        [["admins", name, "working_hours"], "working hours (JSON)", "json"],
+        [["admins", name, "reminders"], "reminders (e.g. 3d, 7d)", "list"],
+      ],
+    });
+  }
+  (doc.releases || []).forEach((release, i) => {
+    groups.push({
+      legend: `Release ${i}${release && release.label ? `: ${release.label}` : ""}`,
+      items: [
+        [["releases", i, "at"], "deployed at (after start)", "text"],
+        [["releases", i, "changes"], "changes", "list"],
+      ],
+    });
+  });
+  return groups;
+}
+function buildControls() {
+  const form = $("controls");
+  form.replaceChildren();
+  for (const group of controlGroups(state.doc)) {
+    const fieldset = document.createElement("fieldset");
+    const legend = document.createElement("legend");
+    legend.textContent = group.legend;
+    fieldset.append(legend);
+    for (const [path, label, kind] of group.items) {
+      const row = document.createElement("label");
+      row.className = "control";
+      const caption = document.createElement("span");
+      caption.textContent = label;
+      const input = document.createElement("input");
+      input.dataset.field = fieldName(path);
+      input.value = showValue(kind, getAt(state.doc, path));
+      input.placeholder = "default";
+      input.addEventListener("input", () => {
+        setAt(state.doc, path, parseValue(kind, input.value));
+        documentChanged(false);
+      });
+      const error = document.createElement("span");
+      error.className = "error";
+      error.dataset.errorFor = input.dataset.field;
+      row.append(caption, input, error);
+      fieldset.append(row);
+    }
+    form.append(fieldset);
+  }
+}
+function clearErrors() {
+  document.querySelectorAll(".error").forEach((e) => { e.textContent = ""; });
+}
+// The CLI's message, beside the control of the field it names (the longest control
+// field the message's field starts with), or above the report.
+function showError(message) {
+  const match = /^[^:]+: ([^\s:]+):/.exec(message);
+  const field = match ? match[1] : "";
+  let best = null;
+  document.querySelectorAll("[data-error-for]").forEach((e) => {
+    const f = e.dataset.errorFor;
+    if ((field === f || field.startsWith(f + ".") || field.startsWith(f + "[")) &&
+        (!best || f.length > best.dataset.errorFor.length)) best = e;
+  });
+  (best || $("error")).textContent = message;
+}
+
+// Every change: the text, the fragment, a new computation (controls are rebuilt only
+// when the document's shape may have changed).
+function documentChanged(rebuild) {
+  state.text = JSON.stringify(state.doc, null, 2) + "\n";
+  $("json").value = state.text;
+  history.replaceState(null, "", "#s=" + encodeFragment(state.text));
+  if (rebuild) buildControls();
+  compute();
+}
+function load(text) {
+  try {
+    state.doc = JSON.parse(text);
+  } catch (error) {
+    $("json-error").textContent = `not JSON: ${error.message}`;
+    window.rolloutSim.error = `not JSON: ${error.message}`;
+    document.title = `${TITLE} - error`;
+    return;
+  }
+  $("json-error").textContent = "";
+  documentChanged(true);
+}
+
+async function main() {
+  const select = $("shipped");
+  for (const name of Object.keys(SHIPPED_SCENARIOS)) {
+    const option = document.createElement("option");
+    option.value = option.textContent = name;
+    select.append(option);
+  }
+  select.addEventListener("change", () => {
+    if (select.value in SHIPPED_SCENARIOS) load(SHIPPED_SCENARIOS[select.value]);
+  });
+  $("upload").addEventListener("change", async () => {
+    const file = $("upload").files[0];
+    if (file) load(await file.text());
+  });
+  $("json").addEventListener("change", () => load($("json").value));
+  $("download").addEventListener("click", () => {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([state.text], { type: "application/json" }));
+    link.download = `${scenarioName()}.json`;
+    link.click();
+    URL.revokeObjectURL(link.href);
+  });
+  $("pin").addEventListener("click", () => {
+    state.baseline = state.text;
+    $("unpin").hidden = false;
+    compute();
+  });
+  $("unpin").addEventListener("click", () => {
+    state.baseline = null;
+    $("unpin").hidden = true;
+    compute();
+  });
+  window.addEventListener("hashchange", () => {
+    const text = decodeFragment(location.hash);
+    if (text !== null && text !== state.text) load(text);
+  });
+  state.module = await WebAssembly.compile(base64Bytes(ENGINE_WASM));
+  state.worker = startWorker();
+  const fromLink = decodeFragment(location.hash);
+  if (fromLink !== null) {
+    const option = document.createElement("option");
+    option.value = "";
+    option.textContent = "(from the link)";
+    select.prepend(option);
+    select.value = "";
+    load(fromLink);
+  } else {
+    select.value = DEFAULT_SCENARIO;
+    load(SHIPPED_SCENARIOS[DEFAULT_SCENARIO]);
+  }
+}
+main().catch((error) => {
+  window.rolloutSim.error = String(error);
+  $("error").textContent = String(error);
+});

@@ -1,0 +1,70 @@
+// The engine's Web Worker: `wasm_bindgen` (the glue, prepended by web/build.sh) is
+// initialised once with the module the page compiled, then every message is one run.
+// The page cancels a run by terminating this worker and starting a fresh one.
+"use strict";
+
+// The charts' text is sized by plotters through the DOM (a span's offset size), and a
+// worker has no DOM: lend it the few pieces plotters touches, measuring the text with
+// an OffscreenCanvas in the same font.
+(function lendTextMeasurement() {
+  if (typeof Window !== "undefined") return;
+  const canvas = new OffscreenCanvas(1, 1).getContext("2d");
+  class MeasuredSpan {
+    constructor() { this.textContent = ""; this.style = ""; }
+    setAttribute(name, value) { if (name === "style") this.style = value; }
+    property(name) {
+      const match = new RegExp(`${name}:\\s*([^;]+)`).exec(this.style);
+      return match ? match[1].trim() : "";
+    }
+    measure() {
+      canvas.font = `${this.property("font-style")} ${this.property("font-size")} ${this.property("font-family")}`;
+      return canvas.measureText(this.textContent || "");
+    }
+    get offsetWidth() { return Math.round(this.measure().width); }
+    get offsetHeight() {
+      const m = this.measure();
+      const size = parseFloat(this.property("font-size")) || 12;
+      const box = m.fontBoundingBoxAscent + m.fontBoundingBoxDescent;
+      return Math.round(Number.isFinite(box) && box > 0 ? box : 1.2 * size);
+    }
+    remove() {}
+  }
+  self.HTMLElement = MeasuredSpan;
+  self.Window = self.constructor;
+  self.document = { body: { append() {} }, createElement: () => new MeasuredSpan() };
+})();
+
+let ready = null;
+self.onmessage = async (event) => {
+  const message = event.data;
+  if (message.module) {
+    ready = wasm_bindgen({ module_or_path: message.module });
+    await ready;
+    self.postMessage({ initialised: true });
+    return;
+  }
+  await ready;
+  const started = performance.now();
+  try {
+    const problem = wasm_bindgen.validate(message.text);
+    if (problem) {
+      self.postMessage({ id: message.id, error: problem });
+      return;
+    }
+    const run = wasm_bindgen.run(message.text);
+    const report = run.report;
+    const html = run.html;
+    run.free();
+    const ms = performance.now() - started;
+    let comparison = null;
+    if (message.baseline) {
+      // The pinned baseline and this scenario on common random numbers, as `compare`.
+      const compared = wasm_bindgen.compare(message.baseline, message.text);
+      comparison = { json: compared.json, html: compared.html };
+      compared.free();
+    }
+    self.postMessage({ id: message.id, report, html, ms, comparison });
+  } catch (error) {
+    self.postMessage({ id: message.id, error: String(error && error.message ? error.message : error) });
+  }
+};
