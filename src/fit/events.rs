@@ -34,7 +34,7 @@ struct Seen {
 
 /// The per-instance rows of release `release` in replication `replication` of the log
 /// `text` (from `file`), observed until `until` hours after the deploy (default: the
-/// horizon). An instance counts from its first update to the release's version or a
+/// next release's deploy, or the horizon). An instance counts from its first update to the release's version or a
 /// newer one; one that uninstalled first is censored then; new installs (which never
 /// needed approval) are left out.
 pub(crate) fn rows_from_events(
@@ -54,6 +54,7 @@ pub(crate) fn rows_from_events(
         .collect();
     let wanted = plan.version_of(release);
     let mut deploy = None;
+    let mut deploys = Vec::new();
     let mut seen: BTreeMap<u64, Seen> = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -69,8 +70,11 @@ pub(crate) fn rows_from_events(
             continue;
         }
         let Some(instance) = record.instance else {
-            if record.event == "deploy" && record.release == Some(release) {
-                deploy = Some(record.hours);
+            if record.event == "deploy" {
+                deploys.push(record.hours);
+                if record.release == Some(release) {
+                    deploy = Some(record.hours);
+                }
             }
             continue;
         };
@@ -100,7 +104,15 @@ pub(crate) fn rows_from_events(
             ),
         });
     };
-    let horizon = scenario.horizon.as_hours() - deploy;
+    // Observation ends at the next deploy: after it, a notice of the next release can
+    // bring this one's version too (an admin approving both at once), which says
+    // nothing about how admins answered this release.
+    let next = deploys
+        .iter()
+        .copied()
+        .filter(|&h| h > deploy)
+        .fold(scenario.horizon.as_hours(), f64::min);
+    let horizon = next - deploy;
     let until = until.map_or(horizon, |u| u.min(horizon));
     Ok(seen
         .into_iter()

@@ -485,6 +485,38 @@ fn two_past_releases() -> Value {
 }
 
 #[test]
+fn a_past_release_is_observed_only_until_the_next_one_is_deployed() {
+    // After the second scope change is deployed, an admin who approves it brings the
+    // first one's version too: those updates say nothing about the first release's
+    // admins, so an event log's observation of a release ends at the next deploy.
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), &two_past_releases());
+    let events = simulate(tmp.path(), &scenario, 12);
+    let out = tmp.path().join("fit");
+    let args = ["--draws", "0", "--release", "0", "--release", "1"];
+    let joint = fit_events(&scenario, &out, &events, &args);
+    assert_eq!(joint["observed"]["until_hours"], 720.0);
+    assert_eq!(joint["also"][0]["until_hours"], 720.0);
+    let segment = &joint["segments"][0];
+    assert!(
+        crate::fitting::plausible(&segment["approve"], 0.7),
+        "{}",
+        segment["approve"]
+    );
+    assert!(crate::fitting::plausible(
+        &segment["delay"]["median_hours"],
+        48.0
+    ));
+    let first = fs::read_to_string(out.join("observed-release-0.csv")).unwrap();
+    assert!(
+        first
+            .lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(1).unwrap().parse::<f64>().unwrap() <= 720.0)
+    );
+}
+
+#[test]
 fn past_releases_fitted_jointly_share_one_profile_and_say_what_each_brought() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = write_scenario(tmp.path(), &two_past_releases());
