@@ -37,6 +37,13 @@ wasm-bindgen --target no-modules --no-typescript --out-dir "$staging/pkg" \
 
 cp web/static/index.html web/static/app.js web/static/style.css "$staging/"
 rm -rf "$staging/pkg"
+# Replace only a folder this script built (it carries the marker), never someone else's.
+marker=.built-by-web-build
+if [[ -e "$dist" && ! -e "$dist/$marker" ]]; then
+    echo "web/build.sh: $dist exists and was not built by this script; move it away first" >&2
+    exit 2
+fi
+touch "$staging/$marker"
 rm -rf "$dist"
 mv "$staging" "$dist"
 trap - EXIT

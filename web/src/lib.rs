@@ -20,7 +20,7 @@ const BASELINE: &str = "baseline.json";
 
 /// Runs the scenario `text` and returns its `report.json` and `report.html`, or the
 /// error the CLI would print for it (the same words).
-pub fn outputs(text: &str) -> Result<(String, String), String> {
+fn outputs(text: &str) -> Result<(String, String), String> {
     let (json, report) = simulate(text)?;
     let html = presentation_files(&report, true, false)
         .into_iter()
@@ -73,13 +73,6 @@ pub fn run(text: &str) -> Result<Run, JsError> {
     Ok(Run { report, html })
 }
 
-/// Runs the scenario `text` and returns its `report.json` only (no charts, no page).
-#[wasm_bindgen]
-pub fn report(text: &str) -> Result<String, JsError> {
-    let (report, _) = simulate(text).map_err(|e| JsError::new(&e))?;
-    Ok(report)
-}
-
 /// A comparison against a pinned baseline, as `rollout-sim compare` writes it.
 #[wasm_bindgen]
 pub struct Comparison {
@@ -112,7 +105,7 @@ pub fn compare(baseline: &str, text: &str) -> Result<Comparison, JsError> {
 
 /// `comparison.json` and `comparison.html` of `text` against `baseline`, or the error
 /// the CLI would print.
-pub fn comparison(baseline: &str, text: &str) -> Result<(String, String), String> {
+fn comparison(baseline: &str, text: &str) -> Result<(String, String), String> {
     let parse = |text: &str, name: &str| {
         scenario::parse(text, Path::new(name), &Overrides::default()).map_err(|e| e.to_string())
     };
@@ -139,13 +132,4 @@ pub fn comparison(baseline: &str, text: &str) -> Result<(String, String), String
             .unwrap_or_default()
     };
     Ok((file("comparison.json"), file("comparison.html")))
-}
-
-/// Checks the scenario `text` without running it: the CLI's error message, or empty.
-#[wasm_bindgen]
-pub fn validate(text: &str) -> String {
-    scenario::parse(text, Path::new(SOURCE), &Overrides::default())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default()
 }

@@ -46,11 +46,7 @@ self.onmessage = async (event) => {
   await ready;
   const started = performance.now();
   try {
-    const problem = wasm_bindgen.validate(message.text);
-    if (problem) {
-      self.postMessage({ id: message.id, error: problem });
-      return;
-    }
+    // An invalid scenario throws the CLI's message.
     const run = wasm_bindgen.run(message.text);
     const report = run.report;
     const html = run.html;
