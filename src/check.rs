@@ -12,13 +12,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 
 use crate::fingerprint::{hex, sha256_hex};
 use crate::model::{Figure, FigureRef, InstanceModel, LATENCY_QUANTILES, ReleasePlan, record};
 use crate::montecarlo::RunOutput;
 use crate::scenario::{ExpectStat, Scenario};
-use crate::stats::{Summary, quantile_with_censoring};
+use crate::stats::{
+    Summary, quantile_with_censoring, sign_test_p_value, students_t_quantile,
+    students_t_two_sided_p,
+};
 
 /// The version of the baseline file format; a newer one is refused.
 pub const BASELINE_SCHEMA: u32 = 1;
@@ -258,9 +260,8 @@ fn paired_t(base: &[Option<f64>], new: &[Option<f64>]) -> (Option<f64>, Option<[
         let ci = Some([mean, mean]);
         return (Some(mean), ci, if mean == 0.0 { 1.0 } else { 0.0 });
     }
-    let t = StudentsT::new(0.0, 1.0, n - 1.0).expect("n >= 2");
-    let p = 2.0 * (1.0 - t.cdf((mean / se).abs()));
-    let half = t.inverse_cdf(0.975) * se;
+    let p = students_t_two_sided_p(mean / se, n - 1.0);
+    let half = students_t_quantile(0.975, n - 1.0) * se;
     (
         Some(mean),
         Some([mean - half, mean + half]),
@@ -278,13 +279,7 @@ fn sign_test(base: &[Option<f64>], new: &[Option<f64>]) -> (i64, f64) {
             _ => {}
         }
     }
-    let n = only_new + only_base;
-    if n == 0 {
-        return (0, 1.0);
-    }
-    let bin = Binomial::new(0.5, n).expect("valid binomial");
-    let k = only_new.min(only_base);
-    let p = (2.0 * bin.cdf(k)).min(1.0);
+    let p = sign_test_p_value(only_new, only_base);
     (only_new as i64 - only_base as i64, p)
 }
 

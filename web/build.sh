@@ -1,13 +1,32 @@
 #!/usr/bin/env bash
-# Builds the live page into web/dist/: static files that work from file:// and from any
-# static host, fetching nothing (the engine and the shipped scenarios are inlined).
+# Builds the live page into web/dist/ (or the folder given as the one argument): static
+# files that work from file:// and from any static host, fetching nothing (the engine and
+# the shipped scenarios are inlined). It replaces only a folder it built itself (marked by
+# .built-by-web-build); any other file or folder in its place makes it exit 2, untouched.
 # Needs the wasm32-unknown-unknown target and wasm-bindgen-cli 0.2.130 (the version
 # web/Cargo.toml pins): `rustup target add wasm32-unknown-unknown` and
 # `cargo install wasm-bindgen-cli --version 0.2.130`.
 set -euo pipefail
+if (($# > 1)); then
+    echo "usage: bash web/build.sh [OUTPUT_FOLDER]   (default web/dist)" >&2
+    exit 2
+fi
+dist=$(realpath -ms -- "${1:-$(dirname "$0")/dist}")
 cd "$(dirname "$0")/.."
-dist=web/dist
-staging=$(mktemp -d web/.dist-staging.XXXXXX)
+marker=.built-by-web-build
+refuse_foreign() {
+    if [[ -e "$dist" || -L "$dist" ]] && [[ ! -d "$dist" || -L "$dist" || ! -e "$dist/$marker" ]]; then
+        echo "web/build.sh: $dist exists and was not built by this script; move it away or name another folder" >&2
+        exit 2
+    fi
+}
+refuse_foreign
+if [[ ! -d "$(dirname "$dist")" ]]; then
+    echo "web/build.sh: $(dirname "$dist") does not exist" >&2
+    exit 2
+fi
+# Staged beside the output, so that the final move is a rename on one file system.
+staging=$(mktemp -d "$(dirname "$dist")/.dist-staging.XXXXXX")
 chmod 755 "$staging"
 trap 'rm -rf "$staging"' EXIT
 
@@ -37,12 +56,9 @@ wasm-bindgen --target no-modules --no-typescript --out-dir "$staging/pkg" \
 
 cp web/static/index.html web/static/app.js web/static/style.css "$staging/"
 rm -rf "$staging/pkg"
-# Replace only a folder this script built (it carries the marker), never someone else's.
-marker=.built-by-web-build
-if [[ -e "$dist" && ! -e "$dist/$marker" ]]; then
-    echo "web/build.sh: $dist exists and was not built by this script; move it away first" >&2
-    exit 2
-fi
+# Replace only a folder this script built (it carries the marker), never someone else's:
+# checked again, as the build took a while.
+refuse_foreign
 touch "$staging/$marker"
 rm -rf "$dist"
 mv "$staging" "$dist"

@@ -2,10 +2,9 @@
 //! with its confidence interval, restricted times and the sign test.
 
 use serde::Serialize;
-use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 
 use crate::model::Figure;
-use crate::stats::{Summary, t_critical_95};
+use crate::stats::{Summary, sign_test_p_value, students_t_quantile, t_critical_95};
 
 /// One policy's side of a comparison, from its per-replication values.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -165,7 +164,7 @@ pub fn paired(baseline: &[Option<f64>], other: &[Option<f64>]) -> PairedDifferen
     let se2 = va / n + vb / n;
     let unpaired_half = if se2 > 0.0 {
         let df = se2 * se2 / ((va / n).powi(2) / (n - 1.0) + (vb / n).powi(2) / (n - 1.0));
-        StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |s| s.inverse_cdf(0.975)) * se2.sqrt()
+        students_t_quantile(0.975, df) * se2.sqrt()
     } else {
         0.0
     };
@@ -196,11 +195,7 @@ pub fn sign_test(baseline: &[Option<f64>], other: &[Option<f64>]) -> SignTest {
         }
     }
     let n = other_first + baseline_first;
-    let p_value = (n > 0).then(|| {
-        let binomial = Binomial::new(0.5, n).expect("0.5 is a probability");
-        let k = other_first.min(baseline_first);
-        (2.0 * binomial.cdf(k)).min(1.0)
-    });
+    let p_value = (n > 0).then(|| sign_test_p_value(other_first, baseline_first));
     SignTest {
         other_first,
         baseline_first,

@@ -38,7 +38,7 @@ pub struct ParameterDraw {
 /// Akaike weights of fits: `exp(-delta AIC / 2)`, normalised.
 pub(super) fn akaike_weights(aics: &[f64]) -> Vec<f64> {
     let best = aics.iter().copied().fold(f64::INFINITY, f64::min);
-    let raw: Vec<f64> = aics.iter().map(|a| (-(a - best) / 2.0).exp()).collect();
+    let raw: Vec<f64> = aics.iter().map(|a| libm::exp(-(a - best) / 2.0)).collect();
     let total: f64 = raw.iter().sum();
     raw.iter().map(|w| w / total).collect()
 }
@@ -94,7 +94,7 @@ pub(super) fn posterior_draws(
         let approve = logistic(x[0]);
         let law = family.law(&x.as_slice()[1..]);
         // A flat prior on approve, seen in the logit coordinate, is approve(1 - approve).
-        let value = group.log_likelihood(approve, &law) + (approve * (1.0 - approve)).ln();
+        let value = group.log_likelihood(approve, &law) + libm::log(approve * (1.0 - approve));
         if value.is_nan() {
             f64::NEG_INFINITY
         } else {
@@ -130,7 +130,7 @@ pub(super) fn posterior_draws(
         let z = DVector::from_fn(d, |_, _| standard_normal_quantile(uniform()));
         let y = &x + &root * z;
         let ly = log_posterior(&y);
-        if ly.is_finite() && uniform().ln() < ly - lp {
+        if ly.is_finite() && libm::log(uniform()) < ly - lp {
             x = y;
             lp = ly;
         }
@@ -242,7 +242,7 @@ mod tests {
     fn akaike_weights_and_apportionment() {
         let w = akaike_weights(&[100.0, 102.0, 110.0]);
         assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-        assert!((w[1] / w[0] - (-1.0f64).exp()).abs() < 1e-12);
+        assert!((w[1] / w[0] - libm::exp(-1.0f64)).abs() < 1e-12);
         assert_eq!(apportion(200, &w).iter().sum::<usize>(), 200);
         assert_eq!(apportion(10, &[0.55, 0.45]), vec![6, 4]);
         assert_eq!(apportion(3, &[1.0, 0.0]), vec![3, 0]);

@@ -48,11 +48,11 @@ impl Estimate {
 }
 
 pub(super) fn logistic(x: f64) -> f64 {
-    1.0 / (1.0 + (-x.clamp(-LOGIT_BOUND, LOGIT_BOUND)).exp())
+    1.0 / (1.0 + libm::exp(-x.clamp(-LOGIT_BOUND, LOGIT_BOUND)))
 }
 
 fn logit(p: f64) -> f64 {
-    (p / (1.0 - p)).ln().clamp(-LOGIT_BOUND, LOGIT_BOUND)
+    libm::log(p / (1.0 - p)).clamp(-LOGIT_BOUND, LOGIT_BOUND)
 }
 
 /// The negative log-likelihood over the free coordinates, one coordinate held fixed

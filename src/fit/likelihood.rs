@@ -255,7 +255,7 @@ impl GroupLikelihood {
             nodes: platform
                 .nodes
                 .iter()
-                .map(|n| (n.weight.ln(), n.published_hours, slip(n)))
+                .map(|n| (libm::log(n.weight), n.published_hours, slip(n)))
                 .collect(),
             poll_hours: platform.poll_hours,
             slip_hours: platform.slip_hours,
@@ -338,13 +338,13 @@ impl GroupLikelihood {
                 f.iter_mut().for_each(|v| *v = self.share(approve, *v));
                 let mut ll = self.nodes[j].0;
                 for &(lo, hi, count) in &self.cells.updates {
-                    ll += count * (f[hi] - f[lo]).max(f64::MIN_POSITIVE).ln();
+                    ll += count * libm::log((f[hi] - f[lo]).max(f64::MIN_POSITIVE));
                 }
                 for &(at, count) in &self.cells.censored {
-                    ll += count * (1.0 - f[at]).max(f64::MIN_POSITIVE).ln();
+                    ll += count * libm::log((1.0 - f[at]).max(f64::MIN_POSITIVE));
                 }
                 for &(at, count) in &self.cells.truncated {
-                    ll -= count * (1.0 - f[at]).max(f64::MIN_POSITIVE).ln();
+                    ll -= count * libm::log((1.0 - f[at]).max(f64::MIN_POSITIVE));
                 }
                 ll
             })
@@ -364,7 +364,7 @@ impl GroupLikelihood {
         // The nodes' posterior weights; those below 1e-14 cannot move a share.
         let posterior: Vec<(usize, f64)> = terms
             .iter()
-            .map(|l| (l - top).exp())
+            .map(|l| libm::exp(l - top))
             .enumerate()
             .filter(|(_, w)| *w > 1e-14)
             .collect();
@@ -431,7 +431,7 @@ impl GroupLikelihood {
 
     /// The prior probability of node `j`.
     pub(super) fn node_weight(&self, j: usize) -> f64 {
-        self.nodes[j].0.exp()
+        libm::exp(self.nodes[j].0)
     }
 }
 
@@ -441,7 +441,7 @@ pub(super) fn log_sum_exp(x: &[f64]) -> f64 {
     if !top.is_finite() {
         return top;
     }
-    top + x.iter().map(|v| (v - top).exp()).sum::<f64>().ln()
+    top + libm::log(x.iter().map(|v| libm::exp(v - top)).sum::<f64>())
 }
 
 #[cfg(test)]
@@ -481,7 +481,7 @@ mod tests {
                     if y <= 0.0 {
                         0.0
                     } else {
-                        y - 10.0 * (1.0 - (-y / 10.0).exp())
+                        y - 10.0 * (1.0 - libm::exp(-y / 10.0))
                     }
                 };
                 (h(x) - h(x - 24.0)) / 24.0

@@ -282,7 +282,7 @@ impl SegmentFit {
         let close: Vec<String> = self
             .family_weights
             .iter()
-            .filter(|(f, w)| *f != self.law.family && *w >= (-1.0f64).exp() * self.best_weight())
+            .filter(|(f, w)| *f != self.law.family && *w >= libm::exp(-1.0f64) * self.best_weight())
             .map(|(f, w)| format!("{} (weight {w:.2})", f.name()))
             .collect();
         if !close.is_empty() {

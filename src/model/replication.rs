@@ -384,8 +384,8 @@ pub fn arrivals(scenario: &Scenario, replication: u64) -> Vec<SimTime> {
     let horizon = scenario.horizon_time();
     let mut t = SimTime::ZERO;
     for index in 0.. {
-        let gap =
-            SimDuration::from_days(1).mul_f64(-(1.0 - stream.slot(index).uniform(0)).ln() / rate);
+        let gap = SimDuration::from_days(1)
+            .mul_f64(-libm::log(1.0 - stream.slot(index).uniform(0)) / rate);
         t = t + gap;
         if t > horizon {
             break;

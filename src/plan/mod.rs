@@ -183,7 +183,7 @@ pub fn kn_h2(k: usize, n0: u64, alpha: f64) -> f64 {
         return 0.0;
     }
     let n = n0.saturating_sub(1).max(1) as f64;
-    n * ((2.0 * alpha / (k - 1) as f64).powf(-2.0 / n) - 1.0)
+    n * (libm::pow(2.0 * alpha / (k - 1) as f64, -2.0 / n) - 1.0)
 }
 
 /// The sample variance of the paired differences of two candidates' goal values.

@@ -243,10 +243,10 @@ fn log_log_band(survival: f64, greenwood: f64) -> (f64, f64) {
     if survival <= 0.0 || survival >= 1.0 {
         return (survival, survival);
     }
-    let ln_s = survival.ln();
+    let ln_s = libm::log(survival);
     let se = (greenwood / (ln_s * ln_s)).sqrt();
-    let lower = survival.powf((1.959_964 * se).exp());
-    let upper = survival.powf((-1.959_964 * se).exp());
+    let lower = libm::pow(survival, libm::exp(1.959_964 * se));
+    let upper = libm::pow(survival, libm::exp(-1.959_964 * se));
     (lower, upper)
 }
 

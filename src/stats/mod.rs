@@ -1,19 +1,22 @@
 //! Statistics shared by the Monte Carlo driver and the reports: summaries over
 //! replications (with censoring) and latency histograms with Kaplan-Meier estimates.
 
+mod distributions;
 mod histogram;
 mod normal;
 mod select;
 mod share_sketch;
 pub(crate) mod sweep_key;
 
+pub use distributions::{
+    binomial_cdf, gamma_cdf, gamma_quantile, normal_cdf, sign_test_p_value, students_t_quantile,
+    students_t_two_sided_p,
+};
 pub use histogram::{LatencyHistogram, SurvivalPoint};
 pub(crate) use normal::standard_normal_quantile;
 pub(crate) use select::values_at_ranks;
 pub use share_sketch::SKETCH_ERROR;
 pub(crate) use share_sketch::{ExactSum, ShareSketch};
-
-use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 
 /// Quantile of sorted data by linear interpolation between order statistics
 /// (Hyndman and Fan type 7, the default of R and `NumPy`).
@@ -48,8 +51,7 @@ pub fn t_quantile(n: usize, p: f64) -> Option<f64> {
     if n < 2 {
         return None;
     }
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?;
-    Some(t.inverse_cdf(p))
+    Some(students_t_quantile(p, (n - 1) as f64))
 }
 
 /// The two-sided 95% Student t critical value for `n - 1` degrees of freedom.
@@ -57,8 +59,7 @@ pub fn t_critical_95(n: usize) -> Option<f64> {
     if n < 2 {
         return None;
     }
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?;
-    Some(t.inverse_cdf(0.975))
+    Some(students_t_quantile(0.975, (n - 1) as f64))
 }
 
 /// One figure summarised over replications (`STAT` in the report contract).
@@ -169,13 +170,21 @@ pub fn quantile_ci(values: &[Option<f64>], q: f64, confidence: f64) -> (Option<f
         return (None, None);
     }
     let alpha = 1.0 - confidence;
-    let Ok(b) = Binomial::new(q, n) else {
+    if !(0.0..=1.0).contains(&q) {
         return (None, None);
-    };
+    }
+    // P(B <= k) rises with k, so each bound is a binary search over 1..=n.
+    let cdf_below = |order: u64| binomial_cdf(order - 1, n, q);
+    let orders: Vec<u64> = (1..=n).collect();
     // l: the largest order (1-based) with P(B <= l - 1) <= alpha/2.
-    let l = (1..=n).take_while(|&l| b.cdf(l - 1) <= alpha / 2.0).last();
+    let l = orders
+        .partition_point(|&l| cdf_below(l) <= alpha / 2.0)
+        .checked_sub(1)
+        .map(|i| orders[i]);
     // u: the smallest order with P(B <= u - 1) >= 1 - alpha/2.
-    let u = (1..=n).find(|&u| b.cdf(u - 1) >= 1.0 - alpha / 2.0);
+    let u = orders
+        .get(orders.partition_point(|&u| cdf_below(u) < 1.0 - alpha / 2.0))
+        .copied();
     let order = |k: u64| observed.get(k as usize - 1).copied();
     (l.and_then(order), u.and_then(order))
 }

@@ -87,7 +87,7 @@ pub(crate) fn standard_normal_quantile(p: f64) -> f64 {
             f64::INFINITY
         };
     }
-    let r = (-tail.ln()).sqrt();
+    let r = (-libm::log(tail)).sqrt();
     let z = if r <= 5.0 {
         let r = r - 1.6;
         horner(&NEAR_NUM, r) / horner(&NEAR_DEN, r)

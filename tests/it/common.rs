@@ -100,7 +100,7 @@ pub(crate) fn coexistence_cdf(x: f64, n: i32) -> f64 {
     let lo = (x - B).clamp(0.0, A); // below lo, the max is surely <= x - a
     let hi = x.clamp(0.0, A);
     // integral_{lo}^{hi} ((x-a)/B)^N da = B/(N+1) * [((x-lo)/B)^(N+1) - ((x-hi)/B)^(N+1)]
-    let part = B / m * (((x - lo) / B).powf(m) - ((x - hi) / B).powf(m));
+    let part = B / m * (libm::pow((x - lo) / B, m) - libm::pow((x - hi) / B, m));
     ((lo + part) / A).clamp(0.0, 1.0)
 }
 

@@ -249,36 +249,19 @@ fn native_report(dir: &Path, name: &str, text: &str) -> String {
     fs::read_to_string(out.join("report.json")).unwrap()
 }
 
-/// `a` and `b` agree in every key, string and integer, and their other numbers agree to
-/// 12 significant digits: the browser's math library (Rust's own `libm`) and the
-/// system's round a few transcendental functions (those inside statrs' distributions)
-/// differently in the last bits.
-fn assert_same_but_last_bits(a: &Value, b: &Value, at: &str) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            assert_eq!(
-                x.keys().collect::<Vec<_>>(),
-                y.keys().collect::<Vec<_>>(),
-                "{at}"
-            );
-            for (k, v) in x {
-                assert_same_but_last_bits(v, &y[k], &format!("{at}.{k}"));
-            }
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            assert_eq!(x.len(), y.len(), "{at}");
-            for (i, (v, w)) in x.iter().zip(y).enumerate() {
-                assert_same_but_last_bits(v, w, &format!("{at}[{i}]"));
-            }
-        }
-        (Value::Number(x), Value::Number(y)) if x != y => {
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            assert!(
-                (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
-                "{at}: {x} in the browser, {y} natively"
-            );
-        }
-        _ => assert_eq!(a, b, "{at}"),
+/// The browser's output is the CLI's, byte for byte (else: the first line that differs).
+fn assert_same_text(in_browser: &str, native: &str, what: &str) {
+    if in_browser != native {
+        let (line, (a, b)) = in_browser
+            .lines()
+            .zip(native.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .unwrap_or((0, ("(lengths differ)", "")));
+        panic!(
+            "{what}: the browser's output differs from the CLI's, first at line {}:\n  browser: {a}\n  CLI:     {b}",
+            line + 1
+        );
     }
 }
 
@@ -292,6 +275,44 @@ fn reduced(name: &str) -> String {
     doc["population"]["instances"] = json!(500);
     doc["replications"] = json!(8);
     serde_json::to_string_pretty(&doc).unwrap() + "\n"
+}
+
+/// `connect-scope-change` at a reduced size with its admins' delay drawn from each law
+/// the model has: every law's sampler (logarithms, powers, the incomplete gamma's
+/// inverse) must give the same bits in the browser as natively.
+fn every_delay_law() -> Vec<(String, String)> {
+    let laws = [
+        ("fixed", json!({"fixed": "20h"})),
+        ("uniform", json!({"uniform": ["2h", "3d"]})),
+        ("exponential", json!({"exponential": {"mean": "30h"}})),
+        ("weibull", json!({"weibull": {"shape": 0.7, "scale": "2d"}})),
+        ("gamma", json!({"gamma": {"shape": 2.5, "scale": "11h"}})),
+        (
+            "gamma-small-shape",
+            json!({"gamma": {"shape": 0.3, "scale": "3d"}}),
+        ),
+        (
+            "empirical",
+            json!({"empirical": [["2h", 0.05], ["20h", 0.4], ["7d", 0.41], ["21d", 1.0]]}),
+        ),
+        (
+            "mixture",
+            json!({"mixture": [
+                {"share": 0.4, "delay": {"lognormal": {"median": "8h", "sigma": 0.8}}},
+                {"share": 0.6, "delay": {"gamma": {"shape": 4.0, "scale": "1d"}}}
+            ]}),
+        ),
+    ];
+    laws.into_iter()
+        .map(|(name, law)| {
+            let mut doc: Value = serde_json::from_str(&reduced("connect-scope-change")).unwrap();
+            doc["admins"]["casual"]["delay"] = law;
+            (
+                format!("delay-{name}"),
+                serde_json::to_string_pretty(&doc).unwrap() + "\n",
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -310,23 +331,20 @@ fn the_live_page_computes_what_the_cli_does_recomputes_on_a_change_and_names_err
         .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
         .collect();
     names.sort();
-    let mut identical = 0;
-    for name in &names {
-        let in_browser = browser.open(&link(&page, &reduced(name)));
+    let mut cases: Vec<(String, String)> = names
+        .iter()
+        .map(|name| (name.clone(), reduced(name)))
+        .collect();
+    cases.extend(every_delay_law());
+    for (name, text) in &cases {
+        let in_browser = browser.open(&link(&page, text));
         let native = native_report(tmp.path(), name, &browser.scenario_text());
-        if in_browser == native {
-            identical += 1;
-        } else {
-            let (a, b): (Value, Value) = (
-                serde_json::from_str(&in_browser).unwrap(),
-                serde_json::from_str(&native).unwrap(),
-            );
-            assert_same_but_last_bits(&a, &b, name);
-        }
+        assert_same_text(&in_browser, &native, name);
     }
     println!(
-        "{identical} of {} shipped scenarios: report.json byte-identical in the browser; the rest differ only in the last bits of some numbers",
-        names.len()
+        "{} shipped scenarios and {} delay laws: report.json byte-identical in the browser",
+        names.len(),
+        cases.len() - names.len()
     );
     // The link reopens the same run.
     let start = browser.open(&link(&page, &reduced("connect-scope-change")));
@@ -349,12 +367,13 @@ fn the_live_page_computes_what_the_cli_does_recomputes_on_a_change_and_names_err
     let baseline = browser.scenario_text();
     browser.click("pin");
     browser.set_control("admins.casual.approve", "0.9");
-    let in_browser = browser.eval("window.rolloutSim.comparison");
+    let in_browser = browser.eval("window.rolloutSim.comparisonText");
     assert!(
-        in_browser.is_object(),
+        in_browser.is_string(),
         "the page shows no comparison: {}",
         browser.eval("String(window.rolloutSim.error)")
     );
+    assert!(browser.eval("typeof window.rolloutSim.comparison") == json!("object"));
     fs::write(tmp.path().join("baseline.json"), &baseline).unwrap();
     fs::write(tmp.path().join("candidate.json"), browser.scenario_text()).unwrap();
     cli()
@@ -370,13 +389,10 @@ fn the_live_page_computes_what_the_cli_does_recomputes_on_a_change_and_names_err
         ])
         .assert()
         .success();
-    let native: Value = serde_json::from_str(
-        &fs::read_to_string(tmp.path().join("compared/comparison.json")).unwrap(),
-    )
-    .unwrap();
-    assert_same_but_last_bits(&in_browser, &native, "comparison");
+    let native = fs::read_to_string(tmp.path().join("compared/comparison.json")).unwrap();
+    assert_same_text(in_browser.as_str().unwrap(), &native, "comparison.json");
     browser.click("unpin");
-    assert!(browser.eval("window.rolloutSim.comparison === undefined") == json!(true));
+    assert!(browser.eval("window.rolloutSim.comparison === undefined && window.rolloutSim.comparisonText === undefined") == json!(true));
     // An invalid value: the CLI's words, beside the control that caused it.
     browser.set_control("admins.casual.approve", "1.5");
     let error = browser.eval("window.rolloutSim.error");
@@ -461,4 +477,66 @@ fn benchmark_live_page_recompute_times() {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("live-page.png");
     fs::write(&path, png).unwrap();
     println!("screenshot: {}", path.display());
+}
+
+/// `web/build.sh` replaces only a folder it built itself: a user's folder or file where
+/// the page would go stops it with exit 2 before anything is built, untouched and with
+/// no staging debris beside it. Hermetic: the refusal comes before the build.
+#[test]
+fn the_page_build_never_replaces_what_it_did_not_build() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("site");
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("index.html"), "the user's page").unwrap();
+    let file = tmp.path().join("notes");
+    fs::write(&file, "the user's notes").unwrap();
+    let link = tmp.path().join("link");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&folder, &link).unwrap();
+    let build = |args: &[&Path]| {
+        Command::new("bash")
+            .arg(root.join("web/build.sh"))
+            .args(args)
+            .output()
+            .expect("bash runs web/build.sh")
+    };
+    let mut targets = vec![&folder, &file];
+    if cfg!(unix) {
+        targets.push(&link);
+    }
+    for target in targets {
+        let out = build(&[target]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", target.display());
+        assert!(
+            stderr.contains(&target.display().to_string())
+                && stderr.contains("was not built by this script"),
+            "{stderr}"
+        );
+    }
+    let missing = tmp.path().join("no-such-folder/dist");
+    let out = build(&[&missing]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    let out = build(&[&folder, &file]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+    // Everything as it was, and nothing added.
+    assert_eq!(
+        fs::read_to_string(folder.join("index.html")).unwrap(),
+        "the user's page"
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), "the user's notes");
+    let mut entries: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    let mut expected = vec!["notes", "site"];
+    if cfg!(unix) {
+        expected.insert(0, "link");
+    }
+    assert_eq!(entries, expected);
+    assert_eq!(fs::read_dir(&folder).unwrap().count(), 1);
 }

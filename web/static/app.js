@@ -51,6 +51,7 @@ function compute() {
   delete window.rolloutSim.reportText;
   delete window.rolloutSim.error;
   delete window.rolloutSim.comparison;
+  delete window.rolloutSim.comparisonText;
   document.title = `${scenarioName()} - computing`;
   $("status").textContent = "computing…";
   state.worker.postMessage({ id: state.next, text: state.text, baseline: state.baseline });
@@ -73,6 +74,7 @@ function finished(message) {
   $("report").srcdoc = message.html;
   $("difference").hidden = !message.comparison;
   if (message.comparison) {
+    window.rolloutSim.comparisonText = message.comparison.json;
     window.rolloutSim.comparison = JSON.parse(message.comparison.json);
     $("comparison").srcdoc = message.comparison.html;
   }

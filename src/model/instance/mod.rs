@@ -144,7 +144,7 @@ impl<'a> InstanceModel<'a> {
             .min(period - SimDuration::from_millis(1));
         let rate = self.scenario.population.churn.uninstall_rate_per_day;
         let lifetime = (rate > 0.0).then(|| {
-            SimDuration::from_days(1).mul_f64(-(1.0 - slot.uniform(first + 3)).ln() / rate)
+            SimDuration::from_days(1).mul_f64(-libm::log(1.0 - slot.uniform(first + 3)) / rate)
         });
         (
             Attributes {
