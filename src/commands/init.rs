@@ -12,7 +12,7 @@ use crate::scenario::{self, Overrides, Scenario};
 /// over an existing one, which may be the user's; a failed write leaves nothing).
 pub fn init(file: &Path, platform: StarterPlatform, question: StarterQuestion) -> Result<()> {
     let text = starter(platform, question);
-    let mut created = std::fs::OpenOptions::new()
+    let created = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(file)
@@ -24,8 +24,12 @@ pub fn init(file: &Path, platform: StarterPlatform, question: StarterQuestion) -
             };
             anyhow::Error::new(e).context(format!("{}: cannot create it{why}", file.display()))
         })?;
-    if let Err(e) = std::io::Write::write_all(&mut created, text.as_bytes()) {
-        drop(created);
+    // The file is written and closed (the block owns it) before anything else touches it.
+    let written = {
+        let mut created = created;
+        std::io::Write::write_all(&mut created, text.as_bytes())
+    };
+    if let Err(e) = written {
         // The file is ours and half written: remove it, leave nothing behind.
         let _ = std::fs::remove_file(file);
         return Err(e).with_context(|| format!("{}: cannot write it", file.display()));

@@ -83,11 +83,10 @@ impl FileSet {
         self.created.extend(created);
         fs::create_dir_all(&dir).map_err(at(&dir))?;
         let (mut file, staging) = {
-            let lock = lock_folder(&dir)?;
+            let _lock = lock_folder(&dir)?;
             clean_stale_files(&dir, &name);
             let made = guard::new_staging_file(&dir, &name).map_err(at(&dir))?;
             register(&made.1);
-            drop(lock);
             made
         };
         let written = write(&mut file).and_then(|()| file.sync_all());

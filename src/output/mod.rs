@@ -333,9 +333,8 @@ impl OutputDir {
         let parent = parent_of(target);
         // What writers that died left is repaired first, so the check sees the truth.
         if fs::symlink_metadata(&parent).is_ok_and(|m| m.is_dir()) {
-            let lock = lock_folder(&parent)?;
+            let _lock = lock_folder(&parent)?;
             clean_stale(&parent, &name);
-            drop(lock);
         }
         check_replaceable(target, force)?;
         let created = missing_folders(&parent);
@@ -436,9 +435,10 @@ impl OutputDir {
     pub fn publish(mut self) -> Result<(), OutputError> {
         self.write_manifest()?;
         let publication = Publication::begin();
-        let lock = lock_folder(&self.parent)?;
-        let result = self.swap();
-        drop(lock);
+        let result = {
+            let _lock = lock_folder(&self.parent)?;
+            self.swap()
+        };
         if result.is_ok() {
             self.published = true;
             unregister(&self.staging);

@@ -172,17 +172,7 @@ pub(crate) fn merge_points(
                     )));
                 }
             };
-            reps.extend(share.replications.into_iter().map(ReplicationResult::from));
-            mixes.push(share.mix);
-            let incoming = share.latency.into_iter().map(LatencyHistogram::from);
-            if hists.is_empty() {
-                hists = incoming.collect();
-            } else {
-                hists
-                    .iter_mut()
-                    .zip(incoming)
-                    .for_each(|(a, b)| a.merge(&b));
-            }
+            absorb(&mut reps, &mut hists, &mut mixes, share);
             let due = replications
                 .get(p)
                 .ok_or_else(|| wrong(format!("grid point {p} does not exist")))?;
@@ -220,6 +210,57 @@ pub(crate) fn merge_points(
         points(ready)?;
     }
     Ok(())
+}
+
+/// Adds a part's share of a grid point to the shares before it (parts in shard order).
+fn absorb(
+    reps: &mut Vec<ReplicationResult>,
+    hists: &mut Vec<LatencyHistogram>,
+    mixes: &mut Vec<MixState>,
+    share: PointPart,
+) {
+    reps.extend(share.replications.into_iter().map(ReplicationResult::from));
+    mixes.push(share.mix);
+    let incoming = share.latency.into_iter().map(LatencyHistogram::from);
+    if hists.is_empty() {
+        *hists = incoming.collect();
+    } else {
+        hists
+            .iter_mut()
+            .zip(incoming)
+            .for_each(|(a, b)| a.merge(&b));
+    }
+}
+
+/// The run output of `scenario` from the part lines of its shards, held in memory (see
+/// [`super::shard_line`]), in shard order: what the unsplit run gives, or why the lines
+/// are not the whole run.
+pub fn merge_shard_lines(scenario: &Scenario, lines: &[String]) -> Result<RunOutput, ShardError> {
+    let (mut reps, mut hists, mut mixes) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, line) in lines.iter().enumerate() {
+        let share: PointPart = serde_json::from_str(line).map_err(|e| {
+            ShardError::Mismatch(format!(
+                "shard {i} of {}: not a shard's part line ({e})",
+                lines.len()
+            ))
+        })?;
+        absorb(&mut reps, &mut hists, &mut mixes, share);
+    }
+    if reps.iter().enumerate().any(|(i, r)| r.index != i as u64) {
+        return Err(ShardError::Mismatch(format!(
+            "the {} shards do not hold replications 0 to {} once each, in order",
+            lines.len(),
+            u64::from(scenario.replications).saturating_sub(1)
+        )));
+    }
+    run_output(
+        0,
+        scenario,
+        u64::from(scenario.replications),
+        reps,
+        hists,
+        mixes,
+    )
 }
 
 /// Grid point `point`'s run output for its scenario, after checking that it has the

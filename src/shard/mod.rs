@@ -31,9 +31,22 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::scenario::Scenario;
+
+pub use merge::merge_shard_lines;
 pub(crate) use merge::{check_complete, merge_points, run_output};
 pub use part::{FiguresPart, HistogramPart, PartCommand, ReplicationPart};
 pub(crate) use part::{Job, PartHeader, PartReader, PartWriter, PointPart, is_part_file};
+
+/// Shard `shard` of a run of `scenario`, as the one part line that carries it (the line
+/// a part file holds for grid point 0), for a caller that moves shards between
+/// processes itself: the live page runs one per Web Worker, one worker per core, and
+/// merges them with [`merge_shard_lines`] into exactly what the unsplit run gives.
+pub fn shard_line(scenario: &Scenario, shard: Shard) -> String {
+    let range = shard.range(u64::from(scenario.replications));
+    let output = crate::montecarlo::run_range(scenario, range, &());
+    serde_json::to_string(&PointPart::of(0, &output)).expect("a part line serializes")
+}
 
 /// The most shards a command may be split into.
 pub const MAX_SHARDS: u64 = 1_000_000;

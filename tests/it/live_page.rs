@@ -226,9 +226,15 @@ impl Drop for Browser {
 
 /// The fragment link of a scenario text.
 fn link(page: &Path, text: &str) -> String {
+    link_with_workers(page, text, None)
+}
+
+/// [`link`] with the page's pool of workers set to `workers` (default: one per core).
+fn link_with_workers(page: &Path, text: &str, workers: Option<usize>) -> String {
     use base64::Engine;
+    let query = workers.map_or(String::new(), |n| format!("?workers={n}"));
     format!(
-        "file://{}#s={}",
+        "file://{}{query}#s={}",
         page.display(),
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
     )
@@ -336,10 +342,28 @@ fn the_live_page_computes_what_the_cli_does_recomputes_on_a_change_and_names_err
         .map(|name| (name.clone(), reduced(name)))
         .collect();
     cases.extend(every_delay_law());
-    for (name, text) in &cases {
-        let in_browser = browser.open(&link(&page, text));
+    // Whole in one worker, and split into shards over a pool of workers (one per core,
+    // and three: an uneven split) that the page merges: every path gives the same bytes.
+    for (i, (name, text)) in cases.iter().enumerate() {
+        let workers = [None, Some(1), Some(3)][i % 3];
+        let in_browser = browser.open(&link_with_workers(&page, text, workers));
         let native = native_report(tmp.path(), name, &browser.scenario_text());
         assert_same_text(&in_browser, &native, name);
+        let pool = workers.map_or_else(
+            || {
+                browser
+                    .eval("navigator.hardwareConcurrency")
+                    .as_u64()
+                    .unwrap()
+            },
+            |n| n as u64,
+        );
+        let replications = 8;
+        assert_eq!(
+            browser.eval("window.rolloutSim.workers").as_u64(),
+            Some(pool.clamp(1, 16).min(replications)),
+            "{name}: shards"
+        );
     }
     println!(
         "{} shipped scenarios and {} delay laws: report.json byte-identical in the browser",
@@ -441,26 +465,30 @@ fn benchmark_live_page_recompute_times() {
         doc["population"]["instances"] = json!(instances);
         doc["replications"] = json!(replications);
         let text = serde_json::to_string_pretty(&doc).unwrap();
-        let mut times = Vec::new();
-        for seed in 1..=5 {
-            doc["seed"] = json!(seed);
-            let text = serde_json::to_string_pretty(&doc).unwrap();
-            browser.open(&link(&page, &text));
-            times.push(
-                browser
-                    .eval("window.rolloutSim.milliseconds")
-                    .as_f64()
-                    .unwrap(),
+        for workers in [Some(1), None] {
+            let mut times = Vec::new();
+            let mut shards = 0;
+            for seed in 1..=5 {
+                doc["seed"] = json!(seed);
+                let text = serde_json::to_string_pretty(&doc).unwrap();
+                browser.open(&link_with_workers(&page, &text, workers));
+                times.push(
+                    browser
+                        .eval("window.rolloutSim.milliseconds")
+                        .as_f64()
+                        .unwrap(),
+                );
+                shards = browser.eval("window.rolloutSim.workers").as_u64().unwrap();
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "{instances} instances x {replications} replications on {shards} worker(s): median {:.0} ms (min {:.0}, max {:.0}) over 5 seeds; scenario {} bytes",
+                times[2],
+                times[0],
+                times[4],
+                text.len()
             );
         }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "{instances} instances x {replications} replications: median {:.0} ms (min {:.0}, max {:.0}) over 5 seeds; scenario {} bytes",
-            times[2],
-            times[0],
-            times[4],
-            text.len()
-        );
     }
     // The README's screenshot: the page on a shipped scenario, as a planner sees it.
     browser.call(

@@ -508,3 +508,54 @@ fn merge_prints_what_the_unsharded_command_prints() {
         .stderr(predicate::str::contains("--format markdown is for runs"));
     assert!(!target.exists());
 }
+
+/// Shards held in memory (the live page's Web Workers, one per core): the part lines of
+/// any split, merged in shard order, give the unsplit run's `report.json` byte for
+/// byte; a missing, repeated or reordered shard, or a line that is not a part, is
+/// refused.
+#[test]
+fn shards_in_memory_merge_into_the_unsplit_run_and_a_wrong_set_is_refused() {
+    use rollout_sim::export::{Exporter, JsonReport};
+    use rollout_sim::report::RunReport;
+    use rollout_sim::scenario::{self, Overrides};
+    use rollout_sim::shard::{Shard, merge_shard_lines, shard_line};
+    let overrides = Overrides {
+        replications: Some(7),
+        instances: Some(150),
+        ..Overrides::default()
+    };
+    let scenario = scenario::load(Path::new(SCENARIO), &overrides).unwrap();
+    let report = |output: &rollout_sim::montecarlo::RunOutput| {
+        let mut json = Vec::new();
+        JsonReport
+            .write(&RunReport::build(&scenario, output, None), &mut json)
+            .unwrap();
+        String::from_utf8(json).unwrap()
+    };
+    let whole = report(&rollout_sim::montecarlo::run(&scenario, &()));
+    let lines = |count: u64| -> Vec<String> {
+        (0..count)
+            .map(|index| shard_line(&scenario, Shard { index, count }))
+            .collect()
+    };
+    // Every split, including more shards than replications (some shards empty).
+    for count in [1, 2, 3, 7, 9] {
+        let merged = merge_shard_lines(&scenario, &lines(count)).unwrap();
+        assert_eq!(report(&merged), whole, "{count} shards");
+    }
+    let three = lines(3);
+    let wrong: [Vec<String>; 4] = [
+        vec![three[0].clone(), three[2].clone()],
+        vec![
+            three[0].clone(),
+            three[1].clone(),
+            three[1].clone(),
+            three[2].clone(),
+        ],
+        vec![three[1].clone(), three[0].clone(), three[2].clone()],
+        vec![three[0].clone(), "{}".into(), three[2].clone()],
+    ];
+    for set in wrong {
+        assert!(merge_shard_lines(&scenario, &set).is_err());
+    }
+}

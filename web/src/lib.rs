@@ -1,6 +1,12 @@
 //! rollout-sim's engine in the browser: the page's Web Worker calls [`run`] with the
 //! scenario's JSON text and gets back the `report.json` the CLI would write for it,
 //! byte for byte. One engine, not a port: this crate only carries strings across.
+//!
+//! To use every core without threads in WebAssembly (which need a nightly compiler and
+//! cross-origin isolation), the page splits the replications into shards as the CLI's
+//! `--shard` does: one worker per core runs [`run_shard`], and one merges the part
+//! lines with [`merge`] (or [`compare_shards`] against a pinned baseline) into what the
+//! unsplit run gives.
 
 use std::path::Path;
 
@@ -8,9 +14,10 @@ use rollout_sim::commands::Presentation;
 use rollout_sim::commands::compare::{CRN_FIELDS, comparison_outputs, unpaired_field};
 use rollout_sim::compare::pairings;
 use rollout_sim::export::{Exporter, JsonReport, presentation_files};
-use rollout_sim::montecarlo;
+use rollout_sim::montecarlo::{self, RunOutput};
 use rollout_sim::report::RunReport;
-use rollout_sim::scenario::{self, Overrides};
+use rollout_sim::scenario::{self, Overrides, Scenario};
+use rollout_sim::shard::{Shard, merge_shard_lines, shard_line};
 use wasm_bindgen::prelude::*;
 
 /// The name errors give the scenario (the page's text stands for a file).
@@ -18,29 +25,27 @@ const SOURCE: &str = "scenario.json";
 /// The name errors give the pinned baseline.
 const BASELINE: &str = "baseline.json";
 
-/// Runs the scenario `text` and returns its `report.json` and `report.html`, or the
-/// error the CLI would print for it (the same words).
-fn outputs(text: &str) -> Result<(String, String), String> {
-    let (json, report) = simulate(text)?;
+/// The scenario `text` (named `name` in errors), or the error the CLI would print.
+fn parse(text: &str, name: &str) -> Result<Scenario, String> {
+    scenario::parse(text, Path::new(name), &Overrides::default()).map_err(|e| e.to_string())
+}
+
+/// The `report.json` and `report.html` the CLI writes for `output`, a run of `scenario`.
+fn outputs(scenario: &Scenario, output: &RunOutput) -> Result<(String, String), String> {
+    let report = RunReport::build(scenario, output, None);
+    let mut json = Vec::new();
+    JsonReport
+        .write(&report, &mut json)
+        .map_err(|e| e.to_string())?;
     let html = presentation_files(&report, true, false)
         .into_iter()
         .find(|(name, _)| name == "report.html")
         .map(|(_, bytes)| bytes)
         .unwrap_or_default();
-    Ok((json, String::from_utf8(html).map_err(|e| e.to_string())?))
-}
-
-/// The run of the scenario `text`: its `report.json` and the report it was written from.
-fn simulate(text: &str) -> Result<(String, RunReport), String> {
-    let scenario = scenario::parse(text, Path::new(SOURCE), &Overrides::default())
-        .map_err(|e| e.to_string())?;
-    let output = montecarlo::run(&scenario, &());
-    let report = RunReport::build(&scenario, &output, None);
-    let mut json = Vec::new();
-    JsonReport
-        .write(&report, &mut json)
-        .map_err(|e| e.to_string())?;
-    Ok((String::from_utf8(json).map_err(|e| e.to_string())?, report))
+    Ok((
+        String::from_utf8(json).map_err(|e| e.to_string())?,
+        String::from_utf8(html).map_err(|e| e.to_string())?,
+    ))
 }
 
 /// One run's outputs, as the CLI would write them: `report.json` and `report.html`.
@@ -69,7 +74,34 @@ impl Run {
 /// CLI's message.
 #[wasm_bindgen]
 pub fn run(text: &str) -> Result<Run, JsError> {
-    let (report, html) = outputs(text).map_err(|e| JsError::new(&e))?;
+    let scenario = parse(text, SOURCE).map_err(|e| JsError::new(&e))?;
+    let (report, html) =
+        outputs(&scenario, &montecarlo::run(&scenario, &())).map_err(|e| JsError::new(&e))?;
+    Ok(Run { report, html })
+}
+
+/// Runs shard `index` of `count` of the scenario `text`'s replications and returns its
+/// part line (the CLI's `--shard` split), or a thrown error with the CLI's message.
+#[wasm_bindgen]
+pub fn run_shard(text: &str, index: u32, count: u32) -> Result<String, JsError> {
+    let scenario = parse(text, SOURCE).map_err(|e| JsError::new(&e))?;
+    let shard = Shard {
+        index: u64::from(index),
+        count: u64::from(count),
+    };
+    Ok(shard_line(&scenario, shard))
+}
+
+/// The run of the scenario `text` from the part lines of all its shards, in shard
+/// order: the same report and page as [`run`].
+#[wasm_bindgen]
+pub fn merge(text: &str, parts: Vec<String>) -> Result<Run, JsError> {
+    let merged = (|| {
+        let scenario = parse(text, SOURCE)?;
+        let output = merge_shard_lines(&scenario, &parts).map_err(|e| e.to_string())?;
+        outputs(&scenario, &output)
+    })();
+    let (report, html) = merged.map_err(|e| JsError::new(&e))?;
     Ok(Run { report, html })
 }
 
@@ -99,16 +131,34 @@ impl Comparison {
 /// paired replication by replication exactly as `rollout-sim compare baseline text`.
 #[wasm_bindgen]
 pub fn compare(baseline: &str, text: &str) -> Result<Comparison, JsError> {
-    let (json, html) = comparison(baseline, text).map_err(|e| JsError::new(&e))?;
+    let (json, html) = comparison(baseline, text, |s| Ok(montecarlo::run(s, &())))
+        .map_err(|e| JsError::new(&e))?;
     Ok(Comparison { json, html })
 }
 
-/// `comparison.json` and `comparison.html` of `text` against `baseline`, or the error
-/// the CLI would print.
-fn comparison(baseline: &str, text: &str) -> Result<(String, String), String> {
-    let parse = |text: &str, name: &str| {
-        scenario::parse(text, Path::new(name), &Overrides::default()).map_err(|e| e.to_string())
-    };
+/// [`compare`] from the part lines of both scenarios' shards, in shard order.
+#[wasm_bindgen]
+pub fn compare_shards(
+    baseline: &str,
+    text: &str,
+    baseline_parts: Vec<String>,
+    parts: Vec<String>,
+) -> Result<Comparison, JsError> {
+    let mut shards = [baseline_parts, parts].into_iter();
+    let (json, html) = comparison(baseline, text, |s| {
+        merge_shard_lines(s, &shards.next().unwrap_or_default()).map_err(|e| e.to_string())
+    })
+    .map_err(|e| JsError::new(&e))?;
+    Ok(Comparison { json, html })
+}
+
+/// `comparison.json` and `comparison.html` of `text` against `baseline`, each run
+/// obtained by `run_of` (the baseline's first), or the error the CLI would print.
+fn comparison(
+    baseline: &str,
+    text: &str,
+    mut run_of: impl FnMut(&Scenario) -> Result<RunOutput, String>,
+) -> Result<(String, String), String> {
     let scenarios = vec![parse(baseline, BASELINE)?, parse(text, SOURCE)?];
     if let Some((field, a, b)) = unpaired_field(&scenarios[0], &scenarios[1]) {
         return Err(format!(
@@ -116,13 +166,11 @@ fn comparison(baseline: &str, text: &str) -> Result<(String, String), String> {
         ));
     }
     let pairings = pairings(&scenarios, &[]).map_err(|e| e.to_string())?;
-    let runs: Vec<_> = scenarios
-        .into_iter()
-        .map(|s| {
-            let output = montecarlo::run(&s, &());
-            (s, output)
-        })
-        .collect();
+    let mut runs = Vec::with_capacity(2);
+    for s in scenarios {
+        let output = run_of(&s)?;
+        runs.push((s, output));
+    }
     let (_, files) = comparison_outputs(&runs, pairings, None, &Presentation::default());
     let file = |name: &str| {
         files

@@ -4,7 +4,7 @@
 "use strict";
 
 const TITLE = "rollout-sim live";
-const state = { doc: null, text: "", worker: null, module: null, busy: false, next: 0, baseline: null };
+const state = { doc: null, text: "", workers: [], module: null, busy: false, next: 0, baseline: null, job: null };
 window.rolloutSim = { runs: 0 };
 
 const $ = (id) => document.getElementById(id);
@@ -24,7 +24,15 @@ function decodeFragment(hash) {
   return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }
 
-// --- the engine: the module is compiled once; a worker is started per cancellation -----
+// --- the engine: the module is compiled once; a pool of workers, one per core --------
+// A run's replications are split into one shard per worker, as `run --shard I/N` splits
+// them; worker 0 merges the shards' part lines into the unsplit run's report, byte for
+// byte. `?workers=N` in the page's address sets the pool's size (default: the cores).
+function poolSize() {
+  const asked = Number(new URLSearchParams(location.search).get("workers"));
+  const cores = navigator.hardwareConcurrency || 1;
+  return Math.max(1, Math.min(16, Number.isInteger(asked) && asked > 0 ? asked : cores));
+}
 function base64Bytes(text) {
   const binary = atob(text);
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
@@ -34,16 +42,26 @@ function startWorker() {
   const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
   const worker = new Worker(url);
   URL.revokeObjectURL(url);
-  worker.onmessage = (event) => finished(event.data);
-  worker.onerror = (event) => finished({ id: state.next, error: event.message || "the engine failed" });
+  worker.onmessage = (event) => received(event.data);
+  worker.onerror = (event) => received({ id: state.next, error: event.message || "the engine failed" });
   worker.postMessage({ module: state.module });
   return worker;
+}
+function startPool() {
+  state.workers.forEach((w) => w.terminate());
+  state.workers = Array.from({ length: poolSize() }, startWorker);
+}
+// The shards a run is split into: one per worker, at most one per replication (a text
+// that does not parse runs whole, and the engine names what is wrong with it).
+function shardCount(text) {
+  let replications = 1;
+  try { replications = JSON.parse(text).replications; } catch (_) { /* runs whole */ }
+  return Number.isInteger(replications) && replications > 1 ? Math.min(replications, state.workers.length) : 1;
 }
 function compute() {
   if (state.busy) {
     // A newer change cancels the running computation.
-    state.worker.terminate();
-    state.worker = startWorker();
+    startPool();
   }
   state.busy = true;
   state.next += 1;
@@ -54,10 +72,38 @@ function compute() {
   delete window.rolloutSim.comparisonText;
   document.title = `${scenarioName()} - computing`;
   $("status").textContent = "computing…";
-  state.worker.postMessage({ id: state.next, text: state.text, baseline: state.baseline });
+  const count = shardCount(state.text);
+  state.job = {
+    id: state.next, text: state.text, baseline: state.baseline, count,
+    parts: [], baselineParts: [], done: 0, started: performance.now(),
+  };
+  if (count === 1) {
+    state.workers[0].postMessage({ id: state.next, text: state.text, baseline: state.baseline });
+    return;
+  }
+  for (let index = 0; index < count; index += 1) {
+    state.workers[index].postMessage({ id: state.next, text: state.text, baseline: state.baseline, shard: [index, count] });
+  }
 }
-function finished(message) {
-  if (message.initialised || message.id !== state.next) return;
+function received(message) {
+  const job = state.job;
+  if (message.initialised || !job || message.id !== job.id) return;
+  if (message.shard !== undefined && message.error === undefined) {
+    job.parts[message.shard] = message.part;
+    job.baselineParts[message.shard] = message.baselinePart;
+    job.done += 1;
+    if (job.done === job.count) {
+      state.workers[0].postMessage({
+        id: job.id, text: job.text, baseline: job.baseline, merge: true,
+        parts: job.parts, baselineParts: job.baselineParts,
+      });
+    }
+    return;
+  }
+  state.job = null;
+  finished(message, performance.now() - job.started);
+}
+function finished(message, ms) {
   state.busy = false;
   clearErrors();
   if (message.error !== undefined) {
@@ -69,7 +115,8 @@ function finished(message) {
   }
   window.rolloutSim.reportText = message.report;
   window.rolloutSim.report = JSON.parse(message.report);
-  window.rolloutSim.milliseconds = message.ms;
+  window.rolloutSim.milliseconds = ms;
+  window.rolloutSim.workers = message.shards;
   window.rolloutSim.runs += 1;
   $("report").srcdoc = message.html;
   $("difference").hidden = !message.comparison;
@@ -78,7 +125,8 @@ function finished(message) {
     window.rolloutSim.comparison = JSON.parse(message.comparison.json);
     $("comparison").srcdoc = message.comparison.html;
   }
-  $("status").textContent = `computed in ${Math.round(message.ms)} ms`;
+  const on = message.shards > 1 ? ` on ${message.shards} workers` : "";
+  $("status").textContent = `computed in ${Math.round(ms)} ms${on}`;
   document.title = `${scenarioName()} - ready`;
 }
 
@@ -265,7 +313,7 @@ async function main() {
     if (text !== null && text !== state.text) load(text);
   });
   state.module = await WebAssembly.compile(base64Bytes(ENGINE_WASM));
-  state.worker = startWorker();
+  startPool();
   const fromLink = decodeFragment(location.hash);
   if (fromLink !== null) {
     const option = document.createElement("option");

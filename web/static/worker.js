@@ -1,6 +1,7 @@
 // The engine's Web Worker: `wasm_bindgen` (the glue, prepended by web/build.sh) is
-// initialised once with the module the page compiled, then every message is one run.
-// The page cancels a run by terminating this worker and starting a fresh one.
+// initialised once with the module the page compiled, then every message is a whole
+// run, one shard of a run's replications, or the merge of a run's shards (the page
+// keeps one worker per core). The page cancels a run by terminating its workers.
 "use strict";
 
 // The charts' text is sized by plotters through the DOM (a span's offset size), and a
@@ -44,22 +45,36 @@ self.onmessage = async (event) => {
     return;
   }
   await ready;
-  const started = performance.now();
+  const bindgen = wasm_bindgen;
+  // Rust objects handed back are freed here, once their strings are out.
+  const take = (object, ...fields) => {
+    const values = fields.map((f) => object[f]);
+    object.free();
+    return values;
+  };
   try {
     // An invalid scenario throws the CLI's message.
-    const run = wasm_bindgen.run(message.text);
-    const report = run.report;
-    const html = run.html;
-    run.free();
-    const ms = performance.now() - started;
+    if (message.shard) {
+      const [index, count] = message.shard;
+      const part = bindgen.run_shard(message.text, index, count);
+      const baselinePart = message.baseline ? bindgen.run_shard(message.baseline, index, count) : null;
+      self.postMessage({ id: message.id, shard: index, part, baselinePart });
+      return;
+    }
+    const [report, html] = message.merge
+      ? take(bindgen.merge(message.text, message.parts), "report", "html")
+      : take(bindgen.run(message.text), "report", "html");
     let comparison = null;
     if (message.baseline) {
       // The pinned baseline and this scenario on common random numbers, as `compare`.
-      const compared = wasm_bindgen.compare(message.baseline, message.text);
-      comparison = { json: compared.json, html: compared.html };
-      compared.free();
+      const compared = message.merge
+        ? bindgen.compare_shards(message.baseline, message.text, message.baselineParts, message.parts)
+        : bindgen.compare(message.baseline, message.text);
+      const [json, page] = take(compared, "json", "html");
+      comparison = { json, html: page };
     }
-    self.postMessage({ id: message.id, report, html, ms, comparison });
+    const shards = message.merge ? message.parts.length : 1;
+    self.postMessage({ id: message.id, report, html, comparison, shards });
   } catch (error) {
     self.postMessage({ id: message.id, error: String(error && error.message ? error.message : error) });
   }
