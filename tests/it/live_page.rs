@@ -18,23 +18,36 @@ use tungstenite::{Message, WebSocket};
 
 use crate::common::cli;
 
-/// Builds the page (a no-op when it is up to date) and returns its `index.html`;
-/// `None` (saying so) where `.ci/run` could not install the wasm32 target.
-fn page() -> Option<PathBuf> {
+/// The page, built by `web/build.sh` into a folder of its own (so a test never touches
+/// the working tree's web/dist): the folder, and its `index.html`. `None` (saying so)
+/// where `.ci/run` could not install the wasm32 target.
+fn page() -> Option<(tempfile::TempDir, PathBuf)> {
     if let Ok(why) = std::env::var("ROLLOUT_SIM_SKIP_LIVE_PAGE") {
         println!("skipped: the live page cannot be built: {why}");
         return None;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folder = tempfile::tempdir().unwrap();
+    let dist = folder.path().join("site");
     let status = Command::new("bash")
         .arg(root.join("web/build.sh"))
+        .arg(&dist)
         .status()
         .expect("bash runs web/build.sh");
     assert!(
         status.success(),
         "web/build.sh failed: it needs `rustup target add wasm32-unknown-unknown` and `cargo install wasm-bindgen-cli --version 0.2.130` (.ci/run installs both)"
     );
-    Some(root.join("web/dist/index.html"))
+    for file in [
+        "index.html",
+        "app.js",
+        "style.css",
+        "engine.js",
+        "scenarios.js",
+    ] {
+        assert!(dist.join(file).is_file(), "web/build.sh wrote no {file}");
+    }
+    Some((folder, dist.join("index.html")))
 }
 
 /// Headless Chromium with one page, driven over the `DevTools` protocol.
@@ -324,7 +337,7 @@ fn every_delay_law() -> Vec<(String, String)> {
 #[test]
 #[ignore = "system test: needs Chromium, the wasm32 target and wasm-bindgen-cli; run with `cargo test -- --include-ignored` (.ci/run does)"]
 fn the_live_page_computes_what_the_cli_does_recomputes_on_a_change_and_names_errors() {
-    let Some(page) = page() else { return };
+    let Some((_site, page)) = page() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let mut browser = Browser::start(&tmp.path().join("profile"));
     // Every shipped scenario, from a link: the browser's report is the CLI's, byte for
@@ -452,7 +465,7 @@ fn the_live_page_computes_what_the_cli_does_recomputes_on_a_change_and_names_err
 #[test]
 #[ignore = "benchmark: needs Chromium, the wasm32 target and wasm-bindgen-cli; prints the browser's recompute times (BENCHMARKS.md)"]
 fn benchmark_live_page_recompute_times() {
-    let Some(page) = page() else { return };
+    let Some((_site, page)) = page() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let mut browser = Browser::start(&tmp.path().join("profile"));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
