@@ -11,7 +11,11 @@ if (($# > 1)); then
     echo "usage: bash web/build.sh [OUTPUT_FOLDER]   (default web/dist)" >&2
     exit 2
 fi
-dist=$(realpath -ms -- "${1:-$(dirname "$0")/dist}")
+# The output as an absolute path, as given (a symlink in its place is not followed, but
+# refused below), without trailing slashes.
+dist=${1:-$(dirname "$0")/dist}
+[[ $dist == /* ]] || dist=$PWD/$dist
+while [[ $dist == */ && $dist != / ]]; do dist=${dist%/}; done
 cd "$(dirname "$0")/.."
 marker=.built-by-web-build
 refuse_foreign() {

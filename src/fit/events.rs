@@ -34,9 +34,9 @@ struct Seen {
 
 /// The per-instance rows of release `release` in replication `replication` of the log
 /// `text` (from `file`), observed until `until` hours after the deploy (default: the
-/// next release's deploy, or the horizon). An instance counts from its first update to the release's version or a
-/// newer one; one that uninstalled first is censored then; new installs (which never
-/// needed approval) are left out.
+/// next release's deploy, or the horizon). An instance counts from its first update to
+/// the release's version or a newer one; one that uninstalled first is censored then;
+/// new installs (which never needed approval) are left out.
 pub(crate) fn rows_from_events(
     scenario: &Scenario,
     text: &str,

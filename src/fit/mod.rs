@@ -735,11 +735,10 @@ fn fit_group(
     // No single family describes the data: try two speeds of admins (a mixture), which
     // the data then choose or not by AIC.
     if settings.family == FamilyChoice::Auto && p_value.is_some_and(|p| p < POOR_FIT_P) {
-        let mixture = best_of(&joint, Family::Mixture, start);
-        chosen.fits.push(mixture);
-        let mixture = chosen.best().clone();
-        if mixture.family == Family::Mixture {
-            best = mixture;
+        chosen.fits.push(best_of(&joint, Family::Mixture, start));
+        let lowest = chosen.best().clone();
+        if lowest.family == Family::Mixture {
+            best = lowest;
             (distance, p_value) = judge(&best);
         }
     }

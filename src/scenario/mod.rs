@@ -306,30 +306,25 @@ impl WorkingHours {
         validate::working_hours_text(text)
     }
 
-    /// The days as a scenario writes them: `daily`, `mon-fri`, or the days joined by
-    /// commas.
-    pub fn days_text(&self) -> String {
+    /// The days as a scenario writes them: `daily`, `mon-fri`, or the days' names.
+    fn day_names(&self) -> Vec<&'static str> {
         match self.days {
-            [true, true, true, true, true, true, true] => "daily".into(),
-            [true, true, true, true, true, false, false] => "mon-fri".into(),
+            [true, true, true, true, true, true, true] => vec!["daily"],
+            [true, true, true, true, true, false, false] => vec!["mon-fri"],
             days => DAY_NAMES
                 .iter()
                 .zip(days)
                 .filter(|(_, on)| *on)
                 .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(","),
+                .collect(),
         }
     }
-}
 
-impl WorkingHours {
     /// The hours as a scenario file writes them (`working_hours` of an admin profile).
     pub fn to_scenario_json(&self) -> serde_json::Value {
-        let days = self.days_text();
-        let days = match days.contains(',') {
-            true => serde_json::json!(days.split(',').collect::<Vec<_>>()),
-            false => serde_json::json!(days),
+        let days = match self.day_names()[..] {
+            [one] => serde_json::json!(one),
+            ref names => serde_json::json!(names),
         };
         serde_json::json!({
             "days": days,
@@ -344,7 +339,7 @@ impl std::fmt::Display for WorkingHours {
         write!(
             f,
             "{} {}-{}",
-            self.days_text(),
+            self.day_names().join(","),
             self.from.format("%H:%M"),
             self.to.format("%H:%M")
         )

@@ -20,11 +20,6 @@ pub fn normal_cdf(z: f64) -> f64 {
     0.5 * libm::erfc(-z * FRAC_1_SQRT_2)
 }
 
-/// `ln B(a, b)`.
-fn ln_beta(a: f64, b: f64) -> f64 {
-    a.ln_beta(b)
-}
-
 /// `P(|T| >= |t|)` for Student's t with `df` degrees of freedom: the two-sided p-value,
 /// computed in the tail (not as one minus a CDF near one).
 pub fn students_t_two_sided_p(t: f64, df: f64) -> f64 {
@@ -32,7 +27,7 @@ pub fn students_t_two_sided_p(t: f64, df: f64) -> f64 {
         return f64::NAN;
     }
     let half = df / 2.0;
-    (df / (df + t * t)).inc_beta(half, 0.5, ln_beta(half, 0.5))
+    (df / (df + t * t)).inc_beta(half, 0.5, half.ln_beta(0.5))
 }
 
 /// The `p` quantile of Student's t with `df` degrees of freedom (`NaN` outside
@@ -49,11 +44,11 @@ pub fn students_t_quantile(p: f64, df: f64) -> f64 {
     let two_sided = 2.0 * p.min(1.0 - p);
     let half = df / 2.0;
     let magnitude = if two_sided <= 0.5 {
-        let x = two_sided.inv_inc_beta(half, 0.5, ln_beta(half, 0.5));
+        let x = two_sided.inv_inc_beta(half, 0.5, half.ln_beta(0.5));
         (df * (1.0 - x) / x).sqrt()
     } else {
         // 1 - x by I_{1-x}(1/2, df/2) = 1 - two_sided, precise near t = 0.
-        let y = (1.0 - two_sided).inv_inc_beta(0.5, half, ln_beta(0.5, half));
+        let y = (1.0 - two_sided).inv_inc_beta(0.5, half, 0.5f64.ln_beta(half));
         (df * y / (1.0 - y)).sqrt()
     };
     if p < 0.5 { -magnitude } else { magnitude }
@@ -61,10 +56,7 @@ pub fn students_t_quantile(p: f64, df: f64) -> f64 {
 
 /// `P(B <= k)` for `B ~ Binomial(n, p)`.
 pub fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
-    if k >= n {
-        return 1.0;
-    }
-    if p <= 0.0 {
+    if k >= n || p <= 0.0 {
         return 1.0;
     }
     if p >= 1.0 {
@@ -72,7 +64,7 @@ pub fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
     }
     // P(B <= k) = I_{1-p}(n - k, k + 1).
     let (a, b) = ((n - k) as f64, (k + 1) as f64);
-    (1.0 - p).inc_beta(a, b, ln_beta(a, b))
+    (1.0 - p).inc_beta(a, b, a.ln_beta(b))
 }
 
 /// The exact two-sided sign test's p-value for `a` pairs one way and `b` the other

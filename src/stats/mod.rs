@@ -56,10 +56,7 @@ pub fn t_quantile(n: usize, p: f64) -> Option<f64> {
 
 /// The two-sided 95% Student t critical value for `n - 1` degrees of freedom.
 pub fn t_critical_95(n: usize) -> Option<f64> {
-    if n < 2 {
-        return None;
-    }
-    Some(students_t_quantile(0.975, (n - 1) as f64))
+    t_quantile(n, 0.975)
 }
 
 /// One figure summarised over replications (`STAT` in the report contract).

@@ -1,12 +1,12 @@
-//! rollout-sim's engine in the browser: the page's Web Worker calls [`run`] with the
-//! scenario's JSON text and gets back the `report.json` the CLI would write for it,
-//! byte for byte. One engine, not a port: this crate only carries strings across.
+//! rollout-sim's engine in the browser: the page's Web Workers turn the scenario's JSON
+//! text into the `report.json` the CLI would write for it, byte for byte. One engine,
+//! not a port: this crate only carries strings across.
 //!
 //! To use every core without threads in WebAssembly (which need a nightly compiler and
 //! cross-origin isolation), the page splits the replications into shards as the CLI's
-//! `--shard` does: one worker per core runs [`run_shard`], and one merges the part
-//! lines with [`merge`] (or [`compare_shards`] against a pinned baseline) into what the
-//! unsplit run gives.
+//! `--shard` does (one shard when there is one worker): each worker runs
+//! [`run_shard`], and one merges the part lines with [`merge`] into what the unsplit run
+//! gives, and with [`compare`] against a pinned baseline, whose parts the page keeps.
 
 use std::path::Path;
 
@@ -14,7 +14,7 @@ use rollout_sim::commands::Presentation;
 use rollout_sim::commands::compare::{CRN_FIELDS, comparison_outputs, unpaired_field};
 use rollout_sim::compare::pairings;
 use rollout_sim::export::{Exporter, JsonReport, presentation_files};
-use rollout_sim::montecarlo::{self, RunOutput};
+use rollout_sim::montecarlo::RunOutput;
 use rollout_sim::report::RunReport;
 use rollout_sim::scenario::{self, Overrides, Scenario};
 use rollout_sim::shard::{Shard, merge_shard_lines, shard_line};
@@ -48,6 +48,11 @@ fn outputs(scenario: &Scenario, output: &RunOutput) -> Result<(String, String), 
     ))
 }
 
+/// `result`, its error as a thrown JavaScript error.
+fn thrown<T>(result: Result<T, String>) -> Result<T, JsError> {
+    result.map_err(|e| JsError::new(&e))
+}
+
 /// One run's outputs, as the CLI would write them: `report.json` and `report.html`.
 #[wasm_bindgen]
 pub struct Run {
@@ -70,21 +75,16 @@ impl Run {
     }
 }
 
-/// Runs the scenario `text`: its report and its page, or a thrown error with the
-/// CLI's message.
-#[wasm_bindgen]
-pub fn run(text: &str) -> Result<Run, JsError> {
-    let scenario = parse(text, SOURCE).map_err(|e| JsError::new(&e))?;
-    let (report, html) =
-        outputs(&scenario, &montecarlo::run(&scenario, &())).map_err(|e| JsError::new(&e))?;
-    Ok(Run { report, html })
-}
-
 /// Runs shard `index` of `count` of the scenario `text`'s replications and returns its
 /// part line (the CLI's `--shard` split), or a thrown error with the CLI's message.
 #[wasm_bindgen]
 pub fn run_shard(text: &str, index: u32, count: u32) -> Result<String, JsError> {
-    let scenario = parse(text, SOURCE).map_err(|e| JsError::new(&e))?;
+    let scenario = thrown(parse(text, SOURCE))?;
+    if index >= count {
+        return Err(JsError::new(&format!(
+            "shard {index} of {count}: a shard's index is below the shard count"
+        )));
+    }
     let shard = Shard {
         index: u64::from(index),
         count: u64::from(count),
@@ -93,15 +93,14 @@ pub fn run_shard(text: &str, index: u32, count: u32) -> Result<String, JsError> 
 }
 
 /// The run of the scenario `text` from the part lines of all its shards, in shard
-/// order: the same report and page as [`run`].
+/// order: its `report.json` and `report.html`, or a thrown error with the CLI's message.
 #[wasm_bindgen]
 pub fn merge(text: &str, parts: Vec<String>) -> Result<Run, JsError> {
-    let merged = (|| {
+    let (report, html) = thrown((|| {
         let scenario = parse(text, SOURCE)?;
         let output = merge_shard_lines(&scenario, &parts).map_err(|e| e.to_string())?;
         outputs(&scenario, &output)
-    })();
-    let (report, html) = merged.map_err(|e| JsError::new(&e))?;
+    })())?;
     Ok(Run { report, html })
 }
 
@@ -128,36 +127,26 @@ impl Comparison {
 }
 
 /// Compares the scenario `text` with the pinned `baseline` on common random numbers,
-/// paired replication by replication exactly as `rollout-sim compare baseline text`.
+/// paired replication by replication exactly as `rollout-sim compare baseline text`,
+/// from the part lines of both scenarios' shards (in shard order).
 #[wasm_bindgen]
-pub fn compare(baseline: &str, text: &str) -> Result<Comparison, JsError> {
-    let (json, html) = comparison(baseline, text, |s| Ok(montecarlo::run(s, &())))
-        .map_err(|e| JsError::new(&e))?;
-    Ok(Comparison { json, html })
-}
-
-/// [`compare`] from the part lines of both scenarios' shards, in shard order.
-#[wasm_bindgen]
-pub fn compare_shards(
+pub fn compare(
     baseline: &str,
     text: &str,
     baseline_parts: Vec<String>,
     parts: Vec<String>,
 ) -> Result<Comparison, JsError> {
-    let mut shards = [baseline_parts, parts].into_iter();
-    let (json, html) = comparison(baseline, text, |s| {
-        merge_shard_lines(s, &shards.next().unwrap_or_default()).map_err(|e| e.to_string())
-    })
-    .map_err(|e| JsError::new(&e))?;
+    let (json, html) = thrown(comparison(baseline, text, &baseline_parts, &parts))?;
     Ok(Comparison { json, html })
 }
 
-/// `comparison.json` and `comparison.html` of `text` against `baseline`, each run
-/// obtained by `run_of` (the baseline's first), or the error the CLI would print.
+/// `comparison.json` and `comparison.html` of `text` against `baseline`, or the error
+/// the CLI would print.
 fn comparison(
     baseline: &str,
     text: &str,
-    mut run_of: impl FnMut(&Scenario) -> Result<RunOutput, String>,
+    baseline_parts: &[String],
+    parts: &[String],
 ) -> Result<(String, String), String> {
     let scenarios = vec![parse(baseline, BASELINE)?, parse(text, SOURCE)?];
     if let Some((field, a, b)) = unpaired_field(&scenarios[0], &scenarios[1]) {
@@ -167,8 +156,8 @@ fn comparison(
     }
     let pairings = pairings(&scenarios, &[]).map_err(|e| e.to_string())?;
     let mut runs = Vec::with_capacity(2);
-    for s in scenarios {
-        let output = run_of(&s)?;
+    for (s, lines) in scenarios.into_iter().zip([baseline_parts, parts]) {
+        let output = merge_shard_lines(&s, lines).map_err(|e| e.to_string())?;
         runs.push((s, output));
     }
     let (_, files) = comparison_outputs(&runs, pairings, None, &Presentation::default());

@@ -4,7 +4,14 @@
 "use strict";
 
 const TITLE = "rollout-sim live";
-const state = { doc: null, text: "", workers: [], module: null, busy: false, next: 0, baseline: null, job: null };
+const state = {
+  doc: null, text: "", workers: [], module: null, busy: false, next: 0, job: null,
+  // The pinned baseline's text, and its shards' part lines once computed (they do not
+  // change while it stays pinned, and merge in any split).
+  baseline: null, baselineParts: null,
+  // The last finished run's text and part lines (pinning it keeps them as the baseline's).
+  last: null,
+};
 window.rolloutSim = { runs: 0 };
 
 const $ = (id) => document.getElementById(id);
@@ -25,9 +32,9 @@ function decodeFragment(hash) {
 }
 
 // --- the engine: the module is compiled once; a pool of workers, one per core --------
-// A run's replications are split into one shard per worker, as `run --shard I/N` splits
-// them; worker 0 merges the shards' part lines into the unsplit run's report, byte for
-// byte. `?workers=N` in the page's address sets the pool's size (default: the cores).
+// A run's replications are split into one shard per worker (one shard with one worker),
+// as `run --shard I/N` splits them; worker 0 merges the shards' part lines into the
+// unsplit run's report, byte for byte. `?workers=N` in the page's address sets the pool's size (default: the cores).
 function poolSize() {
   const asked = Number(new URLSearchParams(location.search).get("workers"));
   const cores = navigator.hardwareConcurrency || 1;
@@ -73,16 +80,15 @@ function compute() {
   document.title = `${scenarioName()} - computing`;
   $("status").textContent = "computing…";
   const count = shardCount(state.text);
+  const needBaseline = state.baseline !== null && state.baselineParts === null;
   state.job = {
-    id: state.next, text: state.text, baseline: state.baseline, count,
-    parts: [], baselineParts: [], done: 0, started: performance.now(),
+    id: state.next, text: state.text, baseline: state.baseline, count, needBaseline,
+    parts: [], baselineParts: state.baselineParts || [], done: 0, started: performance.now(),
   };
-  if (count === 1) {
-    state.workers[0].postMessage({ id: state.next, text: state.text, baseline: state.baseline });
-    return;
-  }
   for (let index = 0; index < count; index += 1) {
-    state.workers[index].postMessage({ id: state.next, text: state.text, baseline: state.baseline, shard: [index, count] });
+    state.workers[index].postMessage({
+      id: state.next, text: state.text, baseline: needBaseline ? state.baseline : null, shard: [index, count],
+    });
   }
 }
 function received(message) {
@@ -90,7 +96,7 @@ function received(message) {
   if (message.initialised || !job || message.id !== job.id) return;
   if (message.shard !== undefined && message.error === undefined) {
     job.parts[message.shard] = message.part;
-    job.baselineParts[message.shard] = message.baselinePart;
+    if (job.needBaseline) job.baselineParts[message.shard] = message.baselinePart;
     job.done += 1;
     if (job.done === job.count) {
       state.workers[0].postMessage({
@@ -101,6 +107,10 @@ function received(message) {
     return;
   }
   state.job = null;
+  if (message.error === undefined) {
+    state.last = { text: job.text, parts: job.parts };
+    if (job.needBaseline && job.baseline === state.baseline) state.baselineParts = job.baselineParts;
+  }
   finished(message, performance.now() - job.started);
 }
 function finished(message, ms) {
@@ -300,11 +310,13 @@ async function main() {
   });
   $("pin").addEventListener("click", () => {
     state.baseline = state.text;
+    state.baselineParts = state.last && state.last.text === state.text ? state.last.parts : null;
     $("unpin").hidden = false;
     compute();
   });
   $("unpin").addEventListener("click", () => {
     state.baseline = null;
+    state.baselineParts = null;
     $("unpin").hidden = true;
     compute();
   });

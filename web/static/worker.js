@@ -1,7 +1,7 @@
 // The engine's Web Worker: `wasm_bindgen` (the glue, prepended by web/build.sh) is
-// initialised once with the module the page compiled, then every message is a whole
-// run, one shard of a run's replications, or the merge of a run's shards (the page
-// keeps one worker per core). The page cancels a run by terminating its workers.
+// initialised once with the module the page compiled, then every message is one shard
+// of a run's replications, or the merge of a run's shards (the page keeps one worker
+// per core). The page cancels a run by terminating its workers.
 "use strict";
 
 // The charts' text is sized by plotters through the DOM (a span's offset size), and a
@@ -61,20 +61,15 @@ self.onmessage = async (event) => {
       self.postMessage({ id: message.id, shard: index, part, baselinePart });
       return;
     }
-    const [report, html] = message.merge
-      ? take(bindgen.merge(message.text, message.parts), "report", "html")
-      : take(bindgen.run(message.text), "report", "html");
+    const [report, html] = take(bindgen.merge(message.text, message.parts), "report", "html");
     let comparison = null;
     if (message.baseline) {
       // The pinned baseline and this scenario on common random numbers, as `compare`.
-      const compared = message.merge
-        ? bindgen.compare_shards(message.baseline, message.text, message.baselineParts, message.parts)
-        : bindgen.compare(message.baseline, message.text);
+      const compared = bindgen.compare(message.baseline, message.text, message.baselineParts, message.parts);
       const [json, page] = take(compared, "json", "html");
       comparison = { json, html: page };
     }
-    const shards = message.merge ? message.parts.length : 1;
-    self.postMessage({ id: message.id, report, html, comparison, shards });
+    self.postMessage({ id: message.id, report, html, comparison, shards: message.parts.length });
   } catch (error) {
     self.postMessage({ id: message.id, error: String(error && error.message ? error.message : error) });
   }

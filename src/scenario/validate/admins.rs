@@ -287,19 +287,17 @@ fn working_hours(w: &WorkingHoursFile, field: &str) -> Check<WorkingHours> {
 /// Working hours written `DAYS HH:MM-HH:MM` (days as in a scenario, several joined by
 /// commas: `mon-fri 09:00-17:00`, `mon,wed 08:00-12:00`), checked as a scenario's are.
 pub(crate) fn working_hours_text(text: &str) -> Result<WorkingHours, String> {
-    let expected = "expected DAYS HH:MM-HH:MM, e.g. \"mon-fri 09:00-17:00\"";
-    let (days, times) = text.trim().split_once(char::is_whitespace).ok_or_else(|| {
+    let not_hours = || {
         format!(
-            "{:?} is not working hours; {expected}",
+            "{:?} is not working hours; expected DAYS HH:MM-HH:MM, e.g. \"mon-fri 09:00-17:00\"",
             crate::input::echo(text)
         )
-    })?;
-    let (from, to) = times.trim().split_once('-').ok_or_else(|| {
-        format!(
-            "{:?} is not working hours; {expected}",
-            crate::input::echo(text)
-        )
-    })?;
+    };
+    let (days, times) = text
+        .trim()
+        .split_once(char::is_whitespace)
+        .ok_or_else(not_hours)?;
+    let (from, to) = times.trim().split_once('-').ok_or_else(not_hours)?;
     let file = WorkingHoursFile {
         days: DaysFile::List(days.split(',').map(str::to_string).collect()),
         from: from.trim().into(),
