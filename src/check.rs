@@ -45,6 +45,11 @@ pub enum BaselineError {
         "baseline schema {0} is newer than this rollout-sim reads ({BASELINE_SCHEMA}); use a newer rollout-sim"
     )]
     Newer(u64),
+    /// A schema number no rollout-sim wrote (missing, zero, or not a whole number).
+    #[error(
+        "baseline schema {0} is not one this rollout-sim reads ({BASELINE_SCHEMA}); recreate it with --update"
+    )]
+    UnknownSchema(String),
     /// A baseline of another scenario.
     #[error("a baseline of scenario {found:?}, not {expected:?}")]
     OtherScenario {
@@ -59,9 +64,20 @@ pub enum BaselineError {
 pub fn parse_baseline(text: &str) -> Result<Baseline, BaselineError> {
     let value =
         crate::input::parse_json(text).map_err(|e| BaselineError::Corrupt(e.to_string()))?;
-    let schema = value["schema_version"].as_u64().unwrap_or(0);
-    if schema > u64::from(BASELINE_SCHEMA) {
-        return Err(BaselineError::Newer(schema));
+    // Exactly the schema this version writes: a newer one says to upgrade, anything
+    // else (missing, 0, a string) is not a baseline any rollout-sim wrote.
+    match value["schema_version"].as_u64() {
+        Some(schema) if schema == u64::from(BASELINE_SCHEMA) => {}
+        Some(schema) if schema > u64::from(BASELINE_SCHEMA) => {
+            return Err(BaselineError::Newer(schema));
+        }
+        _ => {
+            let shown = match &value["schema_version"] {
+                serde_json::Value::Null => "(none)".to_string(),
+                other => crate::input::echo(&other.to_string()),
+            };
+            return Err(BaselineError::UnknownSchema(shown));
+        }
     }
     serde_json::from_value(value).map_err(|e| BaselineError::Corrupt(e.to_string()))
 }
@@ -502,6 +518,34 @@ mod tests {
         assert!(p < 1e-10, "{p}");
         let (_, _, p_same) = paired_t(&base, &base);
         assert_eq!(p_same, 1.0);
+    }
+
+    #[test]
+    fn a_baseline_is_read_only_at_the_schema_this_version_writes() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/baselines/connect-micro.json");
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(parse_baseline(&text).is_ok());
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let with = |doc: &mut serde_json::Value, schema: serde_json::Value| {
+            doc["schema_version"] = schema;
+            parse_baseline(&doc.to_string())
+        };
+        let newer = with(&mut doc, (BASELINE_SCHEMA + 1).into());
+        assert!(
+            matches!(newer, Err(BaselineError::Newer(n)) if n == u64::from(BASELINE_SCHEMA) + 1)
+        );
+        for unknown in [0.into(), "1".into(), (-1).into(), 1.5.into()] {
+            let e = with(&mut doc, unknown).unwrap_err();
+            assert!(matches!(e, BaselineError::UnknownSchema(_)), "{e}");
+        }
+        doc.as_object_mut().unwrap().remove("schema_version");
+        let e = parse_baseline(&doc.to_string()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "baseline schema (none) is not one this rollout-sim reads ({BASELINE_SCHEMA}); recreate it with --update"
+            )
+        );
     }
 
     #[test]

@@ -175,6 +175,7 @@ fn named_paths(text: &str) -> Vec<String> {
         ".ci/",
         "fuzz/",
         "web/",
+        ".github/",
     ];
     for (i, span) in text.split('`').enumerate() {
         let is_path = i % 2 == 1

@@ -106,6 +106,36 @@ fn a_scenario_name_cannot_point_outside_output() {
 }
 
 #[test]
+fn a_scenario_name_that_is_no_folder_on_windows_is_refused_on_every_system() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["con", "Aux.json", "COM1", "a."] {
+        let file = write_doc(
+            tmp.path(),
+            &small(set(base("connect"), "name", json!(name))),
+        );
+        cli()
+            .current_dir(tmp.path())
+            .args(["run", file.to_str().unwrap()])
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("scenario.json: name:")
+                    .and(predicate::str::contains("Windows")),
+            );
+    }
+    assert!(!tmp.path().join("output").exists(), "nothing written");
+}
+
+/// On Windows a device name is a path to no file: it is refused, never opened.
+#[cfg(windows)]
+#[test]
+fn a_device_given_as_a_scenario_is_refused() {
+    for device in ["NUL", "CON"] {
+        cli().args(["validate", device]).assert().code(2);
+    }
+}
+
+#[test]
 fn out_refuses_a_folder_with_files_it_did_not_write() {
     let scratch = Scratch::new();
     let tmp = &scratch.dir;

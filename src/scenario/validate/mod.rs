@@ -34,7 +34,10 @@ pub(super) const MAX_NAME_LEN: usize = 100;
 
 /// A scenario's name names its default output folder (`output/<name>`), so it must be a
 /// plain slug that cannot leave `output/`: letters, digits, `-`, `_` and `.`, starting
-/// with a letter or digit, at most [`MAX_NAME_LEN`] characters.
+/// with a letter or digit, at most [`MAX_NAME_LEN`] characters. It must also name a
+/// folder on every system, so that a scenario that runs on one runs on all: not a
+/// Windows device name ([`windows_device`]) and not ending in `.` (which Windows drops,
+/// so `a.` would write into `a`).
 fn check_name(name: &str) -> Check<()> {
     let ok = name.len() <= MAX_NAME_LEN
         && name
@@ -44,6 +47,22 @@ fn check_name(name: &str) -> Check<()> {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok && let Some(device) = windows_device(name) {
+        return Err(FieldError::new(
+            "name",
+            format!(
+                "\"{name}\" is not allowed: {device} is a device name on Windows, so output/{name} could not be a folder there; choose another name"
+            ),
+        ));
+    }
+    if ok && name.ends_with('.') {
+        return Err(FieldError::new(
+            "name",
+            format!(
+                "\"{name}\" is not allowed: a name must not end in \".\" (Windows drops it, so output/{name} would be another folder there)"
+            ),
+        ));
+    }
     if ok {
         return Ok(());
     }
@@ -54,6 +73,18 @@ fn check_name(name: &str) -> Check<()> {
             input::echo(name)
         ),
     ))
+}
+
+/// The device name a file name stands for on Windows, whatever its case and extension
+/// (`con`, `Aux.json`, `COM1.txt`): such a name opens the device, not a file.
+fn windows_device(name: &str) -> Option<String> {
+    let stem = name.split('.').next().unwrap_or(name).to_ascii_uppercase();
+    let numbered = |prefix: &str| {
+        stem.strip_prefix(prefix)
+            .is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit())
+    };
+    (matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL") || numbered("COM") || numbered("LPT"))
+        .then_some(stem)
 }
 
 /// The longest segment name or release label: they head table rows and chart legends.
@@ -284,6 +315,26 @@ mod tests {
         }
         for bad in ["", "-a", ".a", "a/b", "../x", "a b", "ä"] {
             assert_eq!(check_name(bad).unwrap_err().field, "name", "{bad}");
+        }
+        // Names that are devices or lose their last character on Windows, in any case,
+        // with or without an extension; names that only start like one are fine.
+        for device in [
+            "con", "CON", "Aux.json", "nul.x.y", "COM1", "lpt9.txt", "prn", "a.",
+        ] {
+            let e = check_name(device).unwrap_err();
+            assert_eq!(e.field, "name", "{device}");
+            assert!(e.message.contains("Windows"), "{device}: {}", e.message);
+        }
+        for fine in [
+            "console",
+            "com10",
+            "lpt",
+            "nul-check",
+            "auxiliary.v1",
+            "comX",
+            "a.b",
+        ] {
+            assert!(check_name(fine).is_ok(), "{fine}");
         }
         assert!(check_name(&"x".repeat(MAX_NAME_LEN)).is_ok());
         assert!(check_name(&"x".repeat(MAX_NAME_LEN + 1)).is_err());
