@@ -7,7 +7,9 @@
 //! container's limit is what it may use, not the host's RAM. Both cgroup versions are
 //! read: v2 (`memory.max` less `memory.current`, at every level from the process's
 //! cgroup up to the root) and v1 (`memory.limit_in_bytes` less `memory.usage_in_bytes`).
-//! Linux only; elsewhere nothing is known and nothing is refused.
+//! A resource limit set on the process itself (`ulimit -v`, `ulimit -d`, `prlimit`:
+//! `RLIMIT_AS` less the address space in use, `RLIMIT_DATA` less the data segment) caps
+//! it too, on every Unix; elsewhere nothing is known and nothing is refused.
 
 use std::path::{Path, PathBuf};
 
@@ -87,10 +89,43 @@ pub(crate) fn available_bytes() -> Option<u128> {
     let cgroup = std::fs::read_to_string("/proc/self/cgroup")
         .ok()
         .and_then(|text| cgroup_headroom(Path::new(CGROUP_ROOT), &text));
-    match (host, cgroup) {
-        (Some(h), Some(c)) => Some(h.min(c)),
-        (h, c) => h.or(c),
-    }
+    [host, cgroup, rlimit_headroom()]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+/// The headroom under the process's own limits on its address space and data segment,
+/// if either is set: the limit less what is in use (`VmSize`, `VmData`; where they
+/// cannot be read, the limit alone).
+#[cfg(unix)]
+fn rlimit_headroom() -> Option<u128> {
+    let limit = |resource| {
+        let mut rlim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes one rlimit into the struct it is given, and only that.
+        let ok = unsafe { libc::getrlimit(resource, &raw mut rlim) } == 0;
+        (ok && rlim.rlim_cur != libc::RLIM_INFINITY).then(|| u128::from(rlim.rlim_cur))
+    };
+    let headroom = |resource, used_key| {
+        let cap = limit(resource)?;
+        let used = proc_kb("/proc/self/status", used_key).unwrap_or(0);
+        Some(cap.saturating_sub(used))
+    };
+    [
+        headroom(libc::RLIMIT_AS, "VmSize:"),
+        headroom(libc::RLIMIT_DATA, "VmData:"),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+}
+
+#[cfg(not(unix))]
+fn rlimit_headroom() -> Option<u128> {
+    None
 }
 
 /// The most memory this process has had resident so far (`VmHWM`), in bytes.

@@ -5,6 +5,7 @@
 //! per-replication results are sorted by index before anything adds floating-point
 //! numbers, so reports are byte-identical too.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use web_time::Instant;
@@ -75,6 +76,10 @@ pub struct MemoryEstimate {
     /// and sample (mean, quantiles, and their text in JSON and CSV), and a table of
     /// releases by versions; grows with the releases and the sample grid.
     pub report: u128,
+    /// The latency histograms, one per release in each set: a set per chunk of each
+    /// replication in flight, and the run's own; grows with the releases and the horizon
+    /// (a histogram's bins reach the horizon's at most).
+    pub latency: u128,
     /// Expected new installs over the horizon (churn), part of `in_flight`.
     pub expected_installs: u128,
 }
@@ -97,6 +102,7 @@ impl MemoryEstimate {
         self.in_flight
             .saturating_add(self.kept)
             .saturating_add(self.report)
+            .saturating_add(self.latency)
             .saturating_add(Self::BASELINE)
     }
 }
@@ -117,6 +123,7 @@ pub fn trace_memory_estimate(scenario: &Scenario) -> MemoryEstimate {
         in_flight: members.saturating_mul(24),
         kept: 0,
         report: 0,
+        latency: 0,
         expected_installs,
     }
 }
@@ -168,10 +175,17 @@ pub fn memory_estimate(scenario: &Scenario, threads: usize) -> MemoryEstimate {
                 .saturating_mul(versions)
                 .saturating_mul(MemoryEstimate::REPORT_BYTES_PER_RELEASE_VERSION),
         );
+    // A set per chunk of each replication in flight (the first chunk's becomes the
+    // replication's, the others merge into it), and the run's.
+    let histogram_sets = in_flight.saturating_mul(chunks.max(1)).saturating_add(1);
+    let latency = releases
+        .saturating_mul(LatencyHistogram::bytes_below(scenario.horizon))
+        .saturating_mul(histogram_sets);
     MemoryEstimate {
         in_flight: in_flight.saturating_mul(per_replication),
         kept,
         report,
+        latency,
         expected_installs,
     }
 }
@@ -236,47 +250,35 @@ pub fn run_range(
     let releases = plan.release_count();
     let mut mix = replication::empty_mix(scenario, &plan);
     let mut replications = Vec::with_capacity(range.end.saturating_sub(range.start) as usize);
-    let mut latency = vec![LatencyHistogram::default(); releases];
-    let mut inside = ReplicationPhases::default();
+    let merging = Mutex::new((
+        vec![LatencyHistogram::default(); releases],
+        ReplicationPhases::default(),
+    ));
     // Batches bound what is in flight; within one, replications run in parallel and
     // come back in index order, which is the order they are added in.
     let mut start = range.start;
     while start < range.end {
         let end = range.end.min(start.saturating_add(BATCH));
-        let empty = || {
-            (
-                Vec::new(),
-                vec![LatencyHistogram::default(); releases],
-                ReplicationPhases::default(),
-            )
-        };
-        // Histograms merge as they come (integer counts, so in any order); results are
-        // put back in index order.
-        let (mut batch, hists, phases) = (start..end)
+        // Each replication's histograms merge into the run's one set as it finishes
+        // (integer counts: in any order, the same sums), then are dropped: a set per
+        // replication in flight and one for the run, however rayon splits the batch (a
+        // fold kept a set per split, each as large as the run's). Results come back in
+        // index order.
+        let batch: Vec<_> = (start..end)
             .into_par_iter()
             .map(|index| {
                 let out = replication::run(&model, index);
                 progress.replication_done();
-                out
-            })
-            .fold(empty, |(mut done, mut hists, mut phases), out| {
-                done.push((out.result, out.mix));
-                hists
+                let mut merged = merging.lock().unwrap_or_else(PoisonError::into_inner);
+                merged
+                    .0
                     .iter_mut()
                     .zip(&out.latency)
                     .for_each(|(a, b)| a.merge(b));
-                phases.add(out.phases);
-                (done, hists, phases)
+                merged.1.add(out.phases);
+                (out.result, out.mix)
             })
-            .reduce(empty, |(mut a, mut ha, mut pa), (b, hb, pb)| {
-                a.extend(b);
-                ha.iter_mut().zip(&hb).for_each(|(x, y)| x.merge(y));
-                pa.add(pb);
-                (a, ha, pa)
-            });
-        inside.add(phases);
-        batch.sort_by_key(|(r, _)| r.index);
-        latency.iter_mut().zip(&hists).for_each(|(a, b)| a.merge(b));
+            .collect();
         let mut mixes = Vec::with_capacity(batch.len());
         for (result, m) in batch {
             replications.push(result);
@@ -286,6 +288,7 @@ pub fn run_range(
         start = end;
     }
     let simulation = started.elapsed().checked_sub(setup).unwrap();
+    let (latency, inside) = merging.into_inner().unwrap_or_else(PoisonError::into_inner);
     RunOutput {
         plan,
         replications,

@@ -78,12 +78,18 @@ fn refuse_beyond_memory(
     if needed <= available {
         return Ok(());
     }
-    let (field, value, flag, advice) = if estimate.report > estimate.in_flight.max(estimate.kept) {
+    let (field, value, flag, advice) = if estimate.report.max(estimate.latency)
+        > estimate.in_flight.max(estimate.kept)
+    {
         (
             "releases",
             format!("{} releases", scenario.releases.len()),
             None,
-            "use fewer releases, a coarser report.sample_every or a shorter horizon",
+            if estimate.latency > estimate.report {
+                "use fewer releases (split the train into scenarios), a shorter horizon or fewer --threads"
+            } else {
+                "use fewer releases (split the train into scenarios), a coarser report.sample_every or a shorter horizon"
+            },
         )
     } else if estimate.kept > estimate.in_flight {
         (

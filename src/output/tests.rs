@@ -200,6 +200,7 @@ fn a_retired_copy_that_is_the_only_complete_output_is_restored_not_deleted() {
     assert_eq!(entries(tmp.path()), vec!["out"]);
 }
 
+#[cfg(unix)]
 /// An output folder of ours with `extra` added by the user.
 fn ours_with(extra: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf) {
     struct Nested;
@@ -223,6 +224,7 @@ fn ours_with(extra: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf) {
     (tmp, out)
 }
 
+#[cfg(unix)] // symlinks to /dev and /etc: Unix file systems
 #[test]
 fn files_the_user_adds_at_any_depth_make_the_folder_theirs() {
     let (_t, out) = ours_with(|o| fs::write(o.join("charts/notes.txt"), "mine").unwrap());
@@ -265,6 +267,7 @@ fn a_folder_of_an_older_manifest_format_is_not_taken_on_trust() {
     assert!(err.to_string().contains("older rollout-sim"), "{err}");
 }
 
+#[cfg(unix)] // symlinks to /dev and /etc: Unix file systems
 #[test]
 fn a_manifest_that_is_a_fifo_or_huge_is_never_read() {
     let tmp = tempfile::tempdir().unwrap();
@@ -334,6 +337,7 @@ fn a_single_file_is_replaced_only_when_sealed_by_us_and_unchanged() {
     assert_eq!(entries(tmp.path()), vec!["summary.md"]);
 }
 
+#[cfg(unix)] // symlinks to /dev and /etc: Unix file systems
 #[test]
 fn a_single_file_target_that_is_not_a_regular_file_is_never_opened_or_replaced() {
     let tmp = tempfile::tempdir().unwrap();

@@ -57,14 +57,31 @@ pub struct SurvivalPoint {
     pub at_risk: u64,
 }
 
-fn bump(counts: &mut Vec<u64>, bin: usize, by: u64) {
-    if counts.len() <= bin {
-        counts.resize(bin + 1, 0);
+/// Grows `counts` to hold `bins` bins, and no more: the memory estimate counts a
+/// histogram at its bins (see [`LatencyHistogram::bytes_below`]), so the vector must not
+/// keep the doubling slack of an amortised growth. Growing is rare: the longest latency
+/// so far, in random order, is beaten about ln(n) times in n records.
+fn grow_exact(counts: &mut Vec<u64>, bins: usize) {
+    if counts.len() < bins {
+        counts.reserve_exact(bins - counts.len());
+        counts.resize(bins, 0);
     }
+}
+
+fn bump(counts: &mut Vec<u64>, bin: usize, by: u64) {
+    grow_exact(counts, bin + 1);
     counts[bin] += by;
 }
 
 impl LatencyHistogram {
+    /// The most bytes a histogram of latencies and censorings shorter than `horizon`
+    /// holds: its two count vectors at the bin of `horizon` (a release's latencies and
+    /// observation times never exceed the horizon).
+    pub fn bytes_below(horizon: SimDuration) -> u128 {
+        let bins = bin_of(horizon.as_millis().max(0) as u64) as u128 + 1;
+        2 * bins * std::mem::size_of::<u64>() as u128
+    }
+
     /// An instance updated after `latency`.
     pub fn record_event(&mut self, latency: SimDuration) {
         bump(
@@ -124,9 +141,7 @@ impl LatencyHistogram {
             (&mut self.events, &other.events),
             (&mut self.censored, &other.censored),
         ] {
-            if mine.len() < theirs.len() {
-                mine.resize(theirs.len(), 0);
-            }
+            grow_exact(mine, theirs.len());
             // Saturating: counts read back from part files are input too.
             mine.iter_mut()
                 .zip(theirs)
@@ -319,5 +334,33 @@ mod tests {
         let mut ba = b.clone();
         ba.merge(&a);
         assert_eq!(ab, ba);
+    }
+
+    #[test]
+    fn a_histogram_never_holds_more_than_its_bound_for_the_horizon() {
+        let horizon = SimDuration::from_days(30);
+        let bound = LatencyHistogram::bytes_below(horizon);
+        let held = |h: &LatencyHistogram| 8 * (h.events.capacity() + h.censored.capacity()) as u128;
+        // Latencies rising to the horizon one bin at a time (the worst growth order),
+        // then merged into another: capacity stays the bins, never the doubled slack.
+        let mut rising = LatencyHistogram::default();
+        let mut ms = 1u64;
+        while ms < horizon.as_millis() as u64 {
+            rising.record_event(SimDuration::from_millis(ms as i64));
+            rising.record_censored(SimDuration::from_millis(ms as i64));
+            ms = ms + ms / 200 + 1;
+        }
+        rising.record_event(horizon);
+        rising.record_censored(horizon);
+        assert!(held(&rising) <= bound, "{} > {bound}", held(&rising));
+        assert_eq!(
+            held(&rising),
+            bound,
+            "filled to the horizon, it is the bound"
+        );
+        let mut merged = LatencyHistogram::default();
+        merged.record_event(SimDuration::from_hours(1));
+        merged.merge(&rising);
+        assert!(held(&merged) <= bound);
     }
 }

@@ -4,7 +4,7 @@
 //! each, stopping at the first that fails. A job starts from a fresh checkout of a
 //! scratch repository holding scenarios and baselines only, with its cache restored.
 //! The release it downloads is a folder served as a `file://` URL, packed by
-//! `.ci/package` around the binary this suite built (see `release.rs`); its fallback
+//! `.ci/package` around the binary this suite built (see `release_archives.rs`); its fallback
 //! build from source meets a stand-in `cargo` that records its arguments.
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use std::process::Command;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::release::{release_folder, sha256_hex, stand_in_binary};
+use crate::release_archives::{release_folder, sha256_hex, stand_in_binary};
 
 /// The scenarios of the scratch repository: three that check in well under a second.
 pub(crate) const SCENARIOS: [&str; 3] = ["connect-micro", "forge-minor", "policy-bundle"];

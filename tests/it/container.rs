@@ -123,9 +123,11 @@ fn the_container_runs_the_static_binary_with_nothing_else_beside_it() {
     )
     .unwrap();
     // The image's default command, then a run as a CI step would run it, in the shell
-    // busybox brings, from the working folder the image sets.
+    // busybox brings, from the working folder the image sets. (A container engine also
+    // mounts /dev, /proc and /sys; the chroot has none of them, so nothing here uses
+    // them, and neither may the binary.)
     let script = format!(
-        "export PATH=/usr/local/bin:/bin && cd {} && {} >/dev/null && rollout-sim --version && rollout-sim run scenario.json --out out --quiet && test -s out/report.json",
+        "export PATH=/usr/local/bin:/bin && cd {} && {} > default-command.txt && test -s default-command.txt && rollout-sim --version && rollout-sim run scenario.json --out out --quiet && test -s out/report.json",
         workdir.display(),
         cmd.join(" ")
     );

@@ -7,13 +7,17 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
 use std::process::{Command, Stdio};
 
+#[cfg(unix)]
 use assert_cmd::cargo::cargo_bin;
+#[cfg(unix)]
 use snapbox::{Assert, IntoData};
 
 const DOCS: [&str; 2] = ["README.md", "GUIDE.md"];
 
+#[cfg(unix)]
 /// One command of a `console` block and what the text says it prints.
 struct Example {
     line: usize,
@@ -21,6 +25,7 @@ struct Example {
     expected: String,
 }
 
+#[cfg(unix)]
 /// The examples of a Markdown file, in order.
 fn console_examples(text: &str) -> Vec<Example> {
     let mut out: Vec<Example> = Vec::new();
@@ -46,6 +51,7 @@ fn console_examples(text: &str) -> Vec<Example> {
     out
 }
 
+#[cfg(unix)]
 fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for e in fs::read_dir(from).unwrap() {
@@ -61,6 +67,7 @@ fn copy_tree(from: &Path, to: &Path) {
 
 /// A scratch folder with the shipped scenarios, baselines, docs and examples, and
 /// `rollout-sim` on the `PATH`.
+#[cfg(unix)] // the examples are shell commands run by bash
 fn sandbox() -> (tempfile::TempDir, String) {
     let tmp = tempfile::tempdir().unwrap();
     for dir in [
@@ -83,6 +90,7 @@ fn sandbox() -> (tempfile::TempDir, String) {
     (tmp, path)
 }
 
+#[cfg(unix)] // the examples are shell commands run by bash
 #[test]
 fn every_console_example_in_the_docs_prints_what_the_text_shows() {
     let mut failures = Vec::new();

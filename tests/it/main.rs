@@ -7,11 +7,15 @@
 mod admins;
 mod bad_data;
 mod bad_input;
+// The recipes are shell scripts for Linux runners, run here by bash.
+#[cfg(unix)]
 mod ci_recipe;
+#[cfg(unix)]
 mod ci_runners;
 mod command_line;
 mod common;
 mod comparisons;
+#[cfg(unix)]
 mod container;
 mod conveniences;
 mod determinism;
@@ -21,6 +25,7 @@ mod fit_command;
 mod fitting;
 mod forecasting;
 mod live_page;
+mod memory_limits;
 mod model_facts;
 mod permission_gate;
 mod planner_answers;
@@ -31,6 +36,8 @@ mod presets_churn_and_traces;
 mod properties;
 mod regression_check;
 mod release;
+#[cfg(unix)]
+mod release_archives;
 mod sharding;
 mod slurm;
 mod trust;

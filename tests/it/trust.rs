@@ -45,6 +45,7 @@ pub(crate) fn names(dir: &Path) -> Vec<String> {
     v
 }
 
+#[cfg(unix)]
 pub(crate) fn mkfifo(path: &Path) {
     assert!(Process::new("mkfifo").arg(path).status().unwrap().success());
 }
@@ -250,6 +251,7 @@ fn a_user_file_at_any_depth_of_an_old_output_is_never_deleted() {
 }
 
 /// Inputs that are FIFOs, devices or links to them: refused at once, never opened.
+#[cfg(unix)] // FIFOs and /dev: Unix (Windows: file_safety::a_device_given_as_a_scenario_is_refused)
 #[test]
 fn no_input_is_opened_unless_it_is_a_regular_file_of_bounded_size() {
     let tmp = tempfile::tempdir().unwrap();
