@@ -23,6 +23,7 @@ macro_rules! outln {
 mod args;
 mod options;
 mod progress;
+mod values;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -200,8 +200,8 @@ fn a_retired_copy_that_is_the_only_complete_output_is_restored_not_deleted() {
     assert_eq!(entries(tmp.path()), vec!["out"]);
 }
 
-#[cfg(unix)]
 /// An output folder of ours with `extra` added by the user.
+#[cfg(unix)]
 fn ours_with(extra: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf) {
     struct Nested;
     impl Exporter<()> for Nested {

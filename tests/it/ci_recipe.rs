@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::ci_runners::{ASSET, Ci, Recipe, Runner, list, load, text};
+use crate::release::repo;
 
 /// Makes `connect-micro` drift (a 25 h poll instead of 24 h), or unreadable.
 fn break_scenario(repo: &Path, unreadable: bool) {
@@ -241,7 +242,7 @@ fn the_github_recipe_falls_back_to_building_the_tag_from_source() {
     let mut runner = Runner::new(Ci::GitHub);
     // A bare clone of this repository's HEAD, tagged as the pinned version.
     let clone = runner.root.path().join("rollout-sim.git");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = repo();
     let git = |args: &[&str], dir: &Path| {
         let out = Command::new("git")
             .args(args)

@@ -14,6 +14,7 @@ use std::process::Command;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
+use crate::release::repo;
 use crate::release_archives::{release_folder, sha256_hex, stand_in_binary};
 
 /// The scenarios of the scratch repository: three that check in well under a second.
@@ -68,7 +69,7 @@ pub(crate) struct Recipe {
 }
 
 pub(crate) fn load(ci: Ci) -> Yaml {
-    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(ci.file())).unwrap();
+    let text = fs::read_to_string(repo().join(ci.file())).unwrap();
     YamlLoader::load_from_str(&text).unwrap().remove(0)
 }
 
@@ -198,16 +199,12 @@ pub(crate) struct Runner {
 impl Runner {
     pub(crate) fn new(ci: Ci) -> Runner {
         let root = tempfile::tempdir().unwrap();
-        let repo = root.path().join("repo");
+        let vendor = root.path().join("repo");
         for dir in ["scenarios", "baselines"] {
-            fs::create_dir_all(repo.join(dir)).unwrap();
+            fs::create_dir_all(vendor.join(dir)).unwrap();
             for name in SCENARIOS {
                 let f = format!("{dir}/{name}.json");
-                fs::copy(
-                    Path::new(env!("CARGO_MANIFEST_DIR")).join(&f),
-                    repo.join(&f),
-                )
-                .unwrap();
+                fs::copy(repo().join(&f), vendor.join(&f)).unwrap();
             }
         }
         for dir in ["home", "tmp", "bin"] {
@@ -417,11 +414,7 @@ impl Runner {
     }
 }
 
-#[cfg(unix)]
 fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
 }
-
-#[cfg(not(unix))]
-fn make_executable(_: &Path) {}

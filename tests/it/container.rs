@@ -13,13 +13,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::release::repo;
+
 const TARGET: &str = "x86_64-unknown-linux-musl";
 
 /// The Dockerfile's instructions, continuation lines joined, comments dropped.
 fn instructions() -> Vec<(String, Vec<String>)> {
-    let text =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/container/Dockerfile"))
-            .unwrap();
+    let text = fs::read_to_string(repo().join(".ci/container/Dockerfile")).unwrap();
     text.replace("\\\n", " ")
         .lines()
         .map(str::trim)
@@ -89,7 +89,7 @@ fn the_container_runs_the_static_binary_with_nothing_else_beside_it() {
     let scratch = tempfile::tempdir().unwrap();
     let dist = scratch.path().join("dist");
     let out = Command::new("bash")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/package"))
+        .arg(repo().join(".ci/package"))
         .args([TARGET, dist.to_str().unwrap()])
         .output()
         .unwrap();
@@ -117,7 +117,7 @@ fn the_container_runs_the_static_binary_with_nothing_else_beside_it() {
     );
     assert_eq!(cmd.first().map(String::as_str), Some("rollout-sim"));
     fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/connect-micro.json"),
+        repo().join("scenarios/connect-micro.json"),
         root.join(workdir.strip_prefix("/").unwrap())
             .join("scenario.json"),
     )

@@ -20,7 +20,8 @@ pub(crate) const TARGETS: [&str; 7] = [
     "x86_64-pc-windows-msvc",
 ];
 
-fn repo() -> &'static Path {
+/// This repository.
+pub(crate) fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 

@@ -11,9 +11,7 @@ use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::release::repo;
 
 /// The binary this suite built, stripped of its debug information when `strip` is
 /// there (ten times smaller to pack).
@@ -340,4 +338,52 @@ fn the_live_page_packs_into_a_zip_that_opens_from_disk() {
     );
     // The built folder is read, not changed.
     assert!(built.path().join(".built-by-web-build").exists());
+}
+
+#[test]
+fn the_release_notes_print_the_pins_the_recipes_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let sums = dir.path().join("SHA256SUMS");
+    let hash = sha256_hex(b"an archive");
+    fs::write(
+        &sums,
+        format!("{hash}  rollout-sim-x86_64-unknown-linux-musl.tar.gz\n00  install.sh\n"),
+    )
+    .unwrap();
+    let notes = |sums: &Path| {
+        Command::new("bash")
+            .arg(repo().join(".ci/release-notes"))
+            .arg("v0.1.0")
+            .arg(sums)
+            .output()
+            .unwrap()
+    };
+    let out = notes(&sums);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "ROLLOUT_SIM_VERSION: 0.1.0".to_string(),
+        format!("ROLLOUT_SIM_SHA256: {hash}"),
+    ] {
+        assert!(text.contains(&line), "{line} not in:\n{text}");
+    }
+    // Every recipe reads the two values the notes print.
+    for recipe in [
+        "github-actions.yml",
+        "gitlab-ci.yml",
+        "bitbucket-pipelines.yml",
+    ] {
+        let yaml = fs::read_to_string(repo().join("examples/ci").join(recipe)).unwrap();
+        assert!(
+            yaml.contains("ROLLOUT_SIM_VERSION") && yaml.contains("ROLLOUT_SIM_SHA256"),
+            "{recipe}"
+        );
+    }
+    // Without the archive's line there is nothing to pin: exit 2.
+    fs::write(&sums, "00  install.sh\n").unwrap();
+    assert_eq!(notes(&sums).status.code(), Some(2));
 }

@@ -47,31 +47,29 @@ fn check_name(name: &str) -> Check<()> {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok && let Some(device) = windows_device(name) {
+    if !ok {
         return Err(FieldError::new(
             "name",
             format!(
-                "\"{name}\" is not allowed: {device} is a device name on Windows, so output/{name} could not be a folder there; choose another name"
+                "\"{}\" is not allowed; a name is 1 to {MAX_NAME_LEN} of the characters A-Z a-z 0-9 - _ . starting with a letter or digit (it names the output folder output/<name>)",
+                input::echo(name)
             ),
         ));
     }
-    if ok && name.ends_with('.') {
-        return Err(FieldError::new(
-            "name",
-            format!(
-                "\"{name}\" is not allowed: a name must not end in \".\" (Windows drops it, so output/{name} would be another folder there)"
-            ),
-        ));
-    }
-    if ok {
+    let unportable = if let Some(device) = windows_device(name) {
+        format!(
+            "{device} is a device name on Windows, so output/{name} could not be a folder there; choose another name"
+        )
+    } else if name.ends_with('.') {
+        format!(
+            "a name must not end in \".\" (Windows drops it, so output/{name} would be another folder there)"
+        )
+    } else {
         return Ok(());
-    }
+    };
     Err(FieldError::new(
         "name",
-        format!(
-            "\"{}\" is not allowed; a name is 1 to {MAX_NAME_LEN} of the characters A-Z a-z 0-9 - _ . starting with a letter or digit (it names the output folder output/<name>)",
-            input::echo(name)
-        ),
+        format!("\"{name}\" is not allowed: {unportable}"),
     ))
 }
 
