@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rollout_sim::model::{InstanceModel, ReleasePlan, run_replication};
+use rollout_sim::model::{InstanceModel, VersionTable, run_replication};
 use rollout_sim::montecarlo;
 use rollout_sim::scenario::{self, Overrides};
 
@@ -25,7 +25,7 @@ fn one_replication(c: &mut Criterion) {
             ..Overrides::default()
         };
         let s = scenario::load(Path::new("benches/scenarios/bench-1m.json"), &overrides).unwrap();
-        let plan = ReleasePlan::new(&s);
+        let plan = VersionTable::new(&s);
         let model = InstanceModel::new(&s, &plan);
         group.throughput(Throughput::Elements(instances));
         group.bench_with_input(

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::fingerprint::{hex, sha256_hex};
-use crate::model::{Figure, FigureRef, InstanceModel, LATENCY_QUANTILES, ReleasePlan, record};
+use crate::model::{Figure, FigureRef, InstanceModel, LATENCY_QUANTILES, VersionTable, record};
 use crate::montecarlo::RunOutput;
 use crate::scenario::{ExpectStat, Scenario};
 use crate::stats::{
@@ -192,7 +192,7 @@ impl Baseline {
 /// The hash of what happened to the first instances of replication 0, as `OMNeT`++'s
 /// fingerprints: any change of behaviour moves it, even one no summary shows.
 pub fn event_fingerprint(scenario: &Scenario) -> String {
-    let plan = ReleasePlan::new(scenario);
+    let plan = VersionTable::new(scenario);
     let model = InstanceModel::new(scenario, &plan);
     let (_, lives) = record(&model, 0, 0..EVENT_FINGERPRINT_INSTANCES);
     let mut hasher = Sha256::new();

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+use crate::time::{DurationText, SimDuration};
+
 /// The largest data file read (`fit --observed` CSVs, `--from-events` logs): an event
 /// log of a million instances is about 200 MiB.
 pub const MAX_DATA_BYTES: u64 = 512 << 20;
@@ -238,6 +240,49 @@ impl<'de> Visitor<'de> for StrictVisitor {
         }
         Ok(Value::Object(object))
     }
+}
+
+/// A problem with one field of an input file: its path and what was wrong; the file name
+/// is added by the caller that knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// The field's path, e.g. `population.segments[2].share`.
+    pub field: String,
+    /// What was wrong and what is allowed.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with `field`, described by `message`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `d` if it is longer than zero.
+pub(crate) fn positive(d: SimDuration, field: &str) -> Result<SimDuration, FieldError> {
+    if d.is_zero() {
+        return Err(FieldError::new(field, "must be longer than zero"));
+    }
+    Ok(d)
+}
+
+/// The pair `[low, high]` if `low` is not above `high`.
+pub(crate) fn range(
+    pair: &[DurationText; 2],
+    field: &str,
+) -> Result<(SimDuration, SimDuration), FieldError> {
+    let (lo, hi) = (pair[0].0, pair[1].0);
+    if lo > hi {
+        return Err(FieldError::new(
+            field,
+            format!("the lower bound {lo} is above the upper bound {hi}"),
+        ));
+    }
+    Ok((lo, hi))
 }
 
 #[cfg(test)]

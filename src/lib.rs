@@ -23,13 +23,14 @@
 //!    sentences a planner acts on; each [`export::Exporter`] writes one file,
 //!    [`charts`] draws the figures (plotters, a font built in) for `report.html`, and
 //!    [`output::OutputDir`] publishes them all or nothing.
-//! 5. [`commands`] strings these steps together per command (`run`, `compare`,
-//!    `sweep`, `merge`, `check`, `fit`, `trace`, `init`): typed options in, a typed
-//!    outcome out. The binary turns arguments into those options and prints outcomes.
 //! 4. Beyond one machine, [`shard`] splits the replications (or a sweep's grid points
 //!    times replications) into blocks that batch-system tasks run, streams each block's
 //!    figures to a checksummed part file, and merges complete sets of parts back into
 //!    the run output the unsplit command would have had.
+//! 5. [`commands`] strings these steps together per command (`run`, `compare`,
+//!    `sweep`, `merge`, `check`, `plan`, `fit`, `trace`, `init`): typed options in, a
+//!    typed outcome out. The binary turns arguments into those options and prints
+//!    outcomes.
 //!
 //! # Where each piece lives
 //!
@@ -40,6 +41,8 @@
 //!   counter-based random streams, SHA-256 as hex, the memory available);
 //! - [`platform`]: the Marketplace's vocabulary (versions, numbering rules, change kinds,
 //!   permissions and the rules about them);
+//! - [`delay`]: the delay laws admins act after, each in one file (parameters, file
+//!   form, sampler, and for `fit` its parameterisation and CDF);
 //! - [`scenario`]: the validated input and the platform presets;
 //! - [`model`]: the platform and the people, producing per-replication figures;
 //! - [`montecarlo`]: replications in parallel, precision batches;
@@ -47,8 +50,9 @@
 //! - [`fit`]: admin profiles estimated from the observed adoption of a past release
 //!   (maximum likelihood over the model's own platform part, profile intervals,
 //!   bootstrap goodness of fit), and the scenario that uses them;
-//! - [`compare`], [`sweep`], [`check`]: decisions: paired policy comparison, parameter
-//!   grids, regression checks against baselines;
+//! - [`compare`], [`sweep`], [`check`], [`plan`]: decisions: paired policy comparison,
+//!   parameter grids, regression checks against baselines, and the policy that best
+//!   meets a goal under constraints (ranking and selection);
 //! - [`report`]: what a run, comparison, sweep or check found, and the verdicts read off
 //!   it; [`export`]: one file per output format behind one trait, and the console
 //!   tables; [`charts`]: the charts and their pages' pictures; [`output`]: the
@@ -90,6 +94,7 @@ pub mod charts;
 pub mod check;
 pub mod commands;
 pub mod compare;
+pub mod delay;
 mod draws;
 pub mod engine;
 pub mod export;

@@ -14,14 +14,14 @@ use rayon::prelude::*;
 
 use crate::model::mix::{EXACT_REPLICATIONS, MixOverReplications};
 use crate::model::replication::{self, ReplicationPhases};
-use crate::model::{FigureRef, InstanceModel, ReleasePlan, ReplicationResult};
+use crate::model::{FigureRef, InstanceModel, ReplicationResult, VersionTable};
 use crate::scenario::Scenario;
 use crate::stats::{LatencyHistogram, Summary};
 
 /// Everything a run produced, ready for the reports.
 pub struct RunOutput {
     /// The versions and gates of the scenario's releases.
-    pub plan: ReleasePlan,
+    pub plan: VersionTable,
     /// Every replication's result, in index order.
     pub replications: Vec<ReplicationResult>,
     /// The version mix over the replications.
@@ -244,7 +244,7 @@ pub fn run_range(
     progress: &dyn Progress,
 ) -> RunOutput {
     let started = Instant::now();
-    let plan = ReleasePlan::new(scenario);
+    let plan = VersionTable::new(scenario);
     let model = InstanceModel::new(scenario, &plan);
     let setup = started.elapsed();
     let releases = plan.release_count();

@@ -3,9 +3,13 @@
 //! Two types keep instants and spans apart so that no bare number of unknown unit
 //! travels through the model. Conversion to hours happens only at report time.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::num::NonZeroI64;
 use std::ops::{Add, Sub};
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer};
 
 const MS_PER_SECOND: i64 = 1_000;
 const MS_PER_MINUTE: i64 = 60 * MS_PER_SECOND;
@@ -276,6 +280,33 @@ impl Sub for SimDuration {
     type Output = SimDuration;
     fn sub(self, d: SimDuration) -> SimDuration {
         SimDuration::new(self.ms().saturating_sub(d.ms()))
+    }
+}
+
+/// A duration written as text, e.g. `"30m"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct DurationText(pub SimDuration);
+
+impl JsonSchema for DurationText {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^\\s*([0-9.]+(ms|s|m|min|h|d|w))+\\s*$",
+            "description": "A duration: a number and a unit (ms, s, m, h, d, w), e.g. \"90s\", \"30m\", \"5h\", \"1.5h\", \"2d\", \"1w\", or a sum such as \"1d12h\"",
+            "examples": ["30m", "5h", "2d", "1d12h"]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        SimDuration::parse(&text)
+            .map(DurationText)
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -22,6 +22,8 @@ pub(crate) use plan::plan_charts;
 pub use run::run_charts;
 pub(crate) use sweep::sweep_charts;
 
+use crate::output::NamedFile;
+
 /// A chart of a report: its file name, a sentence that says how to read it, and what is
 /// drawn.
 pub struct Chart {
@@ -220,7 +222,7 @@ pub fn draw_all(charts: Vec<Chart>, png: bool) -> Vec<Drawn> {
 }
 
 /// The files of drawn charts, as (path under the output folder, bytes).
-pub fn chart_files(drawn: &[Drawn]) -> Vec<(String, Vec<u8>)> {
+pub fn chart_files(drawn: &[Drawn]) -> Vec<NamedFile> {
     let mut out = Vec::new();
     for d in drawn {
         out.push((

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::{Axis, Chart, Drawing, Series};
 use crate::report::Stat;
-use crate::report::sweep::SweepReport;
+use crate::report::sweep::{SweepPoint, SweepReport};
 use crate::time::SimDuration;
 
 /// A swept value as a number: itself, or hours for a duration such as `"12h"`.
@@ -56,29 +56,90 @@ pub(crate) fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
     let Some(first_axis) = report.axes.first() else {
         return Vec::new();
     };
-    let value_of = |p: &crate::report::sweep::SweepPoint, axis: usize| {
-        p.settings.get(axis).map(|(_, v)| v.clone())
-    };
-    let numeric_x = report
-        .points
+    let x = FirstAxis::of(report, first_axis);
+    let groups = lines_by_second_axis(report);
+    let mut charts = heat_maps(report, &x.values);
+    let lines = FIGURES
         .iter()
-        .all(|p| value_of(p, 0).as_ref().and_then(numeric).is_some());
-    let mut firsts: Vec<Value> = Vec::new();
-    for p in &report.points {
-        if let Some(v) = value_of(p, 0)
-            && !firsts.contains(&v)
-        {
-            firsts.push(v);
+        .filter_map(|&(name, label, figure)| figure_chart(name, label, figure, &groups, &x));
+    charts.splice(0..0, lines);
+    charts
+}
+
+/// A grid point's value of axis `axis`.
+fn value_of(p: &SweepPoint, axis: usize) -> Option<Value> {
+    p.settings.get(axis).map(|(_, v)| v.clone())
+}
+
+/// The first axis: its values in grid order, and where each sits on the charts' x axis
+/// (the value itself when every value is a number or duration, else its grid position).
+struct FirstAxis<'a> {
+    name: &'a str,
+    values: Vec<Value>,
+    numeric: bool,
+}
+
+impl<'a> FirstAxis<'a> {
+    fn of(report: &SweepReport, name: &'a str) -> FirstAxis<'a> {
+        let numeric = report
+            .points
+            .iter()
+            .all(|p| value_of(p, 0).as_ref().and_then(numeric).is_some());
+        let mut values: Vec<Value> = Vec::new();
+        for p in &report.points {
+            if let Some(v) = value_of(p, 0)
+                && !values.contains(&v)
+            {
+                values.push(v);
+            }
+        }
+        FirstAxis {
+            name,
+            values,
+            numeric,
         }
     }
-    let x_of = |v: &Value| {
-        if numeric_x {
+
+    /// Where value `v` sits on the x axis.
+    fn x(&self, v: &Value) -> f64 {
+        if self.numeric {
             numeric(v).unwrap_or(0.0)
         } else {
-            firsts.iter().position(|f| f == v).unwrap_or(0) as f64
+            self.values.iter().position(|f| f == v).unwrap_or(0) as f64
         }
-    };
-    let mut groups: Vec<(String, Vec<&crate::report::sweep::SweepPoint>)> = Vec::new();
+    }
+
+    /// The x axis: labelled, and a little wider than the values.
+    fn axis(&self) -> Axis {
+        let (lo, hi) = self
+            .values
+            .iter()
+            .map(|v| self.x(v))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                (a.min(x), b.max(x))
+            });
+        let pad = ((hi - lo) * 0.05).max(0.5);
+        let name = self.name;
+        let label = if !self.numeric {
+            let order: Vec<String> = self.values.iter().map(text).collect();
+            format!("{name} (grid order: {})", order.join(", "))
+        } else if self.values.iter().any(|v| duration_hours(v).is_some()) {
+            format!("{name} (hours)")
+        } else {
+            name.to_string()
+        };
+        Axis {
+            label,
+            range: (lo - pad, hi + pad),
+            ..Axis::default()
+        }
+    }
+}
+
+/// The grid points by the value of the second axis (one group when there is none), in
+/// grid order.
+fn lines_by_second_axis(report: &SweepReport) -> Vec<(String, Vec<&SweepPoint>)> {
+    let mut groups: Vec<(String, Vec<&SweepPoint>)> = Vec::new();
     for p in &report.points {
         let key = match (report.axes.get(1), value_of(p, 1)) {
             (Some(axis), Some(v)) => format!("{axis} = {}", text(&v)),
@@ -89,98 +150,91 @@ pub(crate) fn sweep_charts(report: &SweepReport) -> Vec<Chart> {
             None => groups.push((key, vec![p])),
         }
     }
-    let mut charts = heat_maps(report, &firsts);
-    let xs: Vec<f64> = firsts.iter().map(x_of).collect();
-    let (lo, hi) = xs
+    groups
+}
+
+/// One headline figure against the first axis, a line per group; `None` when no point
+/// has it.
+fn figure_chart(
+    name: &str,
+    label: &str,
+    figure: FigureOf,
+    groups: &[(String, Vec<&SweepPoint>)],
+    x: &FirstAxis,
+) -> Option<Chart> {
+    let mut top: f64 = 1.0;
+    let mut hidden: Vec<String> = Vec::new();
+    let series: Vec<Series> = groups
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
-    let pad = ((hi - lo) * 0.05).max(0.5);
-    let lines = FIGURES
-        .iter()
-        .filter_map(|&(name, label, figure)| {
-            let mut top: f64 = 1.0;
-            let mut hidden: Vec<String> = Vec::new();
-            let series: Vec<Series> = groups
-                .iter()
-                .map(|(key, points)| {
-                    let mut line = Vec::new();
-                    let mut band = Vec::new();
-                    for p in points {
-                        let Some(stat) = p.releases.last().and_then(figure) else {
-                            continue;
-                        };
-                        if stat.n + stat.censored > 0 && !drawable(stat) {
-                            hidden.push(format!("point {} ({} of {})", p.index, stat.n, stat.n + stat.censored));
-                            continue;
-                        }
-                        let (Some(x), Some(mean)) = (value_of(p, 0).map(|v| x_of(&v)), stat.mean)
-                        else {
-                            continue;
-                        };
-                        let [l, h] = stat.ci95.unwrap_or([mean, mean]);
-                        top = top.max(h);
-                        line.push((x, mean));
-                        band.push((x, l, h));
-                    }
-                    line.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    band.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    Series {
-                        label: key.clone(),
-                        line,
-                        band,
-                        markers: Vec::new(),
-                        colour: None,
-                    }
-                })
-                .filter(|s| !s.line.is_empty())
-                .collect();
-            if series.is_empty() {
-                return None;
+        .map(|(key, points)| {
+            let mut line = Vec::new();
+            let mut band = Vec::new();
+            for p in points {
+                let Some(stat) = p.releases.last().and_then(figure) else {
+                    continue;
+                };
+                if stat.n + stat.censored > 0 && !drawable(stat) {
+                    hidden.push(format!(
+                        "point {} ({} of {})",
+                        p.index,
+                        stat.n,
+                        stat.n + stat.censored
+                    ));
+                    continue;
+                }
+                let (Some(at), Some(mean)) = (value_of(p, 0).map(|v| x.x(&v)), stat.mean) else {
+                    continue;
+                };
+                let [l, h] = stat.ci95.unwrap_or([mean, mean]);
+                top = top.max(h);
+                line.push((at, mean));
+                band.push((at, l, h));
             }
-            Some(Chart {
-                name: name.into(),
-                title: format!("{label} against {first_axis}"),
-                caption: format!(
-                    "The last release's {label} at each grid point: the line joins the means over replications and the band is their 95% confidence interval{}. {}",
-                    if groups.len() > 1 { ", one line per value of the second axis" } else { "" },
-                    if hidden.is_empty() {
-                        "Every drawn point rests on at least half of its replications; censored replications are left out of the mean.".to_string()
-                    } else {
-                        format!(
-                            "Not drawn, because fewer than half of their replications reached the figure before the horizon (observed of all): {}.",
-                            hidden.join(", ")
-                        )
-                    }
-                ),
-                drawing: Drawing::Lines {
-                    x: Axis {
-                        label: if numeric_x {
-                            let durations = firsts.iter().any(|v| duration_hours(v).is_some());
-                            if durations {
-                                format!("{first_axis} (hours)")
-                            } else {
-                                first_axis.clone()
-                            }
-                        } else {
-                            format!("{first_axis} (grid order: {})", firsts.iter().map(text).collect::<Vec<_>>().join(", "))
-                        },
-                        range: (lo - pad, hi + pad),
-                        ..Axis::default()
-                    },
-                    y: Axis {
-                        label: label.into(),
-                        range: (0.0, top * 1.1),
-                        ..Axis::default()
-                    },
-                    series,
-                    references: Vec::new(),
-                },
-            })
-        });
-    charts.splice(0..0, lines);
-    charts
+            line.sort_by(|a, b| a.0.total_cmp(&b.0));
+            band.sort_by(|a, b| a.0.total_cmp(&b.0));
+            Series {
+                label: key.clone(),
+                line,
+                band,
+                markers: Vec::new(),
+                colour: None,
+            }
+        })
+        .filter(|s| !s.line.is_empty())
+        .collect();
+    if series.is_empty() {
+        return None;
+    }
+    Some(Chart {
+        name: name.into(),
+        title: format!("{label} against {}", x.name),
+        caption: format!(
+            "The last release's {label} at each grid point: the line joins the means over replications and the band is their 95% confidence interval{}. {}",
+            if groups.len() > 1 {
+                ", one line per value of the second axis"
+            } else {
+                ""
+            },
+            if hidden.is_empty() {
+                "Every drawn point rests on at least half of its replications; censored replications are left out of the mean.".to_string()
+            } else {
+                format!(
+                    "Not drawn, because fewer than half of their replications reached the figure before the horizon (observed of all): {}.",
+                    hidden.join(", ")
+                )
+            }
+        ),
+        drawing: Drawing::Lines {
+            x: x.axis(),
+            y: Axis {
+                label: label.into(),
+                range: (0.0, top * 1.1),
+                ..Axis::default()
+            },
+            series,
+            references: Vec::new(),
+        },
+    })
 }
 
 /// With two axes: per headline figure, a heat map of its mean over the grid (columns:

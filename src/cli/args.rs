@@ -9,12 +9,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use rollout_sim::fit::CalendarChoice;
+use rollout_sim::fit::{CalendarChoice, FamilyChoice};
 use rollout_sim::shard::ShardSpec;
 
 use super::values::{
-    parse_alpha, parse_calendar, parse_confidence, parse_constraint, parse_hours,
-    parse_positive_duration_hours, parse_seed, parse_shard, parse_threads, whole,
+    family_choice, parse_alpha, parse_calendar, parse_confidence, parse_constraint, parse_hours,
+    parse_positive_duration_hours, parse_seed, parse_shard, parse_threads, whole_number,
 };
 
 /// How long will old and new versions of a cloud app live side by side?
@@ -168,10 +168,10 @@ pub(crate) struct SimOptions {
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Override the number of replications (with --precision: the first batch).
-    #[arg(long, value_parser = whole(1u64, None), allow_hyphen_values = true)]
+    #[arg(long, value_parser = whole_number(1u64, None), allow_hyphen_values = true)]
     pub replications: Option<u64>,
     /// Override the number of instances.
-    #[arg(long, value_parser = whole(1u64, None), allow_hyphen_values = true)]
+    #[arg(long, value_parser = whole_number(1u64, None), allow_hyphen_values = true)]
     pub instances: Option<u64>,
     /// Worker threads, 1 to 256 [default: all cores]. Results do not depend on it.
     #[arg(long, short = 'j', value_parser = parse_threads, allow_hyphen_values = true)]
@@ -185,10 +185,10 @@ pub(crate) struct SimOptions {
     #[arg(long, value_name = "FIGURE", requires = "precision")]
     pub precision_figure: Option<String>,
     /// Replications added per step in precision mode (at least 1).
-    #[arg(long, default_value_t = 100, requires = "precision", value_parser = whole(1u64, None), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 100, requires = "precision", value_parser = whole_number(1u64, None), allow_hyphen_values = true)]
     pub precision_batch: u64,
     /// The most replications precision mode may run (at least 1).
-    #[arg(long, default_value_t = 10_000, requires = "precision", value_parser = whole(1u64, None), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 10_000, requires = "precision", value_parser = whole_number(1u64, None), allow_hyphen_values = true)]
     pub max_replications: u64,
     /// Print nothing on stdout or stderr unless there is an error.
     #[arg(long, short)]
@@ -359,13 +359,13 @@ pub(crate) struct PlanArgs {
     #[arg(long, default_value_t = 0.95, value_parser = parse_confidence, allow_hyphen_values = true)]
     pub confidence: f64,
     /// Replications every candidate runs first (at least 5).
-    #[arg(long, default_value_t = 20, value_parser = whole(5u64, Some(100_000)), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 20, value_parser = whole_number(5u64, Some(100_000)), allow_hyphen_values = true)]
     pub first_stage: u64,
     /// Replications added per stage to every candidate still in.
-    #[arg(long, default_value_t = 10, value_parser = whole(1u64, Some(100_000)), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 10, value_parser = whole_number(1u64, Some(100_000)), allow_hyphen_values = true)]
     pub stage: u64,
     /// The most replications one candidate may run.
-    #[arg(long, default_value_t = 2_000, value_parser = whole(5u64, Some(1_000_000)), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 2_000, value_parser = whole_number(5u64, Some(1_000_000)), allow_hyphen_values = true)]
     pub max_per_candidate: u64,
     #[command(flatten)]
     pub output: OutputOptions,
@@ -383,24 +383,6 @@ pub(crate) struct PlanArgs {
     pub parts: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimOptions,
-}
-
-/// The delay families `fit` can choose from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum FamilyArg {
-    /// Fit each family and choose by AIC.
-    Auto,
-    /// Lognormal, by median and sigma.
-    Lognormal,
-    /// Exponential, by mean.
-    Exponential,
-    /// Weibull, by shape and scale.
-    Weibull,
-    /// Gamma, by shape and scale.
-    Gamma,
-    /// Two speeds: a fast and a slow lognormal, by the fast share and each's median and
-    /// sigma.
-    Mixture,
 }
 
 /// What `fit` prints on stdout.
@@ -427,7 +409,7 @@ pub(crate) struct FitArgs {
     #[arg(long, value_name = "EVENTS", conflicts_with = "observed")]
     pub from_events: Option<PathBuf>,
     /// With --from-events: the replication whose events are the observations.
-    #[arg(long, default_value_t = 0, requires = "from_events", value_parser = whole(0u64, None), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0, requires = "from_events", value_parser = whole_number(0u64, None), allow_hyphen_values = true)]
     pub replication: u64,
     /// With --from-events: observe as a vendor polling every installation's version
     /// every DURATION (e.g. 1d) would, and fit those snapshots (interval-censored);
@@ -443,11 +425,11 @@ pub(crate) struct FitArgs {
     pub until: Option<f64>,
     /// The release observed, by index (default: the first that needs approval); repeat
     /// it to fit several past releases jointly (with --observed, one per file, in order).
-    #[arg(long, value_parser = whole(0usize, None), allow_hyphen_values = true)]
+    #[arg(long, value_parser = whole_number(0usize, None), allow_hyphen_values = true)]
     pub release: Vec<usize>,
     /// The delay family.
-    #[arg(long, value_enum, default_value_t = FamilyArg::Auto)]
-    pub family: FamilyArg,
+    #[arg(long, default_value = "auto", value_parser = family_choice())]
+    pub family: FamilyChoice,
     /// Whether the admins count their delay in working hours (in each segment's zones,
     /// skipping its holidays): `auto` lets the data choose hours and between them and
     /// wall-clock time by AIC; `none` is wall-clock time; or the hours, e.g.
@@ -459,18 +441,18 @@ pub(crate) struct FitArgs {
     #[arg(long, value_name = "HOURS", value_parser = parse_hours, allow_hyphen_values = true)]
     pub published_at: Option<f64>,
     /// The field size of aggregate data without an `instances` column.
-    #[arg(long, value_parser = whole(1u64, Some(10_000_000)), allow_hyphen_values = true)]
+    #[arg(long, value_parser = whole_number(1u64, Some(10_000_000)), allow_hyphen_values = true)]
     pub instances: Option<u64>,
     /// Seed of the goodness-of-fit bootstrap and the parameter draws (default: the
     /// scenario's seed).
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Bootstrap data sets behind the goodness-of-fit p-value (0: no p-value).
-    #[arg(long, default_value_t = 99, value_parser = whole(0u32, Some(10_000)), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 99, value_parser = whole_number(0u32, Some(10_000)), allow_hyphen_values = true)]
     pub bootstrap: u32,
     /// Parameter draws from the fit's uncertainty written into the fitted scenario (each
     /// replication runs with its own, so its bands are predictive); 0: point estimates.
-    #[arg(long, default_value_t = 200, value_parser = whole(0usize, Some(10_000)), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 200, value_parser = whole_number(0usize, Some(10_000)), allow_hyphen_values = true)]
     pub draws: usize,
     #[command(flatten)]
     pub output: OutputOptions,
@@ -500,10 +482,10 @@ pub(crate) struct TraceArgs {
     /// The scenario file (JSON).
     pub scenario: PathBuf,
     /// The instance to trace (0-based).
-    #[arg(long, value_parser = whole(0u64, None), allow_hyphen_values = true)]
+    #[arg(long, value_parser = whole_number(0u64, None), allow_hyphen_values = true)]
     pub instance: u64,
     /// The replication (0-based).
-    #[arg(long, default_value_t = 0, value_parser = whole(0u64, None), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0, value_parser = whole_number(0u64, None), allow_hyphen_values = true)]
     pub replication: u64,
     /// Override the scenario's seed (0 to 2^64-1).
     #[arg(long, value_parser = parse_seed, allow_hyphen_values = true)]

@@ -37,12 +37,12 @@ use args::{
     SweepArgs, TraceArgs, TraceFormat,
 };
 use progress::Bar;
+use rollout_sim::commands;
 use rollout_sim::commands::check::CheckOutcome;
 use rollout_sim::commands::merge::{Merged, PartSet};
 use rollout_sim::commands::plan::PlanOutcome;
 use rollout_sim::commands::run::{PublishedRun, RunOutcome};
 use rollout_sim::commands::sweep::{PublishedSweep, SweepOutcome};
-use rollout_sim::commands::{self, PartWritten};
 use rollout_sim::export::comparison::render_comparison_table;
 use rollout_sim::export::events::write_json_lines;
 use rollout_sim::export::fit::render_fit_table;
@@ -52,16 +52,33 @@ use rollout_sim::report::comparison::comparison_verdicts;
 use rollout_sim::scenario::starter::{StarterPlatform, StarterQuestion};
 use rollout_sim::scenario::{self, presets};
 use rollout_sim::shard::PartCommand;
+use rollout_sim::shard::PartWritten;
 
 /// Exit code for bad input, usage errors and failures to write output.
 pub(crate) const EXIT_ERROR: u8 = 2;
 
-/// Exit code of a check that found a drift or a failed expectation.
-pub(crate) const EXIT_CHECK_FAILED: u8 = 1;
+/// How a command that can end in more than success or error ended: the exit codes
+/// (0 ok, 1 a check failed, 2 error, 3 pending) are a documented contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Finished {
+    /// Everything asked for was done: exit 0.
+    Done,
+    /// A check found a drift or a failed expectation: exit 1.
+    CheckFailed,
+    /// `plan --parts` while a stage still needs shards to run: not an error, a batch
+    /// driver's signal to run the array again: exit 3.
+    Pending,
+}
 
-/// Exit code of `plan --parts` while a stage still needs shards to run: not an error, a
-/// batch driver's signal to run the array again.
-pub(crate) const EXIT_PENDING: u8 = 3;
+impl From<Finished> for ExitCode {
+    fn from(finished: Finished) -> ExitCode {
+        match finished {
+            Finished::Done => ExitCode::SUCCESS,
+            Finished::CheckFailed => ExitCode::from(1),
+            Finished::Pending => ExitCode::from(3),
+        }
+    }
+}
 
 /// Runs a parsed command line and returns the process exit code.
 pub(crate) fn execute(cli: Cli) -> ExitCode {
@@ -91,13 +108,11 @@ pub(crate) fn execute(cli: Cli) -> ExitCode {
         Command::Sweep(args) => sweep(&args),
         Command::Merge(args) => merge(&args),
         Command::Check(args) => match check(&args) {
-            Ok(true) => return ExitCode::SUCCESS,
-            Ok(false) => return ExitCode::from(EXIT_CHECK_FAILED),
+            Ok(finished) => return finished.into(),
             Err(e) => Err(e),
         },
         Command::Plan(args) => match plan(&args) {
-            Ok(true) => return ExitCode::SUCCESS,
-            Ok(false) => return ExitCode::from(EXIT_PENDING),
+            Ok(finished) => return finished.into(),
             Err(e) => Err(e),
         },
         Command::Trace(args) => trace(&args),
@@ -256,11 +271,7 @@ fn merge(args: &MergeArgs) -> Result<()> {
             "--format markdown is for runs; a sweep prints its table or, with --format json, sweep.json"
         );
     }
-    let merged = parts.publish(
-        args.output.out.as_deref(),
-        args.output.force,
-        args.charts.presentation(),
-    )?;
+    let merged = parts.publish(&args.output.destination(args.charts))?;
     match merged {
         _ if args.quiet => Ok(()),
         Merged::Run(run) => print_run(&run, args.format),
@@ -268,9 +279,9 @@ fn merge(args: &MergeArgs) -> Result<()> {
     }
 }
 
-/// `check`: `Ok(true)` when every scenario is identical or equivalent and every
-/// expectation holds, `Ok(false)` on drift, `Err` when something could not be checked.
-fn check(args: &CheckArgs) -> Result<bool> {
+/// `check`: done when every scenario is identical or equivalent and every expectation
+/// holds, failed on drift, `Err` when something could not be checked.
+fn check(args: &CheckArgs) -> Result<Finished> {
     let bar = Bar::new(args.sim.quiet);
     let outcome = commands::check::check(&args.options()?, &bar)?;
     drop(bar);
@@ -285,7 +296,7 @@ fn check(args: &CheckArgs) -> Result<bool> {
                     );
                 }
             }
-            return Ok(true);
+            return Ok(Finished::Done);
         }
         CheckOutcome::Checked(report) => report,
     };
@@ -298,7 +309,11 @@ fn check(args: &CheckArgs) -> Result<bool> {
     if let Some(errors) = report.errors() {
         bail!("{errors}");
     }
-    Ok(report.counts().0 == 0)
+    Ok(if report.counts().0 == 0 {
+        Finished::Done
+    } else {
+        Finished::CheckFailed
+    })
 }
 
 fn fit(args: &FitArgs) -> Result<()> {
@@ -316,8 +331,8 @@ fn fit(args: &FitArgs) -> Result<()> {
     Ok(())
 }
 
-/// `plan`: `Ok(false)` when publishing from parts must wait for a stage's shards.
-fn plan(args: &PlanArgs) -> Result<bool> {
+/// `plan`: pending when publishing from parts must wait for a stage's shards.
+fn plan(args: &PlanArgs) -> Result<Finished> {
     let bar = Bar::new(args.sim.quiet);
     let outcome = commands::plan::plan(&args.options()?, &bar)?;
     drop(bar);
@@ -349,11 +364,11 @@ fn plan(args: &PlanArgs) -> Result<bool> {
             if !quiet {
                 eprintln!("pending: {}", terminal_safe(&message));
             }
-            return Ok(false);
+            return Ok(Finished::Pending);
         }
         _ => {}
     }
-    Ok(true)
+    Ok(Finished::Done)
 }
 
 fn trace(args: &TraceArgs) -> Result<()> {

@@ -10,15 +10,14 @@ use rollout_sim::commands::plan::PlanOptions;
 use rollout_sim::commands::run::RunOptions;
 use rollout_sim::commands::sweep::SweepOptions;
 use rollout_sim::commands::trace::TraceOptions;
-use rollout_sim::commands::{PrecisionRequest, Presentation, Simulation};
-use rollout_sim::fit::{Family, FamilyChoice};
+use rollout_sim::commands::{Destination, PrecisionRequest, Presentation, Simulation};
 use rollout_sim::plan::{Budget, Direction};
 use rollout_sim::scenario::setting::parse_value;
 use rollout_sim::scenario::{Overrides, Setting};
 use rollout_sim::sweep::Axis;
 
 use super::args::{
-    ChartOptions, CheckArgs, CompareArgs, FamilyArg, FitArgs, PlanArgs, RunArgs, SimOptions,
+    ChartOptions, CheckArgs, CompareArgs, FitArgs, OutputOptions, PlanArgs, RunArgs, SimOptions,
     SweepArgs, TraceArgs,
 };
 
@@ -60,12 +59,17 @@ impl SimOptions {
     }
 }
 
-impl ChartOptions {
-    /// What these flags ask a command to draw.
-    pub(crate) fn presentation(self) -> Presentation {
-        Presentation {
-            charts: !self.no_charts,
-            png: self.png,
+impl OutputOptions {
+    /// Where and how a command writes, with what `charts` asks it to draw: the one place
+    /// the output flags become the library's [`Destination`].
+    pub(crate) fn destination(&self, charts: ChartOptions) -> Destination {
+        Destination {
+            out: self.out.clone(),
+            force: self.force,
+            presentation: Presentation {
+                charts: !charts.no_charts,
+                png: charts.png,
+            },
         }
     }
 }
@@ -75,9 +79,7 @@ impl RunArgs {
         Ok(RunOptions {
             scenario: self.scenario.clone(),
             simulation: self.sim.simulation(&self.settings)?,
-            out: self.output.out.clone(),
-            force: self.output.force,
-            presentation: self.charts.presentation(),
+            destination: self.output.destination(self.charts),
             events: self.events,
             stats: self.stats,
             shard: self.shard.clone(),
@@ -91,9 +93,7 @@ impl CompareArgs {
             scenarios: self.scenarios.clone(),
             simulation: self.sim.simulation(&[])?,
             pairs: self.pair.clone(),
-            out: self.output.out.clone(),
-            force: self.output.force,
-            presentation: self.charts.presentation(),
+            destination: self.output.destination(self.charts),
         })
     }
 }
@@ -110,9 +110,7 @@ impl SweepArgs {
             axes,
             file: self.file.clone(),
             simulation: self.sim.simulation(&[])?,
-            out: self.output.out.clone(),
-            force: self.output.force,
-            presentation: self.charts.presentation(),
+            destination: self.output.destination(self.charts),
             shard: self.shard.clone(),
         })
     }
@@ -154,24 +152,15 @@ impl FitArgs {
             scenario: self.scenario.clone(),
             observed,
             release: self.release.clone(),
-            family: match self.family {
-                FamilyArg::Auto => FamilyChoice::Auto,
-                FamilyArg::Lognormal => FamilyChoice::One(Family::Lognormal),
-                FamilyArg::Exponential => FamilyChoice::One(Family::Exponential),
-                FamilyArg::Weibull => FamilyChoice::One(Family::Weibull),
-                FamilyArg::Gamma => FamilyChoice::One(Family::Gamma),
-                FamilyArg::Mixture => FamilyChoice::One(Family::Mixture),
-            },
+            family: self.family,
             calendar: self.working_hours.clone(),
             published_at: self.published_at,
             seed: self.seed,
             bootstrap: self.bootstrap,
             draws: self.draws,
             new_version: self.new_version.clone(),
-            out: self.output.out.clone(),
-            force: self.output.force,
+            destination: self.output.destination(self.charts),
             threads: self.threads,
-            presentation: self.charts.presentation(),
         }
     }
 }
@@ -217,9 +206,7 @@ impl PlanArgs {
                 max_replications: self.max_per_candidate.max(self.first_stage),
             },
             simulation: self.sim.simulation(&[])?,
-            out: self.output.out.clone(),
-            force: self.output.force,
-            presentation: self.charts.presentation(),
+            destination: self.output.destination(self.charts),
             shard: self.shard.clone(),
             parts: self.parts.clone(),
         })

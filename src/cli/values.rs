@@ -3,7 +3,9 @@
 
 use std::num::NonZeroUsize;
 
-use rollout_sim::fit::CalendarChoice;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use rollout_sim::delay::Family;
+use rollout_sim::fit::{CalendarChoice, FamilyChoice};
 use rollout_sim::input::echo;
 use rollout_sim::scenario::WorkingHours;
 use rollout_sim::shard::ShardSpec;
@@ -44,7 +46,7 @@ pub(super) fn parse_confidence(text: &str) -> Result<f64, String> {
 /// The parser of a whole-number option from `min` to `max` (`None`: the type's
 /// largest), whose message says what the option accepts (clap's own says "invalid digit
 /// found in string" for `-1`).
-pub(super) fn whole<T>(
+pub(super) fn whole_number<T>(
     min: T,
     max: Option<T>,
 ) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
@@ -64,6 +66,15 @@ where
                 format!("\"{}\" is not allowed; expected {range}", echo(text))
             })
     }
+}
+
+/// `--family`: `auto` or one of the families the delay laws register, each listed in
+/// `--help` with its own description.
+pub(super) fn family_choice() -> impl TypedValueParser<Value = FamilyChoice> {
+    let auto = PossibleValue::new("auto").help("Fit each family and choose by AIC");
+    let families = Family::all().map(|f| PossibleValue::new(f.name()).help(f.fitting().about));
+    PossibleValuesParser::new(std::iter::once(auto).chain(families))
+        .map(|name| Family::named(&name).map_or(FamilyChoice::Auto, FamilyChoice::One))
 }
 
 pub(super) fn parse_calendar(text: &str) -> Result<CalendarChoice, String> {

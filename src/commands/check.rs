@@ -14,8 +14,8 @@ use crate::charts::drift_chart;
 use crate::check::{self, Baseline, FigureTest};
 use crate::export::output_fingerprints;
 use crate::input;
-use crate::montecarlo::{self, Progress};
-use crate::output::{FileSet, OutputDir, seal, sealed};
+use crate::montecarlo::{self, Progress, RunOutput};
+use crate::output::{FileSet, NamedFile, OutputDir, seal, sealed};
 use crate::report::RunReport;
 use crate::report::check::{CheckReport, ScenarioCheck, Verdict};
 use crate::scenario::{self, Scenario};
@@ -60,30 +60,8 @@ pub fn check(args: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcom
     if args.simulation.precision.is_some() {
         bail!("--precision cannot be used with check: a baseline pins the replications");
     }
-    let files = scenario_files(&args.scenarios)?;
-    let ov = &args.simulation.overrides;
-    // Every scenario is read and validated before any runs.
-    let scenarios: Vec<(PathBuf, Scenario, String)> = files
-        .into_iter()
-        .map(|path| {
-            let s = scenario::load(&path, ov)?;
-            let canonical = input::canonical_json(input::parse_json(&input::read_bounded(&path)?)?);
-            Ok((path, s, canonical))
-        })
-        .collect::<Result<_>>()?;
-    // Every file the check will write is checked before any work: it may replace only
-    // a file it wrote itself and that nobody changed since (its seal), unless forced.
-    let targets = args.markdown.iter().chain(&args.junit).cloned();
-    let baselines = match (args.update, &args.baseline) {
-        (true, Some(dir)) => scenarios
-            .iter()
-            .map(|(_, s, _)| dir.join(format!("{}.json", s.name)))
-            .collect(),
-        _ => Vec::new(),
-    };
-    for path in targets.chain(baselines.iter().cloned()) {
-        FileSet::check(&path, args.force, sealed).context("cannot write the check's files")?;
-    }
+    let scenarios = read_scenarios(args)?;
+    check_targets(args, &scenarios)?;
     // Every file is staged as it is made and published together at the end: all of
     // them or none.
     let mut files = FileSet::new(args.force);
@@ -126,32 +104,9 @@ pub fn check(args: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcom
             updated.push((path.clone(), target));
             continue;
         }
-        let mut entry = ScenarioCheck {
-            scenario: s.name.clone(),
-            file: path.display().to_string(),
-            verdict: Verdict::Identical,
-            tests: Vec::new(),
-            exact_differences: Vec::new(),
-            expectations: Vec::new(),
-            error: None,
-        };
-        match check::evaluate_expectations(s, &run) {
-            Ok(results) => entry.expectations = results,
-            Err(e) => bail!("{}: {e}", path.display()),
-        }
-        if let Some(dir) = &args.baseline {
-            match read_baseline(dir, s) {
-                Ok(base) => {
-                    compare(&base, &new, args.exact, &mut entry);
-                    if args.charts.is_some() {
-                        figures.insert(s.name.clone(), (base, new));
-                    }
-                }
-                Err(e) => {
-                    entry.verdict = Verdict::Error;
-                    entry.error = Some(format!("{e:#}"));
-                }
-            }
+        let (entry, compared) = check_scenario(args, path, s, &run, new)?;
+        if let (Some(pair), Some(_)) = (compared, &args.charts) {
+            figures.insert(s.name.clone(), pair);
         }
         report.scenarios.push(entry);
     }
@@ -159,13 +114,100 @@ pub fn check(args: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcom
         files.commit().context("cannot write the baselines")?;
         return Ok(CheckOutcome::Updated(updated));
     }
-    // One family over every figure of every scenario.
+    judge_drift(&mut report, args.alpha);
+    if let Some(dir) = charts_dir.take() {
+        dir.publish_files(drift_charts(&report, &figures))
+            .context("cannot write the charts")?;
+    }
+    if let Some(path) = &args.markdown {
+        let text = seal::seal_markdown(&report.markdown());
+        files.stage(path, sealed, |f| f.write_all(text.as_bytes()))?;
+    }
+    if let Some(path) = &args.junit {
+        let text = seal::seal_xml(&report.junit());
+        files.stage(path, sealed, |f| f.write_all(text.as_bytes()))?;
+    }
+    files.commit().context("cannot write the check's files")?;
+    Ok(CheckOutcome::Checked(report))
+}
+
+/// Every scenario, read and validated before any runs, with its canonical JSON text.
+fn read_scenarios(args: &CheckOptions) -> Result<Vec<(PathBuf, Scenario, String)>> {
+    let ov = &args.simulation.overrides;
+    scenario_files(&args.scenarios)?
+        .into_iter()
+        .map(|path| {
+            let s = scenario::load(&path, ov)?;
+            let canonical = input::canonical_json(input::parse_json(&input::read_bounded(&path)?)?);
+            Ok((path, s, canonical))
+        })
+        .collect()
+}
+
+/// Every file the check will write, checked before any work: it may replace only a file
+/// it wrote itself and that nobody changed since (its seal), unless forced.
+fn check_targets(args: &CheckOptions, scenarios: &[(PathBuf, Scenario, String)]) -> Result<()> {
+    let targets = args.markdown.iter().chain(&args.junit).cloned();
+    let baselines: Vec<PathBuf> = match (args.update, &args.baseline) {
+        (true, Some(dir)) => scenarios
+            .iter()
+            .map(|(_, s, _)| dir.join(format!("{}.json", s.name)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for path in targets.chain(baselines) {
+        FileSet::check(&path, args.force, sealed).context("cannot write the check's files")?;
+    }
+    Ok(())
+}
+
+/// One scenario's check: its expectations, and its run against its baseline when there
+/// is one (then also the baseline and the new figures, to chart what drifted).
+fn check_scenario(
+    args: &CheckOptions,
+    path: &Path,
+    s: &Scenario,
+    run: &RunOutput,
+    new: Baseline,
+) -> Result<(ScenarioCheck, Option<(Baseline, Baseline)>)> {
+    let mut entry = ScenarioCheck {
+        scenario: s.name.clone(),
+        file: path.display().to_string(),
+        verdict: Verdict::Identical,
+        tests: Vec::new(),
+        exact_differences: Vec::new(),
+        expectations: Vec::new(),
+        error: None,
+    };
+    match check::evaluate_expectations(s, run) {
+        Ok(results) => entry.expectations = results,
+        Err(e) => bail!("{}: {e}", path.display()),
+    }
+    let mut compared = None;
+    if let Some(dir) = &args.baseline {
+        match read_baseline(dir, s) {
+            Ok(base) => {
+                compare(&base, &new, args.exact, &mut entry);
+                compared = Some((base, new));
+            }
+            Err(e) => {
+                entry.verdict = Verdict::Error;
+                entry.error = Some(format!("{e:#}"));
+            }
+        }
+    }
+    Ok((entry, compared))
+}
+
+/// The tests of every figure of every scenario as one family (Holm's correction at
+/// `alpha`), and each scenario's verdict from them and its expectations.
+fn judge_drift(report: &mut CheckReport, alpha: f64) {
     let mut tests: Vec<FigureTest> = report
         .scenarios
         .iter_mut()
         .flat_map(|s| std::mem::take(&mut s.tests))
         .collect();
-    check::holm(&mut tests, args.alpha);
+    check::holm(&mut tests, alpha);
     for s in &mut report.scenarios {
         s.tests = tests
             .iter()
@@ -178,38 +220,25 @@ pub fn check(args: &CheckOptions, progress: &dyn Progress) -> Result<CheckOutcom
             s.verdict = Verdict::Drifted;
         }
     }
-    if let Some(mut dir) = charts_dir.take() {
-        for t in report
-            .scenarios
-            .iter()
-            .flat_map(|s| &s.tests)
-            .filter(|t| t.drifted)
-        {
-            let Some((base, new)) = figures.get(&t.scenario) else {
-                continue;
-            };
-            let (Some(b), Some(n)) = (base.figures.get(&t.figure), new.figures.get(&t.figure))
-            else {
-                continue;
-            };
+}
+
+/// One chart per drifted figure: its baseline and new distributions.
+fn drift_charts(
+    report: &CheckReport,
+    figures: &BTreeMap<String, (Baseline, Baseline)>,
+) -> Vec<NamedFile> {
+    report
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.tests)
+        .filter(|t| t.drifted)
+        .filter_map(|t| {
+            let (base, new) = figures.get(&t.scenario)?;
+            let (b, n) = (base.figures.get(&t.figure)?, new.figures.get(&t.figure)?);
             let chart = drift_chart(&t.scenario, &t.figure, t.test, t.p_value, b, n);
-            dir.write_file(&format!("{}.svg", chart.name), |w| {
-                w.write_all(chart.svg().as_bytes())
-            })
-            .context("cannot write the charts")?;
-        }
-        dir.publish().context("cannot write the charts")?;
-    }
-    if let Some(path) = &args.markdown {
-        let text = seal::seal_markdown(&report.markdown());
-        files.stage(path, sealed, |f| f.write_all(text.as_bytes()))?;
-    }
-    if let Some(path) = &args.junit {
-        let text = seal::seal_xml(&report.junit());
-        files.stage(path, sealed, |f| f.write_all(text.as_bytes()))?;
-    }
-    files.commit().context("cannot write the check's files")?;
-    Ok(CheckOutcome::Checked(report))
+            Some((format!("{}.svg", chart.name), chart.svg().into_bytes()))
+        })
+        .collect()
 }
 
 /// Sets the verdict of a scenario that has a baseline: identical fingerprints, or the

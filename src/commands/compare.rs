@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use super::resources::pool;
-use super::{Presentation, Simulation, folder_or_default, precision_target};
+use super::{Destination, Presentation, Simulation, precision_target};
 use crate::charts::{chart_files, compare_charts, draw_all};
 use crate::compare::{Compared, Pairing, compare as compare_runs};
 use crate::export::Exporter;
 use crate::export::comparison::{ComparisonCsv, ComparisonJson};
 use crate::export::html::comparison_page;
 use crate::montecarlo::{self, Precision, PrecisionOutcome, Progress, RunOutput};
-use crate::output::OutputDir;
+use crate::output::NamedFile;
 use crate::report::RunReport;
 use crate::report::comparison::ComparisonReport;
 use crate::scenario::{self, Scenario};
@@ -28,12 +28,8 @@ pub struct CompareOptions {
     /// Stated release pairs (baseline index, alternative index): once for every
     /// alternative, or once per alternative; empty to pair by label or change set.
     pub pairs: Vec<Vec<(usize, usize)>>,
-    /// The output folder; `output/compare-<baseline name>` when `None`.
-    pub out: Option<PathBuf>,
-    /// Replace an output folder rollout-sim did not write.
-    pub force: bool,
-    /// Charts and page.
-    pub presentation: Presentation,
+    /// Where to write (`output/compare-<baseline name>` by default), and the charts and page.
+    pub destination: Destination,
 }
 
 /// What `compare` published.
@@ -76,7 +72,7 @@ pub fn comparison_outputs(
     pairings: Vec<Pairing>,
     precision: Option<PrecisionOutcome>,
     presentation: &Presentation,
-) -> (ComparisonReport, Vec<(String, Vec<u8>)>) {
+) -> (ComparisonReport, Vec<NamedFile>) {
     let base = &runs[0].0;
     let end = runs[0].1.replications.len() as u64;
     let comparison = compare_runs(runs, pairings);
@@ -89,12 +85,10 @@ pub fn comparison_outputs(
         comparison,
         precision,
     );
-    let exporters: Vec<Box<dyn Exporter<ComparisonReport>>> =
-        vec![Box::new(ComparisonJson), Box::new(ComparisonCsv)];
-    let mut files: Vec<(String, Vec<u8>)> = exporters
-        .iter()
-        .map(|e| (e.file_name().to_string(), e.to_bytes(&report)))
-        .collect();
+    let mut files = vec![
+        ComparisonJson.to_file(&report),
+        ComparisonCsv.to_file(&report),
+    ];
     if presentation.charts {
         let run_reports: Vec<RunReport> = runs
             .iter()
@@ -135,7 +129,7 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
         .iter()
         .map(|s| precision_target(sim.precision.as_ref(), s))
         .collect::<Result<_>>()?;
-    let out_dir = folder_or_default(options.out.as_deref(), &format!("compare-{}", base.name));
+    let destination = &options.destination;
     let files: Vec<_> = options
         .scenarios
         .iter()
@@ -143,8 +137,7 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
         .zip(&scenarios)
         .collect();
     let pool = pool(sim, &files)?;
-    let mut out =
-        OutputDir::prepare(&out_dir, options.force).context("cannot write the comparison")?;
+    let (out_dir, out) = destination.prepare(&format!("compare-{}", base.name), "comparison")?;
     let cap = targets[0].map_or(u64::from(base.replications), |t| t.max_replications);
     progress.start(cap * scenarios.len() as u64);
 
@@ -186,12 +179,9 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
         ),
     });
     let runs: Vec<(Scenario, RunOutput)> = scenarios.iter().cloned().zip(outputs).collect();
-    let (report, files) = comparison_outputs(&runs, pairings, precision, &options.presentation);
-    for (name, bytes) in files {
-        out.write_file(&name, |w| w.write_all(&bytes))
-            .context("cannot write the comparison")?;
-    }
-    out.publish().context("cannot write the comparison")?;
+    let (report, files) = comparison_outputs(&runs, pairings, precision, &destination.presentation);
+    out.publish_files(files)
+        .context("cannot write the comparison")?;
     Ok(ComparedPolicies {
         report,
         folder: out_dir,

@@ -3,13 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use rayon::prelude::*;
 
-use super::run::{Finish, PublishedRun, publish_run};
-use super::sweep::{PublishedSweep, point_scenarios, publish_sweep, sweep_point};
-use super::{Presentation, expand_folders, folder_or_default};
-use crate::output::OutputDir;
+use super::publish::{
+    PublishedRun, PublishedSweep, RunExtras, publish_run, publish_sweep, sweep_point,
+};
+use super::{Destination, expand_folders, point_scenarios};
 use crate::report::Report;
 use crate::scenario;
 use crate::shard::{self, PartCommand, PartReader};
@@ -59,12 +59,7 @@ impl PartSet {
 
     /// Merges the parts and publishes the reports into `out` (or the unsharded
     /// command's default folder).
-    pub fn publish(
-        self,
-        out: Option<&Path>,
-        force: bool,
-        presentation: Presentation,
-    ) -> Result<Merged> {
+    pub fn publish(self, destination: &Destination) -> Result<Merged> {
         let command = self.command();
         let parts = self.parts;
         let job = parts[0].job().clone();
@@ -73,9 +68,7 @@ impl PartSet {
         match command {
             PartCommand::Run => {
                 let scenario = scenario::parse(&job.scenario_text, &file, &base)?;
-                let out_dir = folder_or_default(out, &scenario.name);
-                let out =
-                    OutputDir::prepare(&out_dir, force).context("cannot write the reports")?;
+                let (_, out) = destination.prepare(&scenario.name, "reports")?;
                 let mut output = None;
                 let count = u64::from(scenario.replications);
                 let all = 0..count;
@@ -86,12 +79,12 @@ impl PartSet {
                     Ok(())
                 })?;
                 let output = output.expect("merge_points delivers every grid point");
-                let finish = Finish {
-                    presentation,
+                let extras = RunExtras {
+                    presentation: destination.presentation,
                     events: false,
                     stats: false,
                 };
-                publish_run(&scenario, &output, None, out, &finish)
+                publish_run(&scenario, &output, None, out, &extras)
                     .map(|run| Merged::Run(Box::new(run)))
             }
             PartCommand::Sweep => {
@@ -102,8 +95,7 @@ impl PartSet {
                 let scenarios =
                     point_scenarios(&job.scenario_text, &file, &base, &points, "grid point ")?;
                 let name = scenarios[0].name.clone();
-                let out_dir = folder_or_default(out, &format!("sweep-{name}"));
-                let out = OutputDir::prepare(&out_dir, force).context("cannot write the sweep")?;
+                let (_, out) = destination.prepare(&format!("sweep-{name}"), "sweep")?;
                 let sizes: Vec<_> = scenarios
                     .iter()
                     .map(|s| 0..u64::from(s.replications))
@@ -123,7 +115,8 @@ impl PartSet {
                     sweep_points.extend(built);
                     Ok(())
                 })?;
-                publish_sweep(name, &axes, sweep_points, out, presentation).map(Merged::Sweep)
+                publish_sweep(name, &axes, sweep_points, out, destination.presentation)
+                    .map(Merged::Sweep)
             }
             PartCommand::Plan => Err(plan_part(&parts[0])),
         }
@@ -145,20 +138,7 @@ fn part_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let is_part = |p: &Path| {
         p.file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(is_part_name)
+            .is_some_and(shard::is_part_name)
     };
     expand_folders(paths, is_part, "part files (part-I-of-N.jsonl)")
-}
-/// `part-I-of-N.jsonl` with decimal I and N.
-pub(super) fn is_part_name(name: &str) -> bool {
-    let Some(middle) = name
-        .strip_prefix("part-")
-        .and_then(|n| n.strip_suffix(".jsonl"))
-    else {
-        return false;
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    middle
-        .split_once("-of-")
-        .is_some_and(|(i, n)| digits(i) && digits(n))
 }

@@ -2,11 +2,13 @@
 //! out.
 //!
 //! Each command has one home here ([`run`], [`compare`], [`sweep`], [`merge`],
-//! [`check`], [`fit`], [`trace`], [`init`]): it reads and validates its inputs, checks
-//! every output path before any work, runs the simulation on a thread pool of the size
-//! asked for, and publishes its files all or nothing through [`crate::output`]. What it
-//! returns is data (a report, the folder written); printing it, and turning raw
-//! arguments into the options here, is the binary's job.
+//! [`check`], [`plan`], [`fit`], [`trace`], [`init`]): it reads and validates its
+//! inputs, checks every output path before any work ([`Destination`]), runs the
+//! simulation on a thread pool of the size asked for, and publishes its files all or
+//! nothing through [`crate::output`]. What it returns is data (a report, the folder
+//! written); printing it, and turning raw arguments into the options here, is the
+//! binary's job. No command imports another: what `run` and `sweep` share with `merge`
+//! is in [`publish`], part files are [`crate::shard`]'s.
 
 pub mod check;
 pub mod compare;
@@ -15,6 +17,7 @@ pub mod init;
 pub mod merge;
 pub mod plan;
 mod plan_parts;
+pub mod publish;
 mod resources;
 pub mod run;
 pub mod sweep;
@@ -27,7 +30,8 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::model::{Figure, FigureRef};
 use crate::montecarlo::PrecisionTarget;
-use crate::scenario::{Overrides, Scenario};
+use crate::output::OutputDir;
+use crate::scenario::{self, Overrides, Scenario, ScenarioError, Setting};
 use crate::time::SimDuration;
 
 pub(crate) use resources::check_trace_memory;
@@ -78,15 +82,6 @@ impl Default for Presentation {
     }
 }
 
-/// A part file a shard of a run or sweep wrote.
-#[derive(Clone, Debug)]
-pub struct PartWritten {
-    /// The part file.
-    pub file: PathBuf,
-    /// The folder of the parts, which `merge` reads when every shard has run.
-    pub folder: PathBuf,
-}
-
 /// The precision target `request` asks for, resolved against `scenario`.
 pub fn precision_target(
     request: Option<&PrecisionRequest>,
@@ -119,6 +114,34 @@ fn folder_or_default(out: Option<&Path>, name: &str) -> PathBuf {
     out.map_or_else(|| PathBuf::from("output").join(name), Path::to_path_buf)
 }
 
+/// Where a command writes its folder of files, and what it draws there for people.
+#[derive(Clone, Debug, Default)]
+pub struct Destination {
+    /// The output folder; under `output/`, named after the scenario and the command,
+    /// when `None`.
+    pub out: Option<PathBuf>,
+    /// Replace an output folder rollout-sim did not write.
+    pub force: bool,
+    /// Charts and page.
+    pub presentation: Presentation,
+}
+
+impl Destination {
+    /// The folder asked for, or `output/<default_name>`.
+    pub fn folder(&self, default_name: &str) -> PathBuf {
+        folder_or_default(self.out.as_deref(), default_name)
+    }
+
+    /// The folder checked and its staging folder made, before any work: `what` names
+    /// the output in errors (`cannot write the plan`).
+    fn prepare(&self, default_name: &str, what: &str) -> Result<(PathBuf, OutputDir)> {
+        let folder = self.folder(default_name);
+        let out = OutputDir::prepare(&folder, self.force)
+            .with_context(|| format!("cannot write the {what}"))?;
+        Ok((folder, out))
+    }
+}
+
 /// The files named, each folder replaced by its files that `keep` accepts, in name order;
 /// a folder with none of them is an error naming `what` it should hold.
 fn expand_folders(
@@ -144,4 +167,29 @@ fn expand_folders(
         out.extend(files);
     }
     Ok(out)
+}
+
+/// The scenario of every grid point, each validated, before anything runs; an error
+/// names the point as `noun` ("grid point ", "candidate #") before its index and values.
+pub(super) fn point_scenarios(
+    text: &str,
+    file: &Path,
+    base: &Overrides,
+    points: &[Vec<Setting>],
+    noun: &str,
+) -> Result<Vec<Scenario>> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, settings)| {
+            let mut ov = base.clone();
+            ov.settings.extend(settings.iter().cloned());
+            let described: Vec<String> = settings
+                .iter()
+                .map(|s| format!("{}={}", s.path, s.value))
+                .collect();
+            scenario::parse(text, file, &ov)
+                .map_err(|e: ScenarioError| anyhow!("{noun}{i} ({}): {e}", described.join(", ")))
+        })
+        .collect()
 }

@@ -6,22 +6,23 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use super::plan_parts::{Progressed, StageParts, plan_job, run_work};
+pub use super::plan_parts::ShardRun;
+use super::plan_parts::{Replayed, StageParts, plan_job, run_work};
 use super::resources::pool;
-use super::sweep::point_scenarios;
-use super::{PartWritten, Presentation, Simulation, folder_or_default};
+use super::{Destination, Simulation, folder_or_default, point_scenarios};
 use crate::charts::{chart_files, draw_all, plan_charts};
 use crate::compare::Unit;
+use crate::export::Exporter;
 use crate::export::html::plan_page;
+use crate::export::plan::PlanJson;
 use crate::export::plan::{PLAN_CSV, plan_summary};
-use crate::export::{self, Exporter};
 use crate::input;
 use crate::model::FigureRef;
 use crate::montecarlo::Progress;
-use crate::output::OutputDir;
-use crate::plan::{Budget, Constraint, Direction, Goal, Selection, Selector};
+use crate::output::NamedFile;
+use crate::plan::{Budget, Constraint, Direction, Goal, Selector};
 use crate::report::plan::PlanReport;
-use crate::scenario;
+use crate::scenario::{self, Scenario, Setting};
 use crate::shard::{Job, ShardError, ShardSpec};
 use crate::sweep::{Axis, grid};
 use crate::time::SimDuration;
@@ -48,12 +49,8 @@ pub struct PlanOptions {
     pub budget: Budget,
     /// Overrides (applied to every candidate) and threads; a precision target is refused.
     pub simulation: Simulation,
-    /// The output folder; `output/plan-<scenario name>` when `None`.
-    pub out: Option<PathBuf>,
-    /// Replace an output folder rollout-sim did not write.
-    pub force: bool,
-    /// Chart and page.
-    pub presentation: Presentation,
+    /// Where to write (`output/plan-<scenario name>` by default), and the charts and page.
+    pub destination: Destination,
     /// Run only this shard of the first stage not yet complete in the parts folder.
     pub shard: Option<ShardSpec>,
     /// The parts folder of a sharded plan: where shards write their stages' parts, and
@@ -81,21 +78,6 @@ pub enum PlanOutcome {
         /// Which shards are missing, or that none has run.
         message: String,
     },
-}
-
-/// What a shard did.
-#[derive(Debug)]
-pub struct ShardRun {
-    /// The stage (from 0).
-    pub stage: u64,
-    /// The block of the stage's work items it ran.
-    pub block: std::ops::Range<u64>,
-    /// The stage's work items.
-    pub total: u64,
-    /// The part file.
-    pub part: PartWritten,
-    /// Whether it ran now (`false`: its part was already there, whole).
-    pub fresh: bool,
 }
 
 /// What `plan` published.
@@ -131,116 +113,140 @@ fn delta(text: &str, time: bool) -> Result<f64> {
     })
 }
 
-/// Plans the policy of `options`: the whole selection, one shard of a stage, or the
-/// publication of a sharded plan from its parts.
-pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<PlanOutcome> {
-    let sim = &options.simulation;
-    if sim.precision.is_some() {
-        bail!("--precision cannot be used with plan: the selection decides the replications");
-    }
-    let mut vary = options.vary.clone();
-    if let Some(file) = &options.file {
-        vary.extend(
-            crate::sweep::load_sweep_file(file)
-                .map_err(|e| anyhow!("{}: {}: {}", file.display(), e.field, e.message))?,
+/// A plan's question, read and checked before anything runs: the decision variables,
+/// every candidate's scenario, the goal, and the job a part file records.
+struct Question {
+    /// The scenario file's text.
+    text: String,
+    /// The decision variables.
+    vary: Vec<Axis>,
+    /// Each candidate's values of them.
+    points: Vec<Vec<Setting>>,
+    /// Each candidate's scenario.
+    scenarios: Vec<Scenario>,
+    /// The goal.
+    goal: Goal,
+    /// What a part file records of the plan.
+    job: Job,
+}
+
+impl Question {
+    /// The question `options` ask, every candidate validated: a path that does not exist
+    /// or a value it cannot take is refused here.
+    fn read(options: &PlanOptions) -> Result<Question> {
+        let sim = &options.simulation;
+        if sim.precision.is_some() {
+            bail!("--precision cannot be used with plan: the selection decides the replications");
+        }
+        let mut vary = options.vary.clone();
+        if let Some(file) = &options.file {
+            vary.extend(
+                crate::sweep::load_sweep_file(file)
+                    .map_err(|e| anyhow!("{}: {}: {}", file.display(), e.field, e.message))?,
+            );
+        }
+        if vary.is_empty() {
+            bail!(
+                "a plan needs at least one decision variable: --vary PATH=V1,V2,... or PATH=LO..HI/STEP, or --file PLAN.json"
+            );
+        }
+        crate::sweep::checked_grid_size(&vary).map_err(|e| anyhow!("{e}"))?;
+        let text = scenario::read(&options.scenario)?;
+        let points = grid(&vary);
+        let scenarios = point_scenarios(
+            &text,
+            &options.scenario,
+            &sim.overrides,
+            &points,
+            "candidate #",
+        )?;
+        let goal = goal(options, &scenarios, &points, &vary)?;
+        let job = plan_job(
+            Job::new(&options.scenario, text.clone(), &sim.overrides, &vary),
+            &goal,
+            &options.constraints,
+            options.budget,
         );
+        Ok(Question {
+            text,
+            vary,
+            points,
+            scenarios,
+            goal,
+            job,
+        })
     }
-    if vary.is_empty() {
-        bail!(
-            "a plan needs at least one decision variable: --vary PATH=V1,V2,... or PATH=LO..HI/STEP, or --file PLAN.json"
-        );
+
+    /// The plan's name: its scenario's.
+    fn name(&self) -> &str {
+        &self.scenarios[0].name
     }
-    crate::sweep::checked_grid_size(&vary).map_err(|e| anyhow!("{e}"))?;
-    let text = scenario::read(&options.scenario)?;
-    let points = grid(&vary);
-    // Every candidate is validated before anything runs: a path that does not exist
-    // or a value it cannot take is refused here.
-    let scenarios = point_scenarios(
-        &text,
-        &options.scenario,
-        &sim.overrides,
-        &points,
-        "candidate #",
-    )?;
-    let base = &scenarios[0];
-    // The goal must exist in every candidate (variants may differ in releases).
+}
+
+/// The goal, its figure found in every candidate (variants may differ in releases).
+fn goal(
+    options: &PlanOptions,
+    scenarios: &[Scenario],
+    points: &[Vec<Setting>],
+    vary: &[Axis],
+) -> Result<Goal> {
     let goal_refs = scenarios
         .iter()
-        .zip(&points)
+        .zip(points)
         .enumerate()
         .map(|(i, (s, point))| {
             FigureRef::parse(&options.goal.0, &s.report.thresholds, s.releases.len()).map_err(|e| {
                 anyhow!(
                     "--minimize/--maximize {e} in candidate #{i} ({})",
-                    named(point, &vary)
+                    named(point, vary)
                 )
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let goal_ref = goal_refs[0];
-    let is_time = Unit::of(goal_ref.figure) == Unit::Hours;
-    let goal = Goal {
+    let is_time = Unit::of(goal_refs[0].figure) == Unit::Hours;
+    Ok(Goal {
         figure: options.goal.0.clone(),
         direction: options.goal.1,
         delta: delta(&options.delta, is_time)?,
-    };
-    let name = base.name.clone();
+    })
+}
+
+/// Plans the policy of `options`: the whole selection, one shard of a stage, or the
+/// publication of a sharded plan from its parts.
+pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<PlanOutcome> {
+    let question = Question::read(options)?;
+    let scenarios = &question.scenarios;
     let files: Vec<_> = scenarios
         .iter()
         .map(|s| (options.scenario.as_path(), s))
         .collect();
-    let pool = pool(sim, &files)?;
-    let mut selector = Selector::new(&scenarios, &goal, &options.constraints, options.budget)
-        .map_err(|e| anyhow!("{e}"))?;
-    let job = plan_job(
-        Job::new(&options.scenario, text.clone(), &sim.overrides, &vary),
-        &goal,
+    let pool = pool(&options.simulation, &files)?;
+    let mut selector = Selector::new(
+        scenarios,
+        &question.goal,
         &options.constraints,
         options.budget,
-    );
+    )
+    .map_err(|e| anyhow!("{e}"))?;
     if let Some(spec) = &options.shard {
-        if options.out.is_some() {
-            bail!(
-                "--out is where a plan is published; a shard writes its part into the parts folder (--parts DIR)"
-            );
-        }
-        let shard = spec.resolve(|name| std::env::var(name).ok())?;
-        let folder = folder_or_default(options.parts.as_deref(), &format!("plan-{name}-parts"));
-        let parts = StageParts {
-            folder: &folder,
-            job: &job,
-            scenarios: &scenarios,
-        };
-        return match parts.replay(&mut selector)? {
-            Progressed::Decided => Ok(PlanOutcome::Decided { parts: folder }),
-            Progressed::Pending {
-                stage,
-                missing: Some(ShardError::Incomplete { count, .. }),
-                ..
-            } if count != shard.count => bail!(
-                "stage {stage} in {} is being run in {count} shards; run it with --shard I/{count} (every shard of a stage the same N; later stages may use another)",
-                folder.display()
-            ),
-            Progressed::Pending { stage, work, .. } => pool
-                .install(|| parts.run_shard(stage, &work, shard, options.force, progress))
-                .map(PlanOutcome::Shard),
-        };
+        return shard_stage(options, spec, &question, &mut selector, &pool, progress);
     }
-    let out_dir = folder_or_default(options.out.as_deref(), &format!("plan-{name}"));
     if let Some(folder) = &options.parts {
         let parts = StageParts {
             folder,
-            job: &job,
-            scenarios: &scenarios,
+            job: &question.job,
+            scenarios,
         };
-        if let Progressed::Pending { stage, missing, .. } = parts.replay(&mut selector)? {
+        if let Replayed::Pending { stage, missing, .. } = parts.replay(&mut selector)? {
             return Ok(PlanOutcome::Pending {
                 stage,
                 message: pending(folder, stage, missing),
             });
         }
     }
-    let mut out = OutputDir::prepare(&out_dir, options.force).context("cannot write the plan")?;
+    let (folder, out) = options
+        .destination
+        .prepare(&format!("plan-{}", question.name()), "plan")?;
     if options.parts.is_none() {
         progress.start(
             options
@@ -249,54 +255,98 @@ pub fn plan(options: &PlanOptions, progress: &dyn Progress) -> Result<PlanOutcom
                 .saturating_mul(scenarios.len() as u64),
         );
         while let Some(work) = selector.next_stage() {
-            let outputs = pool.install(|| run_work(&scenarios, &work, progress));
+            let outputs = pool.install(|| run_work(scenarios, &work, progress));
             selector.feed(&work, &outputs);
         }
     }
-    let selection: Selection = selector.finish();
     let report = PlanReport::new(
-        &name,
-        &vary,
-        &points,
-        goal,
+        question.name(),
+        &question.vary,
+        &question.points,
+        question.goal.clone(),
         options.constraints.clone(),
         options.budget,
-        selection,
+        selector.finish(),
     );
-    if report.best.is_none() {
-        bail!("{}", report.infeasibility());
-    }
-    let best = report.best_index().expect("a best candidate");
-    let summary = plan_summary(&report, &scenarios[best]);
-    let best_text = best_scenario(&text, &sim.overrides.settings(), &points[best])?;
-    let json: &dyn Exporter<PlanReport> = &export::plan::PlanJson;
-    let mut files: Vec<(String, Vec<u8>)> = vec![
-        ("plan.json".into(), json.to_bytes(&report)),
-        ("plan.csv".into(), {
-            let csv: &dyn Exporter<PlanReport> = &PLAN_CSV;
-            csv.to_bytes(&report)
-        }),
-        ("summary.md".into(), summary.clone().into_bytes()),
-        ("best-scenario.json".into(), best_text.into_bytes()),
-    ];
-    if options.presentation.charts {
-        let drawn = draw_all(plan_charts(&report), options.presentation.png);
-        files.extend(chart_files(&drawn));
-        files.push((
-            "plan.html".into(),
-            plan_page(&report, &summary, &drawn).into_bytes(),
-        ));
-    }
-    for (file, bytes) in files {
-        out.write_file(&file, |w| w.write_all(&bytes))
-            .context("cannot write the plan")?;
-    }
-    out.publish().context("cannot write the plan")?;
+    let (files, summary) = plan_files(&question, &report, options)?;
+    out.publish_files(files).context("cannot write the plan")?;
     Ok(PlanOutcome::Published(Box::new(Planned {
         report,
         summary,
-        folder: out_dir,
+        folder,
     })))
+}
+
+/// Runs this shard's block of the first stage not yet complete in the parts folder.
+fn shard_stage(
+    options: &PlanOptions,
+    spec: &ShardSpec,
+    question: &Question,
+    selector: &mut Selector,
+    pool: &rayon::ThreadPool,
+    progress: &dyn Progress,
+) -> Result<PlanOutcome> {
+    if options.destination.out.is_some() {
+        bail!(
+            "--out is where a plan is published; a shard writes its part into the parts folder (--parts DIR)"
+        );
+    }
+    let shard = spec.resolve(|name| std::env::var(name).ok())?;
+    let folder = folder_or_default(
+        options.parts.as_deref(),
+        &format!("plan-{}-parts", question.name()),
+    );
+    let parts = StageParts {
+        folder: &folder,
+        job: &question.job,
+        scenarios: &question.scenarios,
+    };
+    match parts.replay(selector)? {
+        Replayed::Decided => Ok(PlanOutcome::Decided { parts: folder }),
+        Replayed::Pending {
+            stage,
+            missing: Some(ShardError::Incomplete { count, .. }),
+            ..
+        } if count != shard.count => bail!(
+            "stage {stage} in {} is being run in {count} shards; run it with --shard I/{count} (every shard of a stage the same N; later stages may use another)",
+            folder.display()
+        ),
+        Replayed::Pending { stage, work, .. } => pool
+            .install(|| parts.run_shard(stage, &work, shard, options.destination.force, progress))
+            .map(PlanOutcome::Shard),
+    }
+}
+
+/// The plan's files, and its summary: `plan.json`, `plan.csv`, `summary.md`,
+/// `best-scenario.json`, and the charts and page when asked for. A plan no candidate
+/// meets is an error that says why.
+fn plan_files(
+    question: &Question,
+    report: &PlanReport,
+    options: &PlanOptions,
+) -> Result<(Vec<NamedFile>, String)> {
+    let Some(best) = report.best_index() else {
+        bail!("{}", report.infeasibility());
+    };
+    let summary = plan_summary(report, &question.scenarios[best]);
+    let settings = options.simulation.overrides.settings();
+    let best_text = best_scenario(&question.text, &settings, &question.points[best])?;
+    let mut files: Vec<NamedFile> = vec![
+        PlanJson.to_file(report),
+        PLAN_CSV.to_file(report),
+        ("summary.md".into(), summary.clone().into_bytes()),
+        ("best-scenario.json".into(), best_text.into_bytes()),
+    ];
+    let presentation = options.destination.presentation;
+    if presentation.charts {
+        let drawn = draw_all(plan_charts(report), presentation.png);
+        files.extend(chart_files(&drawn));
+        files.push((
+            "plan.html".into(),
+            plan_page(report, &summary, &drawn).into_bytes(),
+        ));
+    }
+    Ok((files, summary))
 }
 
 /// Why a plan cannot be published from its parts yet, and what to run.

@@ -17,15 +17,28 @@ use anyhow::{Result, anyhow};
 use rayon::prelude::*;
 use serde_json::json;
 
-use super::PartWritten;
-use super::plan::ShardRun;
-use super::run::write_part;
 use crate::montecarlo::{self, Progress, RunOutput};
 use crate::plan::{Budget, Constraint, Goal, Selector, Work};
 use crate::scenario::Scenario;
 use crate::shard::{
-    self, Job, PartCommand, PartHeader, PartReader, PartWriter, PointPart, Shard, ShardError,
+    self, Job, PartCommand, PartHeader, PartReader, PartWriter, PartWritten, PointPart, Shard,
+    ShardError, write_part,
 };
+
+/// What a shard did.
+#[derive(Debug)]
+pub struct ShardRun {
+    /// The stage (from 0).
+    pub stage: u64,
+    /// The block of the stage's work items it ran.
+    pub block: std::ops::Range<u64>,
+    /// The stage's work items.
+    pub total: u64,
+    /// The part file.
+    pub part: PartWritten,
+    /// Whether it ran now (`false`: its part was already there, whole).
+    pub fresh: bool,
+}
 
 /// Runs each work item (a candidate's replications), in parallel on the current pool,
 /// without a version mix (a plan reports none): the one place a plan simulates, on one
@@ -66,7 +79,7 @@ pub(super) fn plan_job(
 }
 
 /// Where the parts folder stands.
-pub(super) enum Progressed {
+pub(super) enum Replayed {
     /// Every stage the selection needs is complete: it can be published.
     Decided,
     /// Stage `stage` (from 0) still needs `work`; `missing` says which shards, when some
@@ -91,13 +104,13 @@ pub(super) struct StageParts<'a> {
 impl StageParts<'_> {
     /// Feeds `selector` every stage complete in the parts folder, in order, and says
     /// where the plan stands.
-    pub(super) fn replay(&self, selector: &mut Selector) -> Result<Progressed> {
+    pub(super) fn replay(&self, selector: &mut Selector) -> Result<Replayed> {
         let mut stage = 0;
         while let Some(work) = selector.next_stage() {
             match self.read_stage(stage, &work)? {
                 Ok(outputs) => selector.feed(&work, &outputs),
                 Err(missing) => {
-                    return Ok(Progressed::Pending {
+                    return Ok(Replayed::Pending {
                         stage,
                         work,
                         missing,
@@ -106,7 +119,7 @@ impl StageParts<'_> {
             }
             stage += 1;
         }
-        Ok(Progressed::Decided)
+        Ok(Replayed::Decided)
     }
 
     /// The outputs of stage `stage` from its parts, if every shard has run; otherwise
@@ -267,7 +280,7 @@ fn part_files(folder: &Path) -> Result<Vec<PathBuf>> {
     for entry in entries {
         let entry = entry.map_err(|e| anyhow!("cannot read {}: {e}", folder.display()))?;
         let name = entry.file_name();
-        if name.to_str().is_some_and(super::merge::is_part_name) {
+        if name.to_str().is_some_and(shard::is_part_name) {
             files.push(entry.path());
         }
     }

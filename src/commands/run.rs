@@ -1,21 +1,17 @@
 //! `run`: simulate a scenario and publish its reports (or, as one shard of a larger
 //! run, its part file).
 
-use std::fs::File;
-use std::io;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
+pub use super::publish::PublishedRun;
+use super::publish::{RunExtras, publish_run};
 use super::resources::pool;
-use super::{PartWritten, Presentation, Simulation, folder_or_default, precision_target};
-use crate::export::{self, events::write_event_log, stats};
-use crate::montecarlo::{self, PrecisionOutcome, Progress, RunOutput};
-use crate::output::{self, OutputDir};
-use crate::report::RunReport;
-use crate::scenario::{self, Scenario};
-use crate::shard::{self, Job, PartCommand, PartHeader, PartWriter, PointPart, Shard, ShardSpec};
+use super::{Destination, Simulation, precision_target};
+use crate::montecarlo::{self, Progress};
+use crate::scenario::{self};
+use crate::shard::{self, Job, PartCommand, PartHeader, PartWriter, PointPart, ShardSpec};
 
 /// The most instance lives `--events` records.
 pub const MAX_EVENT_LIVES: u64 = 1_000_000;
@@ -27,12 +23,8 @@ pub struct RunOptions {
     pub scenario: PathBuf,
     /// Overrides, threads and precision.
     pub simulation: Simulation,
-    /// The output folder; `output/<scenario name>` when `None`.
-    pub out: Option<PathBuf>,
-    /// Replace an output folder rollout-sim did not write.
-    pub force: bool,
-    /// Charts and page.
-    pub presentation: Presentation,
+    /// Where to write (`output/<scenario name>` by default), and the charts and page.
+    pub destination: Destination,
     /// Also write `events.jsonl` (small runs only).
     pub events: bool,
     /// Measure the phases for `--stats`.
@@ -46,17 +38,7 @@ pub enum RunOutcome {
     /// The reports were published.
     Published(Box<PublishedRun>),
     /// A shard's part file was written.
-    Part(PartWritten),
-}
-
-/// A run's published reports.
-pub struct PublishedRun {
-    /// The report, as `report.json` holds it.
-    pub report: RunReport,
-    /// The folder written.
-    pub folder: PathBuf,
-    /// The `--stats` block, when asked for.
-    pub stats: Option<String>,
+    Part(shard::PartWritten),
 }
 
 /// Runs `options.scenario`; `progress` hears of every replication (after `start` with
@@ -83,8 +65,9 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunOutcome> 
             );
         }
         let shard = spec.resolve(|name| std::env::var(name).ok())?;
-        let out_dir =
-            folder_or_default(options.out.as_deref(), &format!("{}-parts", scenario.name));
+        let out_dir = options
+            .destination
+            .folder(&format!("{}-parts", scenario.name));
         let pool = pool(
             &options.simulation,
             &[(options.scenario.as_path(), &scenario)],
@@ -99,17 +82,17 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunOutcome> 
             total,
             &job,
         );
-        let part = write_part(&out_dir, shard, options.force, |file| {
+        let part = shard::write_part(&out_dir, shard, options.destination.force, |file| {
             let mut part = PartWriter::start(file, header, &job)?;
             let range = shard.range(total);
             progress.start(range.end - range.start);
             let run = pool.install(|| montecarlo::run_range(&scenario, range, progress));
             part.point(&PointPart::of(0, &run))?;
             part.finish()
-        })?;
+        })
+        .context("cannot write the part file")?;
         return Ok(RunOutcome::Part(part));
     }
-    let out_dir = folder_or_default(options.out.as_deref(), &scenario.name);
     if options.events {
         let lives = scenario
             .population
@@ -129,7 +112,7 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunOutcome> 
         &[(options.scenario.as_path(), &scenario)],
     )?;
     // Every output path is checked, and the staging folder made, before any work.
-    let out = OutputDir::prepare(&out_dir, options.force).context("cannot write the reports")?;
+    let (_, out) = options.destination.prepare(&scenario.name, "reports")?;
     progress.start(target.map_or(u64::from(scenario.replications), |t| t.max_replications));
     let (output, precision) = pool.install(|| match &target {
         Some(t) => {
@@ -138,75 +121,11 @@ pub fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunOutcome> 
         }
         None => (montecarlo::run(&scenario, progress), None),
     });
-    let finish = Finish {
-        presentation: options.presentation,
+    let extras = RunExtras {
+        presentation: options.destination.presentation,
         events: options.events,
         stats: options.stats,
     };
-    publish_run(&scenario, &output, precision, out, &finish)
+    publish_run(&scenario, &output, precision, out, &extras)
         .map(|run| RunOutcome::Published(Box::new(run)))
-}
-
-/// What to do once a run's replications are in: from `run` or from `merge`.
-pub(super) struct Finish {
-    pub presentation: Presentation,
-    pub events: bool,
-    pub stats: bool,
-}
-
-/// Builds the run's reports, writes and publishes them.
-pub(super) fn publish_run(
-    scenario: &Scenario,
-    output: &RunOutput,
-    precision: Option<PrecisionOutcome>,
-    mut out: OutputDir,
-    finish: &Finish,
-) -> Result<PublishedRun> {
-    let aggregation_started = Instant::now();
-    let report = RunReport::build(scenario, output, precision);
-    let aggregation = aggregation_started.elapsed();
-    let output_started = Instant::now();
-    export::write_all(&mut out, &report, &export::standard_exporters())
-        .context("cannot write the reports")?;
-    for (name, bytes) in
-        export::presentation_files(&report, finish.presentation.charts, finish.presentation.png)
-    {
-        out.write_file(&name, |w| w.write_all(&bytes))
-            .context("cannot write the reports")?;
-    }
-    if finish.events {
-        out.write_file("events.jsonl", |w| write_event_log(scenario, w))
-            .context("cannot write the event log")?;
-    }
-    let folder = out.target().to_path_buf();
-    out.publish().context("cannot write the reports")?;
-    let stats = finish.stats.then(|| {
-        let phases = stats::Phases {
-            aggregation,
-            output: output_started.elapsed(),
-        };
-        stats::render(output, scenario, &phases)
-    });
-    Ok(PublishedRun {
-        report,
-        folder,
-        stats,
-    })
-}
-
-/// Writes a shard's part file into `dir`, beside the other shards' parts: `write` runs
-/// the shard and streams its part once every check has passed.
-pub(super) fn write_part(
-    dir: &Path,
-    shard: Shard,
-    force: bool,
-    write: impl FnOnce(&mut File) -> io::Result<()>,
-) -> Result<PartWritten> {
-    let name = shard.file_name();
-    output::write_single_file(dir, &name, force, shard::is_part_file, write)
-        .context("cannot write the part file")?;
-    Ok(PartWritten {
-        file: dir.join(&name),
-        folder: dir.to_path_buf(),
-    })
 }

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 
 use super::check_trace_memory;
 use crate::export::events::{EventRecord, instance_records, release_records, render_trace};
-use crate::model::{InstanceModel, ReleasePlan, record};
+use crate::model::{InstanceModel, VersionTable, record};
 use crate::scenario::{self, Overrides};
 
 /// What `trace` is asked to do.
@@ -43,7 +43,7 @@ pub fn trace(options: &TraceOptions) -> Result<Timeline> {
             s.replications - 1
         );
     }
-    let plan = ReleasePlan::new(&s);
+    let plan = VersionTable::new(&s);
     let model = InstanceModel::new(&s, &plan);
     let (ctx, lives) = record(
         &model,

@@ -11,8 +11,8 @@
 //! sign test on which got there first ([`restricted`], [`sign_test`]); releases pair by
 //! what they are, or the comparison refuses ([`Pairing::of`]).
 
+mod paired;
 mod pairing;
-mod stats;
 
 use serde::Serialize;
 
@@ -20,9 +20,9 @@ use crate::model::{Figure, FigureRef};
 use crate::montecarlo::RunOutput;
 use crate::scenario::Scenario;
 
+use paired::side;
+pub use paired::{Better, PairedDifference, Side, SignTest, Unit, paired, restricted, sign_test};
 pub use pairing::{Pairing, PairingError, pairings, parse_pairs};
-use stats::side;
-pub use stats::{Better, PairedDifference, Side, SignTest, Unit, paired, restricted, sign_test};
 
 /// One figure of one release, compared between the baseline and another scenario.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -102,86 +102,17 @@ impl Pairing {
             baseline_list: describe(base),
             other_list: describe(other),
         };
-        let (by, pairs): (&'static str, Vec<(usize, usize)>) = if let Some(stated) = stated {
-            for &(b, o) in stated {
-                if b >= base.releases.len() || o >= other.releases.len() {
-                    return Err(error(format!(
-                        "--pair {b}={o} names a release that does not exist (the baseline has {}, {} has {})",
-                        base.releases.len(),
-                        other.name,
-                        other.releases.len()
-                    )));
-                }
-                let used = |f: &dyn Fn(&(usize, usize)) -> bool| {
-                    stated.iter().filter(|p| f(p)).count() > 1
-                };
-                if used(&|p| p.0 == b) || used(&|p| p.1 == o) {
-                    return Err(error(format!(
-                        "--pair pairs a release twice ({b}={o}); each release pairs with at most one"
-                    )));
-                }
-            }
-            ("stated", stated.to_vec())
-        } else if base
+        let labelled = base
             .releases
             .iter()
             .chain(&other.releases)
-            .all(|r| r.label_given)
-        {
-            let repeated = |s: &Scenario| {
-                s.releases
-                    .iter()
-                    .enumerate()
-                    .find(|(k, r)| s.releases[..*k].iter().any(|q| q.label == r.label))
-                    .map(|(_, r)| r.label.clone())
-            };
-            if let Some(label) = repeated(base).or_else(|| repeated(other)) {
-                return Err(error(format!(
-                    "the label \"{label}\" names two releases of one list"
-                )));
-            }
-            let pairs: Vec<(usize, usize)> = base
-                .releases
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| {
-                    other
-                        .releases
-                        .iter()
-                        .position(|o| o.label == r.label)
-                        .map(|j| (i, j))
-                })
-                .collect();
-            if pairs.is_empty() {
-                return Err(error("no label is written in both lists".into()));
-            }
-            ("label", pairs)
-        } else {
-            let mut pairs = Vec::new();
-            for (i, r) in base.releases.iter().enumerate() {
-                let nth = base.releases[..i]
-                    .iter()
-                    .filter(|q| identity(q) == identity(r))
-                    .count();
-                if let Some(j) = other
-                    .releases
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, o)| identity(o) == identity(r))
-                    .nth(nth)
-                    .map(|(j, _)| j)
-                {
-                    pairs.push((i, j));
-                }
-            }
-            if pairs.len() != base.releases.len() || pairs.len() != other.releases.len() {
-                return Err(error(
-                    "their releases are not labelled in both files and their change sets differ"
-                        .into(),
-                ));
-            }
-            ("change set", pairs)
+            .all(|r| r.label_given);
+        let (by, pairs) = match stated {
+            Some(stated) => ("stated", stated_pairs(base, other, stated)),
+            None if labelled => ("label", pairs_by_label(base, other)),
+            None => ("change set", pairs_by_change_set(base, other)),
         };
+        let pairs = pairs.map_err(error)?;
         let unpaired = |s: &Scenario, paired: &dyn Fn(usize) -> bool| {
             s.releases
                 .iter()
@@ -198,6 +129,92 @@ impl Pairing {
             pairs,
         })
     }
+}
+
+/// The pairs as stated (`--pair B=O`), each naming releases that exist, none twice; or
+/// why not.
+fn stated_pairs(
+    base: &Scenario,
+    other: &Scenario,
+    stated: &[(usize, usize)],
+) -> Result<Vec<(usize, usize)>, String> {
+    for &(b, o) in stated {
+        if b >= base.releases.len() || o >= other.releases.len() {
+            return Err(format!(
+                "--pair {b}={o} names a release that does not exist (the baseline has {}, {} has {})",
+                base.releases.len(),
+                other.name,
+                other.releases.len()
+            ));
+        }
+        let used = |f: &dyn Fn(&(usize, usize)) -> bool| stated.iter().filter(|p| f(p)).count() > 1;
+        if used(&|p| p.0 == b) || used(&|p| p.1 == o) {
+            return Err(format!(
+                "--pair pairs a release twice ({b}={o}); each release pairs with at most one"
+            ));
+        }
+    }
+    Ok(stated.to_vec())
+}
+
+/// The releases paired by their written labels, unique in each list; or why not.
+fn pairs_by_label(base: &Scenario, other: &Scenario) -> Result<Vec<(usize, usize)>, String> {
+    let repeated = |s: &Scenario| {
+        s.releases
+            .iter()
+            .enumerate()
+            .find(|(k, r)| s.releases[..*k].iter().any(|q| q.label == r.label))
+            .map(|(_, r)| r.label.clone())
+    };
+    if let Some(label) = repeated(base).or_else(|| repeated(other)) {
+        return Err(format!(
+            "the label \"{label}\" names two releases of one list"
+        ));
+    }
+    let pairs: Vec<(usize, usize)> = base
+        .releases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            other
+                .releases
+                .iter()
+                .position(|o| o.label == r.label)
+                .map(|j| (i, j))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return Err("no label is written in both lists".into());
+    }
+    Ok(pairs)
+}
+
+/// The k-th release with a change set paired with the other's k-th with the same one,
+/// which must pair every release of both lists; or why not.
+fn pairs_by_change_set(base: &Scenario, other: &Scenario) -> Result<Vec<(usize, usize)>, String> {
+    let mut pairs = Vec::new();
+    for (i, r) in base.releases.iter().enumerate() {
+        let nth = base.releases[..i]
+            .iter()
+            .filter(|q| identity(q) == identity(r))
+            .count();
+        if let Some(j) = other
+            .releases
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| identity(o) == identity(r))
+            .nth(nth)
+            .map(|(j, _)| j)
+        {
+            pairs.push((i, j));
+        }
+    }
+    if pairs.len() != base.releases.len() || pairs.len() != other.releases.len() {
+        return Err(
+            "their releases are not labelled in both files and their change sets differ".into(),
+        );
+    }
+    Ok(pairs)
 }
 
 /// How each alternative's releases pair with the baseline's (`scenarios[0]`), as

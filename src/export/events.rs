@@ -312,8 +312,8 @@ pub fn render_trace(
 /// run: the draws are counter-based, so they are the same lives, and the run itself
 /// stays free of per-instance memory; `--events` is limited to small runs.
 pub fn write_event_log(scenario: &Scenario, w: &mut dyn Write) -> io::Result<()> {
-    use crate::model::{ReleasePlan, record};
-    let plan = ReleasePlan::new(scenario);
+    use crate::model::{VersionTable, record};
+    let plan = VersionTable::new(scenario);
     let model = InstanceModel::new(scenario, &plan);
     for replication in 0..u64::from(scenario.replications) {
         // Every member: ids past the last one are skipped.

@@ -105,7 +105,7 @@ struct ContributionOut {
 
 /// A further release of a joint fit.
 #[derive(Serialize)]
-struct AlsoOut {
+struct JointReleaseOut {
     release: usize,
     label: String,
     instances: u64,
@@ -119,7 +119,7 @@ struct Observed {
     instances: u64,
     updated: u64,
     until_hours: f64,
-    left_out: crate::fit::snapshots::LeftOut,
+    left_out: crate::fit::LeftOut,
 }
 
 #[derive(Serialize)]
@@ -137,8 +137,8 @@ struct FitFile {
     release: usize,
     observed: Observed,
     /// The other past releases of a joint fit.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    also: Vec<AlsoOut>,
+    #[serde(rename = "also", skip_serializing_if = "Vec::is_empty")]
+    joint_releases: Vec<JointReleaseOut>,
     method: Method,
     segments: Vec<SegmentOut>,
 }
@@ -239,10 +239,10 @@ impl Exporter<FitOutcome> for FitJson {
                 until_hours: o.until_hours,
                 left_out: o.left_out,
             },
-            also: o
-                .also
+            joint_releases: o
+                .joint_releases
                 .iter()
-                .map(|a| AlsoOut {
+                .map(|a| JointReleaseOut {
                     release: a.release,
                     label: a.release_label.clone(),
                     instances: a.instances,
@@ -305,13 +305,13 @@ pub fn render_fit_table(o: &FitOutcome) -> String {
         o.updated,
         o.until_hours
     );
-    for a in &o.also {
+    for a in &o.joint_releases {
         out += &format!(
             "fitted jointly with release {} ({}): {} instances observed, {} updated, until {:.1} h after its deploy\n",
             a.release, a.release_label, a.instances, a.updated, a.until_hours
         );
     }
-    if !o.also.is_empty() {
+    if !o.joint_releases.is_empty() {
         out += "\n";
     }
     let gone = o.left_out;

@@ -13,7 +13,7 @@ pub mod html;
 mod json;
 mod markdown;
 pub mod plan;
-pub(crate) mod stats;
+pub(crate) mod run_stats;
 mod summary_table;
 pub mod sweep;
 mod table;
@@ -23,7 +23,7 @@ use std::io::{self, Write};
 
 use crate::charts;
 use crate::fingerprint::sha256_hex;
-use crate::output::{OutputDir, OutputError};
+use crate::output::{NamedFile, OutputDir, OutputError};
 use crate::report::{RunReport, Stat, Tool};
 
 pub use csv::SURVIVAL_CSV;
@@ -39,21 +39,22 @@ pub trait Exporter<R = RunReport> {
     fn file_name(&self) -> &'static str;
     /// Writes the report in this format.
     fn write(&self, report: &R, out: &mut dyn Write) -> io::Result<()>;
-}
-
-impl<R> dyn Exporter<R> + '_ {
     /// Writes into a byte buffer (for tests and stdout); writing to memory cannot fail.
-    pub fn to_bytes(&self, report: &R) -> Vec<u8> {
+    fn to_bytes(&self, report: &R) -> Vec<u8> {
         let mut buf = Vec::new();
         self.write(report, &mut buf).expect("writing to memory");
         buf
+    }
+    /// The file this format makes of `report`: (its name, its bytes).
+    fn to_file(&self, report: &R) -> NamedFile {
+        (self.file_name().to_string(), self.to_bytes(report))
     }
 }
 
 /// The files that present a run to people, beside the data files: `summary.md`, and
 /// with `charts` the charts under `charts/` (SVG, and PNG with `png`) and `report.html`,
 /// as (path under the output folder, bytes).
-pub fn presentation_files(report: &RunReport, charts: bool, png: bool) -> Vec<(String, Vec<u8>)> {
+pub fn presentation_files(report: &RunReport, charts: bool, png: bool) -> Vec<NamedFile> {
     let summary: &dyn Exporter = &SummaryMarkdown;
     let mut files = vec![(summary.file_name().to_string(), summary.to_bytes(report))];
     if charts {

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use super::Exporter;
 use super::json::write_pretty;
 use crate::compare::Unit;
-use crate::plan::{Direction, Status};
+use crate::plan::{CandidateResult, Direction, Status};
 use crate::report::comparison::figure_title;
 use crate::report::plan::{PlanReport, value_text};
 use crate::scenario::Scenario;
@@ -143,15 +143,25 @@ pub fn plan_summary(report: &PlanReport, best: &Scenario) -> String {
         amount(report, mean),
         chosen.result.replications
     );
-    if let (true, Some(k)) = (
-        time,
-        report
-            .goal
-            .figure
-            .rsplit_once('@')
-            .and_then(|(_, k)| k.parse::<usize>().ok())
-            .filter(|k| *k < best.releases.len()),
-    ) {
+    if time {
+        write_end_date(&mut out, report, best, &title, mean);
+    }
+    write_constraints(&mut out, report, &chosen.result);
+    write_runners_up(&mut out, report, b);
+    write_spent(&mut out, report);
+    write_candidates(&mut out, report, &title);
+    out
+}
+
+/// For a time figure of release K, the date the chosen policy's average ends it.
+fn write_end_date(out: &mut String, report: &PlanReport, best: &Scenario, title: &str, mean: f64) {
+    let release = report
+        .goal
+        .figure
+        .rsplit_once('@')
+        .and_then(|(_, k)| k.parse::<usize>().ok())
+        .filter(|k| *k < best.releases.len());
+    if let Some(k) = release {
         let deploy = best.instant(best.releases[k].at);
         let until =
             best.instant(best.releases[k].at + SimDuration::from_millis_f64(mean * 3_600_000.0));
@@ -162,13 +172,17 @@ pub fn plan_summary(report: &PlanReport, best: &Scenario) -> String {
             until.format("%a %Y-%m-%d %H:%M UTC")
         );
     }
-    if !chosen.result.constraints.is_empty() {
+}
+
+/// The chosen candidate's constraints, with their margins.
+fn write_constraints(out: &mut String, report: &PlanReport, chosen: &CandidateResult) {
+    if !chosen.constraints.is_empty() {
         let _ = writeln!(
             out,
             "\nIt meets every constraint at {}% confidence:\n",
             report.budget.confidence * 100.0
         );
-        for r in &chosen.result.constraints {
+        for r in &chosen.constraints {
             let _ = writeln!(
                 out,
                 "- `{}`: estimate {}, bound {}, margin {}",
@@ -179,6 +193,10 @@ pub fn plan_summary(report: &PlanReport, best: &Scenario) -> String {
             );
         }
     }
+}
+
+/// The candidates not separated from the chosen one `b`.
+fn write_runners_up(out: &mut String, report: &PlanReport, b: usize) {
     let runners: Vec<usize> = report.ranking.iter().copied().filter(|&i| i != b).collect();
     if runners.is_empty() {
         let _ = writeln!(
@@ -202,6 +220,10 @@ pub fn plan_summary(report: &PlanReport, best: &Scenario) -> String {
             );
         }
     }
+}
+
+/// The replications spent, against a full sweep's, and the method.
+fn write_spent(out: &mut String, report: &PlanReport) {
     let saved = 100.0
         * (1.0 - report.replications_spent as f64 / report.full_sweep_replications.max(1) as f64);
     let _ = writeln!(
@@ -220,6 +242,10 @@ pub fn plan_summary(report: &PlanReport, best: &Scenario) -> String {
         report.budget.confidence * 100.0,
         amount(report, report.goal.delta)
     );
+}
+
+/// Every candidate: its values, fate, replications and goal.
+fn write_candidates(out: &mut String, report: &PlanReport, title: &str) {
     let _ = writeln!(
         out,
         "| # | values | status | replications | {title} [95% CI] |\n|---|---|---|---|---|"
@@ -244,5 +270,4 @@ pub fn plan_summary(report: &PlanReport, best: &Scenario) -> String {
                 .map_or(String::new(), |[lo, hi]| format!(" [{lo:.1}, {hi:.1}]"))
         );
     }
-    out
 }

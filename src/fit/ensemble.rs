@@ -12,8 +12,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
 use super::estimate::{Estimate, LOGIT_BOUND, hessian, logistic};
-use super::family::{Family, Law};
 use super::likelihood::LogLikelihood;
+use crate::delay::{Family, Law};
 use crate::draws::open_uniform;
 use crate::stats::standard_normal_quantile;
 

@@ -11,8 +11,8 @@ use argmin::solver::brent::BrentRoot;
 use argmin::solver::neldermead::NelderMead;
 use rayon::prelude::*;
 
-use super::family::{Family, Law};
 use super::likelihood::LogLikelihood;
+use crate::delay::{Family, Law};
 
 /// The logit of `approve` stays within this bound (`approve` within about 6e-6 of 0 and 1).
 pub(super) const LOGIT_BOUND: f64 = 12.0;

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::observed::{InstanceRow, ObservedError};
-use crate::model::ReleasePlan;
+use crate::model::VersionTable;
 use crate::scenario::Scenario;
 
 /// The fields of an event record the conversion reads.
@@ -45,7 +45,7 @@ pub(crate) fn rows_from_events(
     replication: u64,
     until: Option<f64>,
 ) -> Result<Vec<InstanceRow>, ObservedError> {
-    let plan = ReleasePlan::new(scenario);
+    let plan = VersionTable::new(scenario);
     let ids: BTreeMap<String, usize> = plan
         .versions
         .iter()
@@ -192,7 +192,7 @@ pub(crate) fn as_snapshots(rows: &[InstanceRow], every: f64) -> Vec<InstanceRow>
 /// update, and at its first sighting on `versions.1` (or its last sighting).
 pub(crate) fn to_snapshot_csv(
     rows: &[InstanceRow],
-    release: &super::snapshots::ReleaseContext,
+    release: &super::ReleaseContext,
     versions: &(String, String),
 ) -> String {
     let segments = rows.iter().all(|r| r.segment.is_some());

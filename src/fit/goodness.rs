@@ -7,8 +7,8 @@
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
-use super::family::Law;
 use super::likelihood::{Cells, GroupLikelihood, Seen};
+use crate::delay::Law;
 
 /// One group's observations in the form the fit works on.
 #[derive(Clone, Debug)]

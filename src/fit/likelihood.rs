@@ -21,8 +21,8 @@
 //! observations, a multinomial.
 
 use super::clock::{Clocks, Term};
-use super::family::Law;
 use super::platform::{Node, PlatformPart};
+use crate::delay::Law;
 
 /// Bins per-instance update times are counted in, at most.
 pub(super) const MAX_BINS: usize = 200;
@@ -447,7 +447,7 @@ pub(super) fn log_sum_exp(x: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fit::family::Family;
+    use crate::delay::Family;
 
     fn platform(published: f64) -> PlatformPart {
         PlatformPart::for_tests(
@@ -466,7 +466,7 @@ mod tests {
         // T = 3 + S + U(0, 24) + D, S = 4 h with probability 0.3, D exponential mean 10 h,
         // approve 0.8: the closed form against the grid's interpolation.
         let law = Law {
-            family: Family::Exponential,
+            family: Family::named("exponential").unwrap(),
             params: [10.0, 0.0, 0.0, 0.0, 0.0],
         };
         let cells = Cells {
@@ -521,7 +521,7 @@ mod tests {
         };
         let g = GroupLikelihood::new(cells, &platform(3.0), |_| 0.3, clocks);
         let law = Law {
-            family: Family::Lognormal,
+            family: Family::named("lognormal").unwrap(),
             params: [6.0, 1.0, 0.0, 0.0, 0.0],
         };
         let curve = g.fitted_curve(0.8, &law, &times);

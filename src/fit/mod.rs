@@ -15,28 +15,28 @@ mod clock;
 mod ensemble;
 mod estimate;
 pub(crate) mod events;
-mod family;
 pub(crate) mod fitted;
 mod goodness;
 mod group;
 mod likelihood;
 pub(crate) mod observed;
 mod platform;
-pub mod snapshots;
 
 use std::path::Path;
 
 use thiserror::Error;
 
 pub use ensemble::ParameterDraw;
-pub use family::{Cdf, Family, Law};
-pub use observed::{InstanceRow, Observations, ObservedError, SharePoint};
+pub use observed::{
+    InstanceRow, LeftOut, Observations, ObservedError, ReleaseContext, SharePoint, parse_version,
+};
 
 use goodness::GroupData;
 use group::{Context, fit_group};
 use platform::PlatformPart;
 
-use crate::model::ReleasePlan;
+use crate::delay::{Family, Law};
+use crate::model::VersionTable;
 use crate::scenario::{Scenario, WorkingHours};
 
 /// Updated instances a group needs before its three or so parameters can be fitted.
@@ -274,20 +274,20 @@ pub struct FitOutcome {
     /// The last observation, hours after the deploy.
     pub until_hours: f64,
     /// Installations left out of snapshot or upgrade-event data, and why.
-    pub left_out: snapshots::LeftOut,
+    pub left_out: LeftOut,
     /// Bootstrap data sets behind each p-value.
     pub bootstrap: u32,
     /// Whether the publication time was given (`--published-at`) rather than integrated over.
     pub published_at: Option<f64>,
     /// The other past releases fitted jointly with this one.
-    pub also: Vec<AlsoFitted>,
+    pub joint_releases: Vec<JointRelease>,
     /// One fit per segment.
     pub segments: Vec<SegmentFit>,
 }
 
 /// A further past release of a joint fit.
 #[derive(Clone, Debug)]
-pub struct AlsoFitted {
+pub struct JointRelease {
     /// Its index in the scenario.
     pub release: usize,
     /// Its label.
@@ -302,7 +302,7 @@ pub struct AlsoFitted {
 
 /// The release to fit: the one asked for, which must need approval, or the first that does.
 pub fn observed_release(scenario: &Scenario, asked: Option<usize>) -> Result<usize, FitError> {
-    let plan = ReleasePlan::new(scenario);
+    let plan = VersionTable::new(scenario);
     let first = (0..scenario.releases.len()).find(|&k| plan.needs_approval[k]);
     match asked {
         None => first.ok_or(FitError::NothingToFit),
@@ -439,8 +439,8 @@ pub fn fit(
             }
         }
     }
-    for (name, _, datas) in &by_segment {
-        let updated: u64 = datas.iter().map(|(_, d)| d.counts().1).sum();
+    for (name, _, releases) in &by_segment {
+        let updated: u64 = releases.iter().map(|(_, d)| d.counts().1).sum();
         if updated < MIN_UPDATES {
             let what = if name == "all" {
                 "the data".to_string()
@@ -457,14 +457,14 @@ pub fn fit(
     let segments = by_segment
         .into_iter()
         .enumerate()
-        .map(|(g, (name, segment, datas))| {
+        .map(|(g, (name, segment, releases))| {
             let context = Context {
                 scenario,
                 platforms: &platforms,
                 past,
                 settings,
             };
-            fit_group(&context, g as u64, name, segment, &datas)
+            fit_group(&context, g as u64, name, segment, &releases)
         })
         .collect();
     let observed = &first.observed;
@@ -478,13 +478,13 @@ pub fn fit(
         until_hours: observed.until_hours(),
         left_out: match observed {
             Observations::Sightings { left_out, .. } => *left_out,
-            _ => snapshots::LeftOut::default(),
+            _ => LeftOut::default(),
         },
         bootstrap: settings.bootstrap,
         published_at,
-        also: past[1..]
+        joint_releases: past[1..]
             .iter()
-            .map(|p| AlsoFitted {
+            .map(|p| JointRelease {
                 release: p.release,
                 release_label: scenario.releases[p.release].label.clone(),
                 instances: p.observed.instances(),

@@ -8,7 +8,7 @@
 //! release). The likelihood therefore integrates over that one draw, on the nodes built
 //! here, instead of treating it as independent per instance.
 
-use crate::model::{InstanceModel, Publication, ReleasePlan};
+use crate::model::{InstanceModel, Publication, VersionTable};
 use crate::scenario::{Scenario, SlipScope};
 
 /// Publication draws simulated to find the shared delay's distribution.
@@ -54,7 +54,7 @@ impl PlatformPart {
         release: usize,
         published_at: Option<f64>,
     ) -> PlatformPart {
-        let plan = ReleasePlan::new(scenario);
+        let plan = VersionTable::new(scenario);
         let model = InstanceModel::new(scenario, &plan);
         let timing = &scenario.timing;
         let deploy = scenario.releases[release].at;

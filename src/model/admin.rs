@@ -1,8 +1,7 @@
 //! What an admin does with an update that needs approval.
 
 use crate::draws::Slot;
-use crate::scenario::{AdminProfile, Delay};
-use crate::stats::{gamma_quantile, standard_normal_quantile};
+use crate::scenario::AdminProfile;
 use crate::time::SimDuration;
 
 /// What an admin will do about one approval request, decided when it is first shown.
@@ -62,107 +61,5 @@ impl AdminProfile {
                 delay: delay.quantile(draws.uniform(reminder_slot::delay(j))),
             })
         })
-    }
-}
-
-impl Delay {
-    /// The inverse CDF at `u` in (0, 1).
-    pub fn quantile(&self, u: f64) -> SimDuration {
-        match self {
-            Delay::Fixed(d) => *d,
-            Delay::Uniform(lo, hi) => *lo + (*hi - *lo).mul_f64(u),
-            Delay::Exponential { mean } => mean.mul_f64(-libm::log(1.0 - u)),
-            Delay::Lognormal { median, sigma } => {
-                median.mul_f64(libm::exp(sigma * standard_normal_quantile(u)))
-            }
-            Delay::Weibull { shape, scale } => {
-                scale.mul_f64(libm::pow(-libm::log(1.0 - u), 1.0 / shape))
-            }
-            Delay::Gamma { shape, scale } => scale.mul_f64(gamma_quantile(*shape, u)),
-            Delay::Empirical(table) => {
-                let (mut d0, mut p0) = (SimDuration::ZERO, 0.0);
-                for &(d1, p1) in table {
-                    if u <= p1 {
-                        let frac = if p1 > p0 { (u - p0) / (p1 - p0) } else { 1.0 };
-                        return d0 + (d1 - d0).mul_f64(frac);
-                    }
-                    (d0, p0) = (d1, p1);
-                }
-                d0
-            }
-            // Composition: `u` picks the component by the shares, and its position within
-            // that component's slice of (0, 1) is the component's own uniform.
-            Delay::Mixture(components) => {
-                let mut below = 0.0;
-                for (i, (share, law)) in components.iter().enumerate() {
-                    if u < below + share || i + 1 == components.len() {
-                        let within = ((u - below) / share).clamp(1e-12, 1.0 - 1e-12);
-                        return law.quantile(within);
-                    }
-                    below += share;
-                }
-                SimDuration::ZERO
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inverse_transforms_hit_known_quantiles() {
-        let h = SimDuration::from_hours;
-        assert_eq!(Delay::Fixed(h(6)).quantile(0.3), h(6));
-        assert_eq!(Delay::Uniform(h(1), h(3)).quantile(0.5), h(2));
-        // Exponential median = mean * ln 2.
-        let median = Delay::Exponential { mean: h(10) }.quantile(0.5).as_hours();
-        assert!((median - 10.0 * libm::log(2f64)).abs() < 1e-6);
-        // Lognormal median is the median parameter; the 84.13% point is median * e^sigma.
-        let ln = Delay::Lognormal {
-            median: h(48),
-            sigma: 1.0,
-        };
-        assert!((ln.quantile(0.5).as_hours() - 48.0).abs() < 1e-6);
-        assert!((ln.quantile(0.841_344_746).as_hours() - 48.0 * libm::exp(1f64)).abs() < 1e-3);
-        // Weibull: scale * ln(2)^(1/shape); gamma with shape 1 is the exponential.
-        let wb = Delay::Weibull {
-            shape: 2.0,
-            scale: h(10),
-        };
-        assert!((wb.quantile(0.5).as_hours() - 10.0 * libm::log(2f64).sqrt()).abs() < 1e-6);
-        let g = Delay::Gamma {
-            shape: 1.0,
-            scale: h(10),
-        };
-        assert!((g.quantile(0.5).as_hours() - 10.0 * libm::log(2f64)).abs() < 1e-6);
-        // Empirical: piecewise linear from (0, 0).
-        let emp = Delay::Empirical(vec![(h(1), 0.2), (h(24), 0.6), (h(168), 1.0)]);
-        assert_eq!(emp.quantile(0.1), SimDuration::from_minutes(30));
-        assert_eq!(emp.quantile(0.4), SimDuration::from_minutes(60 + 23 * 30));
-        assert_eq!(emp.quantile(1.0 - 1e-12).as_hours().round(), 168.0);
-    }
-
-    #[test]
-    fn quantiles_are_monotone_in_u() {
-        let delays = [
-            Delay::Uniform(SimDuration::ZERO, SimDuration::from_days(3)),
-            Delay::Exponential {
-                mean: SimDuration::from_days(2),
-            },
-            Delay::Lognormal {
-                median: SimDuration::from_days(2),
-                sigma: 1.5,
-            },
-        ];
-        for d in &delays {
-            let mut last = SimDuration::ZERO;
-            for i in 1..1000 {
-                let q = d.quantile(f64::from(i) / 1000.0);
-                assert!(q >= last, "{d:?}");
-                last = q;
-            }
-        }
     }
 }

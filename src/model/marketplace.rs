@@ -6,7 +6,7 @@ use crate::draws::{DrawStream, Purpose};
 use crate::scenario::{Platform, Scenario};
 use crate::time::{SimDuration, SimTime};
 
-use super::plan::{ReleasePlan, VersionId};
+use super::versions::{VersionId, VersionTable};
 
 /// Per replication: when each release was published, and which version was newest then.
 #[derive(Clone, Debug)]
@@ -42,7 +42,7 @@ impl Publication {
     /// so this holds across all releases (two releases caught by one poll are published in
     /// order at that tick); on Forge each major line is its own sequence, so a backport to
     /// line 1 does not wait for a paid version's review on line 2.
-    pub fn draw(scenario: &Scenario, plan: &ReleasePlan, replication: u64) -> Publication {
+    pub fn draw(scenario: &Scenario, plan: &VersionTable, replication: u64) -> Publication {
         let mut stream = DrawStream::new(scenario.seed, replication, Purpose::Publication);
         let timing = &scenario.timing;
         let descriptor_phase = (scenario.platform == Platform::Connect).then(|| {

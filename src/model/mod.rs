@@ -9,10 +9,10 @@ mod figures;
 mod instance;
 mod marketplace;
 pub mod mix;
-mod plan;
 mod record;
 pub(crate) mod replication;
 mod tally;
+mod versions;
 
 pub use admin::AdminPlan;
 pub use figures::FigureRef;
@@ -21,11 +21,11 @@ pub use instance::{
     Attributes, Happening, InstanceModel, Member, Observer, UninstallCause, UpdateCause, Workspace,
 };
 pub use marketplace::Publication;
-pub use plan::ReleasePlan;
 pub use record::{Life, record};
 pub(crate) use replication::LATENCY_QUANTILES;
 pub use replication::arrivals;
 pub use replication::{ReplicationContext, ReplicationPhases, ReplicationResult};
+pub use versions::VersionTable;
 
 /// Simulates replication `index` of `model` in full (its instances, tallies, mix and
 /// figures) and returns its figures: one replication's whole work, as the benchmarks

@@ -4,8 +4,8 @@
 use crate::time::SimTime;
 
 use super::instance::{Attributes, Happening, InstanceModel, Observer, Workspace};
-use super::plan::VersionId;
 use super::replication::ReplicationContext;
+use super::versions::VersionId;
 
 /// One instance's attributes and everything that happened to it, in time order.
 #[derive(Clone, Debug, PartialEq)]

@@ -12,8 +12,8 @@ use super::figures::{self, Measure, ReleaseFigures};
 use super::instance::{Attributes, Happening, InstanceModel, Member, Observer, Workspace};
 use super::marketplace::Publication;
 use super::mix::{MixOverReplications, ReplicationMix};
-use super::plan::{ReleasePlan, VersionId};
 use super::tally::{SampleGrid, Tally, TallyObserver};
+use super::versions::{VersionId, VersionTable};
 
 /// Instances per chunk when several threads run: large enough to amortise setup, small
 /// enough to spread one big replication over every thread.
@@ -90,7 +90,7 @@ pub(crate) fn sample_grid(scenario: &Scenario) -> SampleGrid {
 
 /// The version mix of a run of `scenario`, before any replication is added: its sample
 /// grid, the plan's versions, and weights if the scenario has them.
-pub(crate) fn empty_mix(scenario: &Scenario, plan: &ReleasePlan) -> MixOverReplications {
+pub(crate) fn empty_mix(scenario: &Scenario, plan: &VersionTable) -> MixOverReplications {
     let weighted = !scenario.population.weight_units().is_empty();
     MixOverReplications::new(plan, sample_grid(scenario).count, weighted)
 }
@@ -220,7 +220,7 @@ impl ReplicationContext {
 
 /// Records, per member, whether a bulk upgrade starting at `at` finds it eligible.
 struct EligibleAt<'a> {
-    plan: &'a ReleasePlan,
+    plan: &'a VersionTable,
     at: SimTime,
     newest_line: u32,
     version: VersionId,

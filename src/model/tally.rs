@@ -10,7 +10,7 @@ use crate::stats::{LatencyHistogram, sweep_key};
 use crate::time::{SimDuration, SimTime};
 
 use super::instance::{Attributes, Happening, Observer};
-use super::plan::{ReleasePlan, VersionId};
+use super::versions::{VersionId, VersionTable};
 
 /// Kinds of change to the (active, old) counts, in the low bits of a sweep key.
 pub(super) mod change {
@@ -143,7 +143,7 @@ impl Tally {
 
 /// The [`Observer`] that fills a [`Tally`].
 pub(super) struct TallyObserver<'a> {
-    plan: &'a ReleasePlan,
+    plan: &'a VersionTable,
     /// Weight units per segment (empty: unweighted).
     weights: &'a [i64],
     segments: usize,
@@ -166,7 +166,7 @@ pub(super) struct TallyObserver<'a> {
 impl<'a> TallyObserver<'a> {
     /// `weights`: weight units per segment, empty when unweighted.
     pub(super) fn new(
-        plan: &'a ReleasePlan,
+        plan: &'a VersionTable,
         deployed: &'a [SimTime],
         horizon: SimTime,
         grid: SampleGrid,

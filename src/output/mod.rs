@@ -302,6 +302,10 @@ fn clean_stale(parent: &Path, name: &str) {
     }
 }
 
+/// A file of an output folder: its path under the folder (`charts/adoption.svg`) and its
+/// bytes.
+pub type NamedFile = (String, Vec<u8>);
+
 /// An output folder being written: files go to a staging folder until [`publish`].
 ///
 /// Dropping it unpublished removes the staging folder, so an error anywhere leaves the
@@ -426,6 +430,18 @@ impl OutputDir {
             self.files.push(name.to_string());
         }
         Ok(())
+    }
+
+    /// Writes each (name, bytes) file, then publishes them with whatever was written
+    /// before: the one way a command's folder reaches the disk.
+    pub fn publish_files(
+        mut self,
+        files: impl IntoIterator<Item = NamedFile>,
+    ) -> Result<(), OutputError> {
+        for (name, bytes) in files {
+            self.write_file(&name, |w| w.write_all(&bytes))?;
+        }
+        self.publish()
     }
 
     /// Replaces the target with the staging folder, as a critical section that a

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::mix::{AdoptionCell, VersionCell};
-use crate::model::{ReleaseFigures, ReleasePlan};
+use crate::model::{ReleaseFigures, VersionTable};
 use crate::montecarlo::PrecisionOutcome;
 use crate::montecarlo::RunOutput;
 use crate::scenario::Scenario;
@@ -345,7 +345,7 @@ fn parameters(scenario: &Scenario) -> Vec<(String, String, String)> {
 }
 
 /// Mean and 5%/95% share of each version at each sample, over replications.
-fn version_mix(scenario: &Scenario, plan: &ReleasePlan, cells: Vec<VersionCell>) -> Vec<MixRow> {
+fn version_mix(scenario: &Scenario, plan: &VersionTable, cells: Vec<VersionCell>) -> Vec<MixRow> {
     let versions = plan.version_count();
     let every = scenario.report.sample_every.as_hours();
     cells

@@ -5,6 +5,7 @@
 use chrono::NaiveTime;
 
 use super::validate;
+use crate::delay::Delay;
 use crate::time::SimDuration;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -112,44 +113,4 @@ pub enum OnReject {
     Stay,
     /// Uninstall the app.
     Uninstall,
-}
-
-/// Response delay of an admin who acts.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Delay {
-    /// Always this long.
-    Fixed(SimDuration),
-    /// Uniform between the two.
-    Uniform(SimDuration, SimDuration),
-    /// Exponential.
-    Exponential {
-        /// Its mean.
-        mean: SimDuration,
-    },
-    /// Lognormal.
-    Lognormal {
-        /// Its median.
-        median: SimDuration,
-        /// The standard deviation of its logarithm.
-        sigma: f64,
-    },
-    /// Weibull: `P(delay > x) = exp(-(x / scale)^shape)`.
-    Weibull {
-        /// Below 1 the hazard falls (most act early or never soon); above 1 it rises.
-        shape: f64,
-        /// The 63.2% point.
-        scale: SimDuration,
-    },
-    /// Gamma, by shape and scale (mean `shape * scale`).
-    Gamma {
-        /// Its shape.
-        shape: f64,
-        /// Its scale.
-        scale: SimDuration,
-    },
-    /// A CDF table: (duration, cumulative probability), increasing, ending at 1.
-    Empirical(Vec<(SimDuration, f64)>),
-    /// Admins of several speeds (a fast and a slow group, say): each component's share
-    /// (summing to 1) and law, none itself a mixture.
-    Mixture(Vec<(f64, Delay)>),
 }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub use crate::input::FieldError;
+
 #[derive(Debug, thiserror::Error)]
 /// Why a scenario file was refused.
 pub enum ScenarioError {
@@ -39,40 +41,20 @@ pub enum ScenarioError {
 }
 
 impl ScenarioError {
+    /// A field's problem, attributed to `file`.
+    pub fn in_file(problem: FieldError, file: &std::path::Path) -> ScenarioError {
+        ScenarioError::Field {
+            file: file.to_path_buf(),
+            field: problem.field,
+            message: problem.message,
+        }
+    }
+
     /// The field path (`population.segments[2].share`), when the error is about one field.
     pub fn field(&self) -> Option<&str> {
         match self {
             ScenarioError::Field { field, .. } => Some(field),
             _ => None,
-        }
-    }
-}
-
-/// A field-level problem found while checking a parsed scenario; the file name is added
-/// by the caller that knows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldError {
-    /// The field's path, e.g. `population.segments[2].share`.
-    pub field: String,
-    /// What was wrong and what is allowed.
-    pub message: String,
-}
-
-impl FieldError {
-    /// A problem with `field`, described by `message`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-
-    /// The same problem, attributed to `file`.
-    pub fn in_file(self, file: &std::path::Path) -> ScenarioError {
-        ScenarioError::Field {
-            file: file.to_path_buf(),
-            field: self.field,
-            message: self.message,
         }
     }
 }

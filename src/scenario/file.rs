@@ -14,34 +14,8 @@ use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 
-use crate::time::SimDuration;
-
-/// A duration written as text, e.g. `"30m"`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct DurationText(pub SimDuration);
-
-impl JsonSchema for DurationText {
-    fn schema_name() -> Cow<'static, str> {
-        "Duration".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": "^\\s*([0-9.]+(ms|s|m|min|h|d|w))+\\s*$",
-            "description": "A duration: a number and a unit (ms, s, m, h, d, w), e.g. \"90s\", \"30m\", \"5h\", \"1.5h\", \"2d\", \"1w\", or a sum such as \"1d12h\"",
-            "examples": ["30m", "5h", "2d", "1d12h"]
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for DurationText {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        SimDuration::parse(&text)
-            .map(DurationText)
-            .map_err(serde::de::Error::custom)
-    }
-}
+use crate::delay::DelayFile;
+use crate::time::{DurationText, SimDuration};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -271,39 +245,6 @@ fn default_weekdays() -> DaysFile {
 pub(crate) enum OnRejectFile {
     Stay,
     Uninstall,
-}
-
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub(crate) enum DelayFile {
-    Fixed(DurationText),
-    Uniform([DurationText; 2]),
-    Exponential {
-        mean: DurationText,
-    },
-    Lognormal {
-        median: DurationText,
-        sigma: f64,
-    },
-    Weibull {
-        shape: f64,
-        scale: DurationText,
-    },
-    Gamma {
-        shape: f64,
-        scale: DurationText,
-    },
-    Empirical(Vec<(DurationText, f64)>),
-    /// Admins of several speeds: each component's share and law.
-    Mixture(Vec<MixtureComponentFile>),
-}
-
-/// One speed of a mixture delay.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct MixtureComponentFile {
-    pub share: f64,
-    pub delay: DelayFile,
 }
 
 /// One window or several.

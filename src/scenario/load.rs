@@ -79,7 +79,9 @@ fn parse_unannotated(
         });
     }
     for setting in overrides.settings() {
-        setting.apply(&mut value).map_err(|e| e.in_file(file))?;
+        setting
+            .apply(&mut value)
+            .map_err(|e| ScenarioError::in_file(e, file))?;
     }
     let raw: file::ScenarioFile = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
@@ -93,7 +95,7 @@ fn parse_unannotated(
             message: e.into_inner().to_string(),
         }
     })?;
-    let scenario = validate::validate(raw).map_err(|e| e.in_file(file))?;
+    let scenario = validate::validate(raw).map_err(|e| ScenarioError::in_file(e, file))?;
     drawn_values_set(&scenario, overrides).map_err(|(field, message)| ScenarioError::Field {
         file: file.to_path_buf(),
         field,

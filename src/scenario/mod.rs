@@ -22,12 +22,11 @@ use crate::platform::{ChangeSet, NumberingRule, Permissions, Version};
 use crate::time::{SimDuration, SimTime};
 
 pub(crate) use admins::DAY_NAMES;
-pub use admins::{AdminProfile, Delay, OnReject, WorkingHours};
+pub use admins::{AdminProfile, OnReject, WorkingHours};
 pub(crate) use error::{FieldError, ScenarioError};
 pub use load::{json_schema, load, parse, read};
 pub use presets::builtin_admins;
 pub use setting::Setting;
-pub(crate) use validate::SHAPE_RANGE;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 /// The app platform, which decides how a change reaches instances.

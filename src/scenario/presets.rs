@@ -7,7 +7,8 @@ use chrono::NaiveTime;
 use crate::platform::NumberingRule;
 use crate::time::SimDuration;
 
-use super::{AdminProfile, Calendar, Delay, OnReject, SlipScope, Timing, Window, WindowZone};
+use super::{AdminProfile, Calendar, OnReject, SlipScope, Timing, Window, WindowZone};
+use crate::delay::{Delay, Lognormal};
 
 /// A named set of platform timings.
 pub struct Preset {
@@ -243,9 +244,11 @@ pub fn describe_all() -> String {
 /// Built-in admin profiles, usable by name and overridable in `admins`. Every number is an
 /// assumption, documented in the guide (GUIDE.md).
 pub fn builtin_admins() -> Vec<AdminProfile> {
-    let lognormal = |median_h: i64, sigma: f64| Delay::Lognormal {
-        median: SimDuration::from_hours(median_h),
-        sigma,
+    let lognormal = |median_h: i64, sigma: f64| {
+        Delay::Lognormal(Lognormal {
+            median: SimDuration::from_hours(median_h),
+            sigma,
+        })
     };
     let profile = |name: &str, approve, reject, delay| AdminProfile {
         name: name.into(),

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::{PartReader, PointPart, Shard, ShardError};
 use crate::model::mix::MixState;
 use crate::model::replication::empty_mix;
-use crate::model::{ReleasePlan, ReplicationResult};
+use crate::model::{ReplicationResult, VersionTable};
 use crate::montecarlo::{PhaseTimings, RunOutput};
 use crate::scenario::Scenario;
 use crate::stats::LatencyHistogram;
@@ -275,7 +275,7 @@ pub(crate) fn run_output(
     mixes: Vec<MixState>,
 ) -> Result<RunOutput, ShardError> {
     check_shape(point, scenario, expected, &replications, &latency)?;
-    let plan = ReleasePlan::new(scenario);
+    let plan = VersionTable::new(scenario);
     let mut mix = empty_mix(scenario, &plan);
     for state in mixes {
         mix.add_state(state).map_err(|e| {

@@ -23,6 +23,7 @@
 //! grid point in memory at a time), which the reports turn into the same bytes the
 //! unsplit command writes.
 
+mod folder;
 mod merge;
 mod part;
 
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Scenario;
 
+pub use folder::{PartWritten, is_part_name, write_part};
 pub use merge::merge_shard_lines;
 pub(crate) use merge::{check_complete, merge_points, run_output};
 pub use part::{FiguresPart, HistogramPart, PartCommand, ReplicationPart};

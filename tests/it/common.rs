@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use rollout_sim::model::{InstanceModel, Life, Publication, ReleasePlan, record};
+use rollout_sim::model::{InstanceModel, Life, Publication, VersionTable, record};
 use rollout_sim::montecarlo::{self, RunOutput};
 use rollout_sim::scenario::{self, Overrides, Scenario};
 use serde_json::{Value, json};
@@ -57,7 +57,7 @@ pub(crate) fn run(doc: &Value) -> (Scenario, RunOutput) {
 
 /// Every instance's life in one replication, with its publication times.
 pub(crate) fn lives(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
-    let plan = ReleasePlan::new(s);
+    let plan = VersionTable::new(s);
     let model = InstanceModel::new(s, &plan);
     let (ctx, lives) = record(&model, replication, 0..s.population.instances);
     (ctx.publication, lives)
@@ -65,7 +65,7 @@ pub(crate) fn lives(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) 
 
 /// Every member's life in one replication, new installs (churn) included.
 pub(crate) fn lives_with_arrivals(s: &Scenario, replication: u64) -> (Publication, Vec<Life>) {
-    let plan = ReleasePlan::new(s);
+    let plan = VersionTable::new(s);
     let model = InstanceModel::new(s, &plan);
     let (ctx, lives) = record(&model, replication, 0..u64::MAX);
     (ctx.publication, lives)

@@ -239,3 +239,113 @@ fn the_guide_lists_every_section_in_its_contents() {
         assert!(contents.contains(&link), "the contents miss {heading}");
     }
 }
+
+/// The text of the guide's section under `heading`, up to the next heading of its level.
+fn section<'a>(doc: &'a str, heading: &str) -> &'a str {
+    let start = doc.find(heading).unwrap_or_else(|| panic!("no {heading}"));
+    let level = heading.split(' ').next().unwrap_or("##");
+    let body = &doc[start + heading.len()..];
+    let end = body
+        .match_indices(&format!("\n{level} "))
+        .map(|(i, _)| i)
+        .next()
+        .unwrap_or(body.len());
+    &body[..end]
+}
+
+/// The names of the modules in folder `dir`: its `.rs` files and its folders, without
+/// `mod.rs`, `tests.rs` and the crate roots.
+fn modules_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter_map(|p| {
+            let stem = p.file_stem()?.to_str()?.to_string();
+            let is_module = p.is_dir() || p.extension().is_some_and(|e| e == "rs");
+            (is_module && !["mod", "tests", "lib", "main"].contains(&stem.as_str())).then_some(stem)
+        })
+        .filter(|name| name != "font")
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_guide_tables_name_every_module_command_and_system_test() {
+    let guide = fs::read_to_string("GUIDE.md").unwrap();
+    let layout = section(&guide, "## Layout of the code");
+    let rows: Vec<&str> = layout.lines().filter(|l| l.starts_with("| `")).collect();
+    let row = |module: &str| {
+        rows.iter()
+            .find(|r| {
+                let first = r.split('|').nth(1).unwrap_or_default();
+                first.contains(&format!("`{module}`"))
+            })
+            .copied()
+    };
+    let mut missing = Vec::new();
+    // Every module of the library has a row, and every module inside it is named there.
+    for module in modules_in(Path::new("src")) {
+        let Some(r) = row(&module) else {
+            missing.push(format!("no row for the module `{module}`"));
+            continue;
+        };
+        let dir = Path::new("src").join(&module);
+        if dir.is_dir() {
+            for inner in modules_in(&dir) {
+                if !r.contains(&format!("`{inner}")) {
+                    missing.push(format!("`{module}` row does not name `{inner}`"));
+                }
+            }
+        }
+    }
+    // Every command the binary has is described under Command line.
+    let commands = section(&guide, "## Command line");
+    let help = std::process::Command::new(assert_cmd::cargo::cargo_bin("rollout-sim"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let listed = help
+        .split("Commands:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap_or_default();
+    let usage = |name: &str| {
+        commands.lines().any(|l| {
+            l.starts_with("rollout-sim ")
+                && l.split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                    .any(|word| word == name)
+        })
+    };
+    for name in listed.lines().filter_map(|l| l.split_whitespace().next()) {
+        if name != "help" && !usage(name) {
+            missing.push(format!("Command line does not show `rollout-sim {name}`"));
+        }
+    }
+    // Every test that needs a real system (ignored by `cargo test`) is listed under Tests.
+    let tests = section(&guide, "## Tests");
+    for file in fs::read_dir("tests/it").unwrap().map(|e| e.unwrap().path()) {
+        let text = fs::read_to_string(&file).unwrap();
+        let stem = file.file_stem().unwrap().to_str().unwrap().to_string();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            if !line.trim_start().starts_with("#[ignore") {
+                continue;
+            }
+            let Some(name) = lines
+                .by_ref()
+                .find_map(|l| l.trim_start().strip_prefix("fn "))
+                .and_then(|rest| rest.split('(').next())
+            else {
+                continue;
+            };
+            if !tests.contains(&format!("`{stem}::{name}`")) {
+                missing.push(format!(
+                    "Tests does not list the system test `{stem}::{name}`"
+                ));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "GUIDE.md:\n{}", missing.join("\n"));
+}

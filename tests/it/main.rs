@@ -24,6 +24,7 @@ mod file_safety;
 mod fit_command;
 mod fitting;
 mod forecasting;
+mod house;
 mod live_page;
 mod memory_limits;
 mod model_facts;

@@ -162,7 +162,7 @@ fn version_numbers_follow_each_platform_rule() {
         "initial_version",
         json!("1.2.3"),
     );
-    let plan = rollout_sim::model::ReleasePlan::new(&scenario(&connect));
+    let plan = rollout_sim::model::VersionTable::new(&scenario(&connect));
     let names: Vec<String> = plan
         .versions
         .iter()
@@ -176,7 +176,7 @@ fn version_numbers_follow_each_platform_rule() {
         "initial_version",
         json!("1.2.0"),
     );
-    let plan = rollout_sim::model::ReleasePlan::new(&scenario(&forge));
+    let plan = rollout_sim::model::VersionTable::new(&scenario(&forge));
     let names: Vec<String> = plan
         .versions
         .iter()
@@ -189,7 +189,7 @@ fn version_numbers_follow_each_platform_rule() {
         "releases",
         json!([{"at": "0h", "changes": ["api_version"]}]),
     );
-    let plan = rollout_sim::model::ReleasePlan::new(&scenario(&api));
+    let plan = rollout_sim::model::VersionTable::new(&scenario(&api));
     assert_eq!(plan.versions[1].to_string(), "2.0.0");
     assert_eq!(plan.needs_approval, [false]);
 }
@@ -225,7 +225,7 @@ fn descriptor_facts_adding_or_removing_a_scope_needs_approval_by_default() {
             vec!["licensing"]
         ]
     );
-    let plan = rollout_sim::model::ReleasePlan::new(&s);
+    let plan = rollout_sim::model::VersionTable::new(&s);
     let names: Vec<String> = plan
         .versions
         .iter()
@@ -249,7 +249,7 @@ fn descriptor_facts_adding_or_removing_a_scope_needs_approval_by_default() {
     // The other reading, a parameter: a removal asks for nothing new, so it is an
     // ordinary descriptor change.
     let automatic = scenario(&set(doc, "rules", json!({"scope_removal": "automatic"})));
-    let plan = rollout_sim::model::ReleasePlan::new(&automatic);
+    let plan = rollout_sim::model::VersionTable::new(&automatic);
     let names: Vec<String> = plan
         .versions
         .iter()
@@ -281,7 +281,7 @@ fn forge_gate_crosses_major_lines_only_when_the_rules_say_so() {
         json!({"default": {"approve": 0.0, "reject": 0.0}}),
     );
     let s = scenario(&doc);
-    let plan = rollout_sim::model::ReleasePlan::new(&s);
+    let plan = rollout_sim::model::VersionTable::new(&s);
     let names: Vec<String> = plan
         .versions
         .iter()
@@ -345,7 +345,7 @@ fn a_backport_reaches_only_its_line() {
         json!({"default": {"approve": 0.5, "reject": 0.0, "delay": {"exponential": {"mean": "3d"}}}}),
     );
     let s = scenario(&doc);
-    let plan = rollout_sim::model::ReleasePlan::new(&s);
+    let plan = rollout_sim::model::VersionTable::new(&s);
     let names: Vec<String> = plan
         .versions
         .iter()

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use rollout_sim::export::{self as output, JsonReport};
-use rollout_sim::model::{Happening, InstanceModel, ReleasePlan, UpdateCause, record};
+use rollout_sim::model::{Happening, InstanceModel, UpdateCause, VersionTable, record};
 use rollout_sim::montecarlo;
 use rollout_sim::report::RunReport;
 use rollout_sim::scenario::{self, Overrides, Scenario};
@@ -167,7 +167,12 @@ fn report_bytes(s: &Scenario, run: &montecarlo::RunOutput) -> String {
 
 /// Checks every per-instance property on replication `r`, and conservation against the
 /// version mix the replication reports.
-fn check_lives(s: &Scenario, plan: &ReleasePlan, r: u64, mix: &[u32]) -> Result<(), TestCaseError> {
+fn check_lives(
+    s: &Scenario,
+    plan: &VersionTable,
+    r: u64,
+    mix: &[u32],
+) -> Result<(), TestCaseError> {
     let model = InstanceModel::new(s, plan);
     let (ctx, lives) = record(&model, r, 0..u64::MAX);
     let versions = plan.version_count();

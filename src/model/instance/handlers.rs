@@ -5,7 +5,7 @@ use crate::time::SimTime;
 
 use super::super::calendar;
 use super::super::marketplace::Publication;
-use super::super::plan::VersionId;
+use super::super::versions::VersionId;
 use super::workspace::{InstanceEvent, InstanceState, Workspace};
 use super::{Attributes, Happening, InstanceModel, Observer, UninstallCause, UpdateCause};
 

@@ -3,7 +3,7 @@
 
 use crate::time::SimTime;
 
-use super::super::plan::VersionId;
+use super::super::versions::VersionId;
 
 /// What an instance drew for itself.
 #[derive(Clone, Copy, Debug, PartialEq)]

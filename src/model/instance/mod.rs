@@ -17,7 +17,7 @@ use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
 
 use super::calendar;
-use super::plan::ReleasePlan;
+use super::versions::VersionTable;
 
 pub use happening::{Attributes, Happening, Observer, UninstallCause, UpdateCause};
 pub use workspace::Workspace;
@@ -44,7 +44,7 @@ const ARRIVAL_DRAW_KEYS: u64 = 1 << 40;
 /// The scenario-wide, read-only part of the instance model, prepared once.
 pub struct InstanceModel<'a> {
     scenario: &'a Scenario,
-    plan: &'a ReleasePlan,
+    plan: &'a VersionTable,
     segment_cdf: Vec<f64>,
     zone_cdf: Vec<Vec<f64>>,
     /// `[segment][zone][release]`: the release was deployed while a window applying to
@@ -72,7 +72,7 @@ fn pick(cdf: &[f64], u: f64) -> usize {
 
 impl<'a> InstanceModel<'a> {
     /// Prepares what every instance of `scenario` shares (segment and zone tables, windows open at each deploy).
-    pub fn new(scenario: &'a Scenario, plan: &'a ReleasePlan) -> Self {
+    pub fn new(scenario: &'a Scenario, plan: &'a VersionTable) -> Self {
         let segments = &scenario.population.segments;
         let in_window = segments
             .iter()
@@ -124,7 +124,7 @@ impl<'a> InstanceModel<'a> {
     }
 
     /// The versions and approval gates of the scenario's releases.
-    pub fn plan(&self) -> &ReleasePlan {
+    pub fn plan(&self) -> &VersionTable {
         self.plan
     }
 

@@ -6,7 +6,7 @@ use crate::draws::{DrawStream, Purpose, Slot};
 use crate::engine::ShortQueue;
 use crate::time::SimTime;
 
-use super::super::plan::VersionId;
+use super::super::versions::VersionId;
 
 /// Events on one instance's queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

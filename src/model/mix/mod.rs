@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::stats::SKETCH_ERROR;
 use crate::stats::{ExactSum, ShareSketch, quantile_unsorted};
 
-use super::plan::ReleasePlan;
+use super::versions::VersionTable;
 
 /// The most replications whose mixes are kept whole (about 23 KB each for 60 days of
 /// hourly samples and 4 versions): up to this many, the bands are exact.
@@ -332,7 +332,7 @@ pub struct MixShapeError;
 
 impl MixOverReplications {
     /// No replications yet, for `samples` samples of the plan's versions.
-    pub fn new(plan: &ReleasePlan, samples: usize, weighted: bool) -> Self {
+    pub fn new(plan: &VersionTable, samples: usize, weighted: bool) -> Self {
         let (versions, releases) = (plan.version_count(), plan.release_count());
         let at_least = (0..releases)
             .flat_map(|k| (0..versions).map(move |v| plan.at_least(v, k)))

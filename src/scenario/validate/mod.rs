@@ -7,7 +7,7 @@
 //! puts the sections together.
 
 mod admins;
-pub(crate) use admins::{SHAPE_RANGE, working_hours_text};
+pub(crate) use admins::working_hours_text;
 mod calendars;
 mod policy;
 mod population;
@@ -23,6 +23,7 @@ use chrono_tz::Tz;
 use super::file::ScenarioFile;
 use super::*;
 use crate::input;
+pub(super) use crate::input::{positive, range};
 use crate::platform::{Facts, Permissions};
 use crate::time::SimDuration;
 
@@ -248,27 +249,6 @@ pub(super) fn probability(value: f64, field: &str) -> Check<f64> {
         ));
     }
     Ok(value)
-}
-
-pub(super) fn range(
-    pair: &[file::DurationText; 2],
-    field: &str,
-) -> Check<(SimDuration, SimDuration)> {
-    let (lo, hi) = (pair[0].0, pair[1].0);
-    if lo > hi {
-        return Err(FieldError::new(
-            field,
-            format!("the lower bound {lo} is above the upper bound {hi}"),
-        ));
-    }
-    Ok((lo, hi))
-}
-
-pub(super) fn positive(d: SimDuration, field: &str) -> Check<SimDuration> {
-    if d.is_zero() {
-        return Err(FieldError::new(field, "must be longer than zero"));
-    }
-    Ok(d)
 }
 
 pub(super) fn time_zone(name: &str, field: &str) -> Check<Tz> {

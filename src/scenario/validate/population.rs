@@ -19,21 +19,7 @@ pub(super) fn population(
             "must be at least 1",
         ));
     }
-    for (key, value) in [
-        ("installs_per_day", p.churn.installs_per_day),
-        ("uninstall_rate_per_day", p.churn.uninstall_rate_per_day),
-    ] {
-        if !(value.is_finite() && value >= 0.0) {
-            return Err(FieldError::new(
-                format!("population.churn.{key}"),
-                format!("{value} is not allowed; a rate is a number >= 0"),
-            ));
-        }
-    }
-    let churn = Churn {
-        installs_per_day: p.churn.installs_per_day,
-        uninstall_rate_per_day: p.churn.uninstall_rate_per_day,
-    };
+    let churn = churn(&p.churn)?;
     let Some(files) = &p.segments else {
         return Ok(Population {
             instances: p.instances,
@@ -64,99 +50,18 @@ pub(super) fn population(
     let mut segments = Vec::with_capacity(files.len());
     let mut names: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, s) in files.iter().enumerate() {
-        let field = |key: &str| format!("population.segments[{i}].{key}");
-        check_label(&field("name"), &s.name, "segment name")?;
+        let name_field = format!("population.segments[{i}].name");
+        check_label(&name_field, &s.name, "segment name")?;
         if let Some(first) = names.insert(&s.name, i) {
             return Err(FieldError::new(
-                field("name"),
+                name_field,
                 format!(
                     "\"{}\" is already the name of population.segments[{first}]; segment names must be unique (fit and every report tell segments apart by name)",
                     input::echo(&s.name)
                 ),
             ));
         }
-        if !(s.share.is_finite() && s.share >= 0.0 && s.share <= 1.0) {
-            return Err(FieldError::new(
-                field("share"),
-                format!("{} is not allowed; a share is between 0 and 1", s.share),
-            ));
-        }
-        let zones = match &s.timezones {
-            None => vec![(Tz::UTC, 1.0)],
-            Some(map) if map.is_empty() => {
-                return Err(FieldError::new(
-                    field("timezones"),
-                    "needs at least one time zone",
-                ));
-            }
-            Some(map) => {
-                let mut zones = Vec::with_capacity(map.len());
-                for (name, &w) in map {
-                    let zone = time_zone(name, &format!("{}.{name}", field("timezones")))?;
-                    if !(w.is_finite() && w > 0.0) {
-                        return Err(FieldError::new(
-                            format!("{}.{name}", field("timezones")),
-                            format!("weight {w} is not allowed; weights are positive numbers"),
-                        ));
-                    }
-                    zones.push((zone, w));
-                }
-                let total: f64 = zones.iter().map(|z| z.1).sum();
-                zones.iter_mut().for_each(|z| z.1 /= total);
-                zones
-            }
-        };
-        let admin_name = s.admin.as_deref().unwrap_or("default");
-        let admin = admins.get(admin_name).cloned().ok_or_else(|| {
-            FieldError::new(
-                field("admin"),
-                format!(
-                    "unknown admin profile {admin_name:?}{}; defined: {}",
-                    did_you_mean(admin_name, admins.keys().map(String::as_str)),
-                    admins.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })?;
-        let cal_name = s.maintenance.as_deref().unwrap_or("default");
-        let maintenance = calendars.get(cal_name).cloned().ok_or_else(|| {
-            FieldError::new(
-                field("maintenance"),
-                format!(
-                    "unknown maintenance calendar {cal_name:?}{}; defined: {}",
-                    did_you_mean(cal_name, calendars.keys().map(String::as_str)),
-                    calendars.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })?;
-        let holidays = s
-            .holidays
-            .iter()
-            .enumerate()
-            .map(|(j, d)| {
-                NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                    FieldError::new(
-                        format!("{}[{j}]", field("holidays")),
-                        format!("{d:?} is not a date; expected YYYY-MM-DD"),
-                    )
-                })
-            })
-            .collect::<Check<Vec<_>>>()?;
-        let weight = s.weight.unwrap_or(1.0);
-        if !(weight.is_finite() && weight > 0.0 && weight <= 1e6) {
-            return Err(FieldError::new(
-                field("weight"),
-                format!("{weight} is not allowed; a weight is a number above 0 and at most 1e6"),
-            ));
-        }
-        segments.push(Segment {
-            weight,
-            holidays,
-            name: s.name.clone(),
-            share: s.share,
-            zones,
-            admin,
-            maintenance,
-        });
+        segments.push(segment(i, s, admins, calendars)?);
     }
     let total: f64 = segments.iter().map(|s| s.share).sum();
     if (total - 1.0).abs() > SHARE_TOLERANCE {
@@ -172,6 +77,121 @@ pub(super) fn population(
         instances: p.instances,
         segments,
         churn,
+    })
+}
+
+fn churn(c: &file::ChurnFile) -> Check<Churn> {
+    for (key, value) in [
+        ("installs_per_day", c.installs_per_day),
+        ("uninstall_rate_per_day", c.uninstall_rate_per_day),
+    ] {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(FieldError::new(
+                format!("population.churn.{key}"),
+                format!("{value} is not allowed; a rate is a number >= 0"),
+            ));
+        }
+    }
+    Ok(Churn {
+        installs_per_day: c.installs_per_day,
+        uninstall_rate_per_day: c.uninstall_rate_per_day,
+    })
+}
+
+/// Segment `i` (its name is checked by the caller).
+fn segment(
+    i: usize,
+    s: &file::SegmentFile,
+    admins: &BTreeMap<String, AdminProfile>,
+    calendars: &BTreeMap<String, Calendar>,
+) -> Check<Segment> {
+    let field = |key: &str| format!("population.segments[{i}].{key}");
+    if !(s.share.is_finite() && s.share >= 0.0 && s.share <= 1.0) {
+        return Err(FieldError::new(
+            field("share"),
+            format!("{} is not allowed; a share is between 0 and 1", s.share),
+        ));
+    }
+    let zones = match &s.timezones {
+        None => vec![(Tz::UTC, 1.0)],
+        Some(map) => zones(map, &field("timezones"))?,
+    };
+    let admin = defined(admins, s.admin.as_deref(), &field("admin"), "admin profile")?;
+    let maintenance = defined(
+        calendars,
+        s.maintenance.as_deref(),
+        &field("maintenance"),
+        "maintenance calendar",
+    )?;
+    let holidays = s
+        .holidays
+        .iter()
+        .enumerate()
+        .map(|(j, d)| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                FieldError::new(
+                    format!("{}[{j}]", field("holidays")),
+                    format!("{d:?} is not a date; expected YYYY-MM-DD"),
+                )
+            })
+        })
+        .collect::<Check<Vec<_>>>()?;
+    let weight = s.weight.unwrap_or(1.0);
+    if !(weight.is_finite() && weight > 0.0 && weight <= 1e6) {
+        return Err(FieldError::new(
+            field("weight"),
+            format!("{weight} is not allowed; a weight is a number above 0 and at most 1e6"),
+        ));
+    }
+    Ok(Segment {
+        weight,
+        holidays,
+        name: s.name.clone(),
+        share: s.share,
+        zones,
+        admin,
+        maintenance,
+    })
+}
+
+/// A segment's time zones and their weights, normalised to sum to 1.
+fn zones(map: &BTreeMap<String, f64>, field: &str) -> Check<Vec<(Tz, f64)>> {
+    if map.is_empty() {
+        return Err(FieldError::new(field, "needs at least one time zone"));
+    }
+    let mut zones = Vec::with_capacity(map.len());
+    for (name, &w) in map {
+        let zone = time_zone(name, &format!("{field}.{name}"))?;
+        if !(w.is_finite() && w > 0.0) {
+            return Err(FieldError::new(
+                format!("{field}.{name}"),
+                format!("weight {w} is not allowed; weights are positive numbers"),
+            ));
+        }
+        zones.push((zone, w));
+    }
+    let total: f64 = zones.iter().map(|z| z.1).sum();
+    zones.iter_mut().for_each(|z| z.1 /= total);
+    Ok(zones)
+}
+
+/// The `what` named `name` (`default` when `None`) among those `defined`.
+fn defined<T: Clone>(
+    defined: &BTreeMap<String, T>,
+    name: Option<&str>,
+    field: &str,
+    what: &str,
+) -> Check<T> {
+    let name = name.unwrap_or("default");
+    defined.get(name).cloned().ok_or_else(|| {
+        FieldError::new(
+            field,
+            format!(
+                "unknown {what} {name:?}{}; defined: {}",
+                did_you_mean(name, defined.keys().map(String::as_str)),
+                defined.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )
     })
 }
 

@@ -96,7 +96,7 @@ pub(super) fn releases(
                 "releases must be listed in deploy order (each at or after the one before)",
             ));
         }
-        let stated = r.scopes.is_some() || r.api_version.is_some() || r.licensing.is_some();
+        let stated = stated_facts(r);
         if stated && !r.changes.is_empty() {
             return Err(FieldError::new(
                 field("changes"),
@@ -104,86 +104,19 @@ pub(super) fn releases(
             ));
         }
         if let Some(line) = r.line {
-            if platform != Platform::Forge {
-                return Err(FieldError::new(
-                    field("line"),
-                    "only Forge keeps several major lines alive; Connect has one descriptor",
-                ));
-            }
-            if stated {
-                return Err(FieldError::new(
-                    field("line"),
-                    "a backport is written with `changes`, not descriptor facts",
-                ));
-            }
-            if line < initial_major || line >= newest_major {
-                return Err(FieldError::new(
-                    field("line"),
-                    format!(
-                        "line {line} is not an older major line here; older lines are {initial_major} to {} (the newest line, {newest_major}, takes releases without `line`)",
-                        newest_major.saturating_sub(1)
-                    ),
-                ));
-            }
-            let changes = release_changes(r, platform, &field)?;
-            if changes.needs_approval() {
-                return Err(FieldError::new(
-                    field("changes"),
-                    "a backport cannot add permissions (that would make a new major version)",
-                ));
-            }
-            let label = r
-                .label
-                .clone()
-                .unwrap_or_else(|| format!("{} (line {line})", changes.names().join("+")));
-            out.push(ReleaseSpec {
+            let lines = (initial_major, newest_major);
+            out.push(backport(
+                r,
                 at,
-                changes,
-                label,
-                label_given: r.label.is_some(),
-                permissions: line_permissions[&line].clone(),
-                api_version: None,
-                line: Some(line),
-            });
+                line,
+                platform,
+                lines,
+                &line_permissions,
+                &field,
+            )?);
             continue;
         }
-        let (changes, next) = if stated {
-            if platform == Platform::Forge && r.api_version.is_some() {
-                return Err(FieldError::new(
-                    field("api_version"),
-                    "API versions exist only on Connect",
-                ));
-            }
-            let mut next = current.clone();
-            if let Some(scopes) = &r.scopes {
-                next.permissions.scopes = scopes.iter().cloned().collect();
-            }
-            if let Some(api) = r.api_version {
-                next.api_version = api;
-            }
-            if let Some(l) = r.licensing {
-                next.permissions.paid = l == file::LicensingFile::Paid;
-            }
-            let changes = derive_changes(&current, &next, rules);
-            if changes == ChangeSet::default() {
-                return Err(FieldError::new(
-                    field("scopes"),
-                    "the descriptor facts are the same as the previous release's: a deploy that changes no descriptor fact is not a release",
-                ));
-            }
-            (changes, next)
-        } else {
-            let changes = release_changes(r, platform, &field)?;
-            let mut next = current.clone();
-            if changes.scopes {
-                next.permissions.scopes.insert(format!("scope-change-{i}"));
-            }
-            next.permissions.paid |= changes.licensing;
-            if changes.api_version {
-                next.api_version = next.api_version.saturating_add(1);
-            }
-            (changes, next)
-        };
+        let (changes, next) = next_facts(i, r, &current, platform, rules, &field)?;
         if platform == Platform::Forge && changes.needs_approval() {
             newest_major = newest_major.saturating_add(1);
         }
@@ -201,6 +134,113 @@ pub(super) fn releases(
         current = next;
     }
     Ok(out)
+}
+
+/// A Forge backport: release `r` on the older major `line` (`lines` are the initial
+/// and the newest majors), with that line's permissions.
+fn backport(
+    r: &file::ReleaseFile,
+    at: SimTime,
+    line: u32,
+    platform: Platform,
+    (initial_major, newest_major): (u32, u32),
+    line_permissions: &BTreeMap<u32, Permissions>,
+    field: &dyn Fn(&str) -> String,
+) -> Check<ReleaseSpec> {
+    if platform != Platform::Forge {
+        return Err(FieldError::new(
+            field("line"),
+            "only Forge keeps several major lines alive; Connect has one descriptor",
+        ));
+    }
+    if stated_facts(r) {
+        return Err(FieldError::new(
+            field("line"),
+            "a backport is written with `changes`, not descriptor facts",
+        ));
+    }
+    if line < initial_major || line >= newest_major {
+        return Err(FieldError::new(
+            field("line"),
+            format!(
+                "line {line} is not an older major line here; older lines are {initial_major} to {} (the newest line, {newest_major}, takes releases without `line`)",
+                newest_major.saturating_sub(1)
+            ),
+        ));
+    }
+    let changes = release_changes(r, platform, field)?;
+    if changes.needs_approval() {
+        return Err(FieldError::new(
+            field("changes"),
+            "a backport cannot add permissions (that would make a new major version)",
+        ));
+    }
+    let label = r
+        .label
+        .clone()
+        .unwrap_or_else(|| format!("{} (line {line})", changes.names().join("+")));
+    Ok(ReleaseSpec {
+        at,
+        changes,
+        label,
+        label_given: r.label.is_some(),
+        permissions: line_permissions[&line].clone(),
+        api_version: None,
+        line: Some(line),
+    })
+}
+
+/// Whether release `r` states descriptor facts instead of change kinds.
+fn stated_facts(r: &file::ReleaseFile) -> bool {
+    r.scopes.is_some() || r.api_version.is_some() || r.licensing.is_some()
+}
+
+/// Release `i`'s changes and the descriptor facts after it: derived from the facts it
+/// states, or the facts its change kinds make of the `current` ones.
+fn next_facts(
+    i: usize,
+    r: &file::ReleaseFile,
+    current: &Facts,
+    platform: Platform,
+    rules: PlatformRules,
+    field: &dyn Fn(&str) -> String,
+) -> Check<(ChangeSet, Facts)> {
+    if !stated_facts(r) {
+        let changes = release_changes(r, platform, field)?;
+        let mut next = current.clone();
+        if changes.scopes {
+            next.permissions.scopes.insert(format!("scope-change-{i}"));
+        }
+        next.permissions.paid |= changes.licensing;
+        if changes.api_version {
+            next.api_version = next.api_version.saturating_add(1);
+        }
+        return Ok((changes, next));
+    }
+    if platform == Platform::Forge && r.api_version.is_some() {
+        return Err(FieldError::new(
+            field("api_version"),
+            "API versions exist only on Connect",
+        ));
+    }
+    let mut next = current.clone();
+    if let Some(scopes) = &r.scopes {
+        next.permissions.scopes = scopes.iter().cloned().collect();
+    }
+    if let Some(api) = r.api_version {
+        next.api_version = api;
+    }
+    if let Some(l) = r.licensing {
+        next.permissions.paid = l == file::LicensingFile::Paid;
+    }
+    let changes = derive_changes(current, &next, rules);
+    if changes == ChangeSet::default() {
+        return Err(FieldError::new(
+            field("scopes"),
+            "the descriptor facts are the same as the previous release's: a deploy that changes no descriptor fact is not a release",
+        ));
+    }
+    Ok((changes, next))
 }
 
 /// Refuses a release list whose derived version numbers would pass `u32::MAX`.

@@ -10,12 +10,12 @@ use crate::scenario::{Platform, Scenario};
 
 use crate::platform::{Bump, Permissions, Version, derive_versions};
 
-/// Index into [`ReleasePlan::versions`].
+/// Index into [`VersionTable::versions`].
 pub(crate) type VersionId = usize;
 
 #[derive(Clone, Debug)]
 /// The versions a scenario's releases produce and the approval gates between them, derived once per run.
-pub struct ReleasePlan {
+pub struct VersionTable {
     /// Every version, the initial one first, then one per release.
     pub versions: Vec<Version>,
     /// What each version asks admins to grant, by `VersionId`.
@@ -36,7 +36,7 @@ pub struct ReleasePlan {
     releases: usize,
 }
 
-impl ReleasePlan {
+impl VersionTable {
     /// Derives the plan of `scenario` (validation has refused any overflowing version).
     pub fn new(scenario: &Scenario) -> Self {
         let bumps = scenario.releases.iter().map(|r| Bump {
@@ -87,7 +87,7 @@ impl ReleasePlan {
             .iter()
             .map(|v| by_number.partition_point(|w| w < v))
             .collect();
-        ReleasePlan {
+        VersionTable {
             versions,
             permissions,
             from_version,

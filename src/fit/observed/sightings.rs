@@ -16,12 +16,16 @@
 //!   censored at the log's last event.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use semver::Version;
 
-use super::observed::{InstanceRow, ObservedError};
+use super::rows::{InstanceRow, MAX_HOURS, ObservedError, Table};
+
+/// The snapshot columns, the first three required.
+pub(super) const SNAPSHOTS: [&str; 4] = ["installation", "observed_at", "version", "segment"];
+/// The upgrade-event columns, the first three required.
+pub(super) const UPGRADE_EVENTS: [&str; 4] = ["installation", "at", "event", "segment"];
 
 /// What the vendor data are read against: the observed release's deploy and version.
 #[derive(Clone, Debug)]
@@ -65,24 +69,16 @@ enum Sighting {
 
 /// The rows of a snapshot or event CSV: `kind_column` is `version` or `event`.
 fn rows(
-    records: &[(u64, csv::StringRecord)],
-    header: &[String],
-    file: &Path,
+    table: &Table,
     context: &ReleaseContext,
     time_column: &str,
     kind_column: &str,
 ) -> Result<Vec<Row>, ObservedError> {
-    let column = |name: &str| header.iter().position(|h| h == name);
-    let value_error = |line: u64, column: &str, message: String| ObservedError::Value {
-        file: file.to_path_buf(),
-        line,
-        column: column.to_string(),
-        message,
-    };
-    let mut out = Vec::with_capacity(records.len());
-    for (line, record) in records {
+    let value_error = |line, column, message| table.value_error(line, column, message);
+    let mut out = Vec::with_capacity(table.records.len());
+    for (line, record) in &table.records {
         let line = *line;
-        let installation = record[column("installation").expect("required")].to_string();
+        let installation = table.cell(record, "installation").to_string();
         if installation.is_empty() {
             return Err(value_error(
                 line,
@@ -90,7 +86,7 @@ fn rows(
                 "is empty; every row names its installation".into(),
             ));
         }
-        let raw = &record[column(time_column).expect("required")];
+        let raw = table.cell(record, time_column);
         let at = DateTime::parse_from_rfc3339(raw).map_err(|_| {
             value_error(
                 line,
@@ -102,14 +98,14 @@ fn rows(
             )
         })?;
         let hours = (at.with_timezone(&Utc) - context.deploy).num_milliseconds() as f64 / 3.6e6;
-        if hours.abs() > super::observed::MAX_HOURS {
+        if hours.abs() > MAX_HOURS {
             return Err(value_error(
                 line,
                 time_column,
                 format!("`{raw}` is more than a century from the deploy"),
             ));
         }
-        let raw = &record[column(kind_column).expect("required")];
+        let raw = table.cell(record, kind_column);
         let sighting = if kind_column == "version" {
             let version = parse_version(raw).ok_or_else(|| {
                 value_error(
@@ -143,17 +139,7 @@ fn rows(
                 }
             }
         };
-        let segment = match column("segment") {
-            Some(c) if record[c].is_empty() => {
-                return Err(value_error(
-                    line,
-                    "segment",
-                    "is empty; name the installation's segment".into(),
-                ));
-            }
-            Some(c) => Some(record[c].to_string()),
-            None => None,
-        };
+        let segment = table.segment(line, record, "installation")?;
         out.push((installation, hours, sighting, segment, line));
     }
     Ok(out)
@@ -182,12 +168,10 @@ pub struct LeftOut {
 
 /// Snapshot rows: one interval-censored (and maybe left-truncated) row per installation.
 pub(super) fn from_snapshots(
-    records: &[(u64, csv::StringRecord)],
-    header: &[String],
-    file: &Path,
+    table: &Table,
     context: &ReleaseContext,
 ) -> Result<(Vec<InstanceRow>, LeftOut), ObservedError> {
-    let rows = rows(records, header, file, context, "observed_at", "version")?;
+    let rows = rows(table, context, "observed_at", "version")?;
     let mut out = Vec::new();
     let mut left_out = LeftOut::default();
     for (installation, sightings) in by_installation(rows) {
@@ -228,12 +212,10 @@ pub(super) fn from_snapshots(
 
 /// Upgrade-event rows: one exact row per installation present at the deploy.
 pub(super) fn from_events(
-    records: &[(u64, csv::StringRecord)],
-    header: &[String],
-    file: &Path,
+    table: &Table,
     context: &ReleaseContext,
 ) -> Result<(Vec<InstanceRow>, LeftOut), ObservedError> {
-    let rows = rows(records, header, file, context, "at", "event")?;
+    let rows = rows(table, context, "at", "event")?;
     let end = rows.iter().map(|r| r.1).fold(0.0, f64::max);
     let mut out = Vec::new();
     let mut left_out = LeftOut::default();

@@ -1,0 +1,90 @@
+//! Weibull: by shape and scale, `P(delay > x) = exp(-(x / scale)^shape)`. Below shape 1
+//! the hazard falls (most act early or not soon at all); above 1 it rises.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::fitting::{Cdf, Fitting, HOURS_RANGE, Parameter, duration, hours_text, round_to};
+use super::{Delay, DelayLaw, SHAPE_RANGE, shape_in_range};
+use crate::input::{FieldError, positive};
+use crate::time::{DurationText, SimDuration};
+
+/// Weibull.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Weibull {
+    /// Below 1 the hazard falls (most act early or never soon); above 1 it rises.
+    pub shape: f64,
+    /// The 63.2% point.
+    pub scale: SimDuration,
+}
+
+/// `{"shape": 0.7, "scale": "1d"}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(inline)]
+pub(crate) struct WeibullFile {
+    shape: f64,
+    scale: DurationText,
+}
+
+impl DelayLaw for Weibull {
+    type File = WeibullFile;
+    const FITTING: Option<&'static Fitting> = Some(&FITTING);
+
+    fn from_file(file: &WeibullFile, field: &str) -> Result<Weibull, FieldError> {
+        Ok(Weibull {
+            shape: shape_in_range(file.shape, &format!("{field}.shape"))?,
+            scale: positive(file.scale.0, &format!("{field}.scale"))?,
+        })
+    }
+
+    fn quantile(&self, u: f64) -> SimDuration {
+        self.scale
+            .mul_f64(libm::pow(-libm::log(1.0 - u), 1.0 / self.shape))
+    }
+}
+
+const FITTING: Fitting = Fitting {
+    name: "weibull",
+    about: "Weibull, by shape and scale",
+    first_round: true,
+    parameters: &[
+        Parameter {
+            name: "shape",
+            range: SHAPE_RANGE,
+        },
+        Parameter {
+            name: "scale_hours",
+            range: HOURS_RANGE,
+        },
+    ],
+    // Shape 1: the exponential, whose median is scale * ln 2.
+    start: |median| [1.0, median / std::f64::consts::LN_2, 0.0, 0.0, 0.0],
+    cdf: |&[shape, scale, ..]| {
+        Cdf::new(
+            [shape, scale, 0.0, 0.0, 0.0],
+            |&[shape, scale, ..], hours| -libm::expm1(-libm::pow(hours / scale, shape)),
+        )
+    },
+    delay: |&[shape, scale, ..]| {
+        Delay::Weibull(Weibull {
+            shape,
+            scale: duration(scale),
+        })
+    },
+    scenario_json: |&[shape, scale, ..]| serde_json::json!({"weibull": {"shape": round_to(shape, 4), "scale": hours_text(scale)}}),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_is_the_scale_times_ln_2_to_one_over_shape() {
+        let law = Weibull {
+            shape: 2.0,
+            scale: SimDuration::from_hours(10),
+        };
+        assert!((law.quantile(0.5).as_hours() - 10.0 * libm::log(2f64).sqrt()).abs() < 1e-6);
+    }
+}
