@@ -202,13 +202,36 @@ impl Law {
 #[derive(Clone, Debug)]
 pub struct Cdf {
     prepared: Parameters,
-    at: fn(&Parameters, f64) -> f64,
+    closed_form: ClosedForm,
+}
+
+/// Where a law's closed form starts.
+#[derive(Clone, Copy, Debug)]
+enum ClosedForm {
+    /// From the hours: `f(prepared, hours)`.
+    Hours(fn(&Parameters, f64) -> f64),
+    /// From the logarithm of the hours, `f(prepared, ln hours)`: on a grid
+    /// ([`Cdf::on_grid`]) the logarithms are computed once for every evaluation.
+    LogHours(fn(&Parameters, f64) -> f64),
 }
 
 impl Cdf {
     /// A CDF that evaluates `at(prepared, hours)` for positive hours.
     pub fn new(prepared: Parameters, at: fn(&Parameters, f64) -> f64) -> Cdf {
-        Cdf { prepared, at }
+        Cdf {
+            prepared,
+            closed_form: ClosedForm::Hours(at),
+        }
+    }
+
+    /// A CDF whose closed form starts from the logarithm of the hours:
+    /// `at_log(prepared, ln hours)`. One point at a time ([`Cdf::at`]) it takes the
+    /// logarithm first, so a point gives the same bits alone and on a grid.
+    pub fn from_log(prepared: Parameters, at_log: fn(&Parameters, f64) -> f64) -> Cdf {
+        Cdf {
+            prepared,
+            closed_form: ClosedForm::LogHours(at_log),
+        }
     }
 
     /// `P(delay <= hours)`.
@@ -216,7 +239,23 @@ impl Cdf {
         if hours <= 0.0 {
             return 0.0;
         }
-        (self.at)(&self.prepared, hours)
+        match self.closed_form {
+            ClosedForm::Hours(f) => f(&self.prepared, hours),
+            ClosedForm::LogHours(f) => f(&self.prepared, libm::log(hours)),
+        }
+    }
+
+    /// [`Cdf::at`] each point of a grid `hours` whose logarithms `logs` were computed
+    /// once (`logs[k] = ln hours[k]`).
+    pub fn on_grid(&self, hours: &[f64], logs: &[f64]) -> Vec<f64> {
+        match self.closed_form {
+            ClosedForm::LogHours(f) => hours
+                .iter()
+                .zip(logs)
+                .map(|(&h, &l)| if h <= 0.0 { 0.0 } else { f(&self.prepared, l) })
+                .collect(),
+            ClosedForm::Hours(_) => hours.iter().map(|&h| self.at(h)).collect(),
+        }
     }
 }
 
@@ -269,6 +308,23 @@ mod tests {
             for (a, b) in back.params.iter().zip(law.params) {
                 assert!((a - b).abs() < 1e-9);
             }
+        }
+    }
+
+    #[test]
+    fn a_grid_gives_the_bits_of_one_point_at_a_time() {
+        let hours: Vec<f64> = (0..64).map(|k| f64::from(k) * 1.7).collect();
+        let logs: Vec<f64> = hours.iter().map(|&h| libm::log(h)).collect();
+        for family in Family::all() {
+            let law = family.starting_law(20.0);
+            let cdf = law.cdf();
+            let one_by_one: Vec<u64> = hours.iter().map(|&h| cdf.at(h).to_bits()).collect();
+            let grid: Vec<u64> = cdf
+                .on_grid(&hours, &logs)
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            assert_eq!(grid, one_by_one, "{family:?}");
         }
     }
 

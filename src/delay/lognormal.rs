@@ -85,15 +85,16 @@ pub(super) fn law(median_hours: f64, sigma: f64) -> Lognormal {
 
 /// The CDF of median and sigma given in hours: `[mu, sigma]` prepared.
 pub(super) fn prepared_cdf(median_hours: f64, sigma: f64) -> Cdf {
-    Cdf::new(
+    Cdf::from_log(
         [libm::log(median_hours), sigma, 0.0, 0.0, 0.0],
-        |&[mu, sigma, ..], hours| cdf_at(mu, sigma, hours),
+        |&[mu, sigma, ..], log_hours| cdf_at_log(mu, sigma, log_hours),
     )
 }
 
-/// `P(delay <= hours)` for the logarithm's mean `mu` (of hours) and sigma.
-pub(super) fn cdf_at(mu: f64, sigma: f64, hours: f64) -> f64 {
-    normal_cdf((libm::log(hours) - mu) / sigma)
+/// `P(delay <= hours)` for the logarithm's mean `mu` (of hours) and sigma, given
+/// `ln hours`.
+pub(super) fn cdf_at_log(mu: f64, sigma: f64, log_hours: f64) -> f64 {
+    normal_cdf((log_hours - mu) / sigma)
 }
 
 /// `{"lognormal": {"median": "...h", "sigma": ...}}`.

@@ -139,11 +139,11 @@ const FITTING: Fitting = Fitting {
             libm::log(slow_median),
             slow_sigma,
         ];
-        Cdf::new(
+        Cdf::from_log(
             prepared,
-            |&[p, fast_mu, fast_sigma, slow_mu, slow_sigma], hours| {
-                p * lognormal::cdf_at(fast_mu, fast_sigma, hours)
-                    + (1.0 - p) * lognormal::cdf_at(slow_mu, slow_sigma, hours)
+            |&[p, fast_mu, fast_sigma, slow_mu, slow_sigma], log_hours| {
+                p * lognormal::cdf_at_log(fast_mu, fast_sigma, log_hours)
+                    + (1.0 - p) * lognormal::cdf_at_log(slow_mu, slow_sigma, log_hours)
             },
         )
     },

@@ -10,6 +10,7 @@
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rayon::prelude::*;
 
 use super::estimate::{Estimate, LOGIT_BOUND, hessian, logistic};
 use super::likelihood::LogLikelihood;
@@ -212,13 +213,20 @@ pub(super) fn averaged_draws(
     let aics: Vec<f64> = fits.iter().map(Estimate::aic).collect();
     let weights = akaike_weights(&aics);
     let shares = apportion(count, &weights);
+    // Each family's chain on its own stream, the chains in parallel, gathered in the
+    // families' order: the same draws on any number of threads.
+    let chains: Vec<(Vec<ParameterDraw>, f64)> = fits
+        .par_iter()
+        .zip(shares.par_iter())
+        .enumerate()
+        .filter(|(_, (_, share))| **share > 0)
+        .map(|(f, (fit, &share))| {
+            posterior_draws(group, fit, share, seed, group_index * 16 + f as u64)
+        })
+        .collect();
     let mut draws = Vec::with_capacity(count);
     let mut effective = f64::INFINITY;
-    for (f, (fit, &share)) in fits.iter().zip(&shares).enumerate() {
-        if share == 0 {
-            continue;
-        }
-        let (mut d, ess) = posterior_draws(group, fit, share, seed, group_index * 16 + f as u64);
+    for (mut d, ess) in chains {
         effective = effective.min(ess);
         draws.append(&mut d);
     }

@@ -180,6 +180,9 @@ pub(super) struct GroupLikelihood {
     poll_hours: f64,
     slip_hours: f64,
     grid_step: f64,
+    /// The grid's points (multiples of `grid_step`) and their logarithms, found once: a
+    /// lognormal's CDF starts from the logarithm, at every point of every evaluation.
+    grid: (Vec<f64>, Vec<f64>),
     clocks: Clocks,
     /// The poll-wait average's pieces at every edge, for each clock, node and slip (not
     /// slipped, slipped): `ranges[((c * nodes + j) * 2 + slipped) * edges + e]` indexes
@@ -198,9 +201,10 @@ struct DelayTables {
 }
 
 impl DelayTables {
-    fn new(law: &Law, step: f64, poll: f64) -> DelayTables {
-        let cdf = law.cdf();
-        let g: Vec<f64> = (0..GRID_POINTS).map(|k| cdf.at(k as f64 * step)).collect();
+    /// The tables of `law` on the grid `hours` (multiples of `step`), whose logarithms
+    /// are `logs`.
+    fn new(law: &Law, (hours, logs): &(Vec<f64>, Vec<f64>), step: f64, poll: f64) -> DelayTables {
+        let g = law.cdf().on_grid(hours, logs);
         // H(x) = integral of the CDF from 0 to x, by the trapezoid rule.
         let h: Vec<f64> = std::iter::once(0.0)
             .chain(g.windows(2).scan(0.0, |total, w| {
@@ -260,6 +264,7 @@ impl GroupLikelihood {
             poll_hours: platform.poll_hours,
             slip_hours: platform.slip_hours,
             grid_step: (last_edge.max(1.0) / (GRID_POINTS - 2) as f64).max(1e-3),
+            grid: (Vec::new(), Vec::new()),
             cells,
             clocks,
             terms: Vec::new(),
@@ -280,11 +285,14 @@ impl GroupLikelihood {
         }
         g.terms = terms;
         g.ranges = ranges;
+        let hours: Vec<f64> = (0..GRID_POINTS).map(|k| k as f64 * g.grid_step).collect();
+        let logs = hours.iter().map(|&h| libm::log(h)).collect();
+        g.grid = (hours, logs);
         g
     }
 
     fn tables(&self, law: &Law) -> DelayTables {
-        DelayTables::new(law, self.grid_step, self.poll_hours)
+        DelayTables::new(law, &self.grid, self.grid_step, self.poll_hours)
     }
 
     /// The number of field-wide nodes.
