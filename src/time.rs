@@ -107,6 +107,10 @@ impl SimDuration {
             whole
         })
     }
+    /// A real number of hours, to the millisecond (as [`SimDuration::from_millis_f64`]).
+    pub fn from_hours_f64(hours: f64) -> Self {
+        SimDuration::from_millis_f64(hours * 3_600_000.0)
+    }
     /// Whole milliseconds.
     pub const fn as_millis(self) -> i64 {
         self.ms()

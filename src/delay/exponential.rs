@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::fitting::{Cdf, Fitting, HOURS_RANGE, Parameter, duration, hours_text};
+use super::fitting::{Cdf, Fitting, HOURS_RANGE, Parameter, hours_text};
 use super::{Delay, DelayLaw};
 use crate::input::{FieldError, positive};
 use crate::time::{DurationText, SimDuration};
@@ -56,7 +56,7 @@ const FITTING: Fitting = Fitting {
     },
     delay: |&[mean, ..]| {
         Delay::Exponential(Exponential {
-            mean: duration(mean),
+            mean: SimDuration::from_hours_f64(mean),
         })
     },
     scenario_json: |&[mean, ..]| serde_json::json!({"exponential": {"mean": hours_text(mean)}}),

@@ -259,18 +259,14 @@ impl Cdf {
     }
 }
 
-/// Hours as a duration, to the millisecond.
-pub(super) fn duration(hours: f64) -> crate::time::SimDuration {
-    crate::time::SimDuration::from_millis_f64(hours * 3_600_000.0)
-}
-
 /// Hours as a scenario file writes them, to 4 decimals (`"30.1235h"`).
 pub(super) fn hours_text(hours: f64) -> String {
     format!("{}h", round_to(hours, 4))
 }
 
-/// `x` with at most `digits` decimals (scenario files are read by people).
-pub(super) fn round_to(x: f64, digits: i32) -> f64 {
+/// `x` with at most `digits` decimals (scenario files are read by people): what a
+/// fitted scenario writes.
+pub(crate) fn round_to(x: f64, digits: i32) -> f64 {
     let f = 10f64.powi(digits);
     (x * f).round() / f
 }

@@ -1,14 +1,11 @@
 //! Gamma: by shape and scale (mean `shape * scale`): the time for `shape` steps, each
 //! exponential with mean `scale`.
 
-use schemars::JsonSchema;
-use serde::Deserialize;
-
-use super::fitting::{Cdf, Fitting, HOURS_RANGE, Parameter, duration, hours_text, round_to};
-use super::{Delay, DelayLaw, SHAPE_RANGE, shape_in_range};
-use crate::input::{FieldError, positive};
+use super::fitting::{Cdf, Fitting, hours_text, round_to};
+use super::{Delay, DelayLaw, SHAPE_SCALE_PARAMETERS, ShapeScaleFile, shape_scale_start};
+use crate::input::FieldError;
 use crate::stats::{gamma_cdf, gamma_quantile};
-use crate::time::{DurationText, SimDuration};
+use crate::time::SimDuration;
 
 /// Gamma, by shape and scale.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -19,24 +16,13 @@ pub struct Gamma {
     pub scale: SimDuration,
 }
 
-/// `{"shape": 2.5, "scale": "9h"}`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(inline)]
-pub(crate) struct GammaFile {
-    shape: f64,
-    scale: DurationText,
-}
-
 impl DelayLaw for Gamma {
-    type File = GammaFile;
+    type File = ShapeScaleFile;
     const FITTING: Option<&'static Fitting> = Some(&FITTING);
 
-    fn from_file(file: &GammaFile, field: &str) -> Result<Gamma, FieldError> {
-        Ok(Gamma {
-            shape: shape_in_range(file.shape, &format!("{field}.shape"))?,
-            scale: positive(file.scale.0, &format!("{field}.scale"))?,
-        })
+    fn from_file(file: &ShapeScaleFile, field: &str) -> Result<Gamma, FieldError> {
+        let (shape, scale) = file.checked(field)?;
+        Ok(Gamma { shape, scale })
     }
 
     fn quantile(&self, u: f64) -> SimDuration {
@@ -48,18 +34,8 @@ const FITTING: Fitting = Fitting {
     name: "gamma",
     about: "Gamma, by shape and scale",
     first_round: true,
-    parameters: &[
-        Parameter {
-            name: "shape",
-            range: SHAPE_RANGE,
-        },
-        Parameter {
-            name: "scale_hours",
-            range: HOURS_RANGE,
-        },
-    ],
-    // Shape 1: the exponential, whose median is scale * ln 2.
-    start: |median| [1.0, median / std::f64::consts::LN_2, 0.0, 0.0, 0.0],
+    parameters: SHAPE_SCALE_PARAMETERS,
+    start: shape_scale_start,
     cdf: |&[shape, scale, ..]| {
         Cdf::new(
             [shape, scale, 0.0, 0.0, 0.0],
@@ -69,7 +45,7 @@ const FITTING: Fitting = Fitting {
     delay: |&[shape, scale, ..]| {
         Delay::Gamma(Gamma {
             shape,
-            scale: duration(scale),
+            scale: SimDuration::from_hours_f64(scale),
         })
     },
     scenario_json: |&[shape, scale, ..]| serde_json::json!({"gamma": {"shape": round_to(shape, 4), "scale": hours_text(scale)}}),

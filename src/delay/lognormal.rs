@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::fitting::{Cdf, Fitting, HOURS_RANGE, Parameter, duration, hours_text, round_to};
+use super::fitting::{Cdf, Fitting, HOURS_RANGE, Parameter, hours_text, round_to};
 use super::{Delay, DelayLaw};
 use crate::input::{FieldError, positive};
 use crate::stats::{normal_cdf, standard_normal_quantile};
@@ -78,7 +78,7 @@ const FITTING: Fitting = Fitting {
 /// The law of median and sigma given in hours.
 pub(super) fn law(median_hours: f64, sigma: f64) -> Lognormal {
     Lognormal {
-        median: duration(median_hours),
+        median: SimDuration::from_hours_f64(median_hours),
         sigma,
     }
 }

@@ -27,6 +27,7 @@ use serde::Deserialize;
 
 pub use empirical::Empirical;
 pub use exponential::Exponential;
+pub(crate) use fitting::round_to;
 pub use fitting::{Cdf, Family, Fitting, Law, MAX_PARAMETERS, Parameter, Parameters};
 pub use fixed::Fixed;
 pub use gamma::Gamma;
@@ -35,8 +36,8 @@ pub use mixture::Mixture;
 pub use uniform::Uniform;
 pub use weibull::Weibull;
 
-use crate::input::FieldError;
-use crate::time::SimDuration;
+use crate::input::{FieldError, positive};
+use crate::time::{DurationText, SimDuration};
 
 /// What every delay law provides.
 pub(crate) trait DelayLaw: Sized {
@@ -115,17 +116,53 @@ delay_laws! {
 /// extreme draws leave any meaningful range of durations.
 pub(crate) const SHAPE_RANGE: (f64, f64) = (0.05, 100.0);
 
-/// `shape` if it is in [`SHAPE_RANGE`].
-fn shape_in_range(shape: f64, field: &str) -> Result<f64, FieldError> {
-    let (lo, hi) = SHAPE_RANGE;
-    if shape.is_finite() && (lo..=hi).contains(&shape) {
-        Ok(shape)
-    } else {
-        Err(FieldError::new(
-            field,
-            format!("{shape} is not allowed; the shape must be between {lo} and {hi}"),
+/// A law by shape and scale (Weibull, gamma) as a scenario file writes it:
+/// `{"shape": 0.7, "scale": "1d"}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(inline)]
+pub(crate) struct ShapeScaleFile {
+    shape: f64,
+    scale: DurationText,
+}
+
+impl ShapeScaleFile {
+    /// The shape (in [`SHAPE_RANGE`]) and the scale (longer than zero); `field` is the
+    /// law's path, which errors extend by the key.
+    fn checked(&self, field: &str) -> Result<(f64, SimDuration), FieldError> {
+        let (lo, hi) = SHAPE_RANGE;
+        if !(self.shape.is_finite() && (lo..=hi).contains(&self.shape)) {
+            return Err(FieldError::new(
+                format!("{field}.shape"),
+                format!(
+                    "{} is not allowed; the shape must be between {lo} and {hi}",
+                    self.shape
+                ),
+            ));
+        }
+        Ok((
+            self.shape,
+            positive(self.scale.0, &format!("{field}.scale"))?,
         ))
     }
+}
+
+/// The fitted parameters of a law by shape and scale.
+const SHAPE_SCALE_PARAMETERS: &[Parameter] = &[
+    Parameter {
+        name: "shape",
+        range: SHAPE_RANGE,
+    },
+    Parameter {
+        name: "scale_hours",
+        range: fitting::HOURS_RANGE,
+    },
+];
+
+/// Where the optimiser starts a law by shape and scale: shape 1, where both are the
+/// exponential, whose median is scale * ln 2.
+fn shape_scale_start(median_hours: f64) -> Parameters {
+    [1.0, median_hours / std::f64::consts::LN_2, 0.0, 0.0, 0.0]
 }
 
 #[cfg(test)]

@@ -1,13 +1,10 @@
 //! Weibull: by shape and scale, `P(delay > x) = exp(-(x / scale)^shape)`. Below shape 1
 //! the hazard falls (most act early or not soon at all); above 1 it rises.
 
-use schemars::JsonSchema;
-use serde::Deserialize;
-
-use super::fitting::{Cdf, Fitting, HOURS_RANGE, Parameter, duration, hours_text, round_to};
-use super::{Delay, DelayLaw, SHAPE_RANGE, shape_in_range};
-use crate::input::{FieldError, positive};
-use crate::time::{DurationText, SimDuration};
+use super::fitting::{Cdf, Fitting, hours_text, round_to};
+use super::{Delay, DelayLaw, SHAPE_SCALE_PARAMETERS, ShapeScaleFile, shape_scale_start};
+use crate::input::FieldError;
+use crate::time::SimDuration;
 
 /// Weibull.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -18,24 +15,13 @@ pub struct Weibull {
     pub scale: SimDuration,
 }
 
-/// `{"shape": 0.7, "scale": "1d"}`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(inline)]
-pub(crate) struct WeibullFile {
-    shape: f64,
-    scale: DurationText,
-}
-
 impl DelayLaw for Weibull {
-    type File = WeibullFile;
+    type File = ShapeScaleFile;
     const FITTING: Option<&'static Fitting> = Some(&FITTING);
 
-    fn from_file(file: &WeibullFile, field: &str) -> Result<Weibull, FieldError> {
-        Ok(Weibull {
-            shape: shape_in_range(file.shape, &format!("{field}.shape"))?,
-            scale: positive(file.scale.0, &format!("{field}.scale"))?,
-        })
+    fn from_file(file: &ShapeScaleFile, field: &str) -> Result<Weibull, FieldError> {
+        let (shape, scale) = file.checked(field)?;
+        Ok(Weibull { shape, scale })
     }
 
     fn quantile(&self, u: f64) -> SimDuration {
@@ -48,18 +34,8 @@ const FITTING: Fitting = Fitting {
     name: "weibull",
     about: "Weibull, by shape and scale",
     first_round: true,
-    parameters: &[
-        Parameter {
-            name: "shape",
-            range: SHAPE_RANGE,
-        },
-        Parameter {
-            name: "scale_hours",
-            range: HOURS_RANGE,
-        },
-    ],
-    // Shape 1: the exponential, whose median is scale * ln 2.
-    start: |median| [1.0, median / std::f64::consts::LN_2, 0.0, 0.0, 0.0],
+    parameters: SHAPE_SCALE_PARAMETERS,
+    start: shape_scale_start,
     cdf: |&[shape, scale, ..]| {
         Cdf::new(
             [shape, scale, 0.0, 0.0, 0.0],
@@ -69,7 +45,7 @@ const FITTING: Fitting = Fitting {
     delay: |&[shape, scale, ..]| {
         Delay::Weibull(Weibull {
             shape,
-            scale: duration(scale),
+            scale: SimDuration::from_hours_f64(scale),
         })
     },
     scenario_json: |&[shape, scale, ..]| serde_json::json!({"weibull": {"shape": round_to(shape, 4), "scale": hours_text(scale)}}),

@@ -163,8 +163,7 @@ fn write_end_date(out: &mut String, report: &PlanReport, best: &Scenario, title:
         .filter(|k| *k < best.releases.len());
     if let Some(k) = release {
         let deploy = best.instant(best.releases[k].at);
-        let until =
-            best.instant(best.releases[k].at + SimDuration::from_millis_f64(mean * 3_600_000.0));
+        let until = best.instant(best.releases[k].at + SimDuration::from_hours_f64(mean));
         let _ = writeln!(
             out,
             "\nRelease {k} deploys {}, so on average its {title} is over on {}.",

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::FitOutcome;
+use crate::delay::round_to;
 
 /// The name of the profile fitted to `segment` (`fitted` for the whole field).
 pub(crate) fn profile_name(segment: &str) -> String {
@@ -12,11 +13,6 @@ pub(crate) fn profile_name(segment: &str) -> String {
     } else {
         format!("fitted-{segment}")
     }
-}
-
-/// `x` to four decimals (scenario files are read by people).
-fn round4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
 }
 
 /// The scenario file `original` (JSON text, already validated) with the fit's profiles.
@@ -70,7 +66,7 @@ pub(crate) fn fitted_scenario(original: &str, outcome: &FitOutcome) -> serde_jso
         .expect("admins is an object");
     for seg in &outcome.segments {
         let mut profile = json!({
-            "approve": round4(seg.approve.estimate),
+            "approve": round_to(seg.approve.estimate, 4),
             "reject": 0.0,
             "delay": seg.law.to_scenario_json(),
         });
@@ -81,7 +77,7 @@ pub(crate) fn fitted_scenario(original: &str, outcome: &FitOutcome) -> serde_jso
             profile["parameter_draws"] = seg
                 .draws
                 .iter()
-                .map(|d| json!({"approve": round4(d.approve), "delay": d.law.to_scenario_json()}))
+                .map(|d| json!({"approve": round_to(d.approve, 4), "delay": d.law.to_scenario_json()}))
                 .collect();
         }
         admins.insert(profile_name(&seg.name), profile);

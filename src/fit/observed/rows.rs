@@ -90,10 +90,7 @@ pub(super) struct Table<'a> {
 impl<'a> Table<'a> {
     /// Reads CSV `text`: a header and at least one row, each as long as the header.
     pub(super) fn read(text: &str, file: &'a Path) -> Result<Table<'a>, ObservedError> {
-        let file_error = |message: String| ObservedError::File {
-            file: file.to_path_buf(),
-            message,
-        };
+        let file_error = |message: String| file_problem(file, message);
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .flexible(false)
@@ -140,10 +137,7 @@ impl<'a> Table<'a> {
 
     /// A problem with the file as a whole.
     pub(super) fn file_error(&self, message: String) -> ObservedError {
-        ObservedError::File {
-            file: self.file.to_path_buf(),
-            message,
-        }
+        file_problem(self.file, message)
     }
 
     /// A problem with one value.
@@ -198,5 +192,13 @@ impl<'a> Table<'a> {
                 ),
             )),
         }
+    }
+}
+
+/// A problem with `file` as a whole (its header, its size).
+fn file_problem(file: &Path, message: String) -> ObservedError {
+    ObservedError::File {
+        file: file.to_path_buf(),
+        message,
     }
 }
